@@ -1,0 +1,3 @@
+from okai_insight.cli import main
+
+raise SystemExit(main())

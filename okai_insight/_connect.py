@@ -1,0 +1,65 @@
+"""``okai_insight.connect()``: pick the adapter from the URL scheme; no URL means the embedded PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from okai_insight.adapters.base import DatabaseAdapter
+from okai_insight.errors import ConfigurationError
+from okai_insight.settings import Settings
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def resolve_url(url: str | None = None, settings: Settings | None = None) -> str:
+    """The database URL to use: the argument, else ``Settings.database_url`` / ``OKAI_DATABASE_URL``, else the
+    embedded server's (started if needed).
+
+    Example:
+        >>> resolve_url("postgresql://localhost/agents")
+        'postgresql://localhost/agents'
+    """
+    s = settings or Settings.from_env()
+    chosen = url or s.database_url
+    if chosen:
+        return chosen
+    from okai_insight.embedded import EmbeddedServer
+
+    return EmbeddedServer(s.data_dir + "/pgdata" if s.data_dir else None).start()
+
+
+def connect(
+    url: str | None = None,
+    *,
+    settings: Settings | None = None,
+    dimension: int | None = None,
+    init: bool = True,
+    **overrides: Any,
+) -> DatabaseAdapter:
+    """Open a ready adapter for ``url`` (``postgresql://...``); with no URL and no ``OKAI_DATABASE_URL`` the
+    embedded PostgreSQL in the user's data directory is started (or reused).
+
+    ``dimension`` is the embedding dimension used if the schema has to be created (default 384). Keyword
+    overrides set :class:`~okai_insight.settings.Settings` fields, e.g. ``pool_max_size=5``.
+
+    Example:
+        >>> import okai_insight
+        >>> db = okai_insight.connect()                        # doctest: +SKIP
+        >>> db.embedding_dimension                             # doctest: +SKIP
+        384
+    """
+    s = (settings or Settings.from_env()).replace(**overrides)
+    target = resolve_url(url, s)
+    if target.startswith(_POSTGRES_SCHEMES):
+        from okai_insight.adapters.postgres import PostgresAdapter
+
+        adapter: DatabaseAdapter = PostgresAdapter(target, settings=s, dimension=dimension)
+    else:
+        scheme = target.split(":", 1)[0] if ":" in target else target
+        raise ConfigurationError(
+            f"unknown database URL scheme {scheme!r}: use postgresql://user@host/db "
+            "(or no URL for the embedded PostgreSQL)"
+        )
+    if init:
+        adapter.init()
+    return adapter

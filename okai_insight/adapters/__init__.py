@@ -1,0 +1,3 @@
+from okai_insight.adapters.base import DatabaseAdapter
+
+__all__ = ["DatabaseAdapter"]

@@ -1,0 +1,131 @@
+"""The PostgreSQL adapter's statements, composed once per schema profile with ``psycopg.sql``.
+
+Column names differ between okai-insight's schema and ElizaOS's (``"isUnique"``/``"unique"``,
+``"joinedAt"``/``"createdAt"``), so identifiers are composed, never pasted; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psycopg import sql
+
+from okai_insight.schema import SchemaProfile
+
+
+@dataclass(frozen=True)
+class MemoryFilters:
+    """Which optional filters a memory query has; each combination is its own (prepared) statement."""
+
+    room: bool = False
+    agent: bool = False
+    unique: bool = False
+    rooms: bool = False
+
+
+class Statements:
+    """SQL for one schema profile."""
+
+    def __init__(self, profile: SchemaProfile) -> None:
+        self.profile = profile
+        self.unique = sql.Identifier(profile.unique_column)
+        vt = sql.SQL(profile.vector_type)
+        #: the query vector, cast to the column's type (binary vector params cast to halfvec when needed)
+        self.query_vector = sql.SQL("%(q)s::{}").format(vt) if profile.vector_type != "vector" else sql.SQL("%(q)s")
+        self.memory_columns = sql.SQL(
+            'm."id", m."type", m."createdAt", m."content", m."embedding", m."userId", m."agentId", m."roomId", '
+            "m.{} AS is_unique"
+        ).format(self.unique)
+
+    def memory_where(self, f: MemoryFilters) -> sql.Composed:
+        parts = [sql.SQL('m."type" = %(type)s')]
+        if f.room:
+            parts.append(sql.SQL('m."roomId" = %(room_id)s'))
+        if f.rooms:
+            parts.append(sql.SQL('m."roomId" = ANY(%(room_ids)s)'))
+        if f.agent:
+            parts.append(sql.SQL('m."agentId" = %(agent_id)s'))
+        if f.unique:
+            parts.append(sql.SQL("m.{}").format(self.unique))
+        return sql.SQL(" AND ").join(parts)
+
+    def search_index(self, f: MemoryFilters) -> sql.Composed:
+        """Nearest first through the HNSW index: ORDER BY distance ascending with LIMIT, matching operator.
+
+        The threshold is applied outside the LIMIT: rows passing it are a prefix of the nearest-first list, so
+        this equals filtering first, and the index keeps serving the ORDER BY.
+        """
+        return sql.SQL(
+            "SELECT * FROM ("
+            "SELECT {cols}, m.\"embedding\" <=> {q} AS distance FROM memories AS m "
+            'WHERE {where} AND m."embedding" IS NOT NULL '
+            'ORDER BY m."embedding" <=> {q} LIMIT %(k)s'
+            ") AS nearest WHERE 1 - distance >= %(threshold)s ORDER BY distance"
+        ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
+
+    def search_exact(self, f: MemoryFilters) -> sql.Composed:
+        """Exact nearest first over a small filtered set, read through the btree indexes (recall 1.0)."""
+        return sql.SQL(
+            "WITH candidates AS MATERIALIZED ("
+            "SELECT {cols} FROM memories AS m "
+            'WHERE {where} AND m."embedding" IS NOT NULL'
+            ") SELECT * FROM ("
+            "SELECT c.*, c.\"embedding\" <=> {q} AS distance FROM candidates AS c "
+            "ORDER BY distance LIMIT %(k)s"
+            ") AS nearest WHERE 1 - distance >= %(threshold)s ORDER BY distance"
+        ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
+
+    def count_bounded(self, f: MemoryFilters) -> sql.Composed:
+        """How many rows a filter keeps, counting no further than %(cap)s (cheap on any table size)."""
+        return sql.SQL(
+            "SELECT count(*) FROM (SELECT 1 FROM memories AS m "
+            'WHERE {where} AND m."embedding" IS NOT NULL LIMIT %(cap)s) AS bounded'
+        ).format(where=self.memory_where(f))
+
+    def get_memories(self, f: MemoryFilters, *, start: bool, end: bool, before: bool, limit: bool) -> sql.Composed:
+        parts = [self.memory_where(f)]
+        if start:
+            parts.append(sql.SQL('m."createdAt" >= %(start)s'))
+        if end:
+            parts.append(sql.SQL('m."createdAt" <= %(end)s'))
+        if before:
+            parts.append(sql.SQL('(m."createdAt", m."id") < (%(before_ts)s, %(before_id)s)'))
+        query = sql.SQL('SELECT {cols} FROM memories AS m WHERE {where} ORDER BY m."createdAt" DESC, m."id" DESC').format(
+            cols=self.memory_columns, where=sql.SQL(" AND ").join(parts)
+        )
+        if limit:
+            query = query + sql.SQL(" LIMIT %(limit)s")
+        return query
+
+    def insert_memory(self) -> sql.Composed:
+        return sql.SQL(
+            'INSERT INTO memories ("id", "type", "createdAt", "content", "embedding", "userId", "agentId", '
+            '"roomId", {unique}) VALUES (%(id)s, %(type)s, COALESCE(%(created_at)s, CURRENT_TIMESTAMP), '
+            "%(content)s, {q}, %(user_id)s, %(agent_id)s, %(room_id)s, %(unique)s) "
+            'ON CONFLICT ("id") DO NOTHING RETURNING "id"'
+        ).format(unique=self.unique, q=sql.SQL("%(embedding)s::{}").format(sql.SQL(self.profile.vector_type)))
+
+    def copy_memories(self, table: str = "memories") -> sql.Composed:
+        return sql.SQL(
+            'COPY {} ("id", "type", "createdAt", "content", "embedding", "userId", "agentId", "roomId", {}) '
+            "FROM STDIN (FORMAT BINARY)"
+        ).format(sql.Identifier(table), self.unique)
+
+    def participants_time(self) -> sql.Composable:
+        col = self.profile.participant_time_column
+        return sql.SQL("p.{}").format(sql.Identifier(col)) if col else sql.SQL("NULL::timestamptz")
+
+    def participant_columns(self) -> sql.Composed:
+        state = sql.SQL('p."userState"') if self.profile.has_user_state else sql.SQL("NULL::text")
+        last = sql.SQL('p."last_message_read"') if self.profile.has_last_message_read else sql.SQL("NULL::text")
+        return sql.SQL('p."id", p."userId", p."roomId", {}, {}, {}').format(state, last, self.participants_time())
+
+    def search_knowledge(self) -> sql.Composed:
+        return sql.SQL(
+            "SELECT * FROM ("
+            'SELECT k."id", k."agentId", k."content", k."embedding", k."createdAt", k."isMain", k."originalId", '
+            'k."chunkIndex", k."isShared", k."embedding" <=> {q} AS distance FROM knowledge AS k '
+            'WHERE (k."agentId" = %(agent_id)s OR k."isShared") AND k."embedding" IS NOT NULL '
+            'ORDER BY k."embedding" <=> {q} LIMIT %(k)s'
+            ") AS nearest WHERE 1 - distance >= %(threshold)s ORDER BY distance"
+        ).format(q=self.query_vector)

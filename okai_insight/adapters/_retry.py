@@ -1,0 +1,78 @@
+"""Retry with exponential backoff and full jitter, for connection-class failures only.
+
+Bad input, constraint violations and every other error fail at once: retrying them cannot help and would hide
+bugs. A connection lost mid-transaction rolls back on the server, so retrying the whole transaction is safe when
+the operation is idempotent (writes carry client-generated ids, see the PostgreSQL adapter).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import psycopg
+import psycopg_pool
+
+from okai_insight.errors import ConnectionFailed, PoolTimeout
+
+T = TypeVar("T")
+
+#: SQLSTATEs after which a fresh connection may succeed: connection exceptions (08xxx), admin/crash shutdown
+#: (57P01, 57P02), cannot connect now (57P03, a starting or recovering server), read-only standby after failover
+#: is *not* here: writing to a standby needs a different server, not a retry.
+_RETRYABLE_PREFIXES = ("08",)
+_RETRYABLE_CODES = {"57P01", "57P02", "57P03"}
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True for errors a new connection could cure.
+
+    Example:
+        >>> is_connection_error(psycopg.OperationalError("server closed the connection"))
+        True
+        >>> is_connection_error(ValueError())
+        False
+    """
+    if isinstance(exc, psycopg_pool.PoolTimeout):
+        return False  # the pool already waited its full timeout; retrying would multiply the wait
+    if isinstance(exc, psycopg.OperationalError):
+        code = getattr(exc, "sqlstate", None)
+        return code is None or code.startswith(_RETRYABLE_PREFIXES) or code in _RETRYABLE_CODES
+    return isinstance(exc, psycopg.InterfaceError)
+
+
+def backoff_delays(attempts: int, base_s: float, cap_s: float = 5.0) -> list[float]:
+    """The sleep before each retry: full jitter over an exponentially growing window.
+
+    Example:
+        >>> len(backoff_delays(3, 0.1)), all(0 <= d <= 0.4 for d in backoff_delays(3, 0.1))
+        (3, True)
+    """
+    return [random.uniform(0, min(cap_s, base_s * 2**i)) for i in range(attempts)]
+
+
+def with_retries(fn: Callable[[int], T], *, attempts: int, base_delay_s: float) -> T:
+    """Call ``fn(attempt)``; on a connection-class error sleep and call it again, up to ``attempts`` retries.
+
+    Example:
+        >>> with_retries(lambda attempt: attempt + 1, attempts=3, base_delay_s=0.01)
+        1
+    """
+    delays = backoff_delays(attempts, base_delay_s)
+    attempt = 0
+    while True:
+        try:
+            return fn(attempt)
+        except psycopg_pool.PoolTimeout as exc:
+            raise PoolTimeout(f"no database connection became free in time: {exc}") from exc
+        except (psycopg.Error, psycopg_pool.PoolClosed) as exc:
+            if isinstance(exc, psycopg_pool.PoolClosed):
+                raise ConnectionFailed("the adapter is closed") from exc
+            if not is_connection_error(exc):
+                raise
+            if attempt >= len(delays):
+                raise ConnectionFailed(f"database unreachable after {attempt + 1} attempts: {exc}") from exc
+            time.sleep(delays[attempt])
+            attempt += 1

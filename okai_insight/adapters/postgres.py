@@ -1,0 +1,1047 @@
+"""The PostgreSQL + pgvector adapter (psycopg 3, ``psycopg_pool``).
+
+* One pool (the spec's defaults: at most 20 connections, idle ones closed after 30 s, 2 s to connect), each
+  connection configured by :func:`register` (pgvector types, search settings); statements are prepared by psycopg
+  after their first executions.
+* Searches use ``ORDER BY embedding <=> q LIMIT k`` so the HNSW cosine index serves them; a filtered set of at most
+  ``Settings.exact_search_max_rows`` rows is searched exactly instead (recall 1.0, read through the btree indexes),
+  larger ones through the index with pgvector 0.8's iterative scan.
+* ``create_memories`` writes with binary COPY; ``get_memories`` pages by keyset.
+* Connection-class failures are retried with backoff; writes carry client-side ids and ``ON CONFLICT DO NOTHING``
+  on retries, so a retried write never duplicates a row that was committed before the connection dropped.
+
+Example:
+    >>> from okai_insight.adapters.postgres import PostgresAdapter
+    >>> db = PostgresAdapter("postgresql://postgres@/okai?host=/tmp/pg")   # doctest: +SKIP
+    >>> db.init()                                                          # doctest: +SKIP
+    >>> db.embedding_dimension                                             # doctest: +SKIP
+    384
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import psycopg
+import psycopg_pool
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from okai_insight.adapters._pg_sql import MemoryFilters, Statements
+from okai_insight.adapters._retry import with_retries
+from okai_insight.adapters.base import DatabaseAdapter, IdLike, Vector
+from okai_insight.errors import (
+    ConnectionFailed,
+    DuplicateId,
+    FeatureNotAvailable,
+    InvalidInput,
+    NotFound,
+    OkaiError,
+    PermissionDenied,
+)
+from okai_insight.models import (
+    Account,
+    Actor,
+    CachedEmbedding,
+    Embedding,
+    Goal,
+    GoalStatus,
+    KnowledgeItem,
+    Memory,
+    Objective,
+    Participant,
+    Relationship,
+    UserState,
+)
+from okai_insight.schema import SchemaProfile, migrate
+from okai_insight.settings import Settings
+from okai_insight.validation import (
+    check_content,
+    check_count,
+    check_embedding,
+    check_id,
+    check_ids,
+    check_optional_id,
+    check_table_name,
+    check_text,
+    check_threshold,
+)
+
+T = TypeVar("T")
+Conn = psycopg.Connection[Any]
+
+#: fuzzystrmatch's levenshtein() refuses longer arguments.
+LEVENSHTEIN_MAX_CHARS = 255
+
+
+def register(conn: Conn, *, ef_search: int | None = None) -> None:
+    """Configure a connection for okai-insight: pgvector's types and the search settings.
+
+    Pass it to your own pool: ``ConnectionPool(url, configure=register)``.
+
+    Example:
+        >>> with psycopg.connect(url) as conn:              # doctest: +SKIP
+        ...     register(conn)
+    """
+    from pgvector.psycopg import register_vector
+
+    register_vector(conn)
+    if ef_search is not None:
+        conn.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(ef_search),))
+    # pgvector 0.8: keep scanning the HNSW graph until enough rows pass the filters (room, agent, type).
+    conn.execute("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', false)")
+    if not conn.autocommit:
+        conn.commit()
+
+
+class PostgresAdapter(DatabaseAdapter):
+    """okai-insight's data layer on PostgreSQL with pgvector; see the module docstring for its design.
+
+    Example:
+        >>> with PostgresAdapter(url) as db:                 # doctest: +SKIP
+        ...     db.init()
+        ...     room = db.create_room()
+    """
+
+    def __init__(self, url: str, *, settings: Settings | None = None, dimension: int | None = None) -> None:
+        self.url = url
+        self.settings = settings or Settings.from_env()
+        self._requested_dimension = dimension or self.settings.embedding_dimension
+        self._pool: psycopg_pool.ConnectionPool[Conn] | None = None
+        self.profile: SchemaProfile | None = None
+        self._sql: Statements | None = None
+        self.embedding_dimension = self._requested_dimension
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def init(self) -> None:
+        s = self.settings
+
+        def _migrate(_attempt: int) -> SchemaProfile:
+            with psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(s.connect_timeout_s))) as conn:
+                return migrate(conn, dimension=self._requested_dimension)
+
+        try:
+            profile = with_retries(_migrate, attempts=s.retry_attempts, base_delay_s=s.retry_base_delay_s)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise PermissionDenied(f"this role may not create okai-insight's schema: {exc}") from exc
+        except psycopg.OperationalError as exc:
+            raise ConnectionFailed(str(exc).strip()) from exc
+        self.profile = profile
+        self._sql = Statements(profile)
+        if profile.dimension is not None:
+            self.embedding_dimension = profile.dimension
+        if self._pool is None:
+            self._pool = psycopg_pool.ConnectionPool(
+                self.url,
+                min_size=s.pool_min_size,
+                max_size=s.pool_max_size,
+                max_idle=s.pool_idle_timeout_s,
+                timeout=s.connect_timeout_s,
+                kwargs={"connect_timeout": max(1, int(s.connect_timeout_s))},
+                configure=lambda conn: register(conn, ef_search=s.hnsw_ef_search),
+                check=psycopg_pool.ConnectionPool.check_connection,
+                name="okai-insight",
+                open=False,
+            )
+            self._pool.open(wait=False)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    @property
+    def pool(self) -> psycopg_pool.ConnectionPool[Conn]:
+        """The connection pool (its ``get_stats()`` feed the connections diagnostic).
+
+        Example:
+            >>> db.pool.get_stats()["pool_max"]              # doctest: +SKIP
+            20
+        """
+        if self._pool is None:
+            raise ConnectionFailed("the adapter is not initialised: call init() or use okai_insight.connect()")
+        return self._pool
+
+    @property
+    def statements(self) -> Statements:
+        assert self._sql is not None, "init() first"
+        return self._sql
+
+    def _run(self, fn: Callable[[Conn, int], T]) -> T:
+        """Run ``fn(conn, attempt)`` in one transaction, retrying connection-class failures."""
+
+        def attempt(n: int) -> T:
+            with self.pool.connection() as conn:
+                with conn.transaction():
+                    return fn(conn, n)
+
+        try:
+            return with_retries(attempt, attempts=self.settings.retry_attempts, base_delay_s=self.settings.retry_base_delay_s)
+        except psycopg.errors.ForeignKeyViolation as exc:
+            raise NotFound(f"a referenced row does not exist: {_detail(exc)}") from exc
+        except (psycopg.errors.CheckViolation, psycopg.errors.NotNullViolation) as exc:
+            raise InvalidInput(f"the database refused the row: {_detail(exc)}") from exc
+        except psycopg.errors.UndefinedTable as exc:
+            raise FeatureNotAvailable(f"{_detail(exc)} (this database lacks the table; run okai-insight init)") from exc
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise PermissionDenied(_detail(exc)) from exc
+        except psycopg.errors.DataException as exc:
+            raise InvalidInput(f"the database refused a value: {_detail(exc)}") from exc
+
+    def _table(self, value: Any) -> str:
+        return check_table_name(value, self.settings.memory_tables)
+
+    def _vec(self, value: Any, *, query: bool = False) -> Embedding:
+        return check_embedding(value, self.embedding_dimension, allow_zero=not query)
+
+    def _require(self, what: str) -> None:
+        p = self.profile
+        assert p is not None, "init() first"
+        if (what == "cache" and not p.has_cache) or (what == "knowledge" and not p.has_knowledge):
+            raise FeatureNotAvailable(f"this database has no {what} table (an older ElizaOS schema?)")
+        if what == "logs" and not p.has_logs:
+            raise FeatureNotAvailable("this database has no logs table")
+
+    # -- accounts -------------------------------------------------------------------------------------------
+    def get_account_by_id(self, user_id: IdLike) -> Account | None:
+        uid = check_id(user_id, "user_id")
+        row = self._run(
+            lambda c, _: c.execute(
+                'SELECT "id", "name", "username", "email", "avatarUrl", "details", "createdAt" '
+                'FROM accounts WHERE "id" = %s',
+                (uid,),
+            ).fetchone()
+        )
+        return None if row is None else Account(row[0], row[1], row[2], row[3], row[4], row[5] or {}, row[6])
+
+    def create_account(self, account: Account) -> bool:
+        aid = check_id(account.id, "account.id")
+        for name in ("name", "username", "avatar_url"):
+            check_text(getattr(account, name), f"account.{name}", optional=True)
+        check_text(account.email, "account.email")
+        details = check_content(account.details or {}, "account.details")
+
+        def insert(c: Conn, attempt: int) -> bool:
+            try:
+                with c.transaction():
+                    c.execute(
+                        'INSERT INTO accounts ("id", "name", "username", "email", "avatarUrl", "details") '
+                        "VALUES (%s, %s, %s, %s, %s, %s)",
+                        (aid, account.name, account.username, account.email, account.avatar_url, Jsonb(details)),
+                    )
+                return True
+            except psycopg.errors.UniqueViolation:
+                # On a retry the first attempt may have committed: the same account existing counts as success.
+                return attempt > 0 and self._account_matches(c, aid, account.email)
+
+        return self._run(insert)
+
+    @staticmethod
+    def _account_matches(c: Conn, aid: uuid.UUID, email: str) -> bool:
+        row = c.execute('SELECT "email" FROM accounts WHERE "id" = %s', (aid,)).fetchone()
+        return row is not None and row[0] == email
+
+    def get_actor_details(self, room_id: IdLike) -> list[Actor]:
+        rid = check_id(room_id, "room_id")
+        rows = self._run(
+            lambda c, _: c.execute(
+                'SELECT a."id", a."name", a."username", a."details" FROM participants AS p '
+                'JOIN accounts AS a ON a."id" = p."userId" WHERE p."roomId" = %s ORDER BY a."name", a."id"',
+                (rid,),
+            ).fetchall()
+        )
+        return [Actor(r[0], r[1], r[2], r[3] or {}) for r in rows]
+
+    # -- memories -------------------------------------------------------------------------------------------
+    def _memory(self, row: Sequence[Any], distance: float | None = None) -> Memory:
+        emb = row[4]
+        return Memory(
+            id=row[0],
+            type=row[1],
+            created_at=row[2],
+            content=row[3] if isinstance(row[3], dict) else json.loads(row[3]),
+            embedding=None if emb is None else np.asarray(emb.to_numpy(), dtype=np.float32),
+            user_id=row[5],
+            agent_id=row[6],
+            room_id=row[7],
+            unique=bool(row[8]),
+            similarity=None if distance is None else 1.0 - float(distance),
+        )
+
+    def get_memories(
+        self,
+        room_id: IdLike,
+        table_name: str,
+        *,
+        count: int | None = None,
+        unique: bool = False,
+        agent_id: IdLike | None = None,
+        start: dt.datetime | int | None = None,
+        end: dt.datetime | int | None = None,
+        before: tuple[dt.datetime, IdLike] | None = None,
+    ) -> list[Memory]:
+        params: dict[str, Any] = {
+            "type": self._table(table_name),
+            "room_id": check_id(room_id, "room_id"),
+            "agent_id": check_optional_id(agent_id, "agent_id"),
+            "start": _timestamp(start, "start"),
+            "end": _timestamp(end, "end"),
+        }
+        if count is not None:
+            params["limit"] = check_count(count)
+        if before is not None:
+            if not isinstance(before, tuple) or len(before) != 2:
+                raise InvalidInput("before must be a (created_at, id) tuple from the previous page's last row")
+            params["before_ts"] = _timestamp(before[0], "before[0]")
+            params["before_id"] = check_id(before[1], "before[1]")
+        f = MemoryFilters(room=True, agent=params["agent_id"] is not None, unique=bool(unique))
+        query = self.statements.get_memories(
+            f, start=start is not None, end=end is not None, before=before is not None, limit=count is not None
+        )
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall())
+        return [self._memory(r) for r in rows]
+
+    def iter_memories(self, room_id: IdLike, table_name: str, *, page_size: int = 1000) -> Any:
+        """Every memory of a room and type, newest first, fetched page by page (keyset pagination).
+
+        Example:
+            >>> sum(1 for _ in db.iter_memories(room_id, "messages"))   # doctest: +SKIP
+            1200
+        """
+        before: tuple[dt.datetime, IdLike] | None = None
+        while True:
+            page = self.get_memories(room_id, table_name, count=page_size, before=before)
+            yield from page
+            if len(page) < page_size:
+                return
+            last = page[-1]
+            assert last.created_at is not None and last.id is not None
+            before = (last.created_at, last.id)
+
+    def get_memory_by_id(self, memory_id: IdLike) -> Memory | None:
+        mid = check_id(memory_id, "memory_id")
+        query = sql.SQL('SELECT {} FROM memories AS m WHERE m."id" = %(id)s').format(self.statements.memory_columns)
+        row = self._run(lambda c, _: c.execute(query, {"id": mid}, binary=True).fetchone())
+        return None if row is None else self._memory(row)
+
+    def get_memories_by_ids(self, memory_ids: Sequence[IdLike], table_name: str | None = None) -> list[Memory]:
+        ids = check_ids(memory_ids, "memory_ids")
+        if not ids:
+            return []
+        params: dict[str, Any] = {"ids": ids}
+        where = sql.SQL('m."id" = ANY(%(ids)s)')
+        if table_name is not None:
+            params["type"] = self._table(table_name)
+            where = where + sql.SQL(' AND m."type" = %(type)s')
+        query = sql.SQL('SELECT {} FROM memories AS m WHERE {} ORDER BY m."createdAt" DESC, m."id"').format(
+            self.statements.memory_columns, where
+        )
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall())
+        return [self._memory(r) for r in rows]
+
+    def get_memories_by_room_ids(
+        self,
+        room_ids: Sequence[IdLike],
+        table_name: str,
+        *,
+        agent_id: IdLike | None = None,
+        limit: int | None = None,
+    ) -> list[Memory]:
+        rooms = check_ids(room_ids, "room_ids")
+        params: dict[str, Any] = {
+            "type": self._table(table_name),
+            "room_ids": rooms,
+            "agent_id": check_optional_id(agent_id, "agent_id"),
+        }
+        if limit is not None:
+            params["limit"] = check_count(limit, "limit")
+        if not rooms:
+            return []
+        f = MemoryFilters(rooms=True, agent=params["agent_id"] is not None)
+        query = sql.SQL('SELECT {} FROM memories AS m WHERE {} ORDER BY m."createdAt" DESC, m."id" DESC').format(
+            self.statements.memory_columns, self.statements.memory_where(f)
+        )
+        if limit is not None:
+            query = query + sql.SQL(" LIMIT %(limit)s")
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall())
+        return [self._memory(r) for r in rows]
+
+    def get_cached_embeddings(
+        self,
+        *,
+        query_table_name: str,
+        query_threshold: int,
+        query_input: str,
+        query_field_name: str,
+        query_field_sub_name: str,
+        query_match_count: int,
+    ) -> list[CachedEmbedding]:
+        params = {
+            "type": self._table(query_table_name),
+            "threshold": check_count(query_threshold, "query_threshold", maximum=LEVENSHTEIN_MAX_CHARS),
+            "input": (check_text(query_input, "query_input") or "")[:LEVENSHTEIN_MAX_CHARS],
+            "field": check_text(query_field_name, "query_field_name", max_chars=200),
+            "sub": check_text(query_field_sub_name, "query_field_sub_name", max_chars=200),
+            "k": check_count(query_match_count, "query_match_count"),
+        }
+        # ElizaOS stores the text at content.<sub_name> when field_name is "content"; both layouts are read.
+        query = """
+            SELECT embedding, levenshtein(%(input)s, content_text) AS score
+            FROM (
+                SELECT m."embedding" AS embedding,
+                       left(COALESCE(m."content" -> %(field)s ->> %(sub)s, m."content" ->> %(sub)s), 255) AS content_text
+                FROM memories AS m
+                WHERE m."type" = %(type)s AND m."embedding" IS NOT NULL
+            ) AS texts
+            WHERE content_text IS NOT NULL AND levenshtein(%(input)s, content_text) <= %(threshold)s
+            ORDER BY score
+            LIMIT %(k)s
+        """
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall())
+        return [CachedEmbedding(np.asarray(r[0].to_numpy(), dtype=np.float32), int(r[1])) for r in rows]
+
+    def log(self, *, body: dict[str, Any], user_id: IdLike, room_id: IdLike, type: str) -> None:
+        self._require("logs")
+        params = (
+            Jsonb(check_content(body, "body")),
+            check_id(user_id, "user_id"),
+            check_id(room_id, "room_id"),
+            check_text(type, "type", max_chars=200),
+        )
+        log_id = uuid.uuid4()
+
+        def insert(c: Conn, _: int) -> None:
+            c.execute(
+                'INSERT INTO logs ("id", "body", "userId", "roomId", "type") VALUES (%s, %s, %s, %s, %s) '
+                'ON CONFLICT ("id") DO NOTHING',
+                (log_id, *params),
+            )
+
+        self._run(insert)
+
+    def search_memories(
+        self,
+        *,
+        table_name: str,
+        room_id: IdLike,
+        embedding: Vector,
+        match_threshold: float,
+        match_count: int,
+        unique: bool = False,
+        agent_id: IdLike | None = None,
+    ) -> list[Memory]:
+        return self.search_memories_by_embedding(
+            embedding,
+            table_name=table_name,
+            match_threshold=match_threshold,
+            count=match_count,
+            room_id=room_id,
+            agent_id=agent_id,
+            unique=unique,
+        )
+
+    def search_memories_by_embedding(
+        self,
+        embedding: Vector,
+        *,
+        table_name: str,
+        match_threshold: float | None = None,
+        count: int = 10,
+        room_id: IdLike | None = None,
+        agent_id: IdLike | None = None,
+        unique: bool = False,
+    ) -> list[Memory]:
+        q = self._vec(embedding, query=True)
+        params: dict[str, Any] = {
+            "q": q,
+            "type": self._table(table_name),
+            "room_id": check_optional_id(room_id, "room_id"),
+            "agent_id": check_optional_id(agent_id, "agent_id"),
+            "threshold": -1.0 if match_threshold is None else check_threshold(match_threshold),
+            "k": check_count(count, "count", minimum=1, maximum=10_000),
+        }
+        f = MemoryFilters(room=params["room_id"] is not None, agent=params["agent_id"] is not None, unique=bool(unique))
+        rows = self._run(lambda c, _: self._search(c, f, params))
+        return [self._memory(r[:9], distance=r[9]) for r in rows]
+
+    def _search(self, c: Conn, f: MemoryFilters, params: dict[str, Any]) -> list[Any]:
+        st = self.statements
+        exact = False
+        if f.room or f.agent or f.unique:
+            cap = self.settings.exact_search_max_rows
+            (n,) = c.execute(st.count_bounded(f), {**params, "cap": cap + 1}).fetchone() or (0,)
+            exact = n <= cap
+        ef = self.settings.hnsw_ef_search or 40
+        if not exact and params["k"] > ef:
+            # hnsw.ef_search bounds how many rows one index scan can return: raise it for large k.
+            c.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params["k"]),))
+        query = st.search_exact(f) if exact else st.search_index(f)
+        return c.execute(query, params, binary=True).fetchall()
+
+    def _prepare_memory(self, memory: Memory, table: str) -> dict[str, Any]:
+        if not isinstance(memory, Memory):
+            raise InvalidInput(f"expected a Memory, got {type(memory).__name__}")
+        emb = None if memory.embedding is None else self._vec(memory.embedding)
+        return {
+            "id": check_id(memory.id, "memory.id") if memory.id is not None else uuid.uuid4(),
+            "type": table,
+            "created_at": _timestamp(memory.created_at, "memory.created_at"),
+            "content": Jsonb(check_content(memory.content, "memory.content")),
+            "embedding": emb,
+            "user_id": check_optional_id(memory.user_id, "memory.user_id"),
+            "agent_id": check_optional_id(memory.agent_id, "memory.agent_id"),
+            "room_id": check_optional_id(memory.room_id, "memory.room_id"),
+            "unique": bool(memory.unique),
+        }
+
+    def create_memory(self, memory: Memory, table_name: str, unique: bool = False) -> uuid.UUID:
+        params = self._prepare_memory(memory, self._table(table_name))
+        emb = params["embedding"]
+        if unique and emb is not None and np.any(emb):
+            similar = self.search_memories_by_embedding(
+                emb,
+                table_name=params["type"],
+                room_id=params["room_id"],
+                match_threshold=self.settings.duplicate_threshold,
+                count=1,
+            )
+            params["unique"] = not similar
+        insert = self.statements.insert_memory()
+
+        def write(c: Conn, attempt: int) -> uuid.UUID:
+            row = c.execute(insert, params).fetchone()
+            if row is None and attempt == 0:
+                raise DuplicateId(f"a memory with id {params['id']} already exists")
+            return params["id"]  # type: ignore[no-any-return]
+
+        return self._run(write)
+
+    def create_memories(self, memories: Sequence[Memory], table_name: str) -> list[uuid.UUID]:
+        table = self._table(table_name)
+        now = dt.datetime.now(dt.UTC)
+        rows = []
+        for m in memories:
+            p = self._prepare_memory(m, table)
+            rows.append(
+                (p["id"], table, p["created_at"] or now, p["content"], p["embedding"], p["user_id"], p["agent_id"],
+                 p["room_id"], p["unique"])
+            )
+        if not rows:
+            return []
+        ids = [r[0] for r in rows]
+        if len(set(ids)) != len(ids):
+            raise DuplicateId("the batch holds the same memory id twice")
+        vtype = self.profile.vector_type if self.profile else "vector"
+        types = ["uuid", "text", "timestamptz", "jsonb", vtype, "uuid", "uuid", "uuid", "bool"]
+        if vtype == "halfvec":
+            from pgvector import HalfVector
+
+            rows = [(*r[:4], None if r[4] is None else HalfVector(r[4]), *r[5:]) for r in rows]
+
+        def copy(c: Conn, attempt: int) -> list[uuid.UUID]:
+            if attempt == 0:
+                try:
+                    with c.transaction(), c.cursor().copy(self.statements.copy_memories()) as cp:
+                        cp.set_types(types)
+                        for r in rows:
+                            cp.write_row(r)
+                    return ids
+                except psycopg.errors.UniqueViolation as exc:
+                    raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
+            # A retry after a lost connection: the first COPY may have committed, so stage the rows and insert
+            # only the missing ones.
+            staging = f"okai_copy_{uuid.uuid4().hex[:12]}"
+            c.execute(
+                sql.SQL("CREATE TEMP TABLE {} (LIKE memories INCLUDING DEFAULTS) ON COMMIT DROP").format(
+                    sql.Identifier(staging)
+                )
+            )
+            with c.cursor().copy(self.statements.copy_memories(staging)) as cp:
+                cp.set_types(types)
+                for r in rows:
+                    cp.write_row(r)
+            c.execute(
+                sql.SQL('INSERT INTO memories SELECT * FROM {} ON CONFLICT ("id") DO NOTHING').format(
+                    sql.Identifier(staging)
+                )
+            )
+            return ids
+
+        return self._run(copy)
+
+    def remove_memory(self, memory_id: IdLike, table_name: str) -> bool:
+        params = (check_id(memory_id, "memory_id"), self._table(table_name))
+        return self._run(
+            lambda c, _: c.execute('DELETE FROM memories WHERE "id" = %s AND "type" = %s', params).rowcount > 0
+        )
+
+    def remove_all_memories(self, room_id: IdLike, table_name: str) -> int:
+        params = (check_id(room_id, "room_id"), self._table(table_name))
+        return self._run(
+            lambda c, _: c.execute('DELETE FROM memories WHERE "roomId" = %s AND "type" = %s', params).rowcount
+        )
+
+    def count_memories(self, room_id: IdLike, unique: bool = True, table_name: str = "") -> int:
+        params = {"room_id": check_id(room_id, "room_id"), "type": self._table(table_name)}
+        f = MemoryFilters(room=True, unique=bool(unique))
+        query = sql.SQL("SELECT count(*) FROM memories AS m WHERE {}").format(self.statements.memory_where(f))
+        row = self._run(lambda c, _: c.execute(query, params).fetchone())
+        return int(row[0]) if row else 0
+
+    # -- goals ----------------------------------------------------------------------------------------------
+    def get_goals(
+        self,
+        room_id: IdLike,
+        *,
+        user_id: IdLike | None = None,
+        only_in_progress: bool = True,
+        count: int = 5,
+        agent_id: IdLike | None = None,
+    ) -> list[Goal]:
+        params = {
+            "room_id": check_id(room_id, "room_id"),
+            "user_id": check_optional_id(user_id, "user_id"),
+            "limit": check_count(count),
+            "in_progress": bool(only_in_progress),
+        }
+        check_optional_id(agent_id, "agent_id")  # ElizaOS accepts it; goals have no agent column
+        rows = self._run(
+            lambda c, _: c.execute(
+                'SELECT "id", "roomId", "userId", "name", "status", "objectives", "description", "createdAt" '
+                'FROM goals WHERE "roomId" = %(room_id)s '
+                'AND (%(user_id)s::uuid IS NULL OR "userId" = %(user_id)s) '
+                "AND (NOT %(in_progress)s OR \"status\" = 'IN_PROGRESS') "
+                'ORDER BY "createdAt", "id" LIMIT %(limit)s',
+                params,
+            ).fetchall()
+        )
+        return [_goal(r) for r in rows]
+
+    def _goal_values(self, goal: Goal) -> tuple[Any, ...]:
+        if not isinstance(goal, Goal):
+            raise InvalidInput(f"expected a Goal, got {type(goal).__name__}")
+        check_text(goal.name, "goal.name")
+        check_text(goal.description, "goal.description", optional=True)
+        objectives = [
+            {k: v for k, v in {"id": o.id, "description": o.description, "completed": bool(o.completed)}.items()
+             if v is not None}
+            for o in goal.objectives
+        ]
+        check_content({"objectives": objectives}, "goal")
+        return (
+            goal.name,
+            _status(goal.status).value,
+            goal.description,
+            Jsonb(objectives),
+            check_id(goal.room_id, "goal.room_id"),
+            check_optional_id(goal.user_id, "goal.user_id"),
+        )
+
+    def update_goal(self, goal: Goal) -> None:
+        gid = check_id(goal.id, "goal.id")
+        values = self._goal_values(goal)
+        updated = self._run(
+            lambda c, _: c.execute(
+                'UPDATE goals SET "name" = %s, "status" = %s, "description" = %s, "objectives" = %s '
+                'WHERE "id" = %s',
+                (*values[:4], gid),
+            ).rowcount
+        )
+        if not updated:
+            raise NotFound(f"goal {gid} does not exist")
+
+    def update_goal_status(self, goal_id: IdLike, status: GoalStatus | str) -> None:
+        gid = check_id(goal_id, "goal_id")
+        value = _status(status).value
+        updated = self._run(
+            lambda c, _: c.execute('UPDATE goals SET "status" = %s WHERE "id" = %s', (value, gid)).rowcount
+        )
+        if not updated:
+            raise NotFound(f"goal {gid} does not exist")
+
+    def create_goal(self, goal: Goal) -> uuid.UUID:
+        gid = check_id(goal.id, "goal.id") if goal.id is not None else uuid.uuid4()
+        values = self._goal_values(goal)
+
+        def insert(c: Conn, attempt: int) -> uuid.UUID:
+            row = c.execute(
+                'INSERT INTO goals ("id", "name", "status", "description", "objectives", "roomId", "userId") '
+                'VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT ("id") DO NOTHING RETURNING "id"',
+                (gid, *values),
+            ).fetchone()
+            if row is None and attempt == 0:
+                raise DuplicateId(f"a goal with id {gid} already exists")
+            return gid
+
+        return self._run(insert)
+
+    def remove_goal(self, goal_id: IdLike) -> bool:
+        gid = check_id(goal_id, "goal_id")
+        return self._run(lambda c, _: c.execute('DELETE FROM goals WHERE "id" = %s', (gid,)).rowcount > 0)
+
+    def remove_all_goals(self, room_id: IdLike) -> int:
+        rid = check_id(room_id, "room_id")
+        return self._run(lambda c, _: c.execute('DELETE FROM goals WHERE "roomId" = %s', (rid,)).rowcount)
+
+    # -- rooms and participants -----------------------------------------------------------------------------
+    def get_room(self, room_id: IdLike) -> uuid.UUID | None:
+        rid = check_id(room_id, "room_id")
+        row = self._run(lambda c, _: c.execute('SELECT "id" FROM rooms WHERE "id" = %s', (rid,)).fetchone())
+        return None if row is None else row[0]
+
+    def create_room(self, room_id: IdLike | None = None) -> uuid.UUID:
+        rid = check_id(room_id, "room_id") if room_id is not None else uuid.uuid4()
+
+        def insert(c: Conn, attempt: int) -> uuid.UUID:
+            row = c.execute(
+                'INSERT INTO rooms ("id") VALUES (%s) ON CONFLICT ("id") DO NOTHING RETURNING "id"', (rid,)
+            ).fetchone()
+            if row is None and attempt == 0:
+                raise DuplicateId(f"room {rid} already exists")
+            return rid
+
+        return self._run(insert)
+
+    def remove_room(self, room_id: IdLike) -> None:
+        rid = check_id(room_id, "room_id")
+
+        def delete(c: Conn, _: int) -> bool:
+            # Explicit deletes: the spec's foreign keys do not cascade (ElizaOS's do; both work).
+            for table in ("memories", "participants", "goals", "logs"):
+                if table == "logs" and not (self.profile and self.profile.has_logs):
+                    continue
+                c.execute(sql.SQL('DELETE FROM {} WHERE "roomId" = %s').format(sql.Identifier(table)), (rid,))
+            return c.execute('DELETE FROM rooms WHERE "id" = %s', (rid,)).rowcount > 0
+
+        if not self._run(delete):
+            raise NotFound(f"room {rid} does not exist")
+
+    def get_rooms_for_participant(self, user_id: IdLike) -> list[uuid.UUID]:
+        uid = check_id(user_id, "user_id")
+        rows = self._run(
+            lambda c, _: c.execute(
+                'SELECT "roomId" FROM participants WHERE "userId" = %s ORDER BY "roomId"', (uid,)
+            ).fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def get_rooms_for_participants(self, user_ids: Sequence[IdLike]) -> list[uuid.UUID]:
+        ids = check_ids(user_ids, "user_ids")
+        if not ids:
+            return []
+        rows = self._run(
+            lambda c, _: c.execute(
+                'SELECT DISTINCT "roomId" FROM participants WHERE "userId" = ANY(%s) ORDER BY "roomId"', (ids,)
+            ).fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def add_participant(self, user_id: IdLike, room_id: IdLike) -> bool:
+        uid, rid = check_id(user_id, "user_id"), check_id(room_id, "room_id")
+        pid = uuid.uuid4()
+
+        def insert(c: Conn, attempt: int) -> bool:
+            # NOT EXISTS keeps this correct on schemas without the (userId, roomId) unique constraint.
+            n = c.execute(
+                'INSERT INTO participants ("id", "userId", "roomId") SELECT %s, %s, %s '
+                'WHERE NOT EXISTS (SELECT 1 FROM participants WHERE "userId" = %s AND "roomId" = %s) '
+                "ON CONFLICT DO NOTHING",
+                (pid, uid, rid, uid, rid),
+            ).rowcount
+            if n == 0 and attempt > 0:
+                return bool(c.execute('SELECT 1 FROM participants WHERE "id" = %s', (pid,)).fetchone())
+            return n > 0
+
+        return self._run(insert)
+
+    def remove_participant(self, user_id: IdLike, room_id: IdLike) -> bool:
+        uid, rid = check_id(user_id, "user_id"), check_id(room_id, "room_id")
+        return self._run(
+            lambda c, _: c.execute(
+                'DELETE FROM participants WHERE "userId" = %s AND "roomId" = %s', (uid, rid)
+            ).rowcount
+            > 0
+        )
+
+    def get_participants_for_account(self, user_id: IdLike) -> list[Participant]:
+        uid = check_id(user_id, "user_id")
+        query = sql.SQL('SELECT {} FROM participants AS p WHERE p."userId" = %s ORDER BY p."roomId"').format(
+            self.statements.participant_columns()
+        )
+        rows = self._run(lambda c, _: c.execute(query, (uid,)).fetchall())
+        return [
+            Participant(r[0], r[1], r[2], UserState(r[3]) if r[3] else None, r[4], r[5]) for r in rows
+        ]
+
+    def get_participants_for_room(self, room_id: IdLike) -> list[uuid.UUID]:
+        rid = check_id(room_id, "room_id")
+        rows = self._run(
+            lambda c, _: c.execute(
+                'SELECT "userId" FROM participants WHERE "roomId" = %s ORDER BY "userId"', (rid,)
+            ).fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def get_participant_user_state(self, room_id: IdLike, user_id: IdLike) -> UserState | None:
+        rid, uid = check_id(room_id, "room_id"), check_id(user_id, "user_id")
+        if not (self.profile and self.profile.has_user_state):
+            return None
+        row = self._run(
+            lambda c, _: c.execute(
+                'SELECT "userState" FROM participants WHERE "roomId" = %s AND "userId" = %s', (rid, uid)
+            ).fetchone()
+        )
+        return UserState(row[0]) if row and row[0] else None
+
+    def set_participant_user_state(self, room_id: IdLike, user_id: IdLike, state: UserState | str | None) -> None:
+        rid, uid = check_id(room_id, "room_id"), check_id(user_id, "user_id")
+        value = _user_state(state)
+        if not (self.profile and self.profile.has_user_state):
+            raise FeatureNotAvailable("this database's participants table has no userState column")
+        n = self._run(
+            lambda c, _: c.execute(
+                'UPDATE participants SET "userState" = %s WHERE "roomId" = %s AND "userId" = %s',
+                (value, rid, uid),
+            ).rowcount
+        )
+        if not n:
+            raise NotFound(f"account {uid} does not take part in room {rid}")
+
+    # -- relationships --------------------------------------------------------------------------------------
+    def create_relationship(self, user_a: IdLike, user_b: IdLike) -> bool:
+        a, b = check_id(user_a, "user_a"), check_id(user_b, "user_b")
+        rel_id = uuid.uuid4()
+        self._run(
+            lambda c, _: c.execute(
+                'INSERT INTO relationships ("id", "userA", "userB", "userId") VALUES (%s, %s, %s, %s) '
+                'ON CONFLICT ("id") DO NOTHING',
+                (rel_id, a, b, a),
+            )
+        )
+        return True
+
+    _REL_COLUMNS = '"id", "userA", "userB", "userId", "status", "createdAt"'
+
+    def get_relationship(self, user_a: IdLike, user_b: IdLike) -> Relationship | None:
+        a, b = check_id(user_a, "user_a"), check_id(user_b, "user_b")
+        row = self._run(
+            lambda c, _: c.execute(
+                f"SELECT {self._REL_COLUMNS} FROM relationships "
+                'WHERE ("userA" = %(a)s AND "userB" = %(b)s) OR ("userA" = %(b)s AND "userB" = %(a)s) '
+                'ORDER BY "createdAt", "id" LIMIT 1',
+                {"a": a, "b": b},
+            ).fetchone()
+        )
+        return None if row is None else Relationship(*row)
+
+    def get_relationships(self, user_id: IdLike) -> list[Relationship]:
+        uid = check_id(user_id, "user_id")
+        rows = self._run(
+            lambda c, _: c.execute(
+                f"SELECT {self._REL_COLUMNS} FROM relationships "
+                'WHERE "userA" = %(u)s OR "userB" = %(u)s ORDER BY "createdAt", "id"',
+                {"u": uid},
+            ).fetchall()
+        )
+        return [Relationship(*r) for r in rows]
+
+    # -- knowledge ------------------------------------------------------------------------------------------
+    _K_COLUMNS = '"id", "agentId", "content", "embedding", "createdAt", "isMain", "originalId", "chunkIndex", "isShared"'
+
+    def get_knowledge(
+        self, *, agent_id: IdLike, id: IdLike | None = None, limit: int | None = None
+    ) -> list[KnowledgeItem]:
+        self._require("knowledge")
+        params = {
+            "agent_id": check_id(agent_id, "agent_id"),
+            "id": check_optional_id(id, "id"),
+            "limit": check_count(limit, "limit") if limit is not None else None,
+        }
+        rows = self._run(
+            lambda c, _: c.execute(
+                f"SELECT {self._K_COLUMNS} FROM knowledge "
+                'WHERE ("agentId" = %(agent_id)s OR "isShared") AND (%(id)s::uuid IS NULL OR "id" = %(id)s) '
+                'ORDER BY "createdAt" DESC, "id" LIMIT %(limit)s',
+                params,
+                binary=True,
+            ).fetchall()
+        )
+        return [_knowledge(r) for r in rows]
+
+    def search_knowledge(
+        self,
+        *,
+        agent_id: IdLike,
+        embedding: Vector,
+        match_threshold: float,
+        match_count: int,
+        search_text: str | None = None,
+    ) -> list[KnowledgeItem]:
+        self._require("knowledge")
+        check_text(search_text, "search_text", optional=True)
+        params = {
+            "agent_id": check_id(agent_id, "agent_id"),
+            "q": check_embedding(embedding, self._knowledge_dimension(), allow_zero=False),
+            "threshold": check_threshold(match_threshold),
+            "k": check_count(match_count, "match_count", minimum=1, maximum=10_000),
+        }
+        query = self.statements.search_knowledge()
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall())
+        return [_knowledge(r[:9], distance=r[9]) for r in rows]
+
+    def _knowledge_dimension(self) -> int:
+        p = self.profile
+        return (p.knowledge_dimension if p and p.knowledge_dimension else None) or self.embedding_dimension
+
+    def create_knowledge(self, knowledge: KnowledgeItem) -> None:
+        self._require("knowledge")
+        if not isinstance(knowledge, KnowledgeItem):
+            raise InvalidInput(f"expected a KnowledgeItem, got {type(knowledge).__name__}")
+        if knowledge.is_shared == (knowledge.agent_id is not None):
+            raise InvalidInput("a shared knowledge item has no agent_id; an agent's own item must have one")
+        emb = None if knowledge.embedding is None else check_embedding(knowledge.embedding, self._knowledge_dimension())
+        values = (
+            check_id(knowledge.id, "knowledge.id"),
+            check_optional_id(knowledge.agent_id, "knowledge.agent_id"),
+            Jsonb(check_content(knowledge.content, "knowledge.content")),
+            emb,
+            bool(knowledge.is_main),
+            check_optional_id(knowledge.original_id, "knowledge.original_id"),
+            knowledge.chunk_index if knowledge.chunk_index is None else check_count(knowledge.chunk_index, "chunk_index", maximum=10**9),
+            bool(knowledge.is_shared),
+        )
+        q = sql.SQL("%s::{}").format(sql.SQL(self.profile.vector_type if self.profile else "vector"))
+
+        def insert(c: Conn, attempt: int) -> None:
+            row = c.execute(
+                sql.SQL(
+                    'INSERT INTO knowledge ("id", "agentId", "content", "embedding", "isMain", "originalId", '
+                    '"chunkIndex", "isShared") VALUES (%s, %s, %s, {}, %s, %s, %s, %s) '
+                    'ON CONFLICT ("id") DO NOTHING RETURNING "id"'
+                ).format(q),
+                values,
+            ).fetchone()
+            if row is None and attempt == 0:
+                raise DuplicateId(f"knowledge item {values[0]} already exists")
+
+        self._run(insert)
+
+    def remove_knowledge(self, knowledge_id: IdLike) -> bool:
+        self._require("knowledge")
+        kid = check_id(knowledge_id, "knowledge_id")
+        return self._run(
+            lambda c, _: c.execute('DELETE FROM knowledge WHERE "id" = %s OR "originalId" = %s', (kid, kid)).rowcount
+            > 0
+        )
+
+    def clear_knowledge(self, agent_id: IdLike, shared: bool = False) -> int:
+        self._require("knowledge")
+        aid = check_id(agent_id, "agent_id")
+        return self._run(
+            lambda c, _: c.execute(
+                'DELETE FROM knowledge WHERE "agentId" = %s OR (%s AND "isShared")', (aid, bool(shared))
+            ).rowcount
+        )
+
+    # -- cache ----------------------------------------------------------------------------------------------
+    def _cache_key(self, key: Any, agent_id: Any) -> tuple[str, str]:
+        self._require("cache")
+        return check_text(key, "key", max_chars=10_000) or "", str(check_id(agent_id, "agent_id"))
+
+    def get_cache(self, *, key: str, agent_id: IdLike) -> str | None:
+        k, a = self._cache_key(key, agent_id)
+        row = self._run(
+            lambda c, _: c.execute('SELECT "value" FROM cache WHERE "key" = %s AND "agentId" = %s', (k, a)).fetchone()
+        )
+        if row is None:
+            return None
+        value = row[0]
+        # okai-insight stores the string as a JSON string; ElizaOS rows hold the parsed JSON document.
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def set_cache(self, *, key: str, agent_id: IdLike, value: str) -> bool:
+        k, a = self._cache_key(key, agent_id)
+        v = check_text(value, "value")
+        self._run(
+            lambda c, _: c.execute(
+                'INSERT INTO cache ("key", "agentId", "value") VALUES (%s, %s, %s) '
+                'ON CONFLICT ("key", "agentId") DO UPDATE SET "value" = EXCLUDED."value", '
+                '"createdAt" = CURRENT_TIMESTAMP',
+                (k, a, Jsonb(v)),
+            )
+        )
+        return True
+
+    def delete_cache(self, *, key: str, agent_id: IdLike) -> bool:
+        k, a = self._cache_key(key, agent_id)
+        return self._run(
+            lambda c, _: c.execute('DELETE FROM cache WHERE "key" = %s AND "agentId" = %s', (k, a)).rowcount > 0
+        )
+
+
+def _detail(exc: psycopg.Error) -> str:
+    diag = exc.diag
+    return (diag.message_detail or diag.message_primary or str(exc)).strip()
+
+
+def _timestamp(value: Any, name: str) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)  # ElizaOS passes epoch milliseconds
+        except (OverflowError, OSError, ValueError):
+            pass
+    raise InvalidInput(f"{name} must be a datetime or epoch milliseconds, got {value!r}")
+
+
+def _status(value: Any) -> GoalStatus:
+    try:
+        return GoalStatus(value)
+    except ValueError:
+        raise InvalidInput(f"goal status must be one of {', '.join(s.value for s in GoalStatus)}, got {value!r}") from None
+
+
+def _user_state(value: Any) -> str | None:
+    if value is None:
+        return None
+    try:
+        return UserState(value).value
+    except ValueError:
+        raise InvalidInput(f"user state must be FOLLOWED, MUTED or None, got {value!r}") from None
+
+
+def _goal(r: Sequence[Any]) -> Goal:
+    objectives = tuple(
+        Objective(description=o.get("description", ""), completed=bool(o.get("completed", False)), id=o.get("id"))
+        for o in (r[5] or [])
+        if isinstance(o, dict)
+    )
+    status = GoalStatus(r[4]) if r[4] in GoalStatus._value2member_map_ else GoalStatus.IN_PROGRESS
+    return Goal(id=r[0], room_id=r[1], user_id=r[2], name=r[3], status=status, objectives=objectives,
+                description=r[6], created_at=r[7])
+
+
+def _knowledge(r: Sequence[Any], distance: float | None = None) -> KnowledgeItem:
+    return KnowledgeItem(
+        id=r[0],
+        agent_id=r[1],
+        content=r[2],
+        embedding=None if r[3] is None else np.asarray(r[3].to_numpy(), dtype=np.float32),
+        created_at=r[4],
+        is_main=bool(r[5]),
+        original_id=r[6],
+        chunk_index=r[7],
+        is_shared=bool(r[8]),
+        similarity=None if distance is None else 1.0 - float(distance),
+    )
+
+
+__all__ = ["OkaiError", "PostgresAdapter", "register"]

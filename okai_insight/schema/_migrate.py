@@ -1,0 +1,168 @@
+"""Ordered, recorded migrations for PostgreSQL, applied once each under an advisory lock.
+
+The fast path (schema already current) reads one row and takes no lock, so starting an agent never re-runs DDL.
+When migrations are pending, the first process takes ``pg_advisory_xact_lock`` and applies them in one
+transaction; processes that start at the same moment wait on the lock and then find nothing left to do.
+
+Example:
+    >>> from okai_insight.schema import migrate
+    >>> migrate(conn, dimension=384)                    # doctest: +SKIP
+    SchemaProfile(flavor='okai', dimension=384, ...)
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from okai_insight.errors import FeatureNotAvailable, SchemaError
+from okai_insight.schema._profile import SchemaProfile, read_profile
+
+#: pgvector's HNSW limits: 2000 dimensions for vector, 4000 for halfvec.
+HNSW_MAX_VECTOR_DIM = 2000
+HNSW_MAX_HALFVEC_DIM = 4000
+PGVECTOR_MAX_DIM = 16000
+#: Arbitrary, fixed key: every okai-insight process migrating one database serialises on it.
+_LOCK_KEY = 0x6F6B6169  # "okai"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: its version, name and SQL template."""
+
+    version: int
+    name: str
+    template: str
+
+
+def migrations() -> list[Migration]:
+    """The migrations shipped with the package, in order.
+
+    Example:
+        >>> [m.version for m in migrations()][:2]
+        [1, 2]
+    """
+    found = []
+    folder = importlib.resources.files("okai_insight.schema") / "migrations"
+    for entry in folder.iterdir():
+        match = re.match(r"^(\d{4})_(\w+)\.sql$", entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda m: m.version)
+
+
+def vector_type_for(dimension: int) -> tuple[str, str | None]:
+    """The column type and HNSW operator class for a dimension (None: no HNSW index possible).
+
+    Example:
+        >>> vector_type_for(384), vector_type_for(3072)
+        (('vector', 'vector_cosine_ops'), ('halfvec', 'halfvec_cosine_ops'))
+    """
+    if isinstance(dimension, bool) or not isinstance(dimension, int) or not 1 <= dimension <= PGVECTOR_MAX_DIM:
+        raise SchemaError(f"embedding dimension must be an integer from 1 to {PGVECTOR_MAX_DIM}, got {dimension!r}")
+    if dimension <= HNSW_MAX_VECTOR_DIM:
+        return "vector", "vector_cosine_ops"
+    if dimension <= HNSW_MAX_HALFVEC_DIM:
+        return "halfvec", "halfvec_cosine_ops"
+    return "vector", None
+
+
+def ensure_extensions(conn: psycopg.Connection[Any]) -> None:
+    """Create vector and fuzzystrmatch (and pgcrypto where the server has it) if missing.
+
+    Example:
+        >>> ensure_extensions(conn)                      # doctest: +SKIP
+    """
+    available = {
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM pg_available_extensions WHERE name IN ('vector', 'fuzzystrmatch', 'pgcrypto')"
+        )
+    }
+    for required in ("vector", "fuzzystrmatch"):
+        if required not in available:
+            raise FeatureNotAvailable(
+                f"the server has no {required} extension; install it (pgvector: https://github.com/pgvector/pgvector)"
+            )
+    installed = {name for (name,) in conn.execute("SELECT extname FROM pg_extension")}
+    for name in ("vector", "fuzzystrmatch", "pgcrypto"):
+        if name in available and name not in installed:
+            try:
+                with conn.transaction():
+                    conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(name)))
+            except psycopg.errors.InsufficientPrivilege as exc:
+                if name != "pgcrypto":
+                    raise FeatureNotAvailable(
+                        f"extension {name} is not installed and this role may not create it: "
+                        f"ask an administrator to run CREATE EXTENSION {name}"
+                    ) from exc
+            except psycopg.errors.UniqueViolation:
+                pass  # a concurrent process created it first
+
+
+def migrate(conn: psycopg.Connection[Any], *, dimension: int = 384) -> SchemaProfile:
+    """Bring the connection's database to the latest okai-insight schema; attach to ElizaOS schemas untouched.
+
+    ``dimension`` only matters when the schema is created; afterwards the recorded one is used.
+    ``conn`` must be in autocommit mode (each step manages its own transaction).
+
+    Example:
+        >>> migrate(conn, dimension=768).dimension        # doctest: +SKIP
+        768
+    """
+    latest = migrations()[-1].version
+    profile = read_profile(conn)
+    if profile.flavor == "elizaos":
+        return profile  # attach as it is: never alter a database ElizaOS owns
+    if profile.flavor == "okai" and profile.schema_version == latest:
+        return profile  # fast path: no lock, no DDL
+    vector_type_for(dimension)  # refuse a bad dimension before touching anything
+    ensure_extensions(conn)
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
+        conn.execute(
+            """
+            CREATE TABLE IF NOT EXISTS okai_schema_version (
+                version INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            )
+            """
+        )
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS okai_settings (key TEXT PRIMARY KEY, value JSONB NOT NULL)"
+        )
+        applied = {v for (v,) in conn.execute("SELECT version FROM okai_schema_version")}
+        if not applied and read_profile(conn).flavor != "okai":
+            # okai_schema_version was just created inside this transaction, so memories exists only if some
+            # other tool made it: refuse rather than guess.
+            if conn.execute("SELECT to_regclass('memories')").fetchone() != (None,):
+                raise SchemaError("a memories table exists that okai-insight did not create")
+        row = conn.execute("SELECT value FROM okai_settings WHERE key = 'embedding_dimension'").fetchone()
+        if row is not None:
+            dimension = int(row[0])
+        else:
+            conn.execute(
+                "INSERT INTO okai_settings (key, value) VALUES ('embedding_dimension', %s::jsonb)", (str(dimension),)
+            )
+        column_type, ops = vector_type_for(dimension)
+        params = {
+            "embedding_type": sql.SQL("{}({})").format(sql.SQL(column_type), sql.Literal(dimension)),
+            "vector_ops": sql.SQL(ops or "vector_cosine_ops"),
+        }
+        for step in migrations():
+            if step.version in applied:
+                continue
+            if step.name == "vector_indexes" and ops is None:
+                pass  # above pgvector's HNSW limits: record the step, build nothing
+            else:
+                conn.execute(sql.SQL(step.template).format(**params))  # type: ignore[arg-type]
+            conn.execute(
+                "INSERT INTO okai_schema_version (version, name) VALUES (%s, %s)", (step.version, step.name)
+            )
+    return read_profile(conn)
