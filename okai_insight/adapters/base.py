@@ -435,9 +435,7 @@ class DatabaseAdapter(abc.ABC):
         """
 
     @abc.abstractmethod
-    def set_participant_user_state(
-        self, room_id: IdLike, user_id: IdLike, state: UserState | str | None
-    ) -> None:
+    def set_participant_user_state(self, room_id: IdLike, user_id: IdLike, state: UserState | str | None) -> None:
         """Set (or clear, with None) a participant's state; NotFound when the account is not in the room.
 
         Example:

@@ -181,7 +181,9 @@ class PostgresAdapter(DatabaseAdapter):
                     return fn(conn, n)
 
         try:
-            return with_retries(attempt, attempts=self.settings.retry_attempts, base_delay_s=self.settings.retry_base_delay_s)
+            return with_retries(
+                attempt, attempts=self.settings.retry_attempts, base_delay_s=self.settings.retry_base_delay_s
+            )
         except psycopg.errors.ForeignKeyViolation as exc:
             raise NotFound(f"a referenced row does not exist: {_detail(exc)}") from exc
         except (psycopg.errors.CheckViolation, psycopg.errors.NotNullViolation) as exc:
@@ -334,7 +336,7 @@ class PostgresAdapter(DatabaseAdapter):
         if not ids:
             return []
         params: dict[str, Any] = {"ids": ids}
-        where = sql.SQL('m."id" = ANY(%(ids)s)')
+        where: sql.Composable = sql.SQL('m."id" = ANY(%(ids)s)')
         if table_name is not None:
             params["type"] = self._table(table_name)
             where = where + sql.SQL(' AND m."type" = %(type)s')
@@ -528,8 +530,17 @@ class PostgresAdapter(DatabaseAdapter):
         for m in memories:
             p = self._prepare_memory(m, table)
             rows.append(
-                (p["id"], table, p["created_at"] or now, p["content"], p["embedding"], p["user_id"], p["agent_id"],
-                 p["room_id"], p["unique"])
+                (
+                    p["id"],
+                    table,
+                    p["created_at"] or now,
+                    p["content"],
+                    p["embedding"],
+                    p["user_id"],
+                    p["agent_id"],
+                    p["room_id"],
+                    p["unique"],
+                )
             )
         if not rows:
             return []
@@ -628,8 +639,11 @@ class PostgresAdapter(DatabaseAdapter):
         check_text(goal.name, "goal.name")
         check_text(goal.description, "goal.description", optional=True)
         objectives = [
-            {k: v for k, v in {"id": o.id, "description": o.description, "completed": bool(o.completed)}.items()
-             if v is not None}
+            {
+                k: v
+                for k, v in {"id": o.id, "description": o.description, "completed": bool(o.completed)}.items()
+                if v is not None
+            }
             for o in goal.objectives
         ]
         check_content({"objectives": objectives}, "goal")
@@ -646,11 +660,13 @@ class PostgresAdapter(DatabaseAdapter):
         gid = check_id(goal.id, "goal.id")
         values = self._goal_values(goal)
         updated = self._run(
-            lambda c, _: c.execute(
-                'UPDATE goals SET "name" = %s, "status" = %s, "description" = %s, "objectives" = %s '
-                'WHERE "id" = %s',
-                (*values[:4], gid),
-            ).rowcount
+            lambda c, _: (
+                c.execute(
+                    'UPDATE goals SET "name" = %s, "status" = %s, "description" = %s, "objectives" = %s '
+                    'WHERE "id" = %s',
+                    (*values[:4], gid),
+                ).rowcount
+            )
         )
         if not updated:
             raise NotFound(f"goal {gid} does not exist")
@@ -762,10 +778,9 @@ class PostgresAdapter(DatabaseAdapter):
     def remove_participant(self, user_id: IdLike, room_id: IdLike) -> bool:
         uid, rid = check_id(user_id, "user_id"), check_id(room_id, "room_id")
         return self._run(
-            lambda c, _: c.execute(
-                'DELETE FROM participants WHERE "userId" = %s AND "roomId" = %s', (uid, rid)
-            ).rowcount
-            > 0
+            lambda c, _: (
+                c.execute('DELETE FROM participants WHERE "userId" = %s AND "roomId" = %s', (uid, rid)).rowcount > 0
+            )
         )
 
     def get_participants_for_account(self, user_id: IdLike) -> list[Participant]:
@@ -774,9 +789,7 @@ class PostgresAdapter(DatabaseAdapter):
             self.statements.participant_columns()
         )
         rows = self._run(lambda c, _: c.execute(query, (uid,)).fetchall())
-        return [
-            Participant(r[0], r[1], r[2], UserState(r[3]) if r[3] else None, r[4], r[5]) for r in rows
-        ]
+        return [Participant(r[0], r[1], r[2], UserState(r[3]) if r[3] else None, r[4], r[5]) for r in rows]
 
     def get_participants_for_room(self, room_id: IdLike) -> list[uuid.UUID]:
         rid = check_id(room_id, "room_id")
@@ -804,10 +817,12 @@ class PostgresAdapter(DatabaseAdapter):
         if not (self.profile and self.profile.has_user_state):
             raise FeatureNotAvailable("this database's participants table has no userState column")
         n = self._run(
-            lambda c, _: c.execute(
-                'UPDATE participants SET "userState" = %s WHERE "roomId" = %s AND "userId" = %s',
-                (value, rid, uid),
-            ).rowcount
+            lambda c, _: (
+                c.execute(
+                    'UPDATE participants SET "userState" = %s WHERE "roomId" = %s AND "userId" = %s',
+                    (value, rid, uid),
+                ).rowcount
+            )
         )
         if not n:
             raise NotFound(f"account {uid} does not take part in room {rid}")
@@ -851,7 +866,9 @@ class PostgresAdapter(DatabaseAdapter):
         return [Relationship(*r) for r in rows]
 
     # -- knowledge ------------------------------------------------------------------------------------------
-    _K_COLUMNS = '"id", "agentId", "content", "embedding", "createdAt", "isMain", "originalId", "chunkIndex", "isShared"'
+    _K_COLUMNS = (
+        '"id", "agentId", "content", "embedding", "createdAt", "isMain", "originalId", "chunkIndex", "isShared"'
+    )
 
     def get_knowledge(
         self, *, agent_id: IdLike, id: IdLike | None = None, limit: int | None = None
@@ -912,7 +929,9 @@ class PostgresAdapter(DatabaseAdapter):
             emb,
             bool(knowledge.is_main),
             check_optional_id(knowledge.original_id, "knowledge.original_id"),
-            knowledge.chunk_index if knowledge.chunk_index is None else check_count(knowledge.chunk_index, "chunk_index", maximum=10**9),
+            knowledge.chunk_index
+            if knowledge.chunk_index is None
+            else check_count(knowledge.chunk_index, "chunk_index", maximum=10**9),
             bool(knowledge.is_shared),
         )
         q = sql.SQL("%s::{}").format(sql.SQL(self.profile.vector_type if self.profile else "vector"))
@@ -935,17 +954,20 @@ class PostgresAdapter(DatabaseAdapter):
         self._require("knowledge")
         kid = check_id(knowledge_id, "knowledge_id")
         return self._run(
-            lambda c, _: c.execute('DELETE FROM knowledge WHERE "id" = %s OR "originalId" = %s', (kid, kid)).rowcount
-            > 0
+            lambda c, _: (
+                c.execute('DELETE FROM knowledge WHERE "id" = %s OR "originalId" = %s', (kid, kid)).rowcount > 0
+            )
         )
 
     def clear_knowledge(self, agent_id: IdLike, shared: bool = False) -> int:
         self._require("knowledge")
         aid = check_id(agent_id, "agent_id")
         return self._run(
-            lambda c, _: c.execute(
-                'DELETE FROM knowledge WHERE "agentId" = %s OR (%s AND "isShared")', (aid, bool(shared))
-            ).rowcount
+            lambda c, _: (
+                c.execute(
+                    'DELETE FROM knowledge WHERE "agentId" = %s OR (%s AND "isShared")', (aid, bool(shared))
+                ).rowcount
+            )
         )
 
     # -- cache ----------------------------------------------------------------------------------------------
@@ -1006,7 +1028,9 @@ def _status(value: Any) -> GoalStatus:
     try:
         return GoalStatus(value)
     except ValueError:
-        raise InvalidInput(f"goal status must be one of {', '.join(s.value for s in GoalStatus)}, got {value!r}") from None
+        raise InvalidInput(
+            f"goal status must be one of {', '.join(s.value for s in GoalStatus)}, got {value!r}"
+        ) from None
 
 
 def _user_state(value: Any) -> str | None:
@@ -1025,8 +1049,16 @@ def _goal(r: Sequence[Any]) -> Goal:
         if isinstance(o, dict)
     )
     status = GoalStatus(r[4]) if r[4] in GoalStatus._value2member_map_ else GoalStatus.IN_PROGRESS
-    return Goal(id=r[0], room_id=r[1], user_id=r[2], name=r[3], status=status, objectives=objectives,
-                description=r[6], created_at=r[7])
+    return Goal(
+        id=r[0],
+        room_id=r[1],
+        user_id=r[2],
+        name=r[3],
+        status=status,
+        objectives=objectives,
+        description=r[6],
+        created_at=r[7],
+    )
 
 
 def _knowledge(r: Sequence[Any], distance: float | None = None) -> KnowledgeItem:

@@ -134,15 +134,8 @@ def migrate(conn: psycopg.Connection[Any], *, dimension: int = 384) -> SchemaPro
             )
             """
         )
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS okai_settings (key TEXT PRIMARY KEY, value JSONB NOT NULL)"
-        )
+        conn.execute("CREATE TABLE IF NOT EXISTS okai_settings (key TEXT PRIMARY KEY, value JSONB NOT NULL)")
         applied = {v for (v,) in conn.execute("SELECT version FROM okai_schema_version")}
-        if not applied and read_profile(conn).flavor != "okai":
-            # okai_schema_version was just created inside this transaction, so memories exists only if some
-            # other tool made it: refuse rather than guess.
-            if conn.execute("SELECT to_regclass('memories')").fetchone() != (None,):
-                raise SchemaError("a memories table exists that okai-insight did not create")
         row = conn.execute("SELECT value FROM okai_settings WHERE key = 'embedding_dimension'").fetchone()
         if row is not None:
             dimension = int(row[0])
@@ -162,7 +155,5 @@ def migrate(conn: psycopg.Connection[Any], *, dimension: int = 384) -> SchemaPro
                 pass  # above pgvector's HNSW limits: record the step, build nothing
             else:
                 conn.execute(sql.SQL(step.template).format(**params))  # type: ignore[arg-type]
-            conn.execute(
-                "INSERT INTO okai_schema_version (version, name) VALUES (%s, %s)", (step.version, step.name)
-            )
+            conn.execute("INSERT INTO okai_schema_version (version, name) VALUES (%s, %s)", (step.version, step.name))
     return read_profile(conn)

@@ -1,0 +1,87 @@
+"""Core subcommands: ``server``, ``init``, ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from okai_insight.cli import Formatter, add_format_argument, add_url_argument, format_rows
+
+
+def _server(args: argparse.Namespace) -> int:
+    from okai_insight.embedded import EmbeddedServer
+
+    server = EmbeddedServer(args.data_dir)
+    if args.action == "start":
+        print(server.start())
+    elif args.action == "stop":
+        print("stopped" if server.stop() else "not running")
+    elif args.action == "url":
+        url = server.url()
+        if url is None:
+            print(f"okai-insight: error: no server runs on {server.data_dir} (okai-insight server start)")
+            return 1
+        print(url)
+    else:
+        st = server.status()
+        row: dict[str, Any] = {"running": st.running, "data_dir": str(st.data_dir), "pid": st.pid, "url": st.url}
+        print(format_rows([row], args.format))
+        return 0 if st.running else 3
+    return 0
+
+
+def _init(args: argparse.Namespace) -> int:
+    import okai_insight
+
+    with okai_insight.connect(args.url, dimension=args.dimension) as db:
+        profile = getattr(db, "profile", None)
+        print(f"schema ready: {getattr(profile, 'flavor', 'ok')}, embedding dimension {db.embedding_dimension}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from okai_insight.demo import run_demo
+
+    run_demo(args.url, rows=args.rows)
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the core subcommands to the CLI."""
+    p = subparsers.add_parser(
+        "server",
+        help="start, stop or inspect the embedded PostgreSQL",
+        description="Manage the bundled PostgreSQL 18 + pgvector server (no install needed). Its data lives in "
+        "the user data directory, or $OKAI_DATA_DIR/pgdata.",
+        epilog="examples:\n  okai-insight server start\n  okai-insight server status --format json\n"
+        '  psql "$(okai-insight server url)"\n  okai-insight server stop',
+        formatter_class=Formatter,
+    )
+    p.add_argument("action", choices=("start", "stop", "status", "url"), help="what to do")
+    p.add_argument("--data-dir", default=None, help="cluster directory (default: $OKAI_DATA_DIR/pgdata)")
+    add_format_argument(p)
+    p.set_defaults(func=_server)
+
+    p = subparsers.add_parser(
+        "init",
+        help="create or migrate the schema (attaches to ElizaOS databases untouched)",
+        description="Create okai-insight's schema with the chosen embedding dimension, apply pending migrations, "
+        "or recognise an existing ElizaOS database (which is never altered).",
+        epilog="examples:\n  okai-insight init\n  okai-insight init postgresql://me@localhost/agents --dimension 1536",
+        formatter_class=Formatter,
+    )
+    add_url_argument(p)
+    p.add_argument("--dimension", type=int, default=None, help="embedding dimension for a new schema (default 384)")
+    p.set_defaults(func=_init)
+
+    p = subparsers.add_parser(
+        "demo",
+        help="load the demo agent dataset and run searches (the embedded server by default)",
+        description="Start the embedded server (unless a URL is given), load a small realistic demo agent "
+        "dataset and run semantic searches on it, printing what it did.",
+        epilog="examples:\n  okai-insight demo\n  okai-insight demo postgresql://me@localhost/scratch --rows 5000",
+        formatter_class=Formatter,
+    )
+    add_url_argument(p)
+    p.add_argument("--rows", type=int, default=2000, help="memories to load (default 2000)")
+    p.set_defaults(func=_demo)
