@@ -53,14 +53,15 @@ class Statements:
         """Nearest first through the HNSW index: ORDER BY distance ascending with LIMIT, matching operator.
 
         The threshold is applied outside the LIMIT: rows passing it are a prefix of the nearest-first list, so
-        this equals filtering first, and the index keeps serving the ORDER BY.
+        this equals filtering first, and the index keeps serving the ORDER BY. Zero vectors (ElizaOS's
+        placeholders) have a NaN cosine distance, which PostgreSQL sorts above every number: they are dropped.
         """
         return sql.SQL(
             "SELECT * FROM ("
             'SELECT {cols}, m."embedding" <=> {q} AS distance FROM memories AS m '
             'WHERE {where} AND m."embedding" IS NOT NULL '
             'ORDER BY m."embedding" <=> {q} LIMIT %(k)s'
-            ") AS nearest WHERE 1 - distance >= %(threshold)s ORDER BY distance"
+            ") AS nearest WHERE distance <> 'NaN'::float8 AND 1 - distance >= %(threshold)s ORDER BY distance"
         ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
 
     def search_exact(self, f: MemoryFilters) -> sql.Composed:
@@ -72,7 +73,7 @@ class Statements:
             ") SELECT * FROM ("
             'SELECT c.*, c."embedding" <=> {q} AS distance FROM candidates AS c '
             "ORDER BY distance LIMIT %(k)s"
-            ") AS nearest WHERE 1 - distance >= %(threshold)s ORDER BY distance"
+            ") AS nearest WHERE distance <> 'NaN'::float8 AND 1 - distance >= %(threshold)s ORDER BY distance"
         ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
 
     def count_bounded(self, f: MemoryFilters) -> sql.Composed:
@@ -127,5 +128,5 @@ class Statements:
             'k."chunkIndex", k."isShared", k."embedding" <=> {q} AS distance FROM knowledge AS k '
             'WHERE (k."agentId" = %(agent_id)s OR k."isShared") AND k."embedding" IS NOT NULL '
             'ORDER BY k."embedding" <=> {q} LIMIT %(k)s'
-            ") AS nearest WHERE 1 - distance >= %(threshold)s ORDER BY distance"
+            ") AS nearest WHERE distance <> 'NaN'::float8 AND 1 - distance >= %(threshold)s ORDER BY distance"
         ).format(q=self.query_vector)

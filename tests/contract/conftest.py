@@ -1,0 +1,74 @@
+"""The contract suite's adapter registry: every adapter listed here runs every test in tests/contract/.
+
+To plug in an adapter, add one factory to ``ADAPTER_FACTORIES``: it gets a :class:`FactoryContext` and returns an
+initialised adapter with an empty database of the contract's dimension (``DIM``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from okai_insight.adapters.base import DatabaseAdapter
+from okai_insight.adapters.postgres import PostgresAdapter
+from okai_insight.settings import Settings
+from tests.contract.elizaos_schema import create_elizaos_schema
+
+#: Small on purpose: the contract is about behaviour, not scale.
+DIM = 8
+
+
+@dataclass
+class FactoryContext:
+    make_database: Callable[[str], str]
+    tmp_path: Path
+    settings: Settings
+
+
+def _postgres(ctx: FactoryContext) -> DatabaseAdapter:
+    db = PostgresAdapter(ctx.make_database("contract"), settings=ctx.settings, dimension=DIM)
+    db.init()
+    return db
+
+
+def _elizaos(ctx: FactoryContext) -> DatabaseAdapter:
+    """An ElizaOS 0.1.9 database as ElizaOS creates it, attached as it is."""
+    url = ctx.make_database("eliza")
+    with psycopg.connect(url, autocommit=True) as conn:
+        create_elizaos_schema(conn, dimension=DIM)
+    db = PostgresAdapter(url, settings=ctx.settings)
+    db.init()
+    return db
+
+
+ADAPTER_FACTORIES: dict[str, Callable[[FactoryContext], DatabaseAdapter]] = {
+    "postgres": _postgres,
+    "elizaos": _elizaos,
+}
+
+
+@pytest.fixture(params=sorted(ADAPTER_FACTORIES))
+def db(
+    request: pytest.FixtureRequest, make_database: Callable[[str], str], tmp_path: Path
+) -> Iterator[DatabaseAdapter]:
+    """A fresh, empty database behind each registered adapter."""
+    ctx = FactoryContext(make_database, tmp_path, Settings.from_env({}, pool_max_size=4, pool_min_size=1))
+    adapter = ADAPTER_FACTORIES[request.param](ctx)
+    try:
+        yield adapter
+    finally:
+        adapter.close()
+
+
+@pytest.fixture
+def adapter_name(db: DatabaseAdapter, request: pytest.FixtureRequest) -> str:
+    return str(request.node.callspec.params["db"])
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
