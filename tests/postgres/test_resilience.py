@@ -1,0 +1,81 @@
+"""Retries on lost connections, pool timeouts, and translation of driver errors."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import psycopg
+import pytest
+
+from okai_insight.adapters.postgres import PostgresAdapter
+from okai_insight.errors import NotFound, PoolTimeout
+from okai_insight.models import Memory
+from okai_insight.settings import Settings
+
+
+def _terminate_backends(admin_url: str, dbname: str) -> int:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        return len(
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (dbname,),
+            ).fetchall()
+        )
+
+
+def test_killed_connections_are_retried_transparently(make_database, admin_url):
+    url = make_database("retry")
+    db = PostgresAdapter(url, settings=Settings.from_env({}, pool_min_size=2, pool_max_size=2))
+    db.init()
+    try:
+        room = db.create_room()
+        db.pool.wait()
+        assert _terminate_backends(admin_url, url.split("?")[0].rsplit("/", 1)[-1]) >= 1
+        # The pool's check detects dead connections; any that slips through is retried with backoff.
+        assert db.get_room(room) == room
+        mid = db.create_memory(Memory(room_id=room, content={"text": "after"}), "messages")
+        assert db.count_memories(room, unique=False, table_name="messages") == 1
+        assert db.get_memory_by_id(mid) is not None
+    finally:
+        db.close()
+
+
+def test_pool_exhaustion_raises_pool_timeout_within_the_connect_timeout(make_database):
+    url = make_database("pool")
+    db = PostgresAdapter(url, settings=Settings.from_env({}, pool_min_size=1, pool_max_size=1, connect_timeout_s=0.5))
+    db.init()
+    release = threading.Event()
+    held = threading.Event()
+
+    def hold() -> None:
+        with db.pool.connection():
+            held.set()
+            release.wait(10)
+
+    t = threading.Thread(target=hold)
+    t.start()
+    try:
+        assert held.wait(5)
+        start = time.monotonic()
+        with pytest.raises(PoolTimeout):
+            db.create_room()
+        assert time.monotonic() - start < 2.0
+    finally:
+        release.set()
+        t.join()
+        db.close()
+
+
+def test_foreign_key_violation_is_not_found_and_not_retried(make_database):
+    url = make_database("fk")
+    db = PostgresAdapter(url)
+    db.init()
+    try:
+        start = time.monotonic()
+        with pytest.raises(NotFound):
+            db.create_memory(Memory(room_id=uuid.uuid4(), content={"text": "orphan"}), "messages")
+        assert time.monotonic() - start < 1.0
+    finally:
+        db.close()
