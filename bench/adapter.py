@@ -1,0 +1,541 @@
+"""Benchmark: okai-insight's ``PostgresAdapter`` against raw psycopg on the same embedded server, same run.
+
+What is measured (issue 2 section 6), every comparison interleaved so that noise from other work on the machine
+hits both sides alike:
+
+1. **Bulk ingest**: ``create_memories`` (binary COPY) against a raw psycopg binary COPY of the same rows into an
+   identical ``memories`` table in a second database. Both tables have their btree indexes and foreign keys but not
+   the HNSW index: with it in place ingest runs at a few hundred rows/s whoever writes, because incremental HNSW
+   insertion dominates. The HNSW index is then built once, and a smaller ingest *with* the index is measured
+   separately.
+2. **Search**: recall@10 (against exact numpy ground truth) and p50/p95 latency of raw SQL
+   ``ORDER BY embedding <=> q LIMIT 10`` for several ``hnsw.ef_search`` values, then
+   ``search_memories_by_embedding`` against that raw SQL, query by query, at the adapter's default ef_search and at
+   the smallest ef_search reaching recall 0.95.
+3. **Filtered search** in a room holding ~1 % of rows: the adapter (which searches small filtered sets exactly)
+   against raw SQL with and without ``hnsw.iterative_scan``.
+4. **Per-row writes**: ``create_memory(unique=True)`` (near-duplicate check, then insert) against a raw INSERT
+   and against a raw HNSW check plus INSERT.
+
+Example:
+    >>> from bench.adapter import Config, run
+    >>> results = run(Config.quick())               # doctest: +SKIP
+    >>> results.ingest.ratio > 0                     # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg.types.json import Jsonb
+
+from bench._data import Dataset, exact_top_k, make_dataset
+from bench._server import bench_server, create_database, drop_database, server_facts
+from bench._stats import Latency, Timer, recall_at_k, summarise
+from okai_insight.adapters.postgres import PostgresAdapter
+from okai_insight.models import Account, Memory
+from okai_insight.settings import Settings
+
+TYPE = "messages"
+COLUMNS = '"id", "type", "createdAt", "content", "embedding", "userId", "agentId", "roomId", "isUnique"'
+COPY_SQL = f"COPY memories ({COLUMNS}) FROM STDIN (FORMAT BINARY)"
+COPY_TYPES = ["uuid", "text", "timestamptz", "jsonb", "vector", "uuid", "uuid", "uuid", "bool"]
+INSERT_SQL = f"INSERT INTO memories ({COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+SELECT_COLUMNS = (
+    'm."id", m."type", m."createdAt", m."content", m."embedding", m."userId", m."agentId", m."roomId", m."isUnique"'
+)
+#: What the brief calls raw SQL: the same columns the adapter returns, nearest first through the HNSW index.
+RAW_SEARCH = (
+    f'SELECT {SELECT_COLUMNS}, m."embedding" <=> %(q)s AS distance FROM memories AS m '
+    'ORDER BY m."embedding" <=> %(q)s LIMIT %(k)s'
+)
+RAW_ROOM_SEARCH = (
+    f'SELECT {SELECT_COLUMNS}, m."embedding" <=> %(q)s AS distance FROM memories AS m '
+    'WHERE m."roomId" = %(room)s ORDER BY m."embedding" <=> %(q)s LIMIT %(k)s'
+)
+#: Exact search of one room through its btree index (what the adapter does for small filtered sets), in raw SQL.
+RAW_ROOM_EXACT = (
+    f'WITH c AS MATERIALIZED (SELECT {SELECT_COLUMNS} FROM memories AS m WHERE m."roomId" = %(room)s '
+    'AND m."embedding" IS NOT NULL) SELECT c.*, c."embedding" <=> %(q)s AS distance FROM c '
+    "ORDER BY distance LIMIT %(k)s"
+)
+RAW_DUPLICATE_CHECK = (
+    'SELECT m."embedding" <=> %(q)s AS distance FROM memories AS m WHERE m."type" = %(type)s '
+    'AND m."roomId" = %(room)s ORDER BY m."embedding" <=> %(q)s LIMIT 1'
+)
+INDEX_SQL = 'CREATE INDEX idx_memories_embedding ON memories USING hnsw ("embedding" vector_cosine_ops)'
+
+
+@dataclass(frozen=True)
+class Config:
+    """Sizes of one run. ``Config()`` is the full run (100k x 384); ``Config.quick()`` a smoke test."""
+
+    rows: int = 100_000
+    dim: int = 384
+    queries: int = 300
+    rooms: int = 100
+    batch: int = 10_000
+    indexed_rows: int = 2_000
+    indexed_batch: int = 250
+    per_row: int = 300
+    ef_values: tuple[int, ...] = (40, 64, 100, 150, 200, 300, 400)
+    target_recall: float = 0.95
+    seed: int = 42
+    maintenance_work_mem: str = "1GB"
+    parallel_workers: int = 1
+
+    @classmethod
+    def quick(cls) -> Config:
+        """Small sizes that finish in well under a minute (smoke test of the whole benchmark).
+
+        Example:
+            >>> Config.quick().rows
+            4000
+        """
+        return cls(rows=4_000, dim=64, queries=40, batch=1_000, indexed_rows=200, indexed_batch=50, per_row=30)
+
+
+@dataclass(frozen=True)
+class Ingest:
+    """Rows per second of each side; ``ratio`` = adapter / raw."""
+
+    rows: int
+    batch: int
+    adapter_rows_s: float
+    raw_rows_s: float
+    with_index: bool
+
+    @property
+    def ratio(self) -> float:
+        return self.adapter_rows_s / self.raw_rows_s
+
+
+@dataclass(frozen=True)
+class SearchPoint:
+    """One search method at one setting: recall@10 and latency."""
+
+    label: str
+    ef_search: int | None
+    recall: float
+    latency: Latency
+    plan: str = ""
+
+
+@dataclass(frozen=True)
+class HeadToHead:
+    """The adapter and raw SQL, interleaved query by query, at one ef_search."""
+
+    ef_search: int
+    adapter: SearchPoint
+    raw: SearchPoint
+
+    @property
+    def ratio_p50(self) -> float:
+        return self.adapter.latency.p50_ms / self.raw.latency.p50_ms
+
+    @property
+    def ratio_p95(self) -> float:
+        return self.adapter.latency.p95_ms / self.raw.latency.p95_ms
+
+
+@dataclass(frozen=True)
+class PerRow:
+    """Single-row writes per second into the 100k-row table with its HNSW index."""
+
+    rows: int
+    adapter_unique_rows_s: float
+    raw_insert_rows_s: float
+    raw_check_insert_rows_s: float
+    duplicates_found: int
+
+
+@dataclass
+class Results:
+    """Everything one run measured."""
+
+    config: Config
+    facts: dict[str, str] = field(default_factory=dict)
+    data_seconds: float = 0.0
+    ingest: Ingest | None = None
+    index_build_s: float = 0.0
+    sweep: list[SearchPoint] = field(default_factory=list)
+    ef_for_target: int | None = None
+    head_to_head: list[HeadToHead] = field(default_factory=list)
+    room_rows: int = 0
+    filtered: list[SearchPoint] = field(default_factory=list)
+    per_row: PerRow | None = None
+    ingest_indexed: Ingest | None = None
+    total_s: float = 0.0
+
+
+def _log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def _memories(data: Dataset, rows: range, base: dt.datetime, type_: str = TYPE) -> list[Memory]:
+    return [
+        Memory(
+            id=data.ids[i],
+            user_id=data.users[data.user_of_row[i]],
+            agent_id=data.agent,
+            room_id=data.rooms[data.room_of_row[i]],
+            content={"text": data.texts[i], "source": "bench"},
+            embedding=data.embeddings[i],
+            created_at=base - dt.timedelta(seconds=i),
+        )
+        for i in rows
+    ]
+
+
+def _raw_rows(memories: Sequence[Memory], type_: str = TYPE) -> list[tuple[Any, ...]]:
+    return [
+        (m.id, type_, m.created_at, Jsonb(m.content), m.embedding, m.user_id, m.agent_id, m.room_id, True)
+        for m in memories
+    ]
+
+
+def _raw_copy(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> None:
+    with conn.transaction(), conn.cursor().copy(COPY_SQL) as cp:
+        cp.set_types(COPY_TYPES)
+        for r in rows:
+            cp.write_row(r)
+
+
+def _adapter(url: str, dim: int, ef: int | None = 100) -> PostgresAdapter:
+    db = PostgresAdapter(url, settings=Settings(embedding_dimension=dim, hnsw_ef_search=ef))
+    db.init()
+    return db
+
+
+def _seed_rows(db: PostgresAdapter, data: Dataset) -> None:
+    """Accounts and rooms the memories reference (not timed)."""
+    for uid in [data.agent, *data.users]:
+        db.create_account(Account(id=uid, name=f"user {uid.int:x}", email=f"{uid}@bench.invalid"))
+    for rid in data.rooms:
+        db.create_room(rid)
+
+
+def _raw_conn(url: str) -> psycopg.Connection[Any]:
+    conn = psycopg.connect(url, autocommit=True)
+    register_vector(conn)
+    return conn
+
+
+def bench_ingest(adapter: PostgresAdapter, raw: psycopg.Connection[Any], data: Dataset, config: Config) -> Ingest:
+    """Interleaved batches: the adapter's COPY into one database, raw COPY of the same rows into the other."""
+    base = dt.datetime.now(dt.UTC)
+    spent = {"adapter": 0.0, "raw": 0.0}
+    for n, start in enumerate(range(0, config.rows, config.batch)):
+        rows = range(start, min(config.rows, start + config.batch))
+        memories = _memories(data, rows, base)
+        tuples = _raw_rows(memories)
+        order = ("adapter", "raw") if n % 2 == 0 else ("raw", "adapter")
+        for side in order:
+            with Timer() as t:
+                if side == "adapter":
+                    adapter.create_memories(memories, TYPE)
+                else:
+                    _raw_copy(raw, tuples)
+            spent[side] += t.seconds
+    return Ingest(config.rows, config.batch, config.rows / spent["adapter"], config.rows / spent["raw"], False)
+
+
+def _plan(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> str:
+    """The plan's scan nodes, e.g. ``Index Scan using idx_memories_embedding``."""
+    lines = [r[0] for r in conn.execute("EXPLAIN " + query, params).fetchall()]
+    scans = [ln.strip().lstrip("-> ").split("  ")[0] for ln in lines if "Scan" in ln]
+    return "; ".join(dict.fromkeys(scans))
+
+
+def _set_ef(conn: psycopg.Connection[Any], ef: int, iterative: str = "off") -> None:
+    conn.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(ef),))
+    conn.execute("SELECT set_config('hnsw.iterative_scan', %s, false)", (iterative,))
+
+
+def _raw_search(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> list[uuid.UUID]:
+    rows = conn.execute(query, params, binary=True, prepare=True).fetchall()
+    return [r[0] for r in rows]
+
+
+def _timed(fn: Callable[[], list[uuid.UUID]]) -> tuple[list[uuid.UUID], float]:
+    start = time.perf_counter()
+    out = fn()
+    return out, (time.perf_counter() - start) * 1000
+
+
+def bench_sweep(
+    raw: psycopg.Connection[Any], data: Dataset, truth: list[list[uuid.UUID]], config: Config
+) -> list[SearchPoint]:
+    """Raw SQL top-10 at each ef_search: recall against exact ground truth, and latency."""
+    points = []
+    for ef in config.ef_values:
+        _set_ef(raw, ef)
+        plan = _plan(raw, RAW_SEARCH, {"q": data.queries[0], "k": 10})
+        for q in data.queries[:20]:  # warm-up: prepared statement, index pages in shared buffers
+            _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10})
+        found, times = [], []
+        for q in data.queries:
+            ids, ms = _timed(lambda q=q: _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10}))
+            found.append(ids)
+            times.append(ms)
+        points.append(SearchPoint("raw SQL", ef, recall_at_k(truth, found), summarise(times), plan))
+        _log(f"sweep ef_search={ef}: recall {points[-1].recall:.3f}, p50 {points[-1].latency.p50_ms:.2f} ms ({plan})")
+    return points
+
+
+def head_to_head(
+    url: str, raw: psycopg.Connection[Any], data: Dataset, truth: list[list[uuid.UUID]], ef: int, config: Config
+) -> HeadToHead:
+    """``search_memories_by_embedding`` and raw SQL, alternating which goes first, query by query."""
+    db = _adapter(url, config.dim, ef)
+    try:
+        _set_ef(raw, ef)
+
+        def adapter_search(q: np.ndarray[Any, Any]) -> list[uuid.UUID]:
+            return [m.id for m in db.search_memories_by_embedding(q, table_name=TYPE, count=10) if m.id]
+
+        def raw_search(q: np.ndarray[Any, Any]) -> list[uuid.UUID]:
+            return _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10})
+
+        for q in data.queries[:20]:
+            adapter_search(q)
+            raw_search(q)
+        found: dict[str, list[list[uuid.UUID]]] = {"adapter": [], "raw": []}
+        times: dict[str, list[float]] = {"adapter": [], "raw": []}
+        for n, q in enumerate(data.queries):
+            order = ("adapter", "raw") if n % 2 == 0 else ("raw", "adapter")
+            for side in order:
+                fn = adapter_search if side == "adapter" else raw_search
+                ids, ms = _timed(lambda fn=fn, q=q: fn(q))
+                found[side].append(ids)
+                times[side].append(ms)
+    finally:
+        db.close()
+    point = {
+        side: SearchPoint(
+            "okai-insight" if side == "adapter" else "raw SQL",
+            ef,
+            recall_at_k(truth, found[side]),
+            summarise(times[side]),
+        )
+        for side in ("adapter", "raw")
+    }
+    return HeadToHead(ef, point["adapter"], point["raw"])
+
+
+def bench_filtered(
+    db: PostgresAdapter, raw: psycopg.Connection[Any], data: Dataset, room: int, ef: int, config: Config
+) -> list[SearchPoint]:
+    """One room (~1 % of rows): the adapter against raw SQL with and without iterative index scans."""
+    members = np.flatnonzero(data.room_of_row[: config.rows] == room)
+    local = exact_top_k(data.embeddings[members], data.queries, 10)
+    truth = [[data.ids[members[j]] for j in row] for row in local]
+    room_id = data.rooms[room]
+    methods: list[tuple[str, int | None, str, str | None]] = [
+        ("raw SQL, HNSW, pgvector defaults (ef_search 40, no iterative scan)", 40, "off", RAW_ROOM_SEARCH),
+        (f"raw SQL, HNSW, ef_search {ef}, no iterative scan", ef, "off", RAW_ROOM_SEARCH),
+        (f"raw SQL, HNSW, ef_search {ef}, iterative_scan relaxed_order", ef, "relaxed_order", RAW_ROOM_SEARCH),
+        (f"raw SQL, HNSW, ef_search {ef}, iterative_scan strict_order", ef, "strict_order", RAW_ROOM_SEARCH),
+        ("raw SQL, exact over the room's btree rows", None, "off", RAW_ROOM_EXACT),
+        ("okai-insight search_memories_by_embedding(room_id=...)", None, "", None),
+    ]
+
+    def run_one(query: str | None, q: np.ndarray[Any, Any]) -> list[uuid.UUID]:
+        if query is None:
+            return [
+                m.id for m in db.search_memories_by_embedding(q, table_name=TYPE, room_id=room_id, count=10) if m.id
+            ]
+        return _raw_search(raw, query, {"q": q, "k": 10, "room": room_id})
+
+    points = []
+    for label, method_ef, iterative, query in methods:
+        if query is not None:
+            _set_ef(raw, method_ef or ef, iterative)
+        plan = _plan(raw, query, {"q": data.queries[0], "k": 10, "room": room_id}) if query else "exact (see _search)"
+        for q in data.queries[:10]:
+            run_one(query, q)
+        found, times = [], []
+        for q in data.queries:
+            ids, ms = _timed(lambda query=query, q=q: run_one(query, q))
+            found.append(ids)
+            times.append(ms)
+        points.append(SearchPoint(label, method_ef, recall_at_k(truth, found), summarise(times), plan))
+        _log(f"filtered {label}: recall {points[-1].recall:.3f}, p50 {points[-1].latency.p50_ms:.2f} ms")
+    return points
+
+
+def bench_per_row(db: PostgresAdapter, raw: psycopg.Connection[Any], data: Dataset, config: Config) -> PerRow:
+    """create_memory(unique=True) vs a raw INSERT vs a raw HNSW duplicate check + INSERT, interleaved.
+
+    The new rows are stored data rows plus a little noise, in the source row's room, so some are near-duplicates
+    (cosine similarity >= 0.95) of what the room holds, as when an agent re-hears a message.
+    """
+    rng = np.random.default_rng(config.seed + 7)
+    n = config.per_row
+    src = rng.integers(0, config.rows, size=3 * n)
+    noise = rng.standard_normal((3 * n, config.dim)).astype(np.float32) * np.float32(0.25 / np.sqrt(config.dim))
+    vectors = data.embeddings[src] + noise
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    _set_ef(raw, 100, "relaxed_order")
+    spent = {"adapter": 0.0, "raw": 0.0, "check": 0.0}
+    duplicates = 0
+    now = dt.datetime.now(dt.UTC)
+    for i in range(n):
+        order = [("adapter", 3 * i), ("raw", 3 * i + 1), ("check", 3 * i + 2)]
+        order = order[i % 3 :] + order[: i % 3]
+        for side, j in order:
+            room = data.rooms[int(data.room_of_row[src[j]])]
+            mem = Memory(
+                id=uuid.uuid4(),
+                user_id=data.users[0],
+                agent_id=data.agent,
+                room_id=room,
+                content={"text": data.texts[int(src[j])], "source": f"bench-row-{side}"},
+                embedding=vectors[j],
+                created_at=now,
+            )
+            row = (mem.id, TYPE, now, Jsonb(mem.content), vectors[j], mem.user_id, mem.agent_id, room, True)
+            with Timer() as t:
+                if side == "adapter":
+                    db.create_memory(mem, TYPE, unique=True)
+                elif side == "raw":
+                    raw.execute(INSERT_SQL, row, prepare=True)
+                else:
+                    hit = raw.execute(
+                        RAW_DUPLICATE_CHECK, {"q": vectors[j], "type": TYPE, "room": room}, prepare=True
+                    ).fetchone()
+                    is_unique = hit is None or 1 - hit[0] < 0.95
+                    raw.execute(INSERT_SQL, (*row[:8], is_unique), prepare=True)
+            spent[side] += t.seconds
+    with raw.cursor() as cur:
+        row_count = cur.execute(
+            'SELECT count(*) FILTER (WHERE NOT "isUnique") FROM memories WHERE "content" ->> %s = %s',
+            ("source", "bench-row-adapter"),
+        ).fetchone()
+        duplicates = int(row_count[0]) if row_count else 0
+    return PerRow(n, n / spent["adapter"], n / spent["raw"], n / spent["check"], duplicates)
+
+
+def bench_ingest_indexed(db: PostgresAdapter, raw: psycopg.Connection[Any], data: Dataset, config: Config) -> Ingest:
+    """Bulk ingest into the table *with* its HNSW index (both sides into the same table, interleaved)."""
+    rng = np.random.default_rng(config.seed + 11)
+    total = config.indexed_rows
+    src = rng.integers(0, config.rows, size=2 * total)
+    spent = {"adapter": 0.0, "raw": 0.0}
+    base = dt.datetime.now(dt.UTC)
+    for n, start in enumerate(range(0, total, config.indexed_batch)):
+        stop = min(total, start + config.indexed_batch)
+        batches = {}
+        for side, offset in (("adapter", 0), ("raw", total)):
+            batches[side] = [
+                Memory(
+                    id=uuid.uuid4(),
+                    user_id=data.users[0],
+                    agent_id=data.agent,
+                    room_id=data.rooms[int(data.room_of_row[s])],
+                    content={"text": data.texts[int(s)], "source": "bench-indexed"},
+                    embedding=data.embeddings[int(s)],
+                    created_at=base,
+                )
+                for s in src[offset + start : offset + stop]
+            ]
+        raw_rows = _raw_rows(batches["raw"], "indexed")
+        for side in ("adapter", "raw") if n % 2 == 0 else ("raw", "adapter"):
+            with Timer() as t:
+                if side == "adapter":
+                    db.create_memories(batches["adapter"], "indexed")
+                else:
+                    _raw_copy(raw, raw_rows)
+            spent[side] += t.seconds
+    return Ingest(total, config.indexed_batch, total / spent["adapter"], total / spent["raw"], True)
+
+
+def run(config: Config, *, work_dir: str | None = None) -> Results:
+    """Run the whole adapter benchmark on a throwaway embedded server; return the figures.
+
+    Example:
+        >>> run(Config.quick()).head_to_head[0].ratio_p50 > 0     # doctest: +SKIP
+        True
+    """
+    results = Results(config)
+    started = time.perf_counter()
+    with Timer() as t:
+        data = make_dataset(
+            rows=config.rows, dim=config.dim, queries=config.queries, rooms=config.rooms, seed=config.seed
+        )
+        top = exact_top_k(data.embeddings, data.queries, 10)
+        truth = [[data.ids[j] for j in row] for row in top]
+    results.data_seconds = t.seconds
+    _log(f"dataset {config.rows} x {config.dim}, {config.queries} queries, ground truth in {t.seconds:.1f} s")
+    with bench_server(work_dir) as admin_url:
+        url_a = create_database(admin_url, "bench_adapter")
+        url_b = create_database(admin_url, "bench_raw")
+        db = _adapter(url_a, config.dim)
+        setup_b = _adapter(url_b, config.dim)
+        raw_b = _raw_conn(url_b)
+        raw_a = _raw_conn(url_a)
+        try:
+            results.facts = server_facts(url_a)
+            for adapter_db, conn in ((db, raw_a), (setup_b, raw_b)):
+                _seed_rows(adapter_db, data)
+                conn.execute("DROP INDEX idx_memories_embedding")
+            setup_b.close()
+            results.ingest = bench_ingest(db, raw_b, data, config)
+            _log(
+                f"ingest without HNSW: adapter {results.ingest.adapter_rows_s:,.0f} rows/s, "
+                f"raw {results.ingest.raw_rows_s:,.0f} rows/s, ratio {results.ingest.ratio:.2f}"
+            )
+            raw_b.close()
+            drop_database(admin_url, "bench_raw")
+            raw_a.execute("VACUUM ANALYZE memories")
+            raw_a.execute("SELECT set_config('maintenance_work_mem', %s, false)", (config.maintenance_work_mem,))
+            raw_a.execute(
+                "SELECT set_config('max_parallel_maintenance_workers', %s, false)", (str(config.parallel_workers),)
+            )
+            with Timer() as t:
+                raw_a.execute(INDEX_SQL)
+            results.index_build_s = t.seconds
+            raw_a.execute("ANALYZE memories")
+            _log(f"HNSW index built in {t.seconds:.1f} s")
+            results.sweep = bench_sweep(raw_a, data, truth, config)
+            good = [p.ef_search for p in results.sweep if p.recall >= config.target_recall and p.ef_search]
+            results.ef_for_target = min(good) if good else None
+            efs = sorted({db.settings.hnsw_ef_search or 40, results.ef_for_target or max(config.ef_values)})
+            for ef in efs:
+                h = head_to_head(url_a, raw_a, data, truth, ef, config)
+                results.head_to_head.append(h)
+                _log(
+                    f"head to head ef_search={ef}: adapter p50 {h.adapter.latency.p50_ms:.2f} ms recall "
+                    f"{h.adapter.recall:.3f}; raw p50 {h.raw.latency.p50_ms:.2f} ms; ratio {h.ratio_p50:.2f}"
+                )
+            room = 0
+            results.room_rows = int((data.room_of_row[: config.rows] == room).sum())
+            results.filtered = bench_filtered(db, raw_a, data, room, results.ef_for_target or 100, config)
+            results.per_row = bench_per_row(db, raw_a, data, config)
+            _log(
+                f"per row: adapter unique {results.per_row.adapter_unique_rows_s:.0f} rows/s, raw insert "
+                f"{results.per_row.raw_insert_rows_s:.0f} rows/s, raw check+insert "
+                f"{results.per_row.raw_check_insert_rows_s:.0f} rows/s"
+            )
+            results.ingest_indexed = bench_ingest_indexed(db, raw_a, data, config)
+            _log(
+                f"ingest with HNSW: adapter {results.ingest_indexed.adapter_rows_s:.0f} rows/s, raw "
+                f"{results.ingest_indexed.raw_rows_s:.0f} rows/s"
+            )
+        finally:
+            db.close()
+            raw_a.close()
+            if not raw_b.closed:
+                raw_b.close()
+    results.total_s = time.perf_counter() - started
+    return results
