@@ -30,11 +30,52 @@ import numpy.typing as npt
 
 F32 = npt.NDArray[np.float32]
 
-_WORDS = (
-    "agent memory user asked about the weather price token wallet trade swap launch community update meeting "
-    "tomorrow yesterday thanks please help error fixed deploy twitter discord telegram message reply thread "
-    "market bullish bearish chart volume liquidity pool staking reward governance proposal vote idea plan"
-).split()
+_WORDS = [
+    "agent",
+    "memory",
+    "user",
+    "asked",
+    "about",
+    "the",
+    "weather",
+    "price",
+    "token",
+    "wallet",
+    "trade",
+    "swap",
+    "launch",
+    "community",
+    "update",
+    "meeting",
+    "tomorrow",
+    "yesterday",
+    "thanks",
+    "please",
+    "help",
+    "error",
+    "fixed",
+    "deploy",
+    "twitter",
+    "discord",
+    "telegram",
+    "message",
+    "reply",
+    "thread",
+    "market",
+    "bullish",
+    "bearish",
+    "chart",
+    "volume",
+    "liquidity",
+    "pool",
+    "staking",
+    "reward",
+    "governance",
+    "proposal",
+    "vote",
+    "idea",
+    "plan",
+]
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,7 @@ def render(r: Results, *, command: str, when: dt.datetime | None = None) -> str:
             "peers are a bare INSERT, and an HNSW duplicate check (ef_search 100, relaxed iterative scan) plus",
             f"INSERT. okai-insight marked {p.duplicates_found} of its rows as near-duplicates (`unique` false).",
             "",
-            f"| Method | rows/s |",
+            "| Method | rows/s |",
             "|---|---:|",
             f"| okai-insight create_memory(unique=True) | {p.adapter_unique_rows_s:,.0f} |",
             f"| raw INSERT | {p.raw_insert_rows_s:,.0f} |",
