@@ -178,6 +178,7 @@ class PostgresAdapter(DatabaseAdapter):
         def attempt(n: int) -> T:
             with self.pool.connection() as conn:
                 with conn.transaction():
+                    self._begin(conn)
                     return fn(conn, n)
 
         try:
@@ -194,6 +195,12 @@ class PostgresAdapter(DatabaseAdapter):
             raise PermissionDenied(_detail(exc)) from exc
         except psycopg.errors.DataException as exc:
             raise InvalidInput(f"the database refused a value: {_detail(exc)}") from exc
+
+    def _begin(self, conn: Conn) -> None:
+        """Run at the start of every transaction :meth:`_run` opens (a hook: a subclass sets its role here)."""
+
+    #: False where COPY FROM into the table is not allowed (row level security): batches go through a temp table.
+    _copy_into_table = True
 
     def _table(self, value: Any) -> str:
         return check_table_name(value, self.settings.memory_tables)
@@ -555,7 +562,7 @@ class PostgresAdapter(DatabaseAdapter):
             rows = [(*r[:4], None if r[4] is None else HalfVector(r[4]), *r[5:]) for r in rows]
 
         def copy(c: Conn, attempt: int) -> list[uuid.UUID]:
-            if attempt == 0:
+            if attempt == 0 and self._copy_into_table:
                 try:
                     with c.transaction(), c.cursor().copy(self.statements.copy_memories()) as cp:
                         cp.set_types(types)
@@ -564,8 +571,8 @@ class PostgresAdapter(DatabaseAdapter):
                     return ids
                 except psycopg.errors.UniqueViolation as exc:
                     raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
-            # A retry after a lost connection: the first COPY may have committed, so stage the rows and insert
-            # only the missing ones.
+            # Through a temp table: where COPY into the table is not allowed, or on a retry after a lost
+            # connection (the first COPY may have committed, so only the missing rows are inserted).
             staging = f"okai_copy_{uuid.uuid4().hex[:12]}"
             c.execute(
                 sql.SQL("CREATE TEMP TABLE {} (LIKE memories INCLUDING DEFAULTS) ON COMMIT DROP").format(
@@ -576,11 +583,15 @@ class PostgresAdapter(DatabaseAdapter):
                 cp.set_types(types)
                 for r in rows:
                     cp.write_row(r)
-            c.execute(
-                sql.SQL('INSERT INTO memories SELECT * FROM {} ON CONFLICT ("id") DO NOTHING').format(
-                    sql.Identifier(staging)
-                )
-            )
+            insert = sql.SQL("INSERT INTO memories SELECT * FROM {}").format(sql.Identifier(staging))
+            if attempt == 0:
+                try:
+                    with c.transaction():
+                        c.execute(insert)
+                except psycopg.errors.UniqueViolation as exc:
+                    raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
+            else:
+                c.execute(insert + sql.SQL(' ON CONFLICT ("id") DO NOTHING'))
             return ids
 
         return self._run(copy)

@@ -1,0 +1,110 @@
+"""The Supabase adapter's direct transport: PostgreSQL's protocol, Supabase's row level security.
+
+Every transaction starts as PostgREST starts one: ``set_config('role', 'authenticated', true)`` and
+``set_config('request.jwt.claims', '{"sub": <user>, "role": "authenticated"}', true)``, so ``auth.uid()`` is the
+user and the migration's policies decide what each statement sees and writes. Everything else (pool, retries,
+HNSW search, keyset pages) is :class:`~okai_insight.adapters.postgres.PostgresAdapter`'s. Batches go through a
+temp table, because PostgreSQL refuses COPY FROM into a table with row level security.
+
+Example:
+    >>> db = SupabaseDirectAdapter("postgresql://postgres:pw@db.x.supabase.co:5432/postgres",
+    ...                            user_id="8d0e...")      # doctest: +SKIP
+    >>> db.init()                                          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import psycopg
+
+from okai_insight.adapters._supabase_base import SupabaseAdapter
+from okai_insight.adapters.base import IdLike
+from okai_insight.adapters.postgres import PostgresAdapter
+from okai_insight.errors import ConfigurationError, ConnectionFailed, PermissionDenied, SchemaError
+from okai_insight.schema import read_profile
+from okai_insight.schema.supabase import SUPABASE_SETTING, apply
+from okai_insight.settings import Settings
+from okai_insight.validation import check_id
+
+#: The roles a direct connection may act as (Supabase's API roles; anon reads nothing in this schema).
+ROLES = ("authenticated", "service_role", "anon")
+
+
+class SupabaseDirectAdapter(SupabaseAdapter, PostgresAdapter):
+    """okai-insight's adapter over a direct connection to a Supabase database, acting as one user.
+
+    ``user_id`` is the Supabase Auth user (the JWT's ``sub``) the statements run as; ``role`` is
+    ``authenticated`` (default), or ``service_role`` (bypasses row level security; ``user_id`` optional).
+
+    Example:
+        >>> with SupabaseDirectAdapter(url, user_id=agent_id) as db:   # doctest: +SKIP
+        ...     db.init()
+        ...     db.count_memories(room_id, table_name="messages")
+        0
+    """
+
+    transport = "direct"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        user_id: IdLike | None = None,
+        role: str = "authenticated",
+        settings: Settings | None = None,
+        dimension: int | None = None,
+        claims: dict[str, Any] | None = None,
+    ) -> None:
+        if role not in ROLES:
+            raise ConfigurationError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        if role == "authenticated" and user_id is None:
+            raise ConfigurationError("an authenticated Supabase connection needs user_id (the auth user's uuid)")
+        super().__init__(url, settings=settings, dimension=dimension)
+        self.user_id: uuid.UUID | None = None if user_id is None else check_id(user_id, "user_id")
+        self.role = role
+        jwt: dict[str, Any] = {**(claims or {}), "role": role}
+        if self.user_id is not None:
+            jwt["sub"] = str(self.user_id)
+        self._claims = json.dumps(jwt)
+
+    def init(self) -> None:
+        """Apply the Supabase migration to an empty database, check an existing one, then open the pool.
+
+        Example:
+            >>> db.init()                                      # doctest: +SKIP
+        """
+        try:
+            with psycopg.connect(
+                self.url, autocommit=True, connect_timeout=max(1, int(self.settings.connect_timeout_s))
+            ) as conn:
+                profile = read_profile(conn)
+                if profile.flavor == "empty":
+                    apply(conn, dimension=self._requested_dimension)
+                elif not _has_supabase_migration(conn):
+                    raise SchemaError(
+                        "this database has memory tables without okai-insight's row level security: apply the "
+                        "Supabase migration (docs/supabase.md) or connect with a postgresql:// URL"
+                    )
+        except psycopg.errors.InsufficientPrivilege as exc:
+            raise PermissionDenied(f"this role may not create okai-insight's schema: {exc}") from exc
+        except psycopg.OperationalError as exc:
+            raise ConnectionFailed(str(exc).strip()) from exc
+        super().init()
+
+    def _begin(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute(
+            "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
+            (self.role, self._claims),
+        )
+
+    _copy_into_table = False
+
+
+def _has_supabase_migration(conn: psycopg.Connection[Any]) -> bool:
+    if conn.execute("SELECT to_regclass('okai_settings')").fetchone() == (None,):
+        return False
+    row = conn.execute("SELECT 1 FROM okai_settings WHERE key = %s", (SUPABASE_SETTING,)).fetchone()
+    return row is not None
