@@ -54,11 +54,19 @@ def connect(
         from okai_insight.adapters.postgres import PostgresAdapter
 
         adapter: DatabaseAdapter = PostgresAdapter(target, settings=s, dimension=dimension)
+    elif target.startswith("sqlite:"):
+        from okai_insight.adapters.sqlite import SqliteAdapter
+
+        adapter = SqliteAdapter(target, settings=s, dimension=dimension)
+    elif target.startswith("memory:"):
+        from okai_insight.adapters.memory import MemoryAdapter
+
+        adapter = MemoryAdapter(target, settings=s, dimension=dimension)
     else:
         scheme = target.split(":", 1)[0] if ":" in target else target
         raise ConfigurationError(
-            f"unknown database URL scheme {scheme!r}: use postgresql://user@host/db "
-            "(or no URL for the embedded PostgreSQL)"
+            f"unknown database URL scheme {scheme!r}: use postgresql://user@host/db, sqlite:///path.db, "
+            "memory:// (or no URL for the embedded PostgreSQL)"
         )
     if init:
         adapter.init()

@@ -46,9 +46,27 @@ def _elizaos(ctx: FactoryContext) -> DatabaseAdapter:
     return db
 
 
+def _sqlite(ctx: FactoryContext) -> DatabaseAdapter:
+    from okai_insight.adapters.sqlite import SqliteAdapter
+
+    db = SqliteAdapter(f"sqlite:///{ctx.tmp_path / 'contract.db'}", settings=ctx.settings, dimension=DIM)
+    db.init()
+    return db
+
+
+def _memory(ctx: FactoryContext) -> DatabaseAdapter:
+    from okai_insight.adapters.memory import MemoryAdapter
+
+    db = MemoryAdapter("memory://", settings=ctx.settings, dimension=DIM)
+    db.init()
+    return db
+
+
 ADAPTER_FACTORIES: dict[str, Callable[[FactoryContext], DatabaseAdapter]] = {
     "postgres": _postgres,
     "elizaos": _elizaos,
+    "sqlite": _sqlite,
+    "memory": _memory,
 }
 
 
