@@ -1,0 +1,401 @@
+"""pgvector: the extension, every vector column (declared against stored dimensions, NULL and zero vectors),
+every vector index (method, operator class, build options, size against memory), and whether the vector
+indexes can serve the statements actually run against them.
+
+Example:
+    >>> from okai_insight.diagnostics import vectors
+    >>> [f.message for f in vectors.vector_queries(url).findings]    # doctest: +SKIP
+    ['... uses <-> (L2 distance) but index idx_memories_embedding (vector_cosine_ops) serves only <=> ...']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import sql
+
+from okai_insight.diagnostics._fmt import MB, human_bytes
+from okai_insight.diagnostics._result import Finding, Severity
+from okai_insight.diagnostics._runner import CheckUnavailable, Findings, Outcome, Rows, Runner, diagnostic
+from okai_insight.diagnostics._vector_sql import OPCLASS_FOR, OPERATORS, VectorIndex, analyse
+
+README = "pgvector README"
+#: A vector column with at least this many rows and no vector index is searched exactly (a full scan a search).
+MIN_ROWS_FOR_INDEX = 10_000
+#: vector_columns reads at most about this many rows of each column (TABLESAMPLE SYSTEM above it).
+SAMPLE_ROWS = 100_000
+#: pgvector's default hnsw.ef_search.
+DEFAULT_EF_SEARCH = 40
+
+
+def _require_vector(run: Runner) -> None:
+    if not run.features.has_extension("vector"):
+        raise CheckUnavailable(
+            "pgvector (the vector extension) is not installed in this database: there are no vector columns or "
+            "indexes to check",
+            fix_sql="CREATE EXTENSION IF NOT EXISTS vector;",
+        )
+
+
+def _version(v: str | None) -> tuple[int, ...]:
+    return tuple(int(p) for p in (v or "0").split(".") if p.isdigit())
+
+
+@diagnostic("vectors", "pgvector")
+def vector_extension(run: Runner) -> Outcome:
+    """pgvector's installed and available versions and this session's search settings; info when it can be
+    updated, or is missing while the server has it.
+
+    Example:
+        >>> vector_extension(url).rows[0]["installed_version"]     # doctest: +SKIP
+        '0.8.1'
+    """
+    res = run.query("vectors", "vector_extension")
+    r = res.rows[0]
+    findings: Findings = []
+    if r["installed_version"] is None and r["available_version"] is not None:
+        findings.append(
+            Finding(
+                "info",
+                f"pgvector {r['available_version']} is available on this server but not installed in this database.",
+                threshold="vector not in pg_extension",
+                source=README,
+                fix_sql="CREATE EXTENSION IF NOT EXISTS vector;",
+                subject="vector",
+            )
+        )
+    elif r["installed_version"] and _version(r["installed_version"]) < _version(r["available_version"]):
+        findings.append(
+            Finding(
+                "info",
+                f"pgvector {r['installed_version']} is installed but {r['available_version']} is available: the "
+                "database still uses the old version's SQL objects.",
+                threshold="installed_version < available_version",
+                source=f"{README} (Upgrading)",
+                fix_sql="ALTER EXTENSION vector UPDATE;",
+                subject="vector",
+            )
+        )
+    return res.rows, findings, res.columns
+
+
+@diagnostic("vectors", "Vector columns")
+def vector_columns(run: Runner, *, sample_rows: int = SAMPLE_ROWS) -> Outcome:
+    """Every vector column: declared dimension against the dimensions stored (mixed dimensions are critical:
+    searches fail on them), NULL vectors (never found), zero vectors (never found under cosine), and large
+    columns without a vector index. Large tables are sampled (about ``sample_rows`` rows).
+
+    Example:
+        >>> vector_columns(url).rows[0]["stored_dims"]             # doctest: +SKIP
+        {'384': 2000}
+    """
+    _require_vector(run)
+    columns = run.query("vectors", "vector_columns").rows
+    indexes = run.query("vectors", "vector_indexes").rows
+    rows: Rows = []
+    findings: Findings = []
+    for c in columns:
+        row: dict[str, Any] = {k: c[k] for k in ("schema", "table", "column", "type", "declared_dims")}
+        row.update(
+            estimated_rows=c["estimated_rows"],
+            stored_dims=None,
+            sampled_rows=None,
+            null_vectors=None,
+            zero_vectors=None,
+            vector_indexes=c["vector_indexes"] or [],
+            note=None,
+        )
+        rows.append(row)
+        if not c["readable"]:
+            row["note"] = "not readable by this role (SELECT privilege needed)"
+            continue
+        est = int(c["estimated_rows"] or 0)
+        percent = 100.0 if est <= sample_rows else max(0.01, round(100.0 * sample_rows / est, 2))
+        stats = run.query(
+            "vectors",
+            "vector_column_stats",
+            {"percent": percent},
+            identifiers={"table": sql.Identifier(c["schema"], c["table"]), "column": sql.Identifier(c["column"])},
+        ).rows[0]
+        row.update(
+            stored_dims=stats["stored_dims"] or {},
+            sampled_rows=stats["sampled_rows"],
+            null_vectors=stats["null_vectors"],
+            zero_vectors=stats["zero_vectors"],
+        )
+        if percent < 100:
+            row["note"] = f"sampled {percent:g} % of pages"
+        findings += _column_findings(
+            c, row, [i for i in indexes if i["qualified_table"] == c["qualified_table"] and i["column"] == c["column"]]
+        )
+    return rows, findings
+
+
+def _column_findings(c: dict[str, Any], row: dict[str, Any], indexes: list[dict[str, Any]]) -> Findings:
+    name = f"{c['qualified_table']}.{c['column']}"
+    col = c["quoted_column"]
+    dims = {int(k): int(v) for k, v in (row["stored_dims"] or {}).items()}
+    out: Findings = []
+    if len(dims) > 1:
+        main = max(dims, key=lambda d: dims[d])
+        others = ", ".join(f"{n} rows of {d}" for d, n in sorted(dims.items()) if d != main)
+        out.append(
+            Finding(
+                "critical",
+                f"{name} holds vectors of {len(dims)} dimensions ({main} mostly; {others}): a distance between "
+                "vectors of different dimensions is an error, so searches fail or must filter by dimension, and no "
+                "HNSW index can be built on a column without a declared dimension. Re-embed or delete the odd rows, "
+                "then declare the dimension.",
+                threshold="count(DISTINCT vector_dims(column)) > 1",
+                source=f"{README} (vector type: dimensions must match)",
+                fix_sql=f"-- look first: SELECT vector_dims({col}), count(*) FROM {c['qualified_table']} GROUP BY 1;\n"
+                f"DELETE FROM {c['qualified_table']} WHERE vector_dims({col}) <> {main};  -- or re-embed them\n"
+                f"ALTER TABLE {c['qualified_table']} ALTER COLUMN {col} TYPE {c['type']}({main});",
+                subject=name,
+            )
+        )
+    elif c["declared_dims"] is None and dims:
+        (only,) = dims
+        out.append(
+            Finding(
+                "warning",
+                f"{name} declares no dimension ({c['type']} without (n)): any length is accepted, and pgvector "
+                "cannot build an HNSW or IVFFlat index on it. All its rows have "
+                f"{only} dimensions; declare it.",
+                threshold="atttypmod = -1",
+                source=f"{README} (Indexing: 'column does not have dimensions')",
+                fix_sql=f"ALTER TABLE {c['qualified_table']} ALTER COLUMN {col} TYPE {c['type']}({only});",
+                subject=name,
+            )
+        )
+    zero = int(row["zero_vectors"] or 0)
+    cosine = [i for i in indexes if str(i["opclass"]).endswith("cosine_ops")]
+    if zero:
+        out.append(
+            Finding(
+                "warning" if cosine else "info",
+                f"{name} has {zero} zero vector(s) in the rows read: their cosine distance is undefined (NaN), "
+                + (f"the cosine index {cosine[0]['index']} does not hold them, and " if cosine else "")
+                + "no search finds them. They usually come from a failed embedding call; re-embed them.",
+                threshold="vector_norm(column) = 0",
+                source=f"{README} ('zero vectors are not indexed for cosine distance')",
+                fix_sql=f"SELECT * FROM {c['qualified_table']} WHERE vector_norm({col}::vector) = 0;  -- re-embed these",
+                subject=name,
+            )
+        )
+    nulls = int(row["null_vectors"] or 0)
+    if nulls:
+        out.append(
+            Finding(
+                "info",
+                f"{name} has {nulls} NULL vector(s) in the rows read: they are never returned by a similarity "
+                "search (not indexed, no distance).",
+                threshold=f"{col} IS NULL",
+                source=f"{README} ('NULL vectors are not indexed')",
+                fix_sql=f"SELECT count(*) FROM {c['qualified_table']} WHERE {col} IS NULL;",
+                subject=name,
+            )
+        )
+    if not indexes and int(c["estimated_rows"] or 0) >= MIN_ROWS_FOR_INDEX and c["declared_dims"]:
+        out.append(
+            Finding(
+                "warning",
+                f"{name} has about {c['estimated_rows']} rows and no vector index: every similarity search reads "
+                "all of them. Build an HNSW index with the operator class of the operator your searches use.",
+                threshold=f"no hnsw/ivfflat index and estimated_rows >= {MIN_ROWS_FOR_INDEX}",
+                source=f"{README} (Indexing)",
+                fix_sql=f"SET maintenance_work_mem = '1GB';\nCREATE INDEX CONCURRENTLY ON {c['qualified_table']} "
+                f"USING hnsw ({col} {c['type']}_cosine_ops);  -- <=>; use _l2_ops for <->, _ip_ops for <#>",
+                subject=name,
+            )
+        )
+    return out
+
+
+@diagnostic("vectors", "Vector indexes")
+def vector_indexes(run: Runner) -> Outcome:
+    """Every HNSW / IVFFlat index: column, operator class and the operator it serves, m / ef_construction or
+    lists, size against shared_buffers (a warning when larger: searches read from disk) and
+    maintenance_work_mem (info: rebuilds are slow), IVFFlat lists against pgvector's advice.
+
+    Example:
+        >>> vector_indexes(url).rows[0]["operator"]                # doctest: +SKIP
+        '<=>'
+    """
+    _require_vector(run)
+    res = run.query("vectors", "vector_indexes")
+    findings: Findings = []
+    for r in res.rows:
+        name = r["qualified_index"]
+        size, sb, mwm = int(r["size_bytes"]), int(r["shared_buffers_bytes"]), int(r["maintenance_work_mem_bytes"])
+        if size > sb:
+            findings.append(
+                Finding(
+                    "warning",
+                    f"vector index {name} ({human_bytes(size)}) is larger than shared_buffers ({human_bytes(sb)}): "
+                    "searches walk a graph that cannot stay cached and read pages from disk or the OS cache.",
+                    threshold="size_bytes > shared_buffers",
+                    source=f"{README} (Performance: tuning; shared_buffers ~25 % of memory)",
+                    fix_sql=f"ALTER SYSTEM SET shared_buffers = '{-(-size * 2 // MB)}MB';  -- then restart "
+                    "(about 25 % of RAM at most); or store halfvec / fewer dimensions",
+                    subject=name,
+                )
+            )
+        if size > mwm and r["method"] == "hnsw":
+            findings.append(
+                Finding(
+                    "info",
+                    f"vector index {name} ({human_bytes(size)}) is larger than maintenance_work_mem "
+                    f"({human_bytes(mwm)}): rebuilding it (REINDEX, restore) will be much slower than it needs to be.",
+                    threshold="size_bytes > maintenance_work_mem",
+                    source=f"{README} (HNSW: index build time, 'graph no longer fits into maintenance_work_mem')",
+                    fix_sql=f"SET maintenance_work_mem = '{max(1, -(-size * 2 // (1024**3)))}GB';\n"
+                    f"REINDEX INDEX CONCURRENTLY {name};",
+                    subject=name,
+                )
+            )
+        rows_n = int(r["table_rows"] or 0)
+        if r["method"] == "ivfflat" and rows_n >= MIN_ROWS_FOR_INDEX and r["lists"]:
+            advised = max(1, rows_n // 1000) if rows_n <= 1_000_000 else int(rows_n**0.5)
+            if not advised / 4 <= int(r["lists"]) <= advised * 4:
+                findings.append(
+                    Finding(
+                        "info",
+                        f"IVFFlat index {name} has {r['lists']} lists for about {rows_n} rows; pgvector advises "
+                        f"about {advised} (rows / 1000 up to 1M rows, sqrt(rows) above). Too few lists make searches "
+                        "slow, too many make recall poor at the same probes.",
+                        threshold="lists outside [advised / 4, advised * 4]",
+                        source=f"{README} (IVFFlat: choosing lists)",
+                        fix_sql=f"-- rebuild with: {r['definition'].split(' WITH ')[0]} WITH (lists = {advised});",
+                        subject=name,
+                    )
+                )
+    return res.rows, findings, res.columns
+
+
+@diagnostic("vectors", "Vector queries against indexes")
+def vector_queries(run: Runner) -> Outcome:
+    """Whether the vector indexes can serve the statements actually run (pg_stat_statements, and the sessions
+    running now): operator not matching the operator class (critical: every search reads the table), distance
+    only in WHERE, ``ORDER BY similarity DESC``, no LIMIT, LIMIT above ``hnsw.ef_search``. Each finding carries
+    the corrected statement; for an operator mismatch also the index that would serve the statement as it is.
+
+    Example:
+        >>> vector_queries(url).findings[0].fix_sql.splitlines()[0]  # doctest: +SKIP
+        '-- corrected query: SELECT ... ORDER BY embedding <=> $1::vector LIMIT $5'
+    """
+    _require_vector(run)
+    ext = run.query("vectors", "vector_extension").rows[0]
+    ef_search = int(ext["ef_search_setting"]) if str(ext["ef_search_setting"] or "").isdigit() else DEFAULT_EF_SEARCH
+    iterative = (ext["iterative_scan_setting"] or "off") != "off"
+    index_rows = [r for r in run.query("vectors", "vector_indexes").rows if r["operator"] and r["column"]]
+    indexes = [
+        (r, VectorIndex(r["table"], r["column"], r["index"], r["method"], r["opclass"], r["operator"]))
+        for r in index_rows
+    ]
+    statements: list[dict[str, Any]] = []
+    note = None
+    try:
+        run.require_extension("pg_stat_statements", why="checking past vector searches", preload=True)
+        for s in run.query("vectors", "vector_statements").rows:
+            statements.append(
+                {
+                    "source": "pg_stat_statements",
+                    "id": s["queryid"],
+                    "calls": s["calls"],
+                    "mean_ms": s["mean_ms"],
+                    "rows_per_call": s["rows_per_call"],
+                    "query": s["query"],
+                }
+            )
+    except CheckUnavailable as exc:
+        note = str(exc)
+    for a in run.query("vectors", "vector_activity").rows:
+        statements.append(
+            {
+                "source": "pg_stat_activity",
+                "id": a["pid"],
+                "calls": None,
+                "mean_ms": a["duration_ms"],
+                "rows_per_call": None,
+                "query": a["query"],
+            }
+        )
+    rows: Rows = []
+    findings: Findings = []
+    seen: set[tuple[str, str, str]] = set()
+    for st in statements:
+        for r, idx in indexes:
+            problems = analyse(st["query"], idx, ef_search=ef_search, iterative_scan=iterative)
+            if not problems and not _concerns(st["query"], idx):
+                continue
+            rows.append(
+                {
+                    **{k: st[k] for k in ("source", "id", "calls", "mean_ms", "rows_per_call")},
+                    "index": r["qualified_index"],
+                    "operator": idx.operator,
+                    "problems": [p.code for p in problems],
+                    "query": st["query"],
+                }
+            )
+            for p in problems:
+                key = (p.code, r["qualified_index"], " ".join(st["query"].split()))
+                if key in seen:
+                    continue
+                seen.add(key)
+                findings.append(_query_finding(p, st, r, idx, ef_search))
+    if note:
+        findings.append(
+            Finding(
+                "info",
+                f"only running sessions were checked: {note}",
+                subject="pg_stat_statements",
+                fix_sql="CREATE EXTENSION IF NOT EXISTS pg_stat_statements;",
+            )
+        )
+    return (
+        rows,
+        findings,
+        ("source", "id", "calls", "mean_ms", "rows_per_call", "index", "operator", "problems", "query"),
+    )
+
+
+def _concerns(query: str, idx: VectorIndex) -> bool:
+    from okai_insight.diagnostics._vector_sql import mentions, operators_used
+
+    text = " ".join(query.split())
+    return bool(operators_used(text)) and mentions(text, idx.table) and mentions(text, idx.column)
+
+
+def _query_finding(p: Any, st: dict[str, Any], r: dict[str, Any], idx: VectorIndex, ef_search: int) -> Finding:
+    where = f"{st['source']} {'query' if st['source'] == 'pg_stat_statements' else 'pid'} {st['id']}"
+    calls = f", {st['calls']} calls averaging {st['mean_ms']} ms" if st["calls"] else ""
+    fix = f"-- corrected query:\n{p.corrected}" if p.corrected else None
+    severity: Severity = "warning"
+    threshold = p.code
+    if p.code == "operator_mismatch":
+        severity = "critical"
+        used = [op for op in OPERATORS if op in st["query"]]
+        prefix = str(r["opclass"]).split("_", 1)[0]
+        alt = ";\n".join(
+            f"CREATE INDEX CONCURRENTLY ON {r['qualified_table']} USING {idx.method} "
+            f"({r['quoted_column']} {prefix}_{OPCLASS_FOR[op]})"
+            for op in used
+            if op in OPCLASS_FOR
+        )
+        fix = (
+            f"-- corrected query (uses {idx.index}):\n{p.corrected}\n"
+            f"-- or, if the application cannot change (ElizaOS 0.1.9 searches with <->), an index for its operator "
+            f"(for unit-length embeddings L2 order equals cosine order):\n{alt};"
+        )
+        threshold = f"operator not served by {idx.opclass}"
+    elif p.code == "limit_above_ef_search":
+        threshold = f"LIMIT > hnsw.ef_search ({ef_search}) and hnsw.iterative_scan = off"
+    return Finding(
+        severity,
+        f"{where}{calls}: {p.message}. Statement: {' '.join(st['query'].split())[:300]}",
+        threshold=threshold,
+        source=f"{README} (Querying: 'ORDER BY distance LIMIT k', operator classes; Iterative index scans)",
+        fix_sql=fix,
+        subject=r["qualified_index"],
+    )

@@ -1,0 +1,24 @@
+-- unused_indexes: indexes of this database that were never (or hardly ever) scanned since statistics were
+-- last reset, and do not enforce a constraint (unique and primary-key indexes are left out).
+-- Shows: schema, table, index, qualified_index (quoted, for fix SQL), index_scans, size_bytes, definition,
+--        and stats_reset of the database (the counts are only as old as that).
+-- Parameters: max_scans (default 0), min_size_bytes (default 10 MB = 10485760).
+-- Thresholds: PgHero lib/pghero/methods/indexes.rb (unused_indexes: idx_scan <= max_scans, largest first);
+--             the 10 MB floor: PgHero's "unused indexes" advice ignores small ones.
+SELECT
+    s.schemaname AS schema,
+    s.relname AS table,
+    s.indexrelname AS index,
+    quote_ident(s.schemaname) || '.' || quote_ident(s.indexrelname) AS qualified_index,
+    s.idx_scan AS index_scans,
+    pg_relation_size(s.indexrelid) AS size_bytes,
+    pg_get_indexdef(s.indexrelid) AS definition,
+    (SELECT d.stats_reset FROM pg_stat_database AS d WHERE d.datname = current_database()) AS stats_reset
+FROM pg_stat_user_indexes AS s
+JOIN pg_index AS i ON i.indexrelid = s.indexrelid
+WHERE NOT i.indisunique
+    AND NOT i.indisprimary
+    AND i.indisvalid
+    AND s.idx_scan <= %(max_scans)s
+    AND pg_relation_size(s.indexrelid) >= %(min_size_bytes)s
+ORDER BY size_bytes DESC, s.schemaname, s.indexrelname

@@ -1,0 +1,36 @@
+-- vector_columns: every pgvector column (vector, halfvec, sparsevec) of this database's tables with its declared
+-- dimension (NULL when the column has no typmod, so rows of any dimension fit) and whether a vector index
+-- (hnsw, ivfflat) covers it.
+-- Shows: schema, table, column, qualified_table, quoted_column, type, declared_dims, estimated_rows, table_size_bytes,
+--        vector_indexes (names), readable (whether this role may SELECT the column).
+-- Parameters: none.
+SELECT
+    n.nspname AS schema,
+    c.relname AS table,
+    a.attname AS column,
+    quote_ident(a.attname) AS quoted_column,
+    quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS qualified_table,
+    t.typname AS type,
+    CASE WHEN a.atttypmod > 0 THEN a.atttypmod END AS declared_dims,
+    greatest(c.reltuples, 0)::bigint AS estimated_rows,
+    pg_table_size(c.oid) AS table_size_bytes,
+    (
+        SELECT array_agg(ic.relname::text ORDER BY ic.relname)
+        FROM pg_index AS i
+        JOIN pg_class AS ic ON ic.oid = i.indexrelid
+        JOIN pg_am AS am ON am.oid = ic.relam
+        WHERE i.indrelid = c.oid
+            AND a.attnum = ANY (string_to_array(i.indkey::text, ' ')::int2[])
+            AND am.amname IN ('hnsw', 'ivfflat')
+    ) AS vector_indexes,
+    has_column_privilege(c.oid, a.attnum, 'SELECT') AS readable
+FROM pg_attribute AS a
+JOIN pg_class AS c ON c.oid = a.attrelid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+JOIN pg_type AS t ON t.oid = a.atttypid
+WHERE t.typname IN ('vector', 'halfvec', 'sparsevec')
+    AND c.relkind IN ('r', 'p', 'm')
+    AND a.attnum > 0
+    AND NOT a.attisdropped
+    AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+ORDER BY n.nspname, c.relname, a.attnum
