@@ -81,3 +81,7 @@ class PoolTimeout(ConnectionFailed):
 
 class EmbeddedServerError(OkaiError):
     """The bundled PostgreSQL server could not be started, stopped or found."""
+
+
+class BackupError(OkaiError):
+    """A backup or restore failed, or a restored database does not match its source."""

@@ -1,0 +1,1 @@
+"""Operations: backups, replicas and failover, maintenance, data lifecycle, security and monitoring."""
