@@ -27,6 +27,7 @@ from okai_insight.errors import OkaiError
 #: Modules that add subcommands; each has ``register(subparsers) -> None``. Missing ones are skipped.
 COMMAND_MODULES = (
     "okai_insight._cli_core",
+    "okai_insight._cli_copy",
     "okai_insight.diagnostics._cli",
     "okai_insight.embeddings._cli",
     "okai_insight.ops._cli",

@@ -1,0 +1,45 @@
+"""``okai-insight copy --from URL --to URL``: move a whole agent database between adapters."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from okai_insight.cli import Formatter, add_format_argument, format_rows
+
+
+def _copy(args: argparse.Namespace) -> int:
+    from okai_insight.copy import copy_database
+
+    report = copy_database(args.source, args.target, batch_size=args.batch_size, progress=not args.no_progress)
+    print(format_rows(report.as_rows(), args.format))
+    if args.format == "text":
+        print(f"copied and verified: {report.source} -> {report.target} (dimension {report.dimension})")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``copy`` subcommand to the CLI.
+
+    Example:
+        >>> import argparse; p = argparse.ArgumentParser(); register(p.add_subparsers())
+    """
+    p = subparsers.add_parser(
+        "copy",
+        help="copy every table (embeddings included) from one database to another, and verify it",
+        description="Copy accounts, rooms, memories with their embeddings, goals, participants, relationships, "
+        "logs, cache and knowledge from one database to an empty one, in batches with a progress bar. "
+        "Refuses to mix embedding dimensions; verifies row counts and an embedding checksum at the end. "
+        "URLs: postgresql://..., sqlite:///relative.db or sqlite:////absolute.db, memory://name.",
+        epilog="examples:\n"
+        "  okai-insight copy --from sqlite:///agent.db --to postgresql://me@localhost/agents\n"
+        "  okai-insight copy --from postgresql://me@localhost/eliza --to sqlite:///eliza-backup.db\n"
+        "  okai-insight copy --from sqlite:///a.db --to sqlite:///b.db --batch-size 5000 --format json",
+        formatter_class=Formatter,
+    )
+    p.add_argument("--from", dest="source", required=True, metavar="URL", help="the database to copy")
+    p.add_argument("--to", dest="target", required=True, metavar="URL", help="the empty database to fill")
+    p.add_argument("--batch-size", type=int, default=1000, help="rows per batch and transaction (default 1000)")
+    p.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    add_format_argument(p)
+    p.set_defaults(func=_copy)

@@ -1,0 +1,484 @@
+"""Copy a whole agent database between adapters: PostgreSQL (okai-insight or ElizaOS schema), SQLite, in-memory.
+
+Every table is copied (accounts, rooms, memories with their embeddings, goals, participants, relationships,
+logs, cache, knowledge) with ids, timestamps and flags kept, in batches (keyset pagination on the source, one
+transaction a batch on the target) behind a tqdm progress bar. The copy
+
+* refuses a target whose embedding dimension differs from the source's
+  (:class:`~okai_insight.errors.DimensionMismatch`) and a target that already holds rows, before writing anything;
+* verifies at the end that every table has the same row count on both sides and that an order-independent
+  SHA-256 checksum over (id, embedding bytes) of memories and knowledge matches, raising
+  :class:`~okai_insight.errors.SchemaError` if not.
+
+Typical uses: graduating an agent from SQLite to PostgreSQL, or importing an ElizaOS database.
+
+Example:
+    >>> from okai_insight.copy import copy_database
+    >>> report = copy_database("sqlite:///agent.db", "postgresql://localhost/agents")   # doctest: +SKIP
+    >>> report.rows["memories"], report.checksums["memories"][:8]                        # doctest: +SKIP
+    (1200, '3f9a0c1e')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from okai_insight.errors import ConfigurationError, DimensionMismatch, FeatureNotAvailable, InvalidInput, SchemaError
+
+#: Column kinds: how a value travels between PostgreSQL and SQLite.
+UUID, TS, TS_NAIVE, TEXT, JSON, VEC, BOOL, INT = "uuid", "ts", "ts_naive", "text", "json", "vec", "bool", "int"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table to copy: its columns (okai-insight names) with their kinds, and its key for keyset paging."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    key: tuple[str, ...] = ("id",)
+
+    @property
+    def names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+
+#: In dependency order: a row's parents are copied before it.
+TABLES = (
+    Table(
+        "accounts",
+        (
+            ("id", UUID),
+            ("createdAt", TS),
+            ("name", TEXT),
+            ("username", TEXT),
+            ("email", TEXT),
+            ("avatarUrl", TEXT),
+            ("details", JSON),
+        ),
+    ),
+    Table("rooms", (("id", UUID), ("createdAt", TS))),
+    Table(
+        "memories",
+        (
+            ("id", UUID),
+            ("type", TEXT),
+            ("createdAt", TS),
+            ("content", JSON),
+            ("embedding", VEC),
+            ("userId", UUID),
+            ("agentId", UUID),
+            ("roomId", UUID),
+            ("isUnique", BOOL),
+        ),
+    ),
+    Table(
+        "goals",
+        (
+            ("id", UUID),
+            ("createdAt", TS),
+            ("userId", UUID),
+            ("name", TEXT),
+            ("status", TEXT),
+            ("description", TEXT),
+            ("roomId", UUID),
+            ("objectives", JSON),
+        ),
+    ),
+    Table(
+        "participants",
+        (
+            ("id", UUID),
+            ("userId", UUID),
+            ("roomId", UUID),
+            ("joinedAt", TS),
+            ("userState", TEXT),
+            ("last_message_read", TEXT),
+        ),
+    ),
+    Table(
+        "relationships",
+        (("id", UUID), ("createdAt", TS), ("userA", UUID), ("userB", UUID), ("status", TEXT), ("userId", UUID)),
+    ),
+    Table(
+        "logs", (("id", UUID), ("createdAt", TS), ("userId", UUID), ("body", JSON), ("type", TEXT), ("roomId", UUID))
+    ),
+    Table(
+        "cache",
+        (("key", TEXT), ("agentId", TEXT), ("value", JSON), ("createdAt", TS_NAIVE), ("expiresAt", TS_NAIVE)),
+        key=("key", "agentId"),
+    ),
+    Table(
+        "knowledge",
+        (
+            ("id", UUID),
+            ("agentId", UUID),
+            ("content", JSON),
+            ("embedding", VEC),
+            ("createdAt", TS),
+            ("isMain", BOOL),
+            ("originalId", UUID),
+            ("chunkIndex", INT),
+            ("isShared", BOOL),
+        ),
+    ),
+)
+TABLES_BY_NAME = {t.name: t for t in TABLES}
+
+
+@dataclass
+class CopyReport:
+    """What was copied: rows per table and the embedding checksums that matched on both sides."""
+
+    source: str
+    target: str
+    dimension: int
+    rows: dict[str, int] = field(default_factory=dict)
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    def as_rows(self) -> list[dict[str, Any]]:
+        """One dict a table, for the CLI's formatter.
+
+        Example:
+            >>> CopyReport("a", "b", 3, {"rooms": 2}).as_rows()
+            [{'table': 'rooms', 'rows': 2, 'embedding_checksum': ''}]
+        """
+        return [{"table": t, "rows": n, "embedding_checksum": self.checksums.get(t, "")} for t, n in self.rows.items()]
+
+
+# -- endpoints: the same row API over PostgreSQL and SQLite -------------------------------------------------------
+class _Endpoint:
+    """Raw table access beneath an adapter. Rows are tuples in :class:`Table` column order, with neutral values:
+    UUID, aware datetime (naive UTC for ``TS_NAIVE``), parsed JSON, float32 array, bool, int, str or None."""
+
+    half_precision = False
+
+    def has_table(self, table: Table) -> bool:
+        raise NotImplementedError
+
+    def count(self, table: Table) -> int:
+        raise NotImplementedError
+
+    def batches(self, table: Table, size: int, where: str = "") -> Iterator[list[tuple[Any, ...]]]:
+        raise NotImplementedError
+
+    def write(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        raise NotImplementedError
+
+    def embeddings(self, table: Table, size: int) -> Iterator[tuple[uuid.UUID, np.ndarray | None]]:
+        id_i, emb_i = table.names.index("id"), table.names.index("embedding")
+        for batch in self.batches(table, size):
+            for row in batch:
+                yield row[id_i], row[emb_i]
+
+
+class _SqliteEndpoint(_Endpoint):
+    def __init__(self, adapter: Any) -> None:
+        from okai_insight.adapters import _sqlite_functions as f
+
+        self.db, self.f = adapter, f
+
+    def has_table(self, table: Table) -> bool:
+        return True
+
+    def count(self, table: Table) -> int:
+        return int(self.db.pool.transaction(lambda c: c.query(f'SELECT count(*) FROM "{table.name}"'))[0][0])
+
+    def _decode(self, kind: str, v: Any) -> Any:
+        if v is None:
+            return None
+        if kind == UUID:
+            return uuid.UUID(str(v))
+        if kind in (TS, TS_NAIVE):
+            t = self.f.to_datetime(v)
+            return t.replace(tzinfo=None) if kind == TS_NAIVE and t is not None else t
+        if kind == JSON:
+            return json.loads(v)
+        if kind == VEC:
+            return self.f.from_blob(v)
+        if kind == BOOL:
+            return bool(v)
+        return v
+
+    def _encode(self, kind: str, v: Any) -> Any:
+        if v is None:
+            return None
+        if kind == UUID:
+            return str(v)
+        if kind in (TS, TS_NAIVE):
+            return self.f.ts_text(v)
+        if kind == JSON:
+            return json.dumps(v)
+        if kind == VEC:
+            return self.f.blob(np.asarray(v, dtype=np.float32))
+        if kind == BOOL:
+            return int(bool(v))
+        return v
+
+    def batches(self, table: Table, size: int, where: str = "") -> Iterator[list[tuple[Any, ...]]]:
+        cols = ", ".join(f'"{c}"' for c in table.names)
+        key = ", ".join(f'"{k}"' for k in table.key)
+        marks = ", ".join("?" for _ in table.key)
+        last: tuple[Any, ...] | None = None
+        while True:
+            cond = [where] if where else []
+            if last is not None:
+                cond.append(f"({key}) > ({marks})")
+            sql = f'SELECT {cols} FROM "{table.name}"' + (f" WHERE {' AND '.join(cond)}" if cond else "")
+            sql += f" ORDER BY {key} LIMIT {int(size)}"
+            params = () if last is None else last
+            raw = self.db.pool.transaction(lambda c, s=sql, p=params: c.query(s, p))
+            if not raw:
+                return
+            last = tuple(raw[-1][table.names.index(k)] for k in table.key)
+            yield [tuple(self._decode(k, v) for (_, k), v in zip(table.columns, r, strict=True)) for r in raw]
+            if len(raw) < size:
+                return
+
+    def write(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        cols = ", ".join(f'"{c}"' for c in table.names)
+        sql = f'INSERT INTO "{table.name}" ({cols}) VALUES ({", ".join("?" for _ in table.names)})'
+        encoded = [tuple(self._encode(k, v) for (_, k), v in zip(table.columns, r, strict=True)) for r in rows]
+        self.db.pool.transaction(lambda c: c.run_many(sql, encoded), write=True)
+
+
+class _PostgresEndpoint(_Endpoint):
+    def __init__(self, adapter: Any) -> None:
+        self.db = adapter
+        self.profile = adapter.profile
+        self.half_precision = self.profile.vector_type == "halfvec"
+
+    def has_table(self, table: Table) -> bool:
+        p = self.profile
+        return bool({"logs": p.has_logs, "cache": p.has_cache, "knowledge": p.has_knowledge}.get(table.name, True))
+
+    def _column(self, table: Table, name: str) -> str | None:
+        """The real column for an okai-insight column name on this schema (None: this schema lacks it)."""
+        p = self.profile
+        if table.name == "memories" and name == "isUnique":
+            return str(p.unique_column)
+        if table.name == "participants":
+            if name == "joinedAt":
+                return p.participant_time_column  # type: ignore[no-any-return]
+            if (name == "userState" and not p.has_user_state) or (
+                name == "last_message_read" and not p.has_last_message_read
+            ):
+                return None
+        return name
+
+    def count(self, table: Table) -> int:
+        from psycopg import sql
+
+        with self.db.pool.connection() as conn:
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table.name))).fetchone()
+        return int(row[0]) if row else 0
+
+    def batches(self, table: Table, size: int, where: str = "") -> Iterator[list[tuple[Any, ...]]]:
+        from psycopg import sql
+
+        exprs = []
+        for name in table.names:
+            real = self._column(table, name)
+            exprs.append(sql.Identifier(real) if real else sql.SQL("NULL"))
+        key = sql.SQL(", ").join(sql.Identifier(k) for k in table.key)
+        marks = sql.SQL(", ").join(sql.Placeholder() for _ in table.key)
+        last: tuple[Any, ...] | None = None
+        while True:
+            cond: list[sql.Composable] = [sql.SQL(where)] if where else []  # type: ignore[arg-type]
+            if last is not None:
+                cond.append(sql.SQL("({}) > ({})").format(key, marks))
+            query = sql.SQL("SELECT {} FROM {}").format(sql.SQL(", ").join(exprs), sql.Identifier(table.name))
+            if cond:
+                query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(cond)
+            query += sql.SQL(" ORDER BY {} LIMIT {}").format(key, sql.Literal(int(size)))
+            with self.db.pool.connection() as conn:
+                raw = conn.execute(query, last or (), binary=True).fetchall()
+            if not raw:
+                return
+            last = tuple(raw[-1][table.names.index(k)] for k in table.key)
+            yield [tuple(_pg_decode(k, v) for (_, k), v in zip(table.columns, r, strict=True)) for r in raw]
+            if len(raw) < size:
+                return
+
+    def write(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        from psycopg import sql
+        from psycopg.types.json import Jsonb
+
+        keep = [(i, self._column(table, n), k) for i, (n, k) in enumerate(table.columns)]
+        keep = [(i, real, k) for i, real, k in keep if real is not None]
+        half = self.half_precision
+
+        def encode(kind: str, v: Any) -> Any:
+            if v is None:
+                return None
+            if kind == JSON:
+                return Jsonb(v)
+            if kind == VEC:
+                if half:
+                    from pgvector import HalfVector
+
+                    return HalfVector(np.asarray(v, dtype=np.float32))
+                return np.asarray(v, dtype=np.float32)
+            return v
+
+        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(str(real)) for _, real, _ in keep)
+        )
+        with self.db.pool.connection() as conn, conn.transaction(), conn.cursor().copy(copy_sql) as cp:
+            for r in rows:
+                cp.write_row([encode(k, r[i]) for i, _, k in keep])
+
+
+def _pg_decode(kind: str, v: Any) -> Any:
+    if v is None:
+        return None
+    if kind == VEC:
+        return np.asarray(v.to_numpy() if hasattr(v, "to_numpy") else v, dtype=np.float32)
+    if kind == TS_NAIVE and isinstance(v, dt.datetime) and v.tzinfo is not None:
+        return v.astimezone(dt.UTC).replace(tzinfo=None)
+    return v  # psycopg has parsed json/jsonb already: a str here is a JSON string, not JSON text
+
+
+def _endpoint(adapter: Any) -> _Endpoint:
+    from okai_insight.adapters.postgres import PostgresAdapter
+    from okai_insight.adapters.sqlite import SqliteAdapter
+
+    if isinstance(adapter, SqliteAdapter):
+        return _SqliteEndpoint(adapter)
+    if isinstance(adapter, PostgresAdapter):
+        return _PostgresEndpoint(adapter)
+    raise ConfigurationError(
+        f"copy supports postgresql://, sqlite:// and memory:// databases, not {type(adapter).__name__}"
+    )
+
+
+# -- checksum and the copy itself -----------------------------------------------------------------------------
+def embedding_checksum(pairs: Iterator[tuple[uuid.UUID, np.ndarray | None]], *, half: bool = False) -> str:
+    """An order-independent SHA-256 checksum of (id, float32 embedding bytes) pairs (sum of row digests).
+
+    ``half`` rounds embeddings to float16 first, for comparing with a halfvec column.
+
+    Example:
+        >>> a = [(uuid.UUID(int=1), np.ones(2, np.float32)), (uuid.UUID(int=2), None)]
+        >>> embedding_checksum(iter(a)) == embedding_checksum(iter(a[::-1]))
+        True
+    """
+    total = 0
+    for rid, emb in pairs:
+        h = hashlib.sha256(rid.bytes)
+        if emb is not None:
+            arr = np.asarray(emb, dtype=np.float32)
+            if half:
+                arr = arr.astype(np.float16).astype(np.float32)
+            h.update(arr.astype("<f4").tobytes())
+        total = (total + int.from_bytes(h.digest(), "big")) % (1 << 256)
+    return f"{total:064x}"
+
+
+def _open(url: str, dimension: int | None) -> Any:
+    import okai_insight
+
+    return okai_insight.connect(url, dimension=dimension)
+
+
+def copy_database(source_url: str, target_url: str, *, batch_size: int = 1000, progress: bool = True) -> CopyReport:
+    """Copy every table from ``source_url`` into the empty database at ``target_url`` and verify the result.
+
+    The target's schema is created with the source's embedding dimension when it has none yet. Raises
+    :class:`DimensionMismatch` when the target's dimension differs and :class:`InvalidInput` when it already
+    holds rows, before writing anything; :class:`SchemaError` when verification fails.
+
+    Example:
+        >>> copy_database("postgresql://localhost/agents", "sqlite:///agents.db", batch_size=500)  # doctest: +SKIP
+        CopyReport(source='postgresql://localhost/agents', target='sqlite:///agents.db', dimension=384, ...)
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or not 1 <= batch_size <= 100_000:
+        raise InvalidInput(f"batch_size must be an integer from 1 to 100000, got {batch_size!r}")
+    if source_url == target_url:
+        raise InvalidInput("the source and the target are the same database")
+    source = _open(source_url, None)
+    try:
+        dimension = int(source.embedding_dimension)
+        target = _open(target_url, dimension)
+        try:
+            return _copy(source, target, source_url, target_url, dimension, batch_size, progress)
+        finally:
+            target.close()
+    finally:
+        source.close()
+
+
+def _copy(
+    source: Any, target: Any, source_url: str, target_url: str, dimension: int, batch_size: int, progress: bool
+) -> CopyReport:
+    if int(target.embedding_dimension) != dimension:
+        raise DimensionMismatch(expected=int(target.embedding_dimension), got=dimension, where="the target database")
+    src, dst = _endpoint(source), _endpoint(target)
+    counts = {t.name: src.count(t) if src.has_table(t) else 0 for t in TABLES}
+    for t in TABLES:
+        if counts[t.name] and not dst.has_table(t):
+            raise FeatureNotAvailable(f"the target has no {t.name} table for the source's {counts[t.name]} rows")
+        held = dst.count(t) if dst.has_table(t) else 0
+        if held:
+            raise InvalidInput(f"the target already holds {held} rows in {t.name}: copy needs an empty target")
+    report = CopyReport(source=_redact(source_url), target=_redact(target_url), dimension=dimension)
+    with tqdm(total=sum(counts.values()), unit="rows", desc="copy", disable=not progress) as bar:
+        for t in TABLES:
+            if not counts[t.name]:
+                report.rows[t.name] = 0
+                continue
+            bar.set_postfix_str(t.name)
+            # Knowledge chunks point at their main item: copy the items without a parent first.
+            passes = ['"originalId" IS NULL', '"originalId" IS NOT NULL'] if t.name == "knowledge" else [""]
+            for where in passes:
+                for batch in src.batches(t, batch_size, where):
+                    dst.write(t, batch)
+                    bar.update(len(batch))
+            report.rows[t.name] = counts[t.name]
+    _verify(src, dst, report, batch_size)
+    return report
+
+
+def _verify(src: _Endpoint, dst: _Endpoint, report: CopyReport, batch_size: int) -> None:
+    for t in TABLES:
+        if not report.rows.get(t.name):
+            continue
+        got = dst.count(t)
+        if got != report.rows[t.name]:
+            raise SchemaError(
+                f"copy verification failed: {t.name} has {report.rows[t.name]} rows in the source, {got} in the target"
+            )
+    half = src.half_precision or dst.half_precision
+    for name in ("memories", "knowledge"):
+        if not report.rows.get(name):
+            continue
+        t = TABLES_BY_NAME[name]
+        a = embedding_checksum(src.embeddings(t, batch_size), half=half)
+        b = embedding_checksum(dst.embeddings(t, batch_size), half=half)
+        if a != b:
+            raise SchemaError(
+                f"copy verification failed: the {name} embeddings' checksums differ ({a[:12]} != {b[:12]})"
+            )
+        report.checksums[name] = a
+
+
+def _redact(url: str) -> str:
+    """A URL without its password, for reports and progress output."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+__all__ = ["TABLES", "CopyReport", "Table", "copy_database", "embedding_checksum"]
