@@ -221,7 +221,7 @@ class Runner:
 
     def execute(
         self,
-        statement: sql.Composable,
+        statement: sql.SQL | sql.Composed,
         params: Mapping[str, Any] | Sequence[Any] | None = None,
         *,
         label: str = "query",

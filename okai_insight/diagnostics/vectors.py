@@ -111,12 +111,16 @@ def vector_columns(run: Runner, *, sample_rows: int = SAMPLE_ROWS) -> Outcome:
             continue
         est = int(c["estimated_rows"] or 0)
         percent = 100.0 if est <= sample_rows else max(0.01, round(100.0 * sample_rows / est, 2))
-        stats = run.query(
-            "vectors",
-            "vector_column_stats",
-            {"percent": percent},
-            identifiers={"table": sql.Identifier(c["schema"], c["table"]), "column": sql.Identifier(c["column"])},
-        ).rows[0]
+        try:
+            stats = run.query(
+                "vectors",
+                "vector_column_stats",
+                {"percent": percent},
+                identifiers={"table": sql.Identifier(c["schema"], c["table"]), "column": sql.Identifier(c["column"])},
+            ).rows[0]
+        except CheckUnavailable as exc:  # one locked or slow table: skip its column, keep the others
+            row["note"] = str(exc)
+            continue
         row.update(
             stored_dims=stats["stored_dims"] or {},
             sampled_rows=stats["sampled_rows"],

@@ -3,6 +3,8 @@
 -- the key cannot use an index.
 -- Shows: schema, table, qualified_table, constraint, columns, columns_sql (quoted, comma-separated), referenced_table, table_rows (estimate),
 --        table_size_bytes.
+-- table_size_bytes is the catalog's estimate (relpages, as of the last VACUUM / ANALYZE): reading it
+-- takes no lock, so a table locked by a long ALTER does not stall the check.
 -- Parameters: none.
 -- Thresholds: PostgreSQL docs, ddl-constraints-fk ("declaring an index on the referencing columns is often a
 --             good idea"); findings only from min_rows rows in Python (default 10000, as PgHero's
@@ -24,7 +26,7 @@ SELECT
     ) AS columns_sql,
     c.confrelid::regclass::text AS referenced_table,
     greatest(t.reltuples, coalesce(s.n_live_tup, 0))::bigint AS table_rows,
-    pg_table_size(t.oid) AS table_size_bytes
+    t.relpages::bigint * current_setting('block_size')::bigint AS table_size_bytes
 FROM pg_constraint AS c
 JOIN pg_class AS t ON t.oid = c.conrelid
 JOIN pg_namespace AS n ON n.oid = t.relnamespace

@@ -2,6 +2,8 @@
 -- way usually lack an index for a frequent query.
 -- Shows: schema, table, seq_scans, index_scans, percent_index_used, seq_rows_read, live_rows (estimate),
 --        table_size_bytes.
+-- table_size_bytes is the catalog's estimate (relpages, as of the last VACUUM / ANALYZE): reading it
+-- takes no lock, so a table locked by a long ALTER does not stall the check.
 -- Parameters: none (the thresholds are applied by the diagnostic: percent_index_used < 95, live_rows >= 10000).
 -- Thresholds: PgHero lib/pghero/methods/indexes.rb (missing_indexes: percent_of_times_index_used < 95 and
 --             estimated_rows >= 10000).
@@ -17,7 +19,7 @@ SELECT
     END AS percent_index_used,
     s.seq_tup_read AS seq_rows_read,
     greatest(c.reltuples, s.n_live_tup)::bigint AS live_rows,
-    pg_table_size(s.relid) AS table_size_bytes
+    c.relpages::bigint * current_setting('block_size')::bigint AS table_size_bytes
 FROM pg_stat_user_tables AS s
 JOIN pg_class AS c ON c.oid = s.relid
 ORDER BY s.seq_tup_read DESC, s.schemaname, s.relname

@@ -3,6 +3,8 @@
 -- (hnsw, ivfflat) covers it.
 -- Shows: schema, table, column, qualified_table, quoted_column, type, declared_dims, estimated_rows, table_size_bytes,
 --        vector_indexes (names), readable (whether this role may SELECT the column).
+-- table_size_bytes is the catalog's estimate (relpages, as of the last VACUUM / ANALYZE): reading it
+-- takes no lock, so a table locked by a long ALTER does not stall the check.
 -- Parameters: none.
 SELECT
     n.nspname AS schema,
@@ -13,7 +15,7 @@ SELECT
     t.typname AS type,
     CASE WHEN a.atttypmod > 0 THEN a.atttypmod END AS declared_dims,
     greatest(c.reltuples, 0)::bigint AS estimated_rows,
-    pg_table_size(c.oid) AS table_size_bytes,
+    c.relpages::bigint * current_setting('block_size')::bigint AS table_size_bytes,
     (
         SELECT array_agg(ic.relname::text ORDER BY ic.relname)
         FROM pg_index AS i
