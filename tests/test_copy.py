@@ -23,10 +23,7 @@ _KEYS = {t.name: ", ".join(f'"{k}"' for k in t.key) for t in TABLES}
 
 def _dump(url: str) -> dict[str, list[tuple]]:
     with psycopg.connect(url) as conn:
-        return {
-            t: conn.execute(f'SELECT * FROM "{t}" ORDER BY {keys}').fetchall()
-            for t, keys in _KEYS.items()
-        }
+        return {t: conn.execute(f'SELECT * FROM "{t}" ORDER BY {keys}').fetchall() for t, keys in _KEYS.items()}
 
 
 def _populate(db) -> None:
