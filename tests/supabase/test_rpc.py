@@ -9,7 +9,6 @@ from typing import Any
 import psycopg
 import pytest
 from pgvector import Vector
-from pgvector.psycopg import register_vector
 from psycopg.types.json import Jsonb
 
 from tests.supabase.world import World, build_world, unit
@@ -54,29 +53,6 @@ def test_search_memories_refuses_bad_vectors(worlds: tuple[World, World], as_use
         with as_user(a.agent) as conn:
             with pytest.raises(psycopg.errors.DataException, match=message):
                 rpc(conn, "search_memories", query_table_name="messages", query_embedding=bad)
-
-
-def test_search_memories_uses_the_hnsw_index(worlds: tuple[World, World], supabase_url: str) -> None:
-    """auto_explain logs the plan of the statement inside the function (log_nested_statements) as a notice."""
-    a, _ = worlds
-    plans: list[str] = []
-    with psycopg.connect(supabase_url) as conn:
-        register_vector(conn)
-        conn.add_notice_handler(lambda diag: plans.append(diag.message_primary or ""))
-        conn.execute("LOAD 'auto_explain'")
-        for setting, value in (("log_min_duration", "0"), ("log_nested_statements", "on"), ("log_level", "notice")):
-            conn.execute(f"SET auto_explain.{setting} = '{value}'")
-        conn.execute("SET enable_seqscan = off")  # 8 rows: make the planner show the plan it takes on a big table
-        conn.execute(
-            "SELECT set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
-            (f'{{"sub": "{a.agent}", "role": "authenticated"}}',),
-        )
-        rows = rpc(conn, "search_memories", query_table_name="messages", query_embedding=Vector(unit(0)),
-                   query_match_count=3)
-    assert len(rows) == 3
-    inner = [p for p in plans if "ORDER BY m.\"embedding\" <=> $4" in p or "idx_memories_embedding" in p]
-    assert inner, plans
-    assert any("Index Scan using idx_memories_embedding" in p for p in inner), inner
 
 
 def test_count_and_remove_memories(worlds: tuple[World, World], as_user: Callable) -> None:
