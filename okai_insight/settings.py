@@ -48,6 +48,9 @@ class Settings:
     lock_timeout_ms: int = 1_000
     #: Where the embedded PostgreSQL keeps its data; None means the platform's user data directory.
     data_dir: str | None = None
+    #: Read replicas (comma separated in ``OKAI_REPLICA_URLS``): read-only adapter methods run on them, writes on
+    #: the primary. See okai_insight.ops.replicas.
+    replica_urls: tuple[str, ...] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

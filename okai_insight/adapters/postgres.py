@@ -116,6 +116,9 @@ class PostgresAdapter(DatabaseAdapter):
         self.profile: SchemaProfile | None = None
         self._sql: Statements | None = None
         self.embedding_dimension = self._requested_dimension
+        #: Sends read-only transactions to replicas (``okai_insight.ops.replicas.ReplicaRouter``); built by
+        #: init() from ``Settings.replica_urls``. None: everything runs on ``url``.
+        self.router: Any = None
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def init(self) -> None:
@@ -149,8 +152,15 @@ class PostgresAdapter(DatabaseAdapter):
                 open=False,
             )
             self._pool.open(wait=False)
+        if s.replica_urls and self.router is None:
+            from okai_insight.ops.replicas import ReplicaRouter
+
+            self.router = ReplicaRouter(s.replica_urls, settings=s)
 
     def close(self) -> None:
+        if self.router is not None:
+            self.router.close()
+            self.router = None
         if self._pool is not None:
             self._pool.close()
             self._pool = None
@@ -172,14 +182,21 @@ class PostgresAdapter(DatabaseAdapter):
         assert self._sql is not None, "init() first"
         return self._sql
 
-    def _run(self, fn: Callable[[Conn, int], T]) -> T:
-        """Run ``fn(conn, attempt)`` in one transaction, retrying connection-class failures."""
+    def _run(self, fn: Callable[[Conn, int], T], *, read_only: bool = False) -> T:
+        """Run ``fn(conn, attempt)`` in one transaction, retrying connection-class failures.
+
+        ``read_only`` transactions may run on a replica when a :attr:`router` is set."""
 
         def attempt(n: int) -> T:
-            with self.pool.connection() as conn:
+            router = self.router
+            pool = self.pool if router is None else router.pool_for(self.pool, read_only=read_only, attempt=n)
+            with pool.connection() as conn:
                 with conn.transaction():
                     self._begin(conn)
-                    return fn(conn, n)
+                    result = fn(conn, n)
+                if router is not None and not read_only:
+                    router.after_write(conn)
+                return result
 
         try:
             return with_retries(
@@ -312,7 +329,7 @@ class PostgresAdapter(DatabaseAdapter):
         query = self.statements.get_memories(
             f, start=start is not None, end=end is not None, before=before is not None, limit=count is not None
         )
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall())
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True)
         return [self._memory(r) for r in rows]
 
     def iter_memories(self, room_id: IdLike, table_name: str, *, page_size: int = 1000) -> Any:
@@ -335,7 +352,7 @@ class PostgresAdapter(DatabaseAdapter):
     def get_memory_by_id(self, memory_id: IdLike) -> Memory | None:
         mid = check_id(memory_id, "memory_id")
         query = sql.SQL('SELECT {} FROM memories AS m WHERE m."id" = %(id)s').format(self.statements.memory_columns)
-        row = self._run(lambda c, _: c.execute(query, {"id": mid}, binary=True).fetchone())
+        row = self._run(lambda c, _: c.execute(query, {"id": mid}, binary=True).fetchone(), read_only=True)
         return None if row is None else self._memory(row)
 
     def get_memories_by_ids(self, memory_ids: Sequence[IdLike], table_name: str | None = None) -> list[Memory]:
@@ -350,7 +367,7 @@ class PostgresAdapter(DatabaseAdapter):
         query = sql.SQL('SELECT {} FROM memories AS m WHERE {} ORDER BY m."createdAt" DESC, m."id"').format(
             self.statements.memory_columns, where
         )
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall())
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True)
         return [self._memory(r) for r in rows]
 
     def get_memories_by_room_ids(
@@ -377,7 +394,7 @@ class PostgresAdapter(DatabaseAdapter):
         )
         if limit is not None:
             query = query + sql.SQL(" LIMIT %(limit)s")
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall())
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True)
         return [self._memory(r) for r in rows]
 
     def get_cached_embeddings(
@@ -411,7 +428,7 @@ class PostgresAdapter(DatabaseAdapter):
             ORDER BY score
             LIMIT %(k)s
         """
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall())
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True)
         return [CachedEmbedding(np.asarray(r[0].to_numpy(), dtype=np.float32), int(r[1])) for r in rows]
 
     def log(self, *, body: dict[str, Any], user_id: IdLike, room_id: IdLike, type: str) -> None:
@@ -475,7 +492,7 @@ class PostgresAdapter(DatabaseAdapter):
             "k": check_count(count, "count", minimum=1, maximum=10_000),
         }
         f = MemoryFilters(room=params["room_id"] is not None, agent=params["agent_id"] is not None, unique=bool(unique))
-        rows = self._run(lambda c, _: self._search(c, f, params))
+        rows = self._run(lambda c, _: self._search(c, f, params), read_only=True)
         return [self._memory(r[:9], distance=r[9]) for r in rows]
 
     def _search(self, c: Conn, f: MemoryFilters, params: dict[str, Any]) -> list[Any]:
@@ -612,7 +629,7 @@ class PostgresAdapter(DatabaseAdapter):
         params = {"room_id": check_id(room_id, "room_id"), "type": self._table(table_name)}
         f = MemoryFilters(room=True, unique=bool(unique))
         query = sql.SQL("SELECT count(*) FROM memories AS m WHERE {}").format(self.statements.memory_where(f))
-        row = self._run(lambda c, _: c.execute(query, params).fetchone())
+        row = self._run(lambda c, _: c.execute(query, params).fetchone(), read_only=True)
         return int(row[0]) if row else 0
 
     # -- goals ----------------------------------------------------------------------------------------------
@@ -718,7 +735,9 @@ class PostgresAdapter(DatabaseAdapter):
     # -- rooms and participants -----------------------------------------------------------------------------
     def get_room(self, room_id: IdLike) -> uuid.UUID | None:
         rid = check_id(room_id, "room_id")
-        row = self._run(lambda c, _: c.execute('SELECT "id" FROM rooms WHERE "id" = %s', (rid,)).fetchone())
+        row = self._run(
+            lambda c, _: c.execute('SELECT "id" FROM rooms WHERE "id" = %s', (rid,)).fetchone(), read_only=True
+        )
         return None if row is None else row[0]
 
     def create_room(self, room_id: IdLike | None = None) -> uuid.UUID:
@@ -799,7 +818,7 @@ class PostgresAdapter(DatabaseAdapter):
         query = sql.SQL('SELECT {} FROM participants AS p WHERE p."userId" = %s ORDER BY p."roomId"').format(
             self.statements.participant_columns()
         )
-        rows = self._run(lambda c, _: c.execute(query, (uid,)).fetchall())
+        rows = self._run(lambda c, _: c.execute(query, (uid,)).fetchall(), read_only=True)
         return [Participant(r[0], r[1], r[2], UserState(r[3]) if r[3] else None, r[4], r[5]) for r in rows]
 
     def get_participants_for_room(self, room_id: IdLike) -> list[uuid.UUID]:
@@ -919,7 +938,7 @@ class PostgresAdapter(DatabaseAdapter):
             "k": check_count(match_count, "match_count", minimum=1, maximum=10_000),
         }
         query = self.statements.search_knowledge()
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall())
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True)
         return [_knowledge(r[:9], distance=r[9]) for r in rows]
 
     def _knowledge_dimension(self) -> int:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -13,3 +16,14 @@ from tests.ops._data import Filled, populate
 def filled(make_database: Callable[[str], str]) -> Filled:
     """A database with 200 memories (half a year old or more), two agents, users and rooms."""
     return populate(make_database("opsfill"))
+
+
+@pytest.fixture
+def server_dir() -> Iterator[Path]:
+    """A fresh directory for extra servers' data directories, outside pytest's per-user temp root: pytest runs in
+    parallel (other suites) reset that root to mode 0700, which the server's unprivileged owner cannot traverse."""
+    path = Path(tempfile.mkdtemp(prefix="okai-ops-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)

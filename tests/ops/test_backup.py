@@ -51,7 +51,7 @@ def test_a_restore_that_differs_from_its_source_is_refused(filled, make_database
     made = backup(filled.url, tmp_path / "c.dump")
     counts = dict(made.fingerprint.row_counts, **{"public.memories": filled.memories + 1})
     wrong = Fingerprint(counts, made.fingerprint.embedding_checksums)
-    with pytest.raises(BackupError, match="public.memories: 201 rows in the source, 200 here"):
+    with pytest.raises(BackupError, match=r"public\.memories: 201 rows in the source, 200 here"):
         restore(made.path, make_database("wrong"), expected=wrong)
 
 
@@ -63,7 +63,7 @@ def test_bad_input_is_refused_before_anything_runs(filled, tmp_path):
         backup(filled.url, tmp_path / "nodir" / "x.dump")
     with pytest.raises(InvalidInput, match="no dump"):
         restore(tmp_path / "missing.dump", filled.url)
-    with pytest.raises(InvalidInput, match="fingerprint.json is missing"):
+    with pytest.raises(InvalidInput, match=r"fingerprint\.json is missing"):
         restore(tmp_path / "exists.dump", filled.url)
 
 
@@ -75,9 +75,9 @@ def test_a_corrupt_dump_is_a_backup_error(filled, tmp_path):
         restore(bad, filled.url)
 
 
-def test_basebackup_is_a_startable_physical_copy(filled, pg_server, tmp_path):
+def test_basebackup_is_a_startable_physical_copy(filled, pg_server, server_dir):
     source = database_fingerprint(filled.url)
-    copy = basebackup(filled.url, tmp_path / "base", owner_like=pg_server.data_dir, sync=False)
+    copy = basebackup(filled.url, server_dir / "base", owner_like=pg_server.data_dir, sync=False)
     assert (copy.path / "PG_VERSION").is_file() and copy.size_bytes > 0
     server = EmbeddedServer(copy.path, database=filled.url.split("?")[0].rsplit("/", 1)[-1])
     try:
@@ -87,4 +87,4 @@ def test_basebackup_is_a_startable_physical_copy(filled, pg_server, tmp_path):
     finally:
         server.stop(mode="immediate")
     with pytest.raises(InvalidInput, match="not empty"):
-        basebackup(filled.url, tmp_path / "base")
+        basebackup(filled.url, server_dir / "base")
