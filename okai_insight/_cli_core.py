@@ -42,7 +42,7 @@ def _init(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from okai_insight.demo import run_demo
 
-    run_demo(args.url, rows=args.rows)
+    run_demo(args.url, rows=args.rows, progress=not args.no_progress)
     return 0
 
 
@@ -79,9 +79,12 @@ def register(subparsers: Any) -> None:
         help="load the demo agent dataset and run searches (the embedded server by default)",
         description="Start the embedded server (unless a URL is given), load a small realistic demo agent "
         "dataset and run semantic searches on it, printing what it did.",
-        epilog="examples:\n  okai-insight demo\n  okai-insight demo postgresql://me@localhost/scratch --rows 5000",
+        epilog="examples:\n  okai-insight demo\n  okai-insight demo postgresql://me@localhost/scratch --rows 500\n\n"
+        "Loading is idempotent: running it again writes nothing new. The embeddings (all-MiniLM-L6-v2) are\n"
+        "precomputed, so no model or torch is needed.",
         formatter_class=Formatter,
     )
     add_url_argument(p)
-    p.add_argument("--rows", type=int, default=2000, help="memories to load (default 2000)")
+    p.add_argument("--rows", type=int, default=None, help="load only the oldest N memories (default: all, about 2000)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_demo)
