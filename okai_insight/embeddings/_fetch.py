@@ -1,0 +1,133 @@
+"""Read embeddings with their metadata into numpy / pandas: one keyed sample, through the safe transaction.
+
+Example:
+    >>> with using(url) as run:                                                    # doctest: +SKIP
+    ...     t = read_table(run, "memories")
+    ...     frame, X = fetch(run, t, Filters(room_id=room), limit=1000)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from okai_insight.diagnostics._runner import Runner
+from okai_insight.embeddings._session import read_only
+from okai_insight.embeddings._table import GroupBy, VectorTable, sample_percent
+from okai_insight.errors import InvalidInput
+
+#: The metadata columns of a fetched frame, in order.
+META = ("id", "agent_id", "room_id", "user_id", "type", "created_at", "text_preview", "group")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which rows to read: any of agent, room, user, memory type and a created-at window (``since`` inclusive,
+    ``until`` exclusive).
+
+    Example:
+        >>> Filters(type="messages").active()
+        {'type': 'messages'}
+    """
+
+    agent_id: str | uuid.UUID | None = None
+    room_id: str | uuid.UUID | None = None
+    user_id: str | uuid.UUID | None = None
+    type: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def active(self) -> dict[str, Any]:
+        """The filters that are set."""
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    def params(self, table: VectorTable) -> dict[str, Any]:
+        """Bound parameters for ``fetch_rows.sql``; refuses filters on columns the table lacks or malformed ids."""
+        out: dict[str, Any] = {}
+        need = {
+            "agent_id": "agent",
+            "room_id": "room",
+            "user_id": "user",
+            "type": "type",
+            "since": "created_at",
+            "until": "created_at",
+        }
+        for key, value in asdict(self).items():
+            if value is not None and not table.has(need[key]):
+                raise InvalidInput(f"{table.qualified} has no {need[key]} column to filter on ({key}={value!r})")
+            if value is not None and key.endswith("_id"):
+                try:
+                    value = uuid.UUID(str(value))
+                except ValueError as exc:
+                    raise InvalidInput(f"{key} must be a UUID, got {value!r}") from exc
+            out[key] = value
+        return out
+
+
+def to_matrix(vectors: list[Any]) -> np.ndarray:
+    """Stack fetched vectors (numpy arrays, or pgvector ``HalfVector``) into one float32 matrix.
+
+    Example:
+        >>> to_matrix([np.ones(3), np.zeros(3)]).shape
+        (2, 3)
+    """
+    if not vectors:
+        return np.zeros((0, 0), dtype=np.float32)
+    rows = [np.asarray(v.to_numpy() if hasattr(v, "to_numpy") else v, dtype=np.float32) for v in vectors]
+    dims = {r.shape[0] for r in rows}
+    if len(dims) > 1:
+        raise InvalidInput(f"the rows hold vectors of {len(dims)} dimensions {sorted(dims)}: pass dims= to pick one")
+    return np.vstack(rows)
+
+
+def fetch(
+    run: Runner,
+    table: VectorTable,
+    filters: Filters | None = None,
+    *,
+    limit: int | None = 10_000,
+    sample_rows: int | None = None,
+    group: GroupBy = None,
+    dims: int | None = None,
+    nonzero: bool = True,
+    seed: int = 0,
+    preview_chars: int = 120,
+) -> tuple[Any, np.ndarray, bool]:
+    """Metadata frame, float32 matrix (same row order) and whether pages were sampled.
+
+    ``limit`` keeps a keyed sample of that many rows (``md5(id || seed)`` order); ``sample_rows`` first reads about
+    that many rows' worth of pages (TABLESAMPLE SYSTEM) on big tables.
+    """
+    import pandas as pd
+
+    if limit is not None and limit <= 0:
+        raise InvalidInput(f"limit must be positive or None, got {limit}")
+    percent = sample_percent(table.estimated_rows, sample_rows) if sample_rows else 100.0
+    params = {
+        "percent": percent,
+        "seed": seed,
+        "limit": limit,
+        "preview_chars": preview_chars,
+        "agent_id": None,
+        "room_id": None,
+        "user_id": None,
+        "type": None,
+        "since": None,
+        "until": None,
+        "dims": dims if dims is not None else table.declared_dims,
+        "nonzero": nonzero,
+    }
+    params.update((filters or Filters()).params(table))
+    if table.declared_dims is None and dims is None:
+        params["dims"] = None
+    with read_only(run) as tx:
+        res = tx.query("fetch_rows", params, identifiers=table.identifiers(group))
+    frame = pd.DataFrame([{k: r[k] for k in META} for r in res.rows], columns=list(META))
+    X = to_matrix([r["embedding"] for r in res.rows])
+    if not len(res.rows) and table.declared_dims:
+        X = np.zeros((0, table.declared_dims), dtype=np.float32)
+    return frame, X, percent < 100
