@@ -40,9 +40,11 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
+    import sys
+
     from okai_insight.demo import run_demo
 
-    run_demo(args.url, rows=args.rows, progress=not args.no_progress)
+    run_demo(args.url, rows=args.rows, progress=not args.no_progress and sys.stderr.isatty())
     return 0
 
 

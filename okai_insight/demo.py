@@ -83,7 +83,7 @@ def load(
     if rows is not None and (isinstance(rows, bool) or not isinstance(rows, int) or rows < 0):
         raise InvalidInput(f"rows must be a whole number >= 0, got {rows!r}")
     ds = dataset or demo_dataset()
-    n = ds._rows(rows)
+    n = ds.rows_to_load(rows)
     if db.embedding_dimension != ds.dimension:
         raise DimensionMismatch(
             expected=db.embedding_dimension,

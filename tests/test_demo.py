@@ -166,18 +166,18 @@ def test_loading_twice_is_idempotent(loaded: str, ds: DemoDataset) -> None:
 
 
 def test_reload_without_marker_writes_nothing_new(make_database: Callable[[str], str], ds: DemoDataset) -> None:
-    """A partial load (rows=300) then a full one adds only what is missing, then nothing at all."""
+    """A partial load (rows=150) then a larger one adds only what is missing, then nothing at all."""
     url = make_database("demo_part")
     with okai_insight.connect(url) as db:
-        first = load(db, rows=300, progress=False)
-        assert first.created["memories"] == 300
-        assert sum(demo_counts(db)[f"memories:{k}"] for k in set(ds.types)) == 300
+        first = load(db, rows=150, progress=False)
+        assert first.created["memories"] == 150
+        assert sum(demo_counts(db)[f"memories:{k}"] for k in set(ds.types)) == 150
         db.delete_cache(key="okai-insight/demo", agent_id=ds.agents[0].id)  # force the row-by-row path
-        second = load(db, rows=600, progress=False)
-        assert second.created["memories"] == 300 and second.already_there["memories"] == 300
+        second = load(db, rows=300, progress=False)
+        assert second.created["memories"] == 150 and second.already_there["memories"] == 150
         assert "accounts" not in second.created and "rooms" not in second.created
         assert second.already_there["goals"] == len(ds.goals)
-        assert sum(demo_counts(db)[f"memories:{k}"] for k in set(ds.types)) == 600
+        assert sum(demo_counts(db)[f"memories:{k}"] for k in set(ds.types)) == 300
 
 
 def test_paraphrase_partner_found_at_rank_1(loaded: str, ds: DemoDataset) -> None:

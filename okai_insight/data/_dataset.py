@@ -313,9 +313,15 @@ class DemoDataset:
             >>> demo_dataset().type_counts(rows=0)
             {}
         """
-        return dict(sorted(Counter(self.types[: self._rows(rows)]).items()))
+        return dict(sorted(Counter(self.types[: self.rows_to_load(rows)]).items()))
 
-    def _rows(self, rows: int | None) -> int:
+    def rows_to_load(self, rows: int | None) -> int:
+        """How many memories a ``rows`` limit means: all for None, at most the dataset's size.
+
+        Example:
+            >>> demo_dataset().rows_to_load(10**9) == len(demo_dataset())
+            True
+        """
         return len(self) if rows is None else max(0, min(int(rows), len(self)))
 
     # -- as adapter models ----------------------------------------------------------------------------------
@@ -359,14 +365,14 @@ class DemoDataset:
             >>> len(demo_dataset().memories(rows=10))
             10
         """
-        return [self.memory(i) for i in range(self._rows(rows))]
+        return [self.memory(i) for i in range(self.rows_to_load(rows))]
 
     def to_pandas(self) -> Any:
         """The memories as a pandas DataFrame (no embeddings): id, type, room, agent, user, created_at, text,
         unique, embedding_model.
 
         Example:
-            >>> demo_dataset().to_pandas().groupby("type").size()["documents"]
+            >>> int(demo_dataset().to_pandas().groupby("type").size()["documents"])
             8
         """
         import pandas as pd
