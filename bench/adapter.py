@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import tempfile
 import time
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 import psycopg
+import psycopg.sql
 from pgvector.psycopg import register_vector
 from psycopg.types.json import Jsonb
 
@@ -252,11 +254,33 @@ def bench_ingest(adapter: PostgresAdapter, raw: psycopg.Connection[Any], data: D
     return Ingest(config.rows, config.batch, config.rows / spent["adapter"], config.rows / spent["raw"], False)
 
 
-def _plan(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> str:
-    """The plan's scan nodes, e.g. ``Index Scan using idx_memories_embedding``."""
-    lines = [r[0] for r in conn.execute("EXPLAIN " + query, params).fetchall()]
+def _scans(lines: Sequence[str]) -> str:
     scans = [ln.strip().lstrip("-> ").split("  ")[0] for ln in lines if "Scan" in ln]
     return "; ".join(dict.fromkeys(scans))
+
+
+def _plan(conn: psycopg.Connection[Any], query: str, params: dict[str, Any]) -> str:
+    """The scan nodes of the plan the server actually ran for ``query``, prepared on ``conn``.
+
+    PostgreSQL switches a prepared statement to a cached generic plan after five executions, and a cached plan
+    ignores later changes of settings such as enable_sort: so this explains the prepared statement itself
+    (``EXPLAIN EXECUTE``), not a fresh planning of the query text.
+    """
+    row = conn.execute(
+        "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements "
+        "ORDER BY generic_plans + custom_plans DESC LIMIT 1"
+    ).fetchone()
+    if row is None:
+        return _scans([r[0] for r in conn.execute("EXPLAIN " + query, params).fetchall()])
+    names = list(dict.fromkeys(re.findall(r"%\((\w+)\)s", query)))
+    explain = psycopg.sql.SQL("EXPLAIN EXECUTE {}({})").format(
+        psycopg.sql.Identifier(row[0]), psycopg.sql.SQL(", ").join(psycopg.sql.Placeholder() * len(names))
+    )
+    # EXECUTE's arguments cannot be bind parameters under EXPLAIN: a client-side cursor inlines them as literals.
+    with psycopg.ClientCursor(conn) as cur:
+        lines = [r[0] for r in cur.execute(explain, [params[n] for n in names]).fetchall()]
+    kind = "generic plan" if row[1] > row[2] else "custom plans"
+    return f"{_scans(lines)} ({kind})"
 
 
 def _set_ef(conn: psycopg.Connection[Any], ef: int, iterative: str = "off") -> None:
@@ -275,31 +299,29 @@ def _timed(fn: Callable[[], list[uuid.UUID]]) -> tuple[list[uuid.UUID], float]:
     return out, (time.perf_counter() - start) * 1000
 
 
-def bench_sweep(
-    raw: psycopg.Connection[Any], data: Dataset, truth: list[list[uuid.UUID]], config: Config
-) -> list[SearchPoint]:
-    """Raw SQL top-10 at each ef_search: recall against exact ground truth, and latency."""
+def bench_sweep(url: str, data: Dataset, truth: list[list[uuid.UUID]], config: Config) -> list[SearchPoint]:
+    """Raw SQL top-10 at each ef_search (a fresh connection each): recall against exact ground truth, latency."""
     points = []
     for ef in config.ef_values:
-        _set_ef(raw, ef)
-        plan = _plan(raw, RAW_SEARCH, {"q": data.queries[0], "k": 10})
-        for q in data.queries[:20]:  # warm-up: prepared statement, index pages in shared buffers
-            _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10})
-        found, times = [], []
-        for q in data.queries:
-            ids, ms = _timed(lambda q=q: _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10}))
-            found.append(ids)
-            times.append(ms)
+        with _raw_conn(url) as raw:
+            _set_ef(raw, ef)
+            for q in data.queries[:20]:  # warm-up: prepared statement, index pages in shared buffers
+                _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10})
+            found, times = [], []
+            for q in data.queries:
+                ids, ms = _timed(lambda q=q, raw=raw: _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10}))
+                found.append(ids)
+                times.append(ms)
+            plan = _plan(raw, RAW_SEARCH, {"q": data.queries[0], "k": 10})
         points.append(SearchPoint("raw SQL", ef, recall_at_k(truth, found), summarise(times), plan))
         _log(f"sweep ef_search={ef}: recall {points[-1].recall:.3f}, p50 {points[-1].latency.p50_ms:.2f} ms ({plan})")
     return points
 
 
-def head_to_head(
-    url: str, raw: psycopg.Connection[Any], data: Dataset, truth: list[list[uuid.UUID]], ef: int, config: Config
-) -> HeadToHead:
+def head_to_head(url: str, data: Dataset, truth: list[list[uuid.UUID]], ef: int, config: Config) -> HeadToHead:
     """``search_memories_by_embedding`` and raw SQL, alternating which goes first, query by query."""
     db = _adapter(url, config.dim, ef)
+    raw = _raw_conn(url)
     try:
         _set_ef(raw, ef)
 
@@ -323,6 +345,7 @@ def head_to_head(
                 times[side].append(ms)
     finally:
         db.close()
+        raw.close()
     point = {
         side: SearchPoint(
             "okai-insight" if side == "adapter" else "raw SQL",
@@ -335,9 +358,7 @@ def head_to_head(
     return HeadToHead(ef, point["adapter"], point["raw"])
 
 
-def bench_filtered(
-    db: PostgresAdapter, raw: psycopg.Connection[Any], data: Dataset, room: int, config: Config
-) -> list[SearchPoint]:
+def bench_filtered(db: PostgresAdapter, url: str, data: Dataset, room: int, config: Config) -> list[SearchPoint]:
     """One room (~1 % of rows): the adapter against raw SQL with and without iterative index scans."""
     members = np.flatnonzero(data.room_of_row[: config.rows] == room)
     local = exact_top_k(data.embeddings[members], data.queries, 10)
@@ -357,28 +378,53 @@ def bench_filtered(
         ("okai-insight search_memories_by_embedding(room_id=...)", None, "", True, None),
     ]
 
-    def run_one(query: str | None, q: np.ndarray[Any, Any]) -> list[uuid.UUID]:
+    # One connection a method (a prepared statement's cached plan ignores later changes of enable_sort), and every
+    # method runs for each query in turn, rotating the order, so load from elsewhere hits them all alike.
+    conns: list[psycopg.Connection[Any] | None] = []
+    for _, method_ef, iterative, sort, query in methods:
         if query is None:
+            conns.append(None)
+            continue
+        raw = _raw_conn(url)
+        raw.execute("SELECT set_config('enable_sort', %s, false)", ("on" if sort else "off",))
+        _set_ef(raw, method_ef or 40, iterative)
+        conns.append(raw)
+
+    def run_one(m: int, q: np.ndarray[Any, Any]) -> list[uuid.UUID]:
+        raw, query = conns[m], methods[m][4]
+        if raw is None or query is None:
             found = db.search_memories_by_embedding(q, table_name=TYPE, room_id=room_id, count=10)
-            return [m.id for m in found if m.id]
+            return [x.id for x in found if x.id]
         return _raw_search(raw, query, {"q": q, "k": 10, "room": room_id})
 
-    points = []
-    for label, method_ef, iterative, sort, query in methods:
-        raw.execute("SELECT set_config('enable_sort', %s, false)", ("on" if sort else "off",))
-        if query is not None:
-            _set_ef(raw, method_ef or 40, iterative)
-        plan = _plan(raw, query, {"q": data.queries[0], "k": 10, "room": room_id}) if query else "exact (see _search)"
+    found: list[list[list[uuid.UUID]]] = [[] for _ in methods]
+    times: list[list[float]] = [[] for _ in methods]
+    try:
         for q in data.queries[:10]:
-            run_one(query, q)
-        found, times = [], []
-        for q in data.queries:
-            ids, ms = _timed(lambda query=query, q=q: run_one(query, q))
-            found.append(ids)
-            times.append(ms)
-        points.append(SearchPoint(label, method_ef, recall_at_k(truth, found), summarise(times), plan))
-        _log(f"filtered {label} ef {method_ef}: recall {points[-1].recall:.3f}, p50 {points[-1].latency.p50_ms:.2f} ms")
-    raw.execute("SELECT set_config('enable_sort', 'on', false)")
+            for m in range(len(methods)):
+                run_one(m, q)
+        for n, q in enumerate(data.queries):
+            for step in range(len(methods)):
+                m = (n + step) % len(methods)
+                ids, ms = _timed(lambda m=m, q=q: run_one(m, q))
+                found[m].append(ids)
+                times[m].append(ms)
+        points = []
+        for m, (label, method_ef, _, _, query) in enumerate(methods):
+            raw = conns[m]
+            plan = (
+                _plan(raw, query, {"q": data.queries[0], "k": 10, "room": room_id})
+                if raw is not None and query is not None
+                else "exact (see _search)"
+            )
+            points.append(SearchPoint(label, method_ef, recall_at_k(truth, found[m]), summarise(times[m]), plan))
+            _log(
+                f"filtered {label} ef {method_ef}: recall {points[-1].recall:.3f}, p50 {points[-1].latency.p50_ms:.2f} ms"
+            )
+    finally:
+        for raw in conns:
+            if raw is not None:
+                raw.close()
     return points
 
 
@@ -570,12 +616,12 @@ def run(config: Config, *, work_dir: str | None = None) -> Results:
             results.index_build_s = t.seconds
             raw_a.execute("ANALYZE memories")
             _log(f"HNSW index built in {t.seconds:.1f} s")
-            results.sweep = bench_sweep(raw_a, data, truth, config)
+            results.sweep = bench_sweep(url_a, data, truth, config)
             good = [p.ef_search for p in results.sweep if p.recall >= config.target_recall and p.ef_search]
             results.ef_for_target = min(good) if good else None
             efs = sorted({db.settings.hnsw_ef_search or 40, results.ef_for_target or max(config.ef_values)})
             for ef in efs:
-                h = head_to_head(url_a, raw_a, data, truth, ef, config)
+                h = head_to_head(url_a, data, truth, ef, config)
                 results.head_to_head.append(h)
                 _log(
                     f"head to head ef_search={ef}: adapter p50 {h.adapter.latency.p50_ms:.2f} ms recall "
@@ -583,7 +629,7 @@ def run(config: Config, *, work_dir: str | None = None) -> Results:
                 )
             room = 0
             results.room_rows = int((data.room_of_row[: config.rows] == room).sum())
-            results.filtered = bench_filtered(db, raw_a, data, room, config)
+            results.filtered = bench_filtered(db, url_a, data, room, config)
             results.round_trips = count_round_trips(url_a, raw_a, data, config)
             _log(f"round trips per call: {results.round_trips}")
             results.per_row = bench_per_row(db, raw_a, data, config)
