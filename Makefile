@@ -18,6 +18,8 @@ install: $(STAMP)
 ## make demo: the main job on the embedded PostgreSQL (no server to install)
 demo: $(STAMP)
 	$(BIN)/okai-insight demo
+	$(BIN)/okai-insight report -o report.html
+	@echo "The report is in $(CURDIR)/report.html: open it in a browser."
 
 ## make test: ruff, mypy and the whole test suite
 test: lint typecheck pytest

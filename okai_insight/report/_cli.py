@@ -1,0 +1,58 @@
+"""``okai-insight report``: the diagnostic report as one HTML file (the report notebook, without its code).
+
+Example:
+    $ okai-insight report
+    $ okai-insight report postgresql://me@localhost/agents -o agents.html
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from okai_insight.cli import Formatter, add_url_argument
+
+
+def _report(args: argparse.Namespace) -> int:
+    from okai_insight.report._build import build_report
+
+    started = time.perf_counter()
+    if args.url is None:
+        print("okai-insight report: the embedded PostgreSQL with the demo dataset (loading it if needed) ...",
+              file=sys.stderr)  # fmt: skip
+    print("executing the report notebook (health, statements, indexes, space, vectors, embeddings) ...",
+          file=sys.stderr)  # fmt: skip
+    out = build_report(
+        args.url,
+        args.output,
+        sample=args.sample,
+        queries=args.queries,
+        keep_notebook=args.keep_notebook,
+    )
+    print(f"report written in {time.perf_counter() - started:.0f} s: {Path(out).resolve()}")
+    return 0
+
+
+def register(subparsers: Any) -> None:
+    """Add ``report`` to the CLI."""
+    p = subparsers.add_parser(
+        "report",
+        help="write the diagnostic report as one HTML file (no URL: the embedded demo database)",
+        description="Execute the report notebook with papermill on a database and export it to HTML without "
+        "code cells: health summary, top findings with their fixes, statements, indexes, space, vector indexes "
+        "and recall, embedding quality and a projection, threshold guidance. Read-only on the database. With no "
+        "URL (and no OKAI_DATABASE_URL) it uses the embedded PostgreSQL with the demo dataset loaded.",
+        epilog="examples:\n  okai-insight report\n  okai-insight report -o /tmp/demo-report.html\n"
+        "  okai-insight report postgresql://me@localhost/agents -o agents.html --sample 5000\n"
+        "  okai-insight report --keep-notebook executed.ipynb   (the executed notebook too)",
+        formatter_class=Formatter,
+    )
+    add_url_argument(p)
+    p.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
+    p.add_argument("--sample", type=int, default=2000, help="embeddings read for the projection (default 2000)")
+    p.add_argument("--queries", type=int, default=50, help="sampled queries for the tuners (default 50)")
+    p.add_argument("--keep-notebook", default=None, metavar="PATH", help="also keep the executed notebook")
+    p.set_defaults(func=_report)
