@@ -238,3 +238,47 @@ def test_run_demo_on_a_fresh_database(make_database: Callable[[str], str], ds: D
     assert "Loaded the demo dataset (all-MiniLM-L6-v2, 384 dimensions): 400 new memories" in text
     assert len(summary.searches) == 3 and all(len(h) <= 3 for _, h in summary.searches)
     assert "password" not in text or "***" in text
+
+
+# -- other adapters ---------------------------------------------------------------------------------------------
+def _other_adapter(name: str, make_database: Callable[[str], str], tmp_path: Path) -> okai_insight.DatabaseAdapter:
+    if name == "elizaos":
+        import psycopg
+
+        from okai_insight.adapters.postgres import PostgresAdapter
+        from tests.contract.elizaos_schema import create_elizaos_schema
+
+        url = make_database("demo_eliza")
+        with psycopg.connect(url, autocommit=True) as conn:
+            create_elizaos_schema(conn, dimension=384)
+        db: okai_insight.DatabaseAdapter = PostgresAdapter(url)
+    elif name == "sqlite":
+        from okai_insight.adapters.sqlite import SqliteAdapter
+
+        db = SqliteAdapter(f"sqlite:///{tmp_path / 'demo.db'}", dimension=384)
+    else:
+        from okai_insight.adapters.memory import MemoryAdapter
+
+        db = MemoryAdapter("memory://", dimension=384)
+    db.init()
+    return db
+
+
+@pytest.mark.parametrize("name", ["elizaos", "sqlite", "memory"])
+def test_load_into_other_adapters(name: str, make_database: Callable[[str], str], tmp_path: Path) -> None:
+    ds = demo_dataset()
+    db = _other_adapter(name, make_database, tmp_path)
+    try:
+        report = load(db, rows=200, progress=False)
+        assert report.created["memories"] == 200
+        counts = demo_counts(db)
+        for kind, n in ds.type_counts(rows=200).items():
+            assert counts[f"memories:{kind}"] == n
+        assert counts["accounts"] == len(ds.accounts) and counts["goals"] == len(ds.goals)
+        again = load(db, rows=200, progress=False)
+        assert not again.created.get("memories") and demo_counts(db) == counts
+        i = next(k for k in range(200) if ds.types[k] == "messages" and ds.embedding_models[k] == "model")
+        (hit,) = db.search_memories_by_embedding(ds.embeddings[i], table_name="messages", count=1)
+        assert ds.texts[ds.index(hit.id)] == ds.texts[i] and hit.similarity == pytest.approx(1.0, abs=1e-3)
+    finally:
+        db.close()
