@@ -20,7 +20,7 @@ What it plants, all listed in the file's metadata (``DemoDataset.pairs`` / ``Dem
   under a fixed random orthogonal rotation with each vector's norm set to 3.2-4.8. Geometry within the second
   model is kept (its own paraphrases still find each other), but its vectors are unrelated to MiniLM's and not
   unit length, which is what two real models mixed in one table look like. It holds every memory of the agent
-  Nova, and the memories the agent Sage wrote during a three-day window (a configuration change);
+  Nova, and the memories the agent Sage wrote during a four-day window (a configuration change);
 * zero vectors: documents (ElizaOS 0.1.9 stores them with a zero placeholder) and the messages of a day when the
   embedding provider was down; a few memories without an embedding at all;
 * topic drift: a support incident and an ETF news cycle in the last weeks of two rooms;
