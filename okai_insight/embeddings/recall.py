@@ -1,0 +1,373 @@
+"""Which ``hnsw.ef_search``? Recall@k and latency of HNSW searches against exact ones, unfiltered and filtered.
+
+:func:`tune_recall` samples query rows (a keyed sample), finds each one's exact top-k with index scans disabled
+(``SET LOCAL enable_indexscan = off`` in a rolled-back READ ONLY transaction), then its HNSW top-k at each
+``hnsw.ef_search`` (``SET LOCAL`` in its own rolled-back transaction), and reports recall@k, client-observed
+latency (mean, p95) and the rows returned. It does the same for searches filtered by the query row's own room or
+agent, with ``hnsw.iterative_scan`` off and ``relaxed_order`` (pgvector >= 0.8): filters apply after the index
+scan, so without iterative scans a selective filter leaves few rows. Each query row is its own nearest neighbour,
+so the searches fetch k + 1 rows and leave the query row out of both result lists.
+
+It names the smallest ``ef_search`` reaching ``target_recall`` for each kind of search and the ``SET`` statements
+that apply it, and warns when the planner abandons the HNSW index for a scan at some setting.
+
+Example:
+    >>> r = tune_recall(url, k=10, target_recall=0.95)                                    # doctest: +SKIP
+    >>> r.summary["set_statements"]
+    ['SET hnsw.ef_search = 80;', 'SET hnsw.iterative_scan = relaxed_order;']
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from psycopg import sql
+
+from okai_insight.diagnostics._result import Finding
+from okai_insight.diagnostics._runner import CheckUnavailable, Runner, Target
+from okai_insight.embeddings._fetch import Filters, fetch
+from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
+from okai_insight.embeddings._session import Transaction, read_only
+from okai_insight.embeddings._table import VectorTable, read_table
+from okai_insight.errors import InvalidInput
+
+DEFAULT_EF_SEARCH = (10, 20, 40, 80, 100, 200, 400)
+SOURCE = "pgvector README (Query options; Iterative index scans)"
+#: Filtered searches are run for these scopes when the table has the column.
+SCOPES = ("all", "room", "agent")
+_EXACT = {"enable_indexscan": "off", "enable_indexonlyscan": "off"}
+
+
+@dataclass
+class RecallResult(EmbeddingResult):
+    """``rows``: scope (all / room / agent), iterative_scan, ef_search, recall_at_k, mean_ms, p95_ms,
+    mean_returned, uses_index; exact searches have ``ef_search`` None. ``tables['exact']``: each query's exact ids.
+
+    Example:
+        >>> RecallResult("embeddings", "tune_recall", "Recall").recall("all", 40) is None
+        True
+    """
+
+    def recall(self, scope: str, ef_search: int, iterative_scan: str = "off") -> float | None:
+        """The measured recall@k for one setting, or None."""
+        for r in self.rows:
+            if (r["scope"], r["ef_search"], r["iterative_scan"]) == (scope, ef_search, iterative_scan):
+                return float(r["recall_at_k"])
+        return None
+
+    def plot(self, ax: Any = None) -> Any:
+        """Recall@k against ``hnsw.ef_search`` (log scale), one line per scope and iterative-scan mode.
+
+        Example:
+            >>> tune_recall(url).plot()                                            # doctest: +SKIP
+        """
+        ax = new_axes(ax)
+        lines: dict[tuple[str, str], list[tuple[int, float]]] = {}
+        for r in self.rows:
+            if r["ef_search"] is not None:
+                lines.setdefault((r["scope"], r["iterative_scan"]), []).append((r["ef_search"], r["recall_at_k"]))
+        for (scope, mode), pts in sorted(lines.items()):
+            pts.sort()
+            ax.plot(
+                [p[0] for p in pts],
+                [p[1] for p in pts],
+                marker="o",
+                label=scope if mode == "off" else f"{scope}, iterative {mode}",
+            )
+        target = self.summary.get("target_recall")
+        if target is not None:
+            ax.axhline(target, color="0.4", ls="--", lw=1, label=f"target {target:g}")
+        ax.set_xscale("log")
+        ax.set_xlabel("hnsw.ef_search")
+        ax.set_ylabel(f"recall@{self.summary.get('k', 'k')}")
+        ax.set_ylim(-0.02, 1.02)
+        ax.legend(loc="lower right")
+        ax.set_title("HNSW recall")
+        return ax
+
+
+def tune_recall(
+    db: Target = None,
+    *,
+    table: str = "memories",
+    column: str = "embedding",
+    k: int = 10,
+    ef_search: tuple[int, ...] | list[int] = DEFAULT_EF_SEARCH,
+    queries: int = 200,
+    target_recall: float = 0.95,
+    scopes: tuple[str, ...] | list[str] = SCOPES,
+    iterative_scan: tuple[str, ...] | list[str] = ("off", "relaxed_order"),
+    filters: Filters | None = None,
+    seed: int = 0,
+) -> RecallResult:
+    """Measure recall@k and latency of the table's HNSW index at each ``ef_search`` (see the module docstring).
+
+    ``scopes``: ``all`` (unfiltered), ``room`` and ``agent`` (each query filtered by its own row's room / agent).
+    ``iterative_scan``: the modes tried on filtered scopes (``off``, ``relaxed_order``, ``strict_order``).
+    ``filters`` restricts which rows are sampled as queries.
+
+    Example:
+        >>> tune_recall(url, ef_search=(20, 40, 100), queries=100).to_pandas()        # doctest: +SKIP
+    """
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= 1000:
+        raise InvalidInput(f"k must be an integer from 1 to 1000, got {k!r}")
+    if not isinstance(queries, int) or isinstance(queries, bool) or queries <= 0:
+        raise InvalidInput(f"queries must be a positive integer, got {queries!r}")
+    efs = sorted({int(e) for e in ef_search})
+    if not efs or any(not 1 <= e <= 1000 for e in efs):
+        raise InvalidInput(f"ef_search values must lie in 1..1000 (pgvector's range), got {list(ef_search)}")
+    if not 0 < target_recall <= 1:
+        raise InvalidInput(f"target_recall must lie in (0, 1], got {target_recall}")
+    bad = [s for s in scopes if s not in SCOPES]
+    if bad or not scopes:
+        raise InvalidInput(f"scopes must be some of {SCOPES}, got {list(scopes)}")
+    modes = list(dict.fromkeys(iterative_scan))
+    if not modes or any(m not in ("off", "relaxed_order", "strict_order") for m in modes):
+        raise InvalidInput(f"iterative_scan modes are off, relaxed_order, strict_order; got {list(iterative_scan)}")
+
+    def body(run: Runner) -> dict[str, Any]:
+        t = read_table(run, table, column)
+        if t.index is None or t.index.method != "hnsw":
+            raise CheckUnavailable(
+                f"{t.qualified}.{t.column} has no HNSW index: searches are exact (or IVFFlat), nothing to tune here",
+                fix_sql=f'CREATE INDEX CONCURRENTLY ON {t.qualified} USING hnsw ("{t.column}" vector_cosine_ops);',
+            )
+        return _tune(run, t, k, efs, queries, target_recall, list(scopes), modes, filters, seed)
+
+    return run_check(db, "tune_recall", "HNSW recall tuning", body, RecallResult)
+
+
+def _search(
+    tx: Transaction, t: VectorTable, q: np.ndarray, qid: str, k: int, room: Any, agent: Any
+) -> tuple[list[str], float]:
+    params = {"q": q, "k": k + 1, "room_id": room, "agent_id": agent}
+    ids = [r["id"] for r in tx.query("knn_search", params, identifiers=t.identifiers()).rows]
+    return [i for i in ids if i != qid][:k], tx.last_ms
+
+
+def _uses_index(tx: Transaction, t: VectorTable, q: np.ndarray, k: int, room: Any, agent: Any) -> bool:
+    from okai_insight.diagnostics._sql import load_sql
+
+    text = load_sql("embeddings", "knn_search")
+    body = sql.SQL(text).format(**t.identifiers())  # type: ignore[arg-type]
+    plan = tx.execute(
+        sql.SQL("EXPLAIN (FORMAT JSON) ") + body, {"q": q, "k": k + 1, "room_id": room, "agent_id": agent}
+    ).rows
+    assert t.index is not None
+    return f'"Index Name": "{t.index.name}"' in json.dumps(plan[0]["QUERY PLAN"]).replace(", ", ", ")
+
+
+def _tune(
+    run: Runner,
+    t: VectorTable,
+    k: int,
+    efs: list[int],
+    queries: int,
+    target: float,
+    scopes: list[str],
+    modes: list[str],
+    filters: Filters | None,
+    seed: int,
+) -> dict[str, Any]:
+    from tqdm.auto import tqdm
+
+    frame, X, _ = fetch(run, t, filters, limit=queries, seed=seed)
+    if not len(frame):
+        raise InvalidInput(f"{t.qualified} has no embedded rows to sample queries from")
+    qids = frame["id"].tolist()
+    findings: list[Finding] = []
+    version = tuple(int(p) for p in str(run.features.installed.get("vector", "0")).split(".")[:2] if p.isdigit())
+    if version < (0, 8):
+        if any(m != "off" for m in modes):
+            findings.append(
+                Finding(
+                    "info",
+                    f"pgvector {'.'.join(map(str, version))} has no hnsw.iterative_scan "
+                    "(0.8+): filtered searches were measured without it.",
+                    fix_sql="ALTER EXTENSION vector UPDATE;",
+                    source=SOURCE,
+                )
+            )
+        modes = ["off"]
+    active = [s for s in scopes if s == "all" or t.has(s)]
+    name = f"{t.qualified}.{t.column}"
+
+    def filt(scope: str, i: int) -> tuple[Any, Any]:
+        room = frame["room_id"].iat[i] if scope == "room" else None
+        agent = frame["agent_id"].iat[i] if scope == "agent" else None
+        return room, agent
+
+    rows: list[dict[str, Any]] = []
+    exact: dict[str, list[list[str]]] = {}
+    configs = [(s, "off", e) for s in active for e in efs]
+    configs += [(s, m, e) for s in active if s != "all" for m in modes if m != "off" for e in efs]
+    bar = tqdm(total=len(active) + len(configs), desc="recall tuning", unit="setting", leave=False)
+    try:
+        for scope in active:
+            with read_only(run, _EXACT) as tx:
+                lists, times = [], []
+                for i, qid in enumerate(qids):
+                    ids, ms = _search(tx, t, X[i], qid, k, *filt(scope, i))
+                    lists.append(ids)
+                    times.append(ms)
+            exact[scope] = lists
+            rows.append(_row(scope, "exact", None, 1.0, times, lists, None))
+            bar.update()
+        for scope, mode, ef in configs:
+            settings = {"hnsw.ef_search": str(ef)}
+            if version >= (0, 8):
+                settings["hnsw.iterative_scan"] = mode
+            with read_only(run, settings) as tx:
+                uses = _uses_index(tx, t, X[0], k, *filt(scope, 0))
+                recalls, times, lists = [], [], []
+                for i, qid in enumerate(qids):
+                    ids, ms = _search(tx, t, X[i], qid, k, *filt(scope, i))
+                    truth = exact[scope][i]
+                    recalls.append(len(set(ids) & set(truth)) / len(truth) if truth else 1.0)
+                    times.append(ms)
+                    lists.append(ids)
+            rows.append(_row(scope, mode, ef, float(np.mean(recalls)), times, lists, uses))
+            bar.update()
+    finally:
+        bar.close()
+
+    best: dict[str, int | None] = {}
+    statements: list[str] = []
+    for scope in active:
+        for mode in ["off"] if scope == "all" else ["off", *[m for m in modes if m != "off"]]:
+            hits = [r for r in rows if r["scope"] == scope and r["iterative_scan"] == mode and r["ef_search"]]
+            reach = [r for r in hits if r["recall_at_k"] >= target and r["uses_index"]]
+            label = scope if mode == "off" else f"{scope}+{mode}"
+            best[label] = min((r["ef_search"] for r in reach), default=None)
+            abandoned = [r["ef_search"] for r in hits if not r["uses_index"]]
+            if abandoned:
+                findings.append(
+                    Finding(
+                        "warning",
+                        f"{name}: at hnsw.ef_search {', '.join(map(str, abandoned))} the planner did not use index "
+                        f"{t.index.name if t.index else ''} for {scope} searches (iterative_scan {mode}): they ran "
+                        "as exact scans (slower; recall 1.0).",
+                        threshold="EXPLAIN shows no Index Scan on the HNSW index",
+                        source=SOURCE,
+                        subject=name,
+                    )
+                )
+    all_best = best.get("all")
+    if "all" in active:
+        if all_best is not None:
+            r = next(x for x in rows if x["scope"] == "all" and x["ef_search"] == all_best)
+            statements.append(f"SET hnsw.ef_search = {all_best};")
+            findings.append(
+                Finding(
+                    "info",
+                    f"{name}: hnsw.ef_search {all_best} is the smallest tried that reaches recall@{k} {target:g} on "
+                    f"{len(qids)} sampled queries ({r['recall_at_k']:.3f}, mean {r['mean_ms']:.2f} ms).",
+                    threshold=f"recall@{k} >= {target:g}",
+                    source=SOURCE,
+                    fix_sql=f"SET hnsw.ef_search = {all_best};  -- or for every session:\n"
+                    f"ALTER DATABASE {run.features.database} SET hnsw.ef_search = {all_best};",
+                    subject=name,
+                )
+            )
+        else:
+            top = max((x for x in rows if x["scope"] == "all" and x["ef_search"]), key=lambda x: x["recall_at_k"])
+            findings.append(
+                Finding(
+                    "warning",
+                    f"{name}: no hnsw.ef_search tried reaches recall@{k} {target:g} (best {top['recall_at_k']:.3f} at "
+                    f"{top['ef_search']}); rebuild the index with larger m / ef_construction.",
+                    threshold=f"recall@{k} >= {target:g}",
+                    source=SOURCE,
+                    subject=name,
+                )
+            )
+    for scope in [s for s in active if s != "all"]:
+        plain = best.get(scope)
+        iterative = {m: best.get(f"{scope}+{m}") for m in modes if m != "off"}
+        reached = {m: e for m, e in iterative.items() if e is not None}
+        if plain is not None:
+            findings.append(
+                Finding(
+                    "info",
+                    f"{name}: {scope}-filtered searches reach recall@{k} {target:g} at "
+                    f"hnsw.ef_search {plain} without iterative scans.",
+                    source=SOURCE,
+                    subject=name,
+                )
+            )
+            continue
+        if reached:
+            mode, ef = min(reached.items(), key=lambda kv: kv[1])
+            stmt = [f"SET hnsw.iterative_scan = {mode};"]
+            if all_best is None or ef > all_best:
+                stmt.insert(0, f"SET hnsw.ef_search = {ef};")
+            statements += [s for s in stmt if s not in statements and not s.startswith("SET hnsw.ef_search")]
+            if stmt[0].startswith("SET hnsw.ef_search") and stmt[0] not in statements:
+                statements.insert(0, stmt[0])
+            plain_row = max(
+                (x for x in rows if x["scope"] == scope and x["iterative_scan"] == "off" and x["ef_search"]),
+                key=lambda x: x["recall_at_k"],
+            )
+            findings.append(
+                Finding(
+                    "warning",
+                    f"{name}: {scope}-filtered searches never reach recall@{k} {target:g} without iterative scans (best "
+                    f"{plain_row['recall_at_k']:.3f}, {plain_row['mean_returned']:.1f} rows returned of {k}); with "
+                    f"hnsw.iterative_scan = {mode} they do at ef_search {ef}.",
+                    threshold=f"recall@{k} >= {target:g}",
+                    source=SOURCE,
+                    fix_sql="\n".join(stmt),
+                    subject=name,
+                )
+            )
+        else:
+            findings.append(
+                Finding(
+                    "warning",
+                    f"{name}: {scope}-filtered searches reach recall@{k} {target:g} at no setting tried; search small "
+                    "scopes exactly (okai-insight's adapter does below Settings.exact_search_max_rows) or raise "
+                    "hnsw.max_scan_tuples.",
+                    threshold=f"recall@{k} >= {target:g}",
+                    source=SOURCE,
+                    subject=name,
+                )
+            )
+    summary = {
+        "table": t.qualified,
+        "index": t.index.name if t.index else None,
+        "k": k,
+        "queries": len(qids),
+        "target_recall": target,
+        "smallest_ef_search": best,
+        "set_statements": statements,
+    }
+    exact_rows = [
+        {"scope": s, "query_id": q, "ids": ids}
+        for s, lists in exact.items()
+        for q, ids in zip(qids, lists, strict=True)
+    ]
+    return {"rows": rows, "findings": findings, "summary": summary, "tables": {"exact": exact_rows}}
+
+
+def _row(
+    scope: str,
+    mode: str,
+    ef: int | None,
+    recall: float,
+    times: list[float],
+    lists: list[list[str]],
+    uses: bool | None,
+) -> dict[str, Any]:
+    return {
+        "scope": scope,
+        "iterative_scan": mode,
+        "ef_search": ef,
+        "recall_at_k": recall,
+        "mean_ms": float(np.mean(times)) if times else 0.0,
+        "p95_ms": float(np.percentile(times, 95)) if times else 0.0,
+        "mean_returned": float(np.mean([len(x) for x in lists])) if lists else 0.0,
+        "uses_index": uses,
+    }
