@@ -62,11 +62,15 @@ def connect(
         from okai_insight.adapters.memory import MemoryAdapter
 
         adapter = MemoryAdapter(target, settings=s, dimension=dimension)
+    elif target.startswith(("supabase://", "supabase+postgresql://", "supabase+postgres://")):
+        from okai_insight.adapters.supabase import open_supabase
+
+        adapter = open_supabase(target, settings=s, dimension=dimension)
     else:
         scheme = target.split(":", 1)[0] if ":" in target else target
         raise ConfigurationError(
             f"unknown database URL scheme {scheme!r}: use postgresql://user@host/db, sqlite:///path.db, "
-            "memory:// (or no URL for the embedded PostgreSQL)"
+            "memory://, supabase:// (or no URL for the embedded PostgreSQL)"
         )
     if init:
         adapter.init()

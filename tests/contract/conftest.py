@@ -62,11 +62,26 @@ def _memory(ctx: FactoryContext) -> DatabaseAdapter:
     return db
 
 
+def _supabase(ctx: FactoryContext) -> DatabaseAdapter:
+    """The Supabase adapter's direct transport on a database with the Supabase migration (row level security on),
+    acting as service_role: the contract writes rows for many accounts at once, which no single authenticated
+    user may; tests/supabase proves the policies and isolation as authenticated users."""
+    from okai_insight.adapters._supabase_direct import SupabaseDirectAdapter
+    from tests.supabase.supabase_auth import prepare_supabase_database
+
+    url = ctx.make_database("supabase")
+    prepare_supabase_database(url)
+    db = SupabaseDirectAdapter(url, role="service_role", settings=ctx.settings, dimension=DIM)
+    db.init()
+    return db
+
+
 ADAPTER_FACTORIES: dict[str, Callable[[FactoryContext], DatabaseAdapter]] = {
     "postgres": _postgres,
     "elizaos": _elizaos,
     "sqlite": _sqlite,
     "memory": _memory,
+    "supabase": _supabase,
 }
 
 

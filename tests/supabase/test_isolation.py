@@ -28,8 +28,9 @@ def test_each_user_sees_their_own_world(worlds: tuple[World, World]) -> None:
     assert {x.name for x in db.get_actor_details(a.room)} == {"alice", "alice's human"}
     assert len(db.get_memories(a.room, "messages")) == 4
     assert db.count_memories(a.room, unique=False, table_name="messages") == 4
-    hits = db.search_memories(table_name="messages", room_id=a.room, embedding=unit(0), match_threshold=0.5,
-                              match_count=10)
+    hits = db.search_memories(
+        table_name="messages", room_id=a.room, embedding=unit(0), match_threshold=0.5, match_count=10
+    )
     assert hits[0].id == a.memory and hits[0].similarity == pytest.approx(1.0)
     assert [g.id for g in db.get_goals(a.room)] == [a.goal]
     assert db.get_rooms_for_participant(a.human) == [a.room]
@@ -51,13 +52,20 @@ def test_a_reads_none_of_bs_rows(worlds: tuple[World, World]) -> None:
     assert db.get_memories_by_ids([b.memory, a.memory]) == [db.get_memory_by_id(a.memory)]
     assert db.get_memories_by_room_ids([b.room], "messages") == []
     assert db.count_memories(b.room, unique=False, table_name="messages") == 0
-    assert db.search_memories(table_name="messages", room_id=b.room, embedding=unit(4), match_threshold=-1,
-                              match_count=10) == []
+    assert (
+        db.search_memories(table_name="messages", room_id=b.room, embedding=unit(4), match_threshold=-1, match_count=10)
+        == []
+    )
     everywhere = db.search_memories_by_embedding(unit(4), table_name="messages", count=100)
     assert everywhere and {m.room_id for m in everywhere} == {a.room}
-    cached = db.get_cached_embeddings(query_table_name="messages", query_threshold=20, query_input="hello from bob",
-                                      query_field_name="content", query_field_sub_name="text",
-                                      query_match_count=100)
+    cached = db.get_cached_embeddings(
+        query_table_name="messages",
+        query_threshold=20,
+        query_input="hello from bob",
+        query_field_name="content",
+        query_field_sub_name="text",
+        query_match_count=100,
+    )
     assert len(cached) == 4  # alice's four memories, none of bob's
     assert db.get_goals(b.room, only_in_progress=False) == []
     assert db.get_room(b.room) is None

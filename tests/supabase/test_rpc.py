@@ -31,19 +31,39 @@ def rpc(conn: psycopg.Connection[Any], name: str, **args: Any) -> list[tuple[Any
 def test_search_memories_nearest_first_threshold_inclusive(worlds: tuple[World, World], as_user: Callable) -> None:
     a, _ = worlds
     with as_user(a.agent) as conn:
-        rows = rpc(conn, "search_memories", query_table_name="messages", query_embedding=Vector(unit(0)),
-                   query_match_count=10, query_roomId=a.room)
+        rows = rpc(
+            conn,
+            "search_memories",
+            query_table_name="messages",
+            query_embedding=Vector(unit(0)),
+            query_match_count=10,
+            query_roomId=a.room,
+        )
         sims = [r[9] for r in rows]
         assert rows[0][0] == a.memory and sims[0] == pytest.approx(1.0) and sims == sorted(sims, reverse=True)
         assert len(rows) == 4
         # the threshold keeps similarity >= threshold: exactly the second one's similarity keeps it
-        kept = rpc(conn, "search_memories", query_table_name="messages", query_embedding=Vector(unit(0)),
-                   query_match_threshold=sims[1], query_match_count=10, query_roomId=a.room)
+        kept = rpc(
+            conn,
+            "search_memories",
+            query_table_name="messages",
+            query_embedding=Vector(unit(0)),
+            query_match_threshold=sims[1],
+            query_match_count=10,
+            query_roomId=a.room,
+        )
         assert [r[0] for r in kept] == [r[0] for r in rows[:2]] or len(kept) >= 2
         assert all(r[9] >= sims[1] - 1e-9 for r in kept)
         # the index path (no filters, or an exact-search cap of 0) gives the same answer
-        via_index = rpc(conn, "search_memories", query_table_name="messages", query_embedding=Vector(unit(0)),
-                        query_match_count=10, query_roomId=a.room, query_exact_max_rows=0)
+        via_index = rpc(
+            conn,
+            "search_memories",
+            query_table_name="messages",
+            query_embedding=Vector(unit(0)),
+            query_match_count=10,
+            query_roomId=a.room,
+            query_exact_max_rows=0,
+        )
         assert [r[0] for r in via_index] == [r[0] for r in rows]
 
 
@@ -58,16 +78,19 @@ def test_search_memories_refuses_bad_vectors(worlds: tuple[World, World], as_use
 def test_count_and_remove_memories(worlds: tuple[World, World], as_user: Callable) -> None:
     a, b = worlds
     with as_user(a.agent) as conn:
-        assert rpc(conn, "count_memories", query_table_name="messages", query_roomId=a.room,
-                   query_unique=False) == [(4,)]
-        assert rpc(conn, "count_memories", query_table_name="messages", query_roomId=b.room,
-                   query_unique=False) == [(0,)]
+        assert rpc(conn, "count_memories", query_table_name="messages", query_roomId=a.room, query_unique=False) == [
+            (4,)
+        ]
+        assert rpc(conn, "count_memories", query_table_name="messages", query_roomId=b.room, query_unique=False) == [
+            (0,)
+        ]
         assert rpc(conn, "remove_memories", query_table_name="messages", query_roomId=b.room) == [(0,)]
         assert rpc(conn, "remove_memories", query_table_name="messages", query_roomId=a.room) == [(4,)]
         conn.rollback()  # keep the module's data
     with as_user(b.agent) as conn:
-        assert rpc(conn, "count_memories", query_table_name="messages", query_roomId=b.room,
-                   query_unique=False) == [(4,)]
+        assert rpc(conn, "count_memories", query_table_name="messages", query_roomId=b.room, query_unique=False) == [
+            (4,)
+        ]
 
 
 def test_create_room_belongs_to_its_creator(worlds: tuple[World, World], as_user: Callable) -> None:
@@ -90,36 +113,64 @@ def test_create_room_belongs_to_its_creator(worlds: tuple[World, World], as_user
 def test_get_embedding_list_sees_only_the_callers_rows(worlds: tuple[World, World], as_user: Callable) -> None:
     a, _ = worlds
     with as_user(a.agent) as conn:
-        rows = rpc(conn, "get_embedding_list", query_table_name="messages", query_threshold=3,
-                   query_input="hello from bob", query_field_name="content", query_field_sub_name="text",
-                   query_match_count=5)
+        rows = rpc(
+            conn,
+            "get_embedding_list",
+            query_table_name="messages",
+            query_threshold=3,
+            query_input="hello from bob",
+            query_field_name="content",
+            query_field_sub_name="text",
+            query_match_count=5,
+        )
     # "hello from alice" is 5 edits away, bob's row is invisible: nothing within 3 edits.
     assert rows == []
     with as_user(a.agent) as conn:
-        rows = rpc(conn, "get_embedding_list", query_table_name="messages", query_threshold=5,
-                   query_input="hello from bob", query_field_name="content", query_field_sub_name="text",
-                   query_match_count=5)
+        rows = rpc(
+            conn,
+            "get_embedding_list",
+            query_table_name="messages",
+            query_threshold=5,
+            query_input="hello from bob",
+            query_field_name="content",
+            query_field_sub_name="text",
+            query_match_count=5,
+        )
     assert [r[1] for r in rows] == [5]
 
 
 def test_check_similarity_and_insert(worlds: tuple[World, World], as_user: Callable) -> None:
     a, b = worlds
     with as_user(a.agent) as conn:
-        common = {"query_table_name": "messages", "query_userId": a.human, "query_roomId": a.room,
-                  "query_agentId": a.agent, "query_content": Jsonb({"text": "again"})}
-        (dup_id, dup_unique), = rpc(conn, "check_similarity_and_insert", query_embedding=Vector(unit(0)), **common)
-        (new_id, new_unique), = rpc(conn, "check_similarity_and_insert",
-                                    query_embedding=Vector([1, -1, 1, -1, 1, -1, 1, -1]), **common)
+        common = {
+            "query_table_name": "messages",
+            "query_userId": a.human,
+            "query_roomId": a.room,
+            "query_agentId": a.agent,
+            "query_content": Jsonb({"text": "again"}),
+        }
+        ((dup_id, dup_unique),) = rpc(conn, "check_similarity_and_insert", query_embedding=Vector(unit(0)), **common)
+        ((new_id, new_unique),) = rpc(
+            conn, "check_similarity_and_insert", query_embedding=Vector([1, -1, 1, -1, 1, -1, 1, -1]), **common
+        )
         assert (dup_unique, new_unique) == (False, True)
-        got = dict(conn.execute('SELECT "id", "isUnique" FROM memories WHERE "id" = ANY(%s)',
-                                ([dup_id, new_id],)).fetchall())
+        got = dict(
+            conn.execute('SELECT "id", "isUnique" FROM memories WHERE "id" = ANY(%s)', ([dup_id, new_id],)).fetchall()
+        )
         assert got == {dup_id: False, new_id: True}
         conn.rollback()
     with as_user(a.agent) as conn:  # writing as B through the RPC is refused by the policy
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            rpc(conn, "check_similarity_and_insert", query_table_name="messages", query_userId=b.human,
-                query_agentId=b.agent, query_roomId=b.room, query_content=Jsonb({"text": "forged"}),
-                query_embedding=Vector(unit(1)))
+            rpc(
+                conn,
+                "check_similarity_and_insert",
+                query_table_name="messages",
+                query_userId=b.human,
+                query_agentId=b.agent,
+                query_roomId=b.room,
+                query_content=Jsonb({"text": "forged"}),
+                query_embedding=Vector(unit(1)),
+            )
 
 
 def test_search_knowledge(worlds: tuple[World, World], as_user: Callable) -> None:

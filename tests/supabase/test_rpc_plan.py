@@ -60,8 +60,9 @@ def plans_of(url: str, user: uuid.UUID, sql: str, args: dict[str, object]) -> tu
 
 def test_unfiltered_search_uses_the_hnsw_index(world: World, supabase_url: str) -> None:
     rows, plans = plans_of(
-        supabase_url, world.agent,
-        'SELECT * FROM search_memories(query_table_name := %(t)s, query_embedding := %(q)s, query_match_count := 5)',
+        supabase_url,
+        world.agent,
+        "SELECT * FROM search_memories(query_table_name := %(t)s, query_embedding := %(q)s, query_match_count := 5)",
         {"t": "messages", "q": Vector(unit(0))},
     )
     assert len(rows) == 5 and rows[0][0] == world.memory
@@ -74,8 +75,9 @@ def test_unfiltered_search_uses_the_hnsw_index(world: World, supabase_url: str) 
 def test_a_large_filtered_set_uses_the_index_too(world: World, supabase_url: str) -> None:
     """Above query_exact_max_rows the room-filtered search goes through the index (iterative scan)."""
     rows, plans = plans_of(
-        supabase_url, world.agent,
-        'SELECT * FROM search_memories(query_table_name := %(t)s, query_embedding := %(q)s, '
+        supabase_url,
+        world.agent,
+        "SELECT * FROM search_memories(query_table_name := %(t)s, query_embedding := %(q)s, "
         'query_match_count := 5, "query_agentId" := %(a)s, query_exact_max_rows := 100)',
         {"t": "messages", "q": Vector(unit(3)), "a": world.agent},
     )

@@ -44,21 +44,27 @@ def build_world(url: str, name: str, offset: int) -> World:
     room = db.create_room()
     assert db.add_participant(agent, room) and db.add_participant(human, room)
     memory = db.create_memory(
-        Memory(room_id=room, user_id=human, agent_id=agent, content={"text": f"hello from {name}"},
-               embedding=unit(offset)),
+        Memory(
+            room_id=room, user_id=human, agent_id=agent, content={"text": f"hello from {name}"}, embedding=unit(offset)
+        ),
         "messages",
     )
     db.create_memories(
-        [Memory(room_id=room, user_id=agent, agent_id=agent, content={"text": f"{name} {i}"}, embedding=unit(offset + i))
-         for i in range(1, 4)],
+        [
+            Memory(
+                room_id=room, user_id=agent, agent_id=agent, content={"text": f"{name} {i}"}, embedding=unit(offset + i)
+            )
+            for i in range(1, 4)
+        ],
         "messages",
     )
     goal = db.create_goal(Goal(room_id=room, user_id=human, name=f"{name}'s goal"))
     db.log(body={"said": name}, user_id=human, room_id=room, type="message")
     assert db.create_relationship(agent, human)
     knowledge = uuid.uuid4()
-    db.create_knowledge(KnowledgeItem(id=knowledge, agent_id=agent, content={"text": f"{name} knows"},
-                                      embedding=unit(offset)))
+    db.create_knowledge(
+        KnowledgeItem(id=knowledge, agent_id=agent, content={"text": f"{name} knows"}, embedding=unit(offset))
+    )
     assert db.set_cache(key="profile", agent_id=agent, value=f'"{name}"')
     db.set_participant_user_state(room, agent, "FOLLOWED")
     return World(db, agent, human, room, memory, goal, knowledge)
