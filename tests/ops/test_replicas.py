@@ -21,6 +21,7 @@ from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.embedded import EmbeddedServer
 from okai_insight.errors import ConfigurationError, ConnectionFailed, InvalidInput
 from okai_insight.models import Memory
+from okai_insight.ops.monitoring import health
 from okai_insight.ops.replicas import ReplicaRouter, create_replica, failover_url, promote, replication_status
 from tests.ops._data import DIM
 
@@ -99,6 +100,8 @@ def test_read_your_writes_skips_a_replica_that_has_not_replayed_them(pair):
             mid = db.create_memory(_memory(room, "fresh"), "messages")
             assert db.get_memory_by_id(mid) is None  # a plain read: the paused replica has not replayed it
             assert replication_status(pair.standby_url).replay_lag_bytes > 0  # the lag shows
+            lagging = health(pair.standby_url, max_lag_ms=1)
+            assert lagging.status == "warning" and "standby, replay lag" in lagging.checks[-1].detail
             with db.router.read_your_writes():
                 mid2 = db.create_memory(_memory(room, "fresh2"), "messages")
                 before = db.router.stats["primary_reads"]
@@ -108,6 +111,8 @@ def test_read_your_writes_skips_a_replica_that_has_not_replayed_them(pair):
             standby.execute("SELECT pg_wal_replay_resume()")
             db.close()
     _wait(lambda: replication_status(pair.standby_url).replay_lag_bytes == 0)
+    assert health(pair.standby_url).status == "ok"
+    assert "1 standby(s)" in health(pair.primary_url).checks[-1].detail
 
 
 def test_bad_replica_settings_are_refused():
