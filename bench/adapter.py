@@ -42,7 +42,7 @@ import psycopg.sql
 from pgvector.psycopg import register_vector
 from psycopg.types.json import Jsonb
 
-from bench._data import Dataset, exact_top_k, make_dataset
+from bench._data import Dataset, exact_top_k, make_dataset, neighbourhood
 from bench._server import bench_server, create_database, drop_database, server_facts
 from bench._stats import Latency, Timer, recall_at_k, summarise
 from okai_insight.adapters.postgres import PostgresAdapter
@@ -169,6 +169,7 @@ class Results:
     config: Config
     facts: dict[str, str] = field(default_factory=dict)
     data_seconds: float = 0.0
+    data_stats: dict[str, float] = field(default_factory=dict)
     ingest: Ingest | None = None
     index_build_s: float = 0.0
     sweep: list[SearchPoint] = field(default_factory=list)
@@ -585,6 +586,7 @@ def run(config: Config, *, work_dir: str | None = None) -> Results:
         top = exact_top_k(data.embeddings, data.queries, 10)
         truth = [[data.ids[j] for j in row] for row in top]
     results.data_seconds = t.seconds
+    results.data_stats = neighbourhood(data.embeddings, data.queries)
     _log(f"dataset {config.rows} x {config.dim}, {config.queries} queries, ground truth in {t.seconds:.1f} s")
     with bench_server(work_dir) as admin_url:
         url_a = create_database(admin_url, "bench_adapter")
