@@ -1,0 +1,346 @@
+"""Security on plain PostgreSQL: the spec's roles, row level security keyed on a per-session user id, a verifier
+that proves isolation, an audit trail of writes in ``logs``, and a TLS (``sslmode``) check.
+
+* :func:`create_roles`: the spec's ``app_user`` (``SELECT, INSERT`` on ``memories``, ``USAGE`` on the schema) and a
+  read-only analyst role for the diagnostics (``pg_monitor``, ``SELECT`` on the tables, read-only transactions).
+* :func:`enable_isolation`: the spec's ``memories_isolation`` policy, with Supabase's ``auth.uid()`` replaced by
+  ``okai_uid()``, which reads the session setting ``okai.user_id``. :class:`IsolatedPostgresAdapter` sets it (and
+  the role) at the start of every transaction, so one pool can serve many users. Supabase's variant lives in
+  ``okai_insight/schema/supabase``.
+* :func:`verify_isolation` impersonates users (``SET LOCAL ROLE``, ``okai.user_id``) and proves each sees exactly
+  their own memories, nobody writes one as someone else, and a session without a user id sees nothing.
+* :func:`enable_audit`: a trigger records every insert, update and delete on ``memories`` in ``logs``
+  (who: the session's ``okai.user_id``, else the row's user or agent; what: operation, table, id; when: the log
+  row's ``createdAt``).
+* :func:`check_tls`: what the URL's ``sslmode`` protects against, and whether this connection is encrypted.
+
+Example:
+    >>> from okai_insight.ops.security import create_roles, enable_isolation, verify_isolation
+    >>> create_roles(url); enable_isolation(url)                    # doctest: +SKIP
+    >>> verify_isolation(url).ok                                     # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import conninfo, sql
+
+from okai_insight.adapters.postgres import PostgresAdapter
+from okai_insight.errors import ConfigurationError, ConnectionFailed, InvalidInput
+from okai_insight.settings import Settings
+from okai_insight.validation import check_id
+
+APP_ROLE = "app_user"
+ANALYST_ROLE = "okai_analyst"
+
+_UID_FUNCTION = """
+CREATE OR REPLACE FUNCTION okai_uid() RETURNS uuid
+LANGUAGE sql STABLE
+AS $$ SELECT nullif(current_setting('okai.user_id', true), '')::uuid $$
+"""
+
+_AUDIT_FUNCTION = """
+CREATE OR REPLACE FUNCTION okai_audit_memories() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+AS $$
+DECLARE
+    r record := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
+    who uuid := okai_uid();
+BEGIN
+    IF who IS NULL OR NOT EXISTS (SELECT 1 FROM accounts WHERE "id" = who) THEN
+        who := coalesce(r."userId", r."agentId");
+    END IF;
+    IF who IS NOT NULL AND r."roomId" IS NOT NULL THEN
+        INSERT INTO logs ("userId", "roomId", "type", "body")
+        VALUES (who, r."roomId", 'audit', jsonb_build_object(
+            'op', TG_OP, 'table', TG_TABLE_NAME, 'id', r."id", 'memory_type', r."type",
+            'db_role', coalesce(nullif(current_setting('role'), 'none'), session_user::text),
+            'session_user', session_user, 'okai_user_id', okai_uid()));
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+
+
+def _connect(url: str) -> psycopg.Connection[Any]:
+    try:
+        return psycopg.connect(url, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        raise ConnectionFailed(str(exc).strip()) from exc
+
+
+def _check_role_name(name: str) -> str:
+    if not isinstance(name, str) or not name.isidentifier() or len(name) > 63:
+        raise InvalidInput(f"role name must be a plain identifier, got {name!r}")
+    return name
+
+
+def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANALYST_ROLE) -> list[str]:
+    """Create (if missing) and grant the application and analyst roles in the database at ``url``.
+
+    Roles are cluster-wide; the grants are on this database's objects. Returns the statements run.
+
+    Example:
+        >>> create_roles(url)[:2]                                         # doctest: +SKIP
+        ['CREATE ROLE "app_user"', 'GRANT SELECT, INSERT ON "memories" TO "app_user"']
+    """
+    app, analyst = sql.Identifier(_check_role_name(app_role)), sql.Identifier(_check_role_name(analyst_role))
+    run: list[str] = []
+    with _connect(url) as conn:
+        schema = conn.execute("SELECT current_schema()").fetchone()
+        public = sql.Identifier(str(schema[0]) if schema else "public")
+        existing = {
+            r[0]
+            for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname IN (%s, %s)", (app_role, analyst_role))
+        }
+        statements: list[sql.Composable] = []
+        for name, ident in ((app_role, app), (analyst_role, analyst)):
+            if name not in existing:
+                statements.append(sql.SQL("CREATE ROLE {}").format(ident))
+        statements += [
+            sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(sql.Identifier("memories"), app),
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(public, app),
+            sql.SQL("GRANT pg_monitor TO {}").format(analyst),
+            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(public, analyst),
+            sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(public, analyst),
+            sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(analyst),
+        ]
+        for statement in statements:
+            try:
+                conn.execute(statement)
+            except psycopg.errors.DuplicateObject:
+                pass  # another process created the role between our check and our CREATE
+            run.append(statement.as_string(conn))
+    return run
+
+
+def enable_isolation(url: str) -> None:
+    """Turn on row level security on ``memories`` with the spec's ``memories_isolation`` policy (idempotent).
+
+    Table owners and superusers bypass it (PostgreSQL's rule); applications connect as, or ``SET ROLE`` to, a
+    role such as ``app_user``.
+
+    Example:
+        >>> enable_isolation(url)                                          # doctest: +SKIP
+    """
+    with _connect(url) as conn, conn.transaction():
+        conn.execute(_UID_FUNCTION)
+        conn.execute("ALTER TABLE memories ENABLE ROW LEVEL SECURITY")
+        conn.execute('DROP POLICY IF EXISTS "memories_isolation" ON memories')
+        conn.execute(
+            'CREATE POLICY "memories_isolation" ON memories USING (okai_uid() = "userId" OR okai_uid() = "agentId")'
+        )
+
+
+def disable_isolation(url: str) -> None:
+    """Remove the policy and turn row level security off again.
+
+    Example:
+        >>> disable_isolation(url)                                         # doctest: +SKIP
+    """
+    with _connect(url) as conn, conn.transaction():
+        conn.execute('DROP POLICY IF EXISTS "memories_isolation" ON memories')
+        conn.execute("ALTER TABLE memories DISABLE ROW LEVEL SECURITY")
+
+
+class IsolatedPostgresAdapter(PostgresAdapter):
+    """The PostgreSQL adapter acting for one user under row level security: every transaction starts with
+    ``SET LOCAL ROLE <role>`` and ``okai.user_id = <user>``.
+
+    Example:
+        >>> db = IsolatedPostgresAdapter(url, user_id=alice)              # doctest: +SKIP
+        >>> db.init(); db.get_memory_by_id(bobs_memory) is None            # doctest: +SKIP
+        True
+    """
+
+    #: COPY FROM is not allowed into a table with row level security: batches go through a temporary table.
+    _copy_into_table = False
+
+    def __init__(
+        self, url: str, *, user_id: Any, role: str = APP_ROLE, settings: Settings | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(url, settings=settings, **kwargs)
+        self.user_id = check_id(user_id, "user_id")
+        self.role = _check_role_name(role)
+
+    def _begin(self, conn: psycopg.Connection[Any]) -> None:
+        conn.execute(
+            "SELECT set_config('role', %s, true), set_config('okai.user_id', %s, true)",
+            (self.role, str(self.user_id)),
+        )
+
+
+@dataclass(frozen=True)
+class IsolationReport:
+    """What :func:`verify_isolation` saw for each impersonated user, and the problems it found."""
+
+    users: list[dict[str, Any]]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every check passed.
+
+        Example:
+            >>> IsolationReport([], []).ok
+            True
+        """
+        return not self.problems
+
+
+def verify_isolation(url: str, *, role: str = APP_ROLE, max_users: int = 10) -> IsolationReport:
+    """Impersonate up to ``max_users`` owners of memories (and a stranger) as ``role`` and prove isolation.
+
+    For each user: the memories visible equal those they own (as ``userId`` or ``agentId``), none belongs to
+    someone else, and inserting a memory as someone else is refused. A session without a user id sees nothing.
+    Everything runs in transactions that are rolled back. The connecting role must be allowed to ``SET ROLE``.
+
+    Example:
+        >>> verify_isolation(url).problems                                 # doctest: +SKIP
+        []
+    """
+    _check_role_name(role)
+    if isinstance(max_users, bool) or not isinstance(max_users, int) or max_users < 1:
+        raise InvalidInput(f"max_users must be a positive integer, got {max_users!r}")
+    problems: list[str] = []
+    users: list[dict[str, Any]] = []
+    with _connect(url) as conn:
+        rls = conn.execute("SELECT relrowsecurity FROM pg_class WHERE oid = 'memories'::regclass").fetchone()
+        if not (rls and rls[0]):
+            return IsolationReport([], ["row level security is off on memories (okai-insight secure --enable)"])
+        owners = [
+            r[0]
+            for r in conn.execute(
+                'SELECT u FROM (SELECT "userId" AS u FROM memories UNION SELECT "agentId" FROM memories) AS o '
+                "WHERE u IS NOT NULL ORDER BY u LIMIT %s",
+                (max_users,),
+            )
+        ]
+        rooms = conn.execute('SELECT "roomId" FROM memories WHERE "roomId" IS NOT NULL LIMIT 1').fetchone()
+        for uid in [*owners, uuid.uuid4(), None]:
+            truth = conn.execute(
+                'SELECT count(*) FROM memories WHERE "userId" = %(u)s OR "agentId" = %(u)s', {"u": uid}
+            ).fetchone()
+            expected = int(truth[0]) if truth and uid is not None else 0
+            with conn.transaction(force_rollback=True):
+                conn.execute(
+                    "SELECT set_config('role', %s, true), set_config('okai.user_id', %s, true)",
+                    (role, "" if uid is None else str(uid)),
+                )
+                seen = conn.execute(
+                    'SELECT count(*), count(*) FILTER (WHERE "userId" IS DISTINCT FROM %(u)s '
+                    'AND "agentId" IS DISTINCT FROM %(u)s) FROM memories',
+                    {"u": uid},
+                ).fetchone()
+                visible, foreign = (int(seen[0]), int(seen[1])) if seen else (0, 0)
+                refused = _insert_as_other_is_refused(conn, uid, owners, rooms[0] if rooms else None)
+            label = "no user id" if uid is None else str(uid)
+            users.append({"user_id": label, "visible": visible, "owned": expected, "foreign_visible": foreign})
+            if visible != expected:
+                problems.append(f"{label}: sees {visible} memories, owns {expected}")
+            if foreign:
+                problems.append(f"{label}: sees {foreign} memories of other users")
+            if refused is False:
+                problems.append(f"{label}: could insert a memory as another user")
+    return IsolationReport(users, problems)
+
+
+def _insert_as_other_is_refused(
+    conn: psycopg.Connection[Any], uid: uuid.UUID | None, owners: list[uuid.UUID], room: uuid.UUID | None
+) -> bool | None:
+    other = next((o for o in owners if o != uid), None)
+    if other is None:
+        return None
+    try:
+        with conn.transaction():
+            conn.execute(
+                'INSERT INTO memories ("type", "content", "userId", "agentId", "roomId") '
+                "VALUES ('messages', '{}'::jsonb, %s, %s, %s)",
+                (other, other, room),
+            )
+    except psycopg.errors.InsufficientPrivilege:
+        return True
+    return False
+
+
+def enable_audit(url: str) -> None:
+    """Record every write on ``memories`` in ``logs`` (type ``audit``) with a trigger (idempotent).
+
+    Example:
+        >>> enable_audit(url)                                              # doctest: +SKIP
+    """
+    with _connect(url) as conn, conn.transaction():
+        conn.execute(_UID_FUNCTION)
+        conn.execute(_AUDIT_FUNCTION)
+        conn.execute("DROP TRIGGER IF EXISTS okai_audit ON memories")
+        conn.execute(
+            "CREATE TRIGGER okai_audit AFTER INSERT OR UPDATE OR DELETE ON memories "
+            "FOR EACH ROW EXECUTE FUNCTION okai_audit_memories()"
+        )
+
+
+def disable_audit(url: str) -> None:
+    """Remove the audit trigger (the audit rows stay in ``logs``).
+
+    Example:
+        >>> disable_audit(url)                                             # doctest: +SKIP
+    """
+    with _connect(url) as conn:
+        conn.execute("DROP TRIGGER IF EXISTS okai_audit ON memories")
+
+
+#: What each libpq sslmode protects against (PostgreSQL docs, "SSL Support", table "SSL Mode Descriptions").
+_SSLMODES = {
+    "disable": ("critical", "no encryption"),
+    "allow": ("critical", "encryption only if the server insists; no protection against eavesdropping"),
+    "prefer": ("critical", "encryption if available, silently plain otherwise (libpq's default)"),
+    "require": ("warning", "encrypted, but the server's certificate is not verified (man in the middle possible)"),
+    "verify-ca": ("warning", "encrypted, certificate verified, host name not checked"),
+    "verify-full": ("ok", "encrypted, certificate and host name verified"),
+}
+
+
+@dataclass(frozen=True)
+class TlsReport:
+    """The URL's sslmode, what it means, and whether this connection is encrypted."""
+
+    sslmode: str
+    status: str
+    detail: str
+    local_socket: bool
+    encrypted: bool | None = None
+    tls_version: str | None = None
+
+
+def check_tls(url: str, *, connect: bool = True) -> TlsReport:
+    """Judge the URL's ``sslmode`` (unix sockets need no TLS) and, if ``connect``, read ``pg_stat_ssl``.
+
+    Example:
+        >>> check_tls("postgresql://u@db.example.com/agents?sslmode=verify-full", connect=False).status
+        'ok'
+        >>> check_tls("postgresql://u@db.example.com/agents", connect=False).status
+        'critical'
+    """
+    try:
+        info = conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        raise ConfigurationError(f"not a valid database URL: {exc}") from exc
+    mode = str(info.get("sslmode") or "prefer")
+    if mode not in _SSLMODES:
+        raise ConfigurationError(f"unknown sslmode {mode!r}: use one of {', '.join(_SSLMODES)}")
+    hosts = [h for h in str(info.get("host") or "").split(",")]
+    local = all(h.startswith("/") or h == "" for h in hosts) and not info.get("hostaddr")
+    status, detail = ("ok", "unix socket: traffic never leaves the machine") if local else _SSLMODES[mode]
+    encrypted = version = None
+    if connect:
+        with _connect(url) as conn:
+            row = conn.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
+            if row is not None:
+                encrypted, version = bool(row[0]), row[1]
+    return TlsReport(mode, status, detail, local, encrypted, version)

@@ -1,0 +1,128 @@
+"""Roles, row level security keyed on okai.user_id, the isolation verifier, the audit trail and the TLS check."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import psycopg
+import pytest
+
+from okai_insight.errors import ConfigurationError, InvalidInput, PermissionDenied
+from okai_insight.models import Memory
+from okai_insight.ops.security import (
+    IsolatedPostgresAdapter,
+    check_tls,
+    create_roles,
+    disable_audit,
+    enable_audit,
+    enable_isolation,
+    verify_isolation,
+)
+from tests.ops._data import DIM, populate
+
+
+@pytest.fixture(scope="module")
+def secured(make_database):
+    data = populate(make_database("sec"), memories=60)
+    create_roles(data.url)
+    enable_isolation(data.url)
+    return data
+
+
+def _owned(url, uid):
+    with psycopg.connect(url) as conn:
+        return {
+            r[0]
+            for r in conn.execute('SELECT "id" FROM memories WHERE "userId" = %(u)s OR "agentId" = %(u)s', {"u": uid})
+        }
+
+
+def test_roles_have_the_specs_privileges(secured):
+    with psycopg.connect(secured.url) as conn:
+        rows = conn.execute(
+            "SELECT has_table_privilege('app_user', 'memories', 'SELECT'), "
+            "has_table_privilege('app_user', 'memories', 'INSERT'), "
+            "has_table_privilege('app_user', 'memories', 'DELETE'), "
+            "has_table_privilege('app_user', 'accounts', 'SELECT'), "
+            "has_schema_privilege('app_user', 'public', 'USAGE'), "
+            "pg_has_role('okai_analyst', 'pg_monitor', 'MEMBER'), "
+            "has_table_privilege('okai_analyst', 'memories', 'SELECT'), "
+            "has_table_privilege('okai_analyst', 'memories', 'INSERT')"
+        ).fetchone()
+    assert rows == (True, True, False, False, True, True, True, False)
+    assert create_roles(secured.url)[0].startswith("GRANT")  # idempotent: the roles exist, only grants again
+    with pytest.raises(InvalidInput):
+        create_roles(secured.url, app_role="app; DROP TABLE memories")
+
+
+def test_the_verifier_proves_isolation_and_catches_a_leaky_policy(secured):
+    report = verify_isolation(secured.url)
+    assert report.ok, report.problems
+    assert len(report.users) == 6  # 2 agents, 2 users, a stranger, and a session without a user id
+    assert {u["user_id"]: u["visible"] for u in report.users}["no user id"] == 0
+    assert all(u["visible"] == u["owned"] and u["foreign_visible"] == 0 for u in report.users)
+    with psycopg.connect(secured.url) as conn:
+        conn.execute('CREATE POLICY "leak" ON memories FOR SELECT USING (true)')
+    try:
+        leaky = verify_isolation(secured.url)
+        assert not leaky.ok and any("of other users" in p for p in leaky.problems)
+    finally:
+        with psycopg.connect(secured.url) as conn:
+            conn.execute('DROP POLICY "leak" ON memories')
+
+
+def test_the_adapter_sees_only_its_users_memories(secured):
+    user = secured.users[0]
+    db = IsolatedPostgresAdapter(secured.url, user_id=user, dimension=DIM)
+    db.init()
+    try:
+        mine = _owned(secured.url, user)
+        theirs = _owned(secured.url, secured.users[1]) - mine
+        assert all(db.get_memory_by_id(m) is not None for m in list(mine)[:3])
+        assert all(db.get_memory_by_id(m) is None for m in list(theirs)[:3])
+        q = np.ones(DIM, dtype=np.float32)
+        found = db.search_memories_by_embedding(q, table_name="messages", count=100)
+        assert found and {m.id for m in found} <= mine
+        new = db.create_memory(
+            Memory(id=uuid.uuid4(), user_id=user, room_id=secured.rooms[0], content={"text": "x"}, embedding=q),
+            "messages",
+        )
+        assert new in _owned(secured.url, user)
+        with pytest.raises(PermissionDenied):
+            db.create_memory(Memory(user_id=secured.users[1], room_id=secured.rooms[0], content={"t": 1}), "messages")
+    finally:
+        db.close()
+
+
+def test_writes_are_audited_in_logs(secured):
+    enable_audit(secured.url)
+    user = secured.users[1]
+    db = IsolatedPostgresAdapter(secured.url, user_id=user, dimension=DIM)
+    db.init()
+    try:
+        mid = db.create_memory(Memory(user_id=user, room_id=secured.rooms[1], content={"text": "audited"}), "facts")
+    finally:
+        db.close()
+    with psycopg.connect(secured.url) as conn:
+        conn.execute('DELETE FROM memories WHERE "id" = %s', (mid,))
+        rows = conn.execute(
+            "SELECT \"userId\", body->>'op', body->>'db_role', body->>'okai_user_id' FROM logs "
+            "WHERE \"type\" = 'audit' AND body->>'id' = %s ORDER BY \"createdAt\", body->>'op' DESC",
+            (str(mid),),
+        ).fetchall()
+    assert rows == [(user, "INSERT", "app_user", str(user)), (user, "DELETE", "postgres", None)]
+    disable_audit(secured.url)
+    with psycopg.connect(secured.url) as conn:
+        before = conn.execute("SELECT count(*) FROM logs").fetchone()
+        conn.execute('UPDATE memories SET content = content WHERE "id" IN (SELECT "id" FROM memories LIMIT 3)')
+        assert conn.execute("SELECT count(*) FROM logs").fetchone() == before
+
+
+def test_tls_check(secured):
+    local = check_tls(secured.url)
+    assert local.local_socket and local.status == "ok" and local.encrypted is False
+    assert check_tls("postgresql://u@db.example.com/a?sslmode=require", connect=False).status == "warning"
+    assert check_tls("postgresql://u@db.example.com/a?sslmode=disable", connect=False).status == "critical"
+    with pytest.raises(ConfigurationError):
+        check_tls("postgresql://u@db.example.com/a?sslmode=sometimes", connect=False)
