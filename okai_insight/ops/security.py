@@ -99,7 +99,7 @@ def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANAL
             r[0]
             for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname IN (%s, %s)", (app_role, analyst_role))
         }
-        statements: list[sql.Composable] = []
+        statements: list[sql.Composed] = []
         for name, ident in ((app_role, app), (analyst_role, analyst)):
             if name not in existing:
                 statements.append(sql.SQL("CREATE ROLE {}").format(ident))
