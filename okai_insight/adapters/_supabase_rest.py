@@ -86,6 +86,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
         self.settings = settings or Settings.from_env()
         self.embedding_dimension = dimension or self.settings.embedding_dimension
         self._client: Any = None
+        self._http: Any = None
 
     # -- plumbing -------------------------------------------------------------------------------------------
     def init(self) -> None:
@@ -94,18 +95,21 @@ class SupabaseRestAdapter(SupabaseAdapter):
         Example:
             >>> db.init()                                      # doctest: +SKIP
         """
+        import httpx
+
         try:
-            from supabase import SyncClientOptions, create_client
+            from supabase import ClientOptions, create_client
         except ImportError as exc:  # pragma: no cover - depends on the installed extras
             raise ConfigurationError(
                 "the REST transport needs the supabase package: pip install okai-insight[supabase]"
             ) from exc
         headers = {"Authorization": f"Bearer {self.access_token or self.key}"}
-        options = SyncClientOptions(
+        self._http = httpx.Client(timeout=httpx.Timeout(30.0, connect=self.settings.connect_timeout_s))
+        options = ClientOptions(
             headers=headers,
             auto_refresh_token=False,
             persist_session=False,
-            postgrest_client_timeout=max(self.settings.connect_timeout_s, 10.0),
+            httpx_client=self._http,
             postgrest_client_retry=False,
         )
         try:
@@ -120,6 +124,9 @@ class SupabaseRestAdapter(SupabaseAdapter):
 
     def close(self) -> None:
         self._client = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
 
     @property
     def client(self) -> Any:
@@ -240,29 +247,28 @@ class SupabaseRestAdapter(SupabaseAdapter):
         end: dt.datetime | int | None = None,
         before: tuple[dt.datetime, IdLike] | None = None,
     ) -> list[Memory]:
-        q = (
-            self._table("memories")
-            .select(codec.MEMORY_COLUMNS)
-            .eq("type", self._memory_type(table_name))
-            .eq("roomId", str(check_id(room_id, "room_id")))
-        )
+        memory_type, rid = self._memory_type(table_name), str(check_id(room_id, "room_id"))
         aid = check_optional_id(agent_id, "agent_id")
+        limit = check_count(count) if count is not None else None
+        bounds = [_iso(v, n) if v is not None else None for v, n in ((start, "start"), (end, "end"))]
+        if before is not None and (not isinstance(before, tuple) or len(before) != 2):
+            raise InvalidInput("before must be a (created_at, id) tuple from the previous page's last row")
+        cursor = None if before is None else (_iso(before[0], "before[0]"), check_id(before[1], "before[1]"))
+        q = self._table("memories").select(codec.MEMORY_COLUMNS).eq("type", memory_type).eq("roomId", rid)
         if aid is not None:
             q = q.eq("agentId", str(aid))
         if unique:
             q = q.eq("isUnique", True)
-        if start is not None:
-            q = q.gte("createdAt", _iso(start, "start"))
-        if end is not None:
-            q = q.lte("createdAt", _iso(end, "end"))
-        if before is not None:
-            if not isinstance(before, tuple) or len(before) != 2:
-                raise InvalidInput("before must be a (created_at, id) tuple from the previous page's last row")
-            ts, bid = _iso(before[0], "before[0]"), check_id(before[1], "before[1]")
+        if bounds[0] is not None:
+            q = q.gte("createdAt", bounds[0])
+        if bounds[1] is not None:
+            q = q.lte("createdAt", bounds[1])
+        if cursor is not None:
+            ts, bid = cursor
             q = q.or_(f'createdAt.lt."{ts}",and(createdAt.eq."{ts}",id.lt.{bid})')
         q = q.order("createdAt", desc=True).order("id", desc=True)
-        if count is not None:
-            q = q.limit(check_count(count))
+        if limit is not None:
+            q = q.limit(limit)
         return [codec.memory(r) for r in self._execute(q)]
 
     def get_memory_by_id(self, memory_id: IdLike) -> Memory | None:
@@ -463,10 +469,11 @@ class SupabaseRestAdapter(SupabaseAdapter):
         count: int = 5,
         agent_id: IdLike | None = None,
     ) -> list[Goal]:
-        q = self._table("goals").select(codec.GOAL_COLUMNS).eq("roomId", str(check_id(room_id, "room_id")))
+        rid = str(check_id(room_id, "room_id"))
         uid = check_optional_id(user_id, "user_id")
         n = check_count(count)
         check_optional_id(agent_id, "agent_id")  # ElizaOS accepts it; goals have no agent column
+        q = self._table("goals").select(codec.GOAL_COLUMNS).eq("roomId", rid)
         if uid is not None:
             q = q.eq("userId", str(uid))
         if only_in_progress:
@@ -518,14 +525,17 @@ class SupabaseRestAdapter(SupabaseAdapter):
         return gid
 
     def remove_goal(self, goal_id: IdLike) -> bool:
-        return self._count(self._delete("goals").eq("id", str(check_id(goal_id, "goal_id")))) > 0
+        gid = str(check_id(goal_id, "goal_id"))
+        return self._count(self._delete("goals").eq("id", gid)) > 0
 
     def remove_all_goals(self, room_id: IdLike) -> int:
-        return self._count(self._delete("goals").eq("roomId", str(check_id(room_id, "room_id"))))
+        rid = str(check_id(room_id, "room_id"))
+        return self._count(self._delete("goals").eq("roomId", rid))
 
     # -- rooms and participants -----------------------------------------------------------------------------
     def get_room(self, room_id: IdLike) -> uuid.UUID | None:
-        rows = self._execute(self._table("rooms").select("id").eq("id", str(check_id(room_id, "room_id"))))
+        rid = str(check_id(room_id, "room_id"))
+        rows = self._execute(self._table("rooms").select("id").eq("id", rid))
         return uuid.UUID(rows[0]["id"]) if rows else None
 
     def create_room(self, room_id: IdLike | None = None) -> uuid.UUID:
@@ -715,7 +725,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
 
         k, a = self._cache_key(key, agent_id)
         v = check_text(value, "value")
-        row = {"key": k, "agentId": a, "value": v, "createdAt": dt.datetime.now(dt.UTC).isoformat()}
+        row = {"key": k, "agentId": a, "value": v}
         self._execute(self._table("cache").upsert(row, on_conflict="key,agentId", returning=ReturnMethod.minimal))
         return True
 

@@ -93,7 +93,7 @@ def goal(row: dict[str, Any]) -> Goal:
         room_id=uuid.UUID(str(row["roomId"])),
         user_id=uid(row.get("userId")),
         name=row.get("name") or "",
-        status=GoalStatus(status) if status in GoalStatus._value2member_map_ else GoalStatus.IN_PROGRESS,
+        status=GoalStatus(str(status)) if status in GoalStatus._value2member_map_ else GoalStatus.IN_PROGRESS,
         objectives=objectives,
         description=row.get("description"),
         created_at=timestamp(row.get("createdAt")),
