@@ -13,19 +13,19 @@ Example:
 from __future__ import annotations
 
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
 from okai_insight.errors import FeatureNotAvailable
 
-#: Where each function is expected: ``(package under okai_insight, function name)``.
-KNOWN = {
-    "embedding_quality": "embeddings",
-    "explore": "embeddings",
-    "tune_threshold": "embeddings",
-    "tune_recall": "embeddings",
-    "explain": "diagnostics",
-    "compare_plans": "diagnostics",
+#: Modules (under the package) that may hold a function before the package exports it.
+MODULES = {
+    "explore": ("explorer", "explore"),
+    "tune_threshold": ("threshold",),
+    "tune_recall": ("recall",),
+    "explain": ("explain",),
+    "compare_plans": ("explain",),
 }
 
 
@@ -40,7 +40,8 @@ def library_function(package: str, name: str) -> Callable[..., Any]:
         ...
         okai_insight.errors.FeatureNotAvailable: okai_insight.embeddings.no_such_thing is not available yet in this version of okai-insight
     """
-    for module_name in (f"okai_insight.{package}", f"okai_insight.{package}.{name}"):
+    candidates = [f"okai_insight.{package}", *(f"okai_insight.{package}.{m}" for m in MODULES.get(name, (name,)))]
+    for module_name in candidates:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -88,3 +89,22 @@ def table_rows(result: Any, *names: str) -> list[dict[str, Any]]:
         if isinstance(value, list):
             return [dict(v) for v in value]
     return []
+
+
+def call_quietly(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a library function with its own progress bar off (``progress=False``) when it has one: reports and
+    widgets show progress their own way.
+
+    Example:
+        >>> def f(x, progress=True):
+        ...     return progress
+        >>> call_quietly(f, 1)
+        False
+    """
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        params = {}  # type: ignore[assignment]
+    if "progress" in params and "progress" not in kwargs:
+        kwargs["progress"] = False
+    return fn(*args, **kwargs)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec
 
 from okai_insight.diagnostics._result import Result, findings_html, result_html
-from okai_insight.report._library import library_function, table_rows
+from okai_insight.report._library import call_quietly, library_function, table_rows
 from okai_insight.report._render import Section, badges, figure_html, table_html, unavailable
 
 P = ParamSpec("P")
@@ -218,7 +218,7 @@ def recall_section(target: str, *, queries: int = 50) -> Section:
     """
     tune_recall = library_function("embeddings", "tune_recall")
     with analysis_runner(target) as run:
-        result = tune_recall(run, queries=queries)
+        result = call_quietly(tune_recall, run, queries=queries)
     body = result._repr_html_() + _plot_html(result, alt="recall against ef_search")
     return Section("Recall at the current settings", body, text=str(result))
 
@@ -233,7 +233,7 @@ def quality_section(target: str, *, by: str = "agent", probes: int = 500) -> Sec
     """
     embedding_quality = library_function("embeddings", "embedding_quality")
     with analysis_runner(target) as run:
-        result = embedding_quality(run, by=by, probes=probes)
+        result = call_quietly(embedding_quality, run, by=by, probes=probes)
     summary = {k: v for k, v in result.summary.items() if not isinstance(v, list | dict)}
     body = table_html([summary]) + result_html(result, max_rows=15)
     if result.status == "ok" and result.rows:
@@ -251,11 +251,13 @@ def projection_section(target: str, *, sample: int = 2000, color_by: str = "room
     """
     explore = library_function("embeddings", "explore")
     with analysis_runner(target) as run:
-        result = explore(run, limit=sample)
-    body = _plot_html(result, alt="projection of the embeddings", color_by=color_by)
-    html_repr = getattr(result, "_repr_html_", None)
-    if callable(html_repr):
-        body = html_repr() + body
+        result = call_quietly(explore, run, limit=sample)
+    body = findings_html(result.findings) if result.findings else ""
+    if result.status != "ok":
+        body += result_html(result)
+    else:
+        summary = {k: v for k, v in result.summary.items() if not isinstance(v, list | dict)}
+        body += table_html([summary]) + _plot_html(result, alt="projection of the embeddings", color=color_by)
     return Section("Projection of the memories", body, text=str(result))
 
 
@@ -270,7 +272,7 @@ def threshold_section(target: str, *, queries: int = 50) -> Section:
     """
     tune_threshold = library_function("embeddings", "tune_threshold")
     with analysis_runner(target) as run:
-        result = tune_threshold(run, queries=queries)
+        result = call_quietly(tune_threshold, run, queries=queries)
     body = result._repr_html_() + _plot_html(result, alt="precision and recall against the threshold")
     curve = table_rows(result, "curve", "thresholds", "points")
     if curve:
