@@ -1,8 +1,8 @@
 """Human-readable numbers for finding messages (rows keep the raw numbers).
 
 Example:
-    >>> human_bytes(10 * 1024 * 1024), human_ms(61_500)
-    ('10.0 MB', '61.5 s')
+    >>> human_bytes(10 * 1024 * 1024), human_ms(1_500)
+    ('10.0 MB', '1.5 s')
 """
 
 from __future__ import annotations
