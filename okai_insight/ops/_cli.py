@@ -1,0 +1,343 @@
+"""Operations subcommands: backup, restore, basebackup, maintain, retention, archive-restore, replication, promote,
+secure, verify-isolation, health, metrics."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from okai_insight.cli import Formatter, add_format_argument, add_url_argument, format_rows
+
+
+def _url(args: argparse.Namespace) -> str:
+    from okai_insight._connect import resolve_url
+
+    return resolve_url(args.url)
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from okai_insight.ops.backup import backup
+
+    made = backup(_url(args), args.output, overwrite=args.overwrite)
+    counts = made.fingerprint.row_counts
+    print(
+        f"wrote {made.path} ({made.size_bytes} bytes, {sum(counts.values())} rows in {len(counts)} tables, "
+        f"{made.duration_ms:.0f} ms); fingerprint in {made.fingerprint_path}"
+    )
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from okai_insight.ops.backup import restore
+
+    done = restore(args.dump, _url(args), clean=args.clean, jobs=args.jobs)
+    print(
+        f"restored {done.path}: verified, {sum(done.found.row_counts.values())} rows and "
+        f"{len(done.found.embedding_checksums)} embedding checksums equal the source ({done.duration_ms:.0f} ms)"
+    )
+    return 0
+
+
+def _basebackup(args: argparse.Namespace) -> int:
+    from okai_insight.ops.backup import basebackup
+
+    done = basebackup(_url(args), args.output)
+    print(f"physical copy in {done.path} ({done.size_bytes} bytes, {done.duration_ms:.0f} ms)")
+    return 0
+
+
+def _maintain(args: argparse.Namespace) -> int:
+    from okai_insight.ops.maintenance import plan, run
+
+    url = _url(args)
+    actions = plan(url, table=args.table, bloat_ratio=args.bloat_ratio)
+    if not actions:
+        print("nothing to do: no dead rows, stale statistics or bloated vector indexes above the thresholds")
+        return 0
+    rows = [{"would_run" if args.dry_run else "run": a.sql, "why": a.reason} for a in actions]
+    print(format_rows(rows, args.format))
+    if args.dry_run:
+        return 0
+    for result in run(url, actions, progress=sys.stderr.isatty()):
+        extra = ""
+        if result.size_before_bytes is not None:
+            extra = f", {result.size_before_bytes} -> {result.size_after_bytes} bytes"
+        print(f"done: {result.action.sql} ({result.duration_ms:.0f} ms{extra})")
+    return 0
+
+
+def _policy(args: argparse.Namespace) -> Any:
+    from okai_insight.ops.lifecycle import RetentionPolicy
+
+    return RetentionPolicy(
+        months=args.older_than_months,
+        days=args.older_than_days,
+        types=tuple(args.type) if args.type else None,
+        agent_id=args.agent,
+        room_id=args.room,
+    )
+
+
+def _retention(args: argparse.Namespace) -> int:
+    from okai_insight.ops.lifecycle import apply, preview
+
+    url, policy = _url(args), _policy(args)
+    if not args.execute:
+        dry = preview(url, policy)
+        print(dry.summary())
+        if dry.by_type:
+            print(format_rows([{"type": k, "rows": v} for k, v in dry.by_type.items()], args.format))
+        print("(dry run: add --execute to delete" + (", after archiving to Parquet)" if args.archive else ")"))
+        return 0
+    done = apply(url, policy, batch_size=args.batch_size, archive_dir=args.archive)
+    print(
+        f"deleted {done.deleted_rows} rows in {done.batches} batches (longest {done.longest_batch_ms:.0f} ms)"
+        + (f"; archived to {len(done.archive_files)} Parquet files in {args.archive}" if done.archive_files else "")
+    )
+    return 0
+
+
+def _archive_restore(args: argparse.Namespace) -> int:
+    from okai_insight.ops.lifecycle import restore_archive
+
+    files: list[Path] = []
+    for item in args.archive:
+        path = Path(item)
+        files += sorted(path.glob("*.parquet")) if path.is_dir() else [path]
+    print(f"restored {restore_archive(_url(args), files)} memories from {len(files)} files")
+    return 0
+
+
+def _replication(args: argparse.Namespace) -> int:
+    from okai_insight.ops.replicas import replication_status
+
+    status = replication_status(_url(args))
+    if status.role == "standby":
+        rows = [{"role": "standby", "replay_lag_bytes": status.replay_lag_bytes, "replay_lag_ms": status.replay_lag_ms}]
+    else:
+        rows = [{"role": "primary", **s} for s in status.standbys] or [{"role": "primary", "standbys": 0}]
+    print(format_rows(rows, args.format))
+    return 0
+
+
+def _promote(args: argparse.Namespace) -> int:
+    from okai_insight.ops.replicas import promote
+
+    ok = promote(_url(args))
+    print("promoted: the server accepts writes" if ok else "promotion requested, not finished within the wait")
+    return 0 if ok else 1
+
+
+def _secure(args: argparse.Namespace) -> int:
+    from okai_insight.ops import security
+
+    url = _url(args)
+    if args.roles:
+        for statement in security.create_roles(url):
+            print(statement)
+    if args.isolation == "on":
+        security.enable_isolation(url)
+        print("row level security on memories: memories_isolation (okai.user_id)")
+    elif args.isolation == "off":
+        security.disable_isolation(url)
+        print("row level security on memories: off")
+    if args.audit == "on":
+        security.enable_audit(url)
+        print("audit: writes on memories are logged in logs (type audit)")
+    elif args.audit == "off":
+        security.disable_audit(url)
+        print("audit: off")
+    tls = security.check_tls(url)
+    print(f"tls: sslmode={tls.sslmode} [{tls.status}] {tls.detail}; this connection encrypted: {tls.encrypted}")
+    return 0 if tls.status != "critical" else 1
+
+
+def _verify_isolation(args: argparse.Namespace) -> int:
+    from okai_insight.ops.security import verify_isolation
+
+    report = verify_isolation(_url(args), role=args.role, max_users=args.users)
+    print(format_rows(report.users, args.format))
+    for problem in report.problems:
+        print(f"PROBLEM: {problem}")
+    print("isolation verified" if report.ok else "isolation BROKEN")
+    return 0 if report.ok else 1
+
+
+def _health(args: argparse.Namespace) -> int:
+    from okai_insight.ops.monitoring import health
+
+    report = health(_url(args), max_lag_ms=args.max_lag_ms)
+    print(format_rows(report.rows(), args.format))
+    return report.exit_code
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    import okai_insight
+    from okai_insight.ops.monitoring import metrics, to_prometheus
+
+    with okai_insight.connect(args.url, pool_min_size=1) as db:
+        snap = metrics(db, probe_searches=args.probes)
+    if args.format == "prometheus":
+        sys.stdout.write(to_prometheus(snap))
+    else:
+        print(format_rows(snap.rows(), args.format))
+    return 0
+
+
+def _add(subparsers: Any, name: str, help_text: str, examples: str, func: Any) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = subparsers.add_parser(
+        name,
+        help=help_text,
+        description=help_text[0].upper() + help_text[1:] + ".",
+        epilog="examples:\n" + examples,
+        formatter_class=Formatter,
+    )
+    p.set_defaults(func=func)
+    return p
+
+
+def register(subparsers: Any) -> None:
+    """Add the operations subcommands to the CLI."""
+    p = _add(
+        subparsers,
+        "backup",
+        "dump a database with pg_dump -Fc and record its fingerprint (row counts, embedding checksums)",
+        "  okai-insight backup -o agents.dump\n  okai-insight backup postgresql://me@db/agents -o /backups/a.dump",
+        _backup,
+    )
+    add_url_argument(p)
+    p.add_argument("-o", "--output", required=True, help="the dump file to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+
+    p = _add(
+        subparsers,
+        "restore",
+        "restore a dump with pg_restore into an existing database and verify it equals its source",
+        "  okai-insight restore agents.dump postgresql://me@db/agents_copy\n"
+        "  okai-insight restore agents.dump postgresql://me@db/agents --clean --jobs 2",
+        _restore,
+    )
+    p.add_argument("dump", help="a file written by okai-insight backup (its .fingerprint.json beside it)")
+    add_url_argument(p)
+    p.add_argument("--clean", action="store_true", help="drop the dump's objects before restoring them")
+    p.add_argument("--jobs", type=int, default=1, help="parallel restore jobs (default 1)")
+
+    p = _add(
+        subparsers,
+        "basebackup",
+        "take a physical copy of the whole cluster with pg_basebackup -Fp -Xs",
+        "  okai-insight basebackup -o /backups/base-$(date +%F)",
+        _basebackup,
+    )
+    add_url_argument(p)
+    p.add_argument("-o", "--output", required=True, help="a new, empty directory")
+
+    p = _add(
+        subparsers,
+        "maintain",
+        "VACUUM, ANALYZE and REINDEX what needs it, saying why (dead rows, stale statistics, bloated vector index)",
+        "  okai-insight maintain --dry-run\n  okai-insight maintain --table memories",
+        _maintain,
+    )
+    add_url_argument(p)
+    p.add_argument("--dry-run", action="store_true", help="only say what would run and why")
+    p.add_argument("--table", default=None, help="only this table (and its indexes)")
+    p.add_argument("--bloat-ratio", type=float, default=2.0, help="reindex HNSW indexes this much too big (2.0)")
+    add_format_argument(p)
+
+    p = _add(
+        subparsers,
+        "retention",
+        "delete old memories by a retention policy (a dry run unless --execute), archiving to Parquet first",
+        "  okai-insight retention --older-than-months 6                 # the spec's cleanup, dry run\n"
+        "  okai-insight retention --older-than-months 6 --archive archive/ --execute\n"
+        "  okai-insight retention --older-than-days 30 --type messages --agent <uuid>",
+        _retention,
+    )
+    add_url_argument(p)
+    p.add_argument("--older-than-months", type=int, default=0, help="age in months")
+    p.add_argument("--older-than-days", type=int, default=0, help="age in days (added to the months)")
+    p.add_argument("--type", action="append", help="only this memory type (repeatable)")
+    p.add_argument("--agent", default=None, help="only this agent's memories")
+    p.add_argument("--room", default=None, help="only this room's memories")
+    p.add_argument("--archive", default=None, help="write each batch to Parquet files in this directory first")
+    p.add_argument("--batch-size", type=int, default=1000, help="rows per delete transaction (default 1000)")
+    p.add_argument("--execute", action="store_true", help="really delete (without it: a dry run)")
+    add_format_argument(p)
+
+    p = _add(
+        subparsers,
+        "archive-restore",
+        "put memories archived by okai-insight retention back (rows that exist are skipped)",
+        "  okai-insight archive-restore --archive archive/\n  okai-insight archive-restore --archive a.parquet",
+        _archive_restore,
+    )
+    add_url_argument(p)
+    p.add_argument("--archive", action="append", required=True, help="a Parquet file or a directory of them")
+
+    p = _add(
+        subparsers,
+        "replication",
+        "show the server's replication role and each standby's lag",
+        "  okai-insight replication\n  okai-insight replication postgresql://me@standby/agents --format json",
+        _replication,
+    )
+    add_url_argument(p)
+    add_format_argument(p)
+
+    p = _add(
+        subparsers,
+        "promote",
+        "promote a standby to primary (pg_promote) after its primary failed",
+        "  okai-insight promote postgresql://postgres@standby/agents",
+        _promote,
+    )
+    add_url_argument(p)
+
+    p = _add(
+        subparsers,
+        "secure",
+        "create the roles, switch row level security and the audit trail on or off, and check TLS",
+        "  okai-insight secure --roles --isolation on --audit on\n  okai-insight secure   # only the TLS check",
+        _secure,
+    )
+    add_url_argument(p)
+    p.add_argument("--roles", action="store_true", help="create app_user and okai_analyst with their grants")
+    p.add_argument("--isolation", choices=("on", "off"), default=None, help="row level security on memories")
+    p.add_argument("--audit", choices=("on", "off"), default=None, help="log every write on memories in logs")
+
+    p = _add(
+        subparsers,
+        "verify-isolation",
+        "impersonate users under row level security and prove each sees only their own memories",
+        "  okai-insight verify-isolation\n  okai-insight verify-isolation --role app_user --users 20",
+        _verify_isolation,
+    )
+    add_url_argument(p)
+    p.add_argument("--role", default="app_user", help="the role the application uses (default app_user)")
+    p.add_argument("--users", type=int, default=10, help="how many memory owners to impersonate (default 10)")
+    add_format_argument(p)
+
+    p = _add(
+        subparsers,
+        "health",
+        "check reachability, pgvector, schema version and replica lag; exit 0 ok, 1 warning, 2 critical",
+        "  okai-insight health && echo healthy\n  okai-insight health postgresql://me@db/agents --max-lag-ms 5000",
+        _health,
+    )
+    add_url_argument(p)
+    p.add_argument("--max-lag-ms", type=float, default=10_000.0, help="replica lag above this warns (10000)")
+    add_format_argument(p)
+
+    p = _add(
+        subparsers,
+        "metrics",
+        "print a metrics snapshot (pool, queries, memory, vector search latency), also in Prometheus format",
+        "  okai-insight metrics\n  okai-insight metrics --format prometheus > /var/lib/node_exporter/okai.prom",
+        _metrics,
+    )
+    add_url_argument(p)
+    p.add_argument("--format", choices=("text", "json", "csv", "prometheus"), default="text", help="output format")
+    p.add_argument("--probes", type=int, default=5, help="timed probe searches (default 5; 0 skips them)")
