@@ -10,7 +10,7 @@
   analysed, gets ``ANALYZE``;
 * **bloated vector index**: an HNSW index larger than ``bloat_ratio`` times the size its live rows need
   (estimated as ``4 * dimensions + 14 * m`` bytes a row for ``vector``, ``2 * dimensions`` for ``halfvec``;
-  measured on pgvector 0.8.1: a fresh index is within 5 % of it) gets ``REINDEX INDEX CONCURRENTLY``. pgvector
+  measured on pgvector 0.8.6: a fresh index is within 5 % of it) gets ``REINDEX INDEX CONCURRENTLY``. pgvector
   marks deleted rows' graph elements for reuse but never shrinks the file.
 
 :func:`run` executes a plan: VACUUM and REINDEX show progress from ``pg_stat_progress_vacuum`` and
