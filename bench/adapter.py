@@ -462,6 +462,7 @@ def count_round_trips(
         for _ in range(6):  # past psycopg's prepare threshold, as in steady state
             db.search_memories_by_embedding(q, table_name=TYPE, count=10)
             db.search_memories_by_embedding(q, table_name=TYPE, room_id=room, count=10)
+        raw.execute(RAW_SEARCH, {"q": q, "k": 10}, prepare=True).fetchall()  # prepared: Parse is a round trip
         return {
             "search_memories_by_embedding": (
                 _traced(conn, lambda: db.search_memories_by_embedding(q, table_name=TYPE, count=10)),
