@@ -271,6 +271,16 @@ def _findings(r: Results) -> list[str]:
                 f"same plan; the adapter makes {why} (pool check on checkout, BEGIN, the query, COMMIT)."
             )
             break
+    by_label = {p.label: p for p in r.filtered}
+    cte = by_label.get("raw SQL, exact over the room's rows (the adapter's statement)")
+    plain = by_label.get("raw SQL, exact: ORDER BY (embedding <=> q) + 0, no CTE")
+    if cte and plain and cte.latency.p50_ms > 1.15 * plain.latency.p50_ms and plain.recall >= cte.recall:
+        out.append(
+            f"- **Filtered search statement.** The adapter's exact statement materialises every row of the room, "
+            f"all columns, in a CTE ({cte.latency.p50_ms:.2f} ms p50); ordering by `(embedding <=> q) + 0`, which "
+            f"the HNSW index cannot serve, is just as exact without the CTE ({plain.latency.p50_ms:.2f} ms, recall "
+            f"{plain.recall:.3f})."
+        )
     default = next((h for h in r.head_to_head if h.ef_search == 100), None)
     if default and r.ef_for_target is not None:
         verdict = "reaches" if default.adapter.recall >= c.target_recall else "misses"
