@@ -110,6 +110,26 @@ def _archive_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compress(args: argparse.Namespace) -> int:
+    from okai_insight.ops.compression import compress_to_halfvec, halfvec_impact
+
+    url = _url(args)
+    if not args.execute:
+        impact = halfvec_impact(url, older_than_days=args.older_than_days, queries=args.queries, k=args.k)
+        print(
+            f"dry run: {impact.rows_affected} of {impact.rows_total} embeddings as halfvec save ~{impact.bytes_saved} "
+            f"bytes; recall@{impact.k} {impact.recall_at_k:.3f} over {impact.queries} queries "
+            "(add --execute to convert the column)"
+        )
+        return 0
+    done = compress_to_halfvec(url, min_recall=args.min_recall, queries=args.queries, k=args.k)
+    print(
+        f"converted to halfvec (recall@{done.impact.k} {done.impact.recall_at_k:.3f}); memories "
+        f"{done.table_bytes_before} -> {done.table_bytes_after} bytes"
+    )
+    return 0
+
+
 def _replication(args: argparse.Namespace) -> int:
     from okai_insight.ops.replicas import replication_status
 
@@ -276,6 +296,21 @@ def register(subparsers: Any) -> None:
     )
     add_url_argument(p)
     p.add_argument("--archive", action="append", required=True, help="a Parquet file or a directory of them")
+
+    p = _add(
+        subparsers,
+        "compress",
+        "measure the recall cost of half-precision (halfvec) embeddings, and convert the column (--execute)",
+        "  okai-insight compress --older-than-days 90          # dry run: recall and bytes saved\n"
+        "  okai-insight compress --execute --min-recall 0.99",
+        _compress,
+    )
+    add_url_argument(p)
+    p.add_argument("--older-than-days", type=int, default=0, help="measure for embeddings older than this (0: all)")
+    p.add_argument("--queries", type=int, default=50, help="sample queries for the recall measurement (50)")
+    p.add_argument("-k", type=int, default=10, help="recall@k (default 10)")
+    p.add_argument("--min-recall", type=float, default=0.99, help="refuse to convert below this recall (0.99)")
+    p.add_argument("--execute", action="store_true", help="convert memories.embedding to halfvec")
 
     p = _add(
         subparsers,

@@ -10,7 +10,7 @@
   analysed, gets ``ANALYZE``;
 * **bloated vector index**: an HNSW index larger than ``bloat_ratio`` times the size its live rows need
   (estimated as ``4 * dimensions + 14 * m`` bytes a row for ``vector``, ``2 * dimensions`` for ``halfvec``;
-  measured on pgvector 0.8.6: a fresh index is within 5 % of it) gets ``REINDEX INDEX CONCURRENTLY``. pgvector
+  measured on pgvector 0.8.6: a fresh index is within 10 % of it) gets ``REINDEX INDEX CONCURRENTLY``. pgvector
   marks deleted rows' graph elements for reuse but never shrinks the file.
 
 :func:`run` executes a plan: VACUUM and REINDEX show progress from ``pg_stat_progress_vacuum`` and
@@ -120,7 +120,7 @@ ORDER BY n.nspname, ic.relname
 
 
 def expected_hnsw_bytes(rows: int, dimensions: int, *, m: int = 16, type_name: str = "vector") -> int:
-    """The size an HNSW index on ``rows`` live rows needs (pgvector 0.8; measured, within 5 % when fresh).
+    """The size an HNSW index on ``rows`` live rows needs (pgvector 0.8.6; measured, within 10 % when fresh).
 
     Example:
         >>> expected_hnsw_bytes(1000, 384)
