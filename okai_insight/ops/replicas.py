@@ -23,6 +23,7 @@ import contextlib
 import contextvars
 import itertools
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,13 +46,18 @@ _TOKEN: contextvars.ContextVar[list[str | None] | None] = contextvars.ContextVar
 class ReplicaRouter:
     """Sends read-only transactions to replicas (round robin), everything else to the primary.
 
-    A read that fails on a replica with a connection error is retried by the adapter on the primary.
+    A replica that cannot give a connection within ``replica_timeout_s`` is skipped for ``down_for_s`` and the read
+    runs on the primary; a read that fails on a replica with a connection error is retried by the adapter on the
+    primary.
 
     Example:
         >>> router = ReplicaRouter(["postgresql://u@replica1/agents"], settings=Settings(), open=False)
         >>> len(router.pools)
         1
     """
+
+    #: A replica that could not give a connection is skipped for this long (reads go to the primary meanwhile).
+    down_for_s = 5.0
 
     def __init__(self, urls: Sequence[str], *, settings: Settings | None = None, open: bool = True) -> None:
         if isinstance(urls, str) or not urls:
@@ -84,8 +90,12 @@ class ReplicaRouter:
                 pool.open(wait=False)
         self._next = itertools.cycle(range(len(self.pools)))
         self._lock = threading.Lock()
-        #: How many reads went to a replica and to the primary (the metrics show them).
-        self.stats = {"replica_reads": 0, "primary_reads": 0}
+        self._down_until = [0.0] * len(self.pools)
+        #: Waiting this long for a replica's connection before falling back to the primary.
+        self.replica_timeout_s = min(1.0, s.connect_timeout_s)
+        #: How many reads went to a replica and to the primary, and how often a replica failed (the metrics show
+        #: them).
+        self.stats = {"replica_reads": 0, "primary_reads": 0, "replica_failures": 0}
 
     def pool_for(self, primary: psycopg_pool.ConnectionPool[Conn], *, read_only: bool, attempt: int) -> Any:
         """The pool a transaction should run on.
@@ -100,23 +110,39 @@ class ReplicaRouter:
             if read_only:
                 self._count("primary_reads")
             return primary
-        with self._lock:
-            pool = self.pools[next(self._next)]
+        index = self._pick()
+        if index is None:
+            self._count("primary_reads")
+            return primary
+        pool = self.pools[index]
         token = _TOKEN.get()
         if token is not None and token[0] is not None and not self._caught_up(pool, token[0]):
             self._count("primary_reads")
             return primary
-        self._count("replica_reads")
-        return pool
+        return _ReplicaTarget(self, index, primary)
+
+    def _pick(self) -> int | None:
+        """The next replica in turn that is not marked down."""
+        now = time.monotonic()
+        with self._lock:
+            for _ in range(len(self.pools)):
+                i = next(self._next)
+                if self._down_until[i] <= now:
+                    return i
+        return None
+
+    def _mark_down(self, index: int) -> None:
+        with self._lock:
+            self._down_until[index] = time.monotonic() + self.down_for_s
+            self.stats["replica_failures"] += 1
 
     def _count(self, key: str) -> None:
         with self._lock:
             self.stats[key] += 1
 
-    @staticmethod
-    def _caught_up(pool: psycopg_pool.ConnectionPool[Conn], lsn: str) -> bool:
+    def _caught_up(self, pool: psycopg_pool.ConnectionPool[Conn], lsn: str) -> bool:
         try:
-            with pool.connection() as conn:
+            with pool.connection(timeout=self.replica_timeout_s) as conn:
                 row = conn.execute(
                     "SELECT coalesce(pg_last_wal_replay_lsn(), pg_current_wal_lsn()) >= %s::pg_lsn", (lsn,)
                 ).fetchone()
@@ -164,6 +190,31 @@ class ReplicaRouter:
         """
         for pool in self.pools:
             pool.close()
+
+
+class _ReplicaTarget:
+    """What :meth:`ReplicaRouter.pool_for` returns for a read: ``connection()`` gives a replica's connection, or,
+    when that replica cannot give one within ``replica_timeout_s``, marks it down and gives the primary's."""
+
+    def __init__(self, router: ReplicaRouter, index: int, primary: psycopg_pool.ConnectionPool[Conn]) -> None:
+        self.router, self.index, self.primary = router, index, primary
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Conn]:
+        pool = self.router.pools[self.index]
+        try:
+            conn = pool.getconn(timeout=self.router.replica_timeout_s)
+        except (psycopg_pool.PoolTimeout, psycopg.OperationalError):
+            self.router._mark_down(self.index)
+            self.router._count("primary_reads")
+            with self.primary.connection() as fallback:
+                yield fallback
+            return
+        self.router._count("replica_reads")
+        try:
+            yield conn
+        finally:
+            pool.putconn(conn)
 
 
 def failover_url(primary: str, *standbys: str) -> str:

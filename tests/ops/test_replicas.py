@@ -115,6 +115,22 @@ def test_read_your_writes_skips_a_replica_that_has_not_replayed_them(pair):
     assert "1 standby(s)" in health(pair.primary_url).checks[-1].detail
 
 
+def test_an_unreachable_replica_is_skipped_for_the_primary(pair, tmp_path):
+    dead = f"postgresql://postgres@/okai?host={tmp_path}"
+    db = okai_insight.connect(pair.primary_url, replica_urls=(dead,), connect_timeout_s=2)
+    try:
+        room = db.create_room()
+        started = time.monotonic()
+        assert db.get_room(room) == room  # the replica gives no connection: the primary answers
+        first = time.monotonic() - started
+        started = time.monotonic()
+        assert db.get_room(room) == room  # marked down: straight to the primary
+        assert time.monotonic() - started < 0.5 <= first + 0.5
+        assert db.router.stats["replica_failures"] == 1 and db.router.stats["primary_reads"] == 2
+    finally:
+        db.close()
+
+
 def test_bad_replica_settings_are_refused():
     with pytest.raises(ConfigurationError):
         ReplicaRouter([], open=False)
