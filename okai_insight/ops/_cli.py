@@ -185,6 +185,21 @@ def _verify_isolation(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def _encrypt(args: argparse.Namespace) -> int:
+    from okai_insight.ops import encryption
+
+    url, fields = _url(args), tuple(args.field or ["text"])
+    ring = encryption.Keyring.from_env()
+    if args.action == "seal":
+        print(f"sealed {encryption.encrypt_existing(url, ring, fields=fields, batch_size=args.batch_size)} rows")
+    elif args.action == "rotate":
+        n = encryption.rotate(url, ring, fields=fields, batch_size=args.batch_size)
+        print(f"re-encrypted {n} rows under key {ring.current}")
+    rows = [{"key_id": k, "fields": v} for k, v in encryption.key_usage(url, fields=fields).items()]
+    print(format_rows(rows, "text"))
+    return 0
+
+
 def _health(args: argparse.Namespace) -> int:
     from okai_insight.ops.monitoring import health
 
@@ -354,6 +369,21 @@ def register(subparsers: Any) -> None:
     p.add_argument("--role", default="app_user", help="the role the application uses (default app_user)")
     p.add_argument("--users", type=int, default=10, help="how many memory owners to impersonate (default 10)")
     add_format_argument(p)
+
+    p = _add(
+        subparsers,
+        "encrypt",
+        "seal content fields with AES-GCM (keys from OKAI_ENCRYPTION_KEYS), rotate keys, or show key usage",
+        "  export OKAI_ENCRYPTION_KEYS=2025-06:$(openssl rand -base64 32)\n"
+        "  okai-insight encrypt seal                       # encrypt content.text of every memory\n"
+        "  okai-insight encrypt rotate                     # after adding a new key (the last listed is current)\n"
+        "  okai-insight encrypt usage",
+        _encrypt,
+    )
+    p.add_argument("action", choices=("seal", "rotate", "usage"), help="what to do")
+    add_url_argument(p)
+    p.add_argument("--field", action="append", help="content field to protect (repeatable; default text)")
+    p.add_argument("--batch-size", type=int, default=500, help="rows per transaction (default 500)")
 
     p = _add(
         subparsers,

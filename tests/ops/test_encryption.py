@@ -72,3 +72,19 @@ def test_existing_rows_are_sealed_then_rotated_in_batches(make_database):
     assert {mid: decrypt_content(c, only_new, memory_id=mid) for mid, c in stored.items()} == before
     with pytest.raises(InvalidInput):
         rotate(url, newer, batch_size=0)
+
+
+def test_cli_seals_rotates_and_reports(make_database, monkeypatch, capsys):
+    from okai_insight.cli import main
+
+    url = populate(make_database("cryptcli"), memories=10).url
+    k1, k2 = (base64.b64encode(bytes([i]) * 32).decode() for i in (1, 2))
+    monkeypatch.setenv("OKAI_ENCRYPTION_KEYS", f"k1:{k1}")
+    assert main(["encrypt", "seal", url]) == 0
+    assert "sealed 10 rows" in capsys.readouterr().out
+    monkeypatch.setenv("OKAI_ENCRYPTION_KEYS", f"k1:{k1},k2:{k2}")
+    assert main(["encrypt", "rotate", url, "--batch-size", "3"]) == 0
+    assert "re-encrypted 10 rows under key k2" in capsys.readouterr().out
+    assert key_usage(url) == {"k2": 10}
+    monkeypatch.setenv("OKAI_ENCRYPTION_KEYS", "")
+    assert main(["encrypt", "usage", url]) == 1  # no keys configured: a one-line ConfigurationError
