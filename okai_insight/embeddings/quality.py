@@ -172,9 +172,10 @@ def _check(
     norms = run.query("embeddings", "row_norms", {**base, "limit": sample_rows}, identifiers=ids).rows
     mixed_rows: list[dict[str, Any]] = []
     mixed_rows += _mixed_dimensions(t, norms)
-    mixed_rows += _mixed_norms(norms)
+    # Per group (two models inside one agent), then across the table (an agent wholly on another model).
+    mixed_rows += _mixed_norms(norms) + _mixed_norms(norms, whole_table=True)
     frame, X, _ = fetch(run, t, limit=probes, sample_rows=sample_rows, group=group, seed=seed, dims=_main_dims(t, rows))
-    mixed_rows += _mixed_directions(frame, X)
+    mixed_rows += _mixed_directions(frame, X) + _mixed_directions(frame, X, whole_table=True)
 
     # Exact duplicates (GROUP BY the vector's text) and near duplicates through the index.
     dup = run.query("embeddings", "exact_duplicates", {**base, "max_groups": max_listed}, identifiers=ids).rows
@@ -365,19 +366,20 @@ def _is_minority(size: int, total: int) -> bool:
     return size >= MIN_MINORITY_ROWS and size >= MIN_MINORITY_SHARE * total
 
 
-def _mixed_norms(norms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _mixed_norms(norms: list[dict[str, Any]], *, whole_table: bool = False) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for (grp, _dims), idx in _by_group(norms, lambda r: (r["group"], r["dims"])).items():
+    key = (lambda r: ("*", r["dims"])) if whole_table else (lambda r: (r["group"], r["dims"]))
+    for _grp_dims, idx in _by_group(norms, key).items():
+        idx = [i for i in idx if norms[i]["norm"] and norms[i]["norm"] > 0]  # zero vectors are reported apart
         values = np.array([norms[i]["norm"] for i in idx], dtype=np.float64)
-        values = values[values > 0]
-        split = two_populations(np.log(values)) if values.size == len(idx) else None
+        split = two_populations(np.log(values))
         if split is None or not _is_minority(split.minority_size, len(idx)):
             continue
         if split.separation >= NORM_SEPARATION and split.high_mean - split.low_mean >= np.log(NORM_MIN_RATIO):
             out += [
                 {
                     "id": norms[idx[j]]["id"],
-                    "group": grp,
+                    "group": norms[idx[j]]["group"],
                     "reason": "norm",
                     "value": float(norms[idx[j]]["norm"]),
                     "other_id": None,
@@ -387,14 +389,14 @@ def _mixed_norms(norms: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _mixed_directions(frame: Any, X: np.ndarray) -> list[dict[str, Any]]:
-    """Rows whose similarity to their group's mean direction forms a separate, lower population."""
+def _mixed_directions(frame: Any, X: np.ndarray, *, whole_table: bool = False) -> list[dict[str, Any]]:
+    """Rows whose similarity to their group's (or the table's) mean direction forms a separate, lower population."""
     out: list[dict[str, Any]] = []
     if X.size == 0:
         return out
     unit = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
     groups = frame["group"].tolist()
-    for grp, idx in _by_group(groups, lambda g: g).items():
+    for _grp, idx in _by_group(groups, lambda g: "*" if whole_table else g).items():
         if len(idx) < 2 * MIN_MINORITY_ROWS + 4:
             continue
         sub = unit[idx]
@@ -418,7 +420,7 @@ def _mixed_directions(frame: Any, X: np.ndarray) -> list[dict[str, Any]]:
             out += [
                 {
                     "id": frame["id"].iat[idx[j]],
-                    "group": grp,
+                    "group": groups[idx[j]],
                     "reason": "direction",
                     "value": float(sims[j]),
                     "other_id": None,
