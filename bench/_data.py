@@ -95,7 +95,8 @@ class Dataset:
 
 def _unit(x: F32) -> F32:
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    out: F32 = (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
 
 
 def mixture(n: int, centres: F32, bases: F32, weights: npt.NDArray[np.float64], rng: np.random.Generator) -> F32:

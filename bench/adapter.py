@@ -34,6 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -315,7 +316,7 @@ def bench_sweep(url: str, data: Dataset, truth: list[list[uuid.UUID]], config: C
                 _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10})
             found, times = [], []
             for q in data.queries:
-                ids, ms = _timed(lambda q=q, raw=raw: _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10}))
+                ids, ms = _timed(partial(_raw_search, raw, RAW_SEARCH, {"q": q, "k": 10}))
                 found.append(ids)
                 times.append(ms)
             plan = _plan(raw, RAW_SEARCH, {"q": data.queries[0], "k": 10})
@@ -346,7 +347,7 @@ def head_to_head(url: str, data: Dataset, truth: list[list[uuid.UUID]], ef: int,
             order = ("adapter", "raw") if n % 2 == 0 else ("raw", "adapter")
             for side in order:
                 fn = adapter_search if side == "adapter" else raw_search
-                ids, ms = _timed(lambda fn=fn, q=q: fn(q))
+                ids, ms = _timed(partial(fn, q))
                 found[side].append(ids)
                 times[side].append(ms)
     finally:
@@ -392,17 +393,17 @@ def bench_filtered(db: PostgresAdapter, url: str, data: Dataset, room: int, conf
         if query is None:
             conns.append(None)
             continue
-        raw = _raw_conn(url)
-        raw.execute("SELECT set_config('enable_sort', %s, false)", ("on" if sort else "off",))
-        _set_ef(raw, method_ef or 40, iterative)
-        conns.append(raw)
+        conn = _raw_conn(url)
+        conn.execute("SELECT set_config('enable_sort', %s, false)", ("on" if sort else "off",))
+        _set_ef(conn, method_ef or 40, iterative)
+        conns.append(conn)
 
     def run_one(m: int, q: np.ndarray[Any, Any]) -> list[uuid.UUID]:
-        raw, query = conns[m], methods[m][4]
-        if raw is None or query is None:
+        conn, query = conns[m], methods[m][4]
+        if conn is None or query is None:
             found = db.search_memories_by_embedding(q, table_name=TYPE, room_id=room_id, count=10)
             return [x.id for x in found if x.id]
-        return _raw_search(raw, query, {"q": q, "k": 10, "room": room_id})
+        return _raw_search(conn, query, {"q": q, "k": 10, "room": room_id})
 
     found: list[list[list[uuid.UUID]]] = [[] for _ in methods]
     times: list[list[float]] = [[] for _ in methods]
@@ -413,15 +414,15 @@ def bench_filtered(db: PostgresAdapter, url: str, data: Dataset, room: int, conf
         for n, q in enumerate(data.queries):
             for step in range(len(methods)):
                 m = (n + step) % len(methods)
-                ids, ms = _timed(lambda m=m, q=q: run_one(m, q))
+                ids, ms = _timed(partial(run_one, m, q))
                 found[m].append(ids)
                 times[m].append(ms)
         points = []
         for m, (label, method_ef, _, _, query) in enumerate(methods):
-            raw = conns[m]
+            used = conns[m]
             plan = (
-                _plan(raw, query, {"q": data.queries[0], "k": 10, "room": room_id})
-                if raw is not None and query is not None
+                _plan(used, query, {"q": data.queries[0], "k": 10, "room": room_id})
+                if used is not None and query is not None
                 else "exact (see _search)"
             )
             points.append(SearchPoint(label, method_ef, recall_at_k(truth, found[m]), summarise(times[m]), plan))
@@ -429,9 +430,9 @@ def bench_filtered(db: PostgresAdapter, url: str, data: Dataset, room: int, conf
                 f"filtered {label} ef {method_ef}: recall {points[-1].recall:.3f}, p50 {points[-1].latency.p50_ms:.2f} ms"
             )
     finally:
-        for raw in conns:
-            if raw is not None:
-                raw.close()
+        for opened in conns:
+            if opened is not None:
+                opened.close()
     return points
 
 
