@@ -163,3 +163,27 @@ def test_explore_refusals(pg_url, world):
         explore(pg_url, room_id="00000000-0000-0000-0000-000000000000", progress=False)
     with pytest.raises(InvalidInput):
         explore(pg_url, agent_id="nope", progress=False)
+
+
+def test_explore_command_writes_the_map(world, pg_url, tmp_path, capsys):
+    from okai_insight.cli import main
+
+    out = tmp_path / "map.png"
+    code = main(
+        [
+            "explore",
+            pg_url,
+            "--agent-id",
+            str(world.agents["clean"]),
+            "--limit",
+            "150",
+            "--output",
+            str(out),
+            "--quiet",
+            "--min-cluster-size",
+            "10",
+        ]
+    )
+    assert code == 0 and out.stat().st_size > 1000
+    text = capsys.readouterr().out
+    assert "map of 150 memories" in text and "Memory clusters" in text
