@@ -54,6 +54,7 @@ class ActivityWidget(Panel):
         self.abort_button = widgets.Button(description="Back", layout={"visibility": "hidden"})
         self.action_status = widgets.HTML()
         self.allow.observe(lambda _: self._sync_buttons(), names="value")
+        self.pid.observe(lambda _: self._sync_buttons(), names="value")
         self.cancel_button.on_click(lambda _: self.request("cancel"))
         self.terminate_button.on_click(lambda _: self.request("terminate"))
         self.confirm_button.on_click(lambda _: self.confirm())

@@ -18,6 +18,8 @@ from okai_insight.errors import FeatureNotAvailable, OkaiError
 from okai_insight.report._kernel import this_python_kernel
 from okai_insight.report._paths import notebook_path
 
+_WIDGET = "application/vnd.jupyter.widget-view+json"
+
 
 class NotebookFailed(OkaiError):
     """A notebook cell raised while the report was being executed (the message names the cell's error)."""
@@ -78,9 +80,12 @@ def export_html(executed: str | Path, output: str | Path, *, title: str = "okai-
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(str(executed), as_version=4)  # type: ignore[no-untyped-call]
-    for cell in nb.cells:  # stderr (progress bars, warnings) is for the console, not for the reader
+    nb.metadata.pop("widgets", None)  # progress-bar widget state is for the kernel session, not the reader
+    for cell in nb.cells:  # stderr and progress bars are for the console, not for the reader
         if cell.get("cell_type") == "code":
-            cell["outputs"] = [o for o in cell.get("outputs", []) if o.get("name") != "stderr"]
+            cell["outputs"] = [
+                o for o in cell.get("outputs", []) if o.get("name") != "stderr" and _WIDGET not in o.get("data", {})
+            ]
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)  # type: ignore[no-untyped-call]
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     out = Path(output)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec
 
 from okai_insight.diagnostics._result import Result, findings_html, result_html
-from okai_insight.report._library import call_quietly, library_function, table_rows
+from okai_insight.report._library import call_quietly, library_function
 from okai_insight.report._render import Section, badges, figure_html, table_html, unavailable
 
 P = ParamSpec("P")
@@ -198,6 +198,11 @@ def analysis_runner(target: Any, *, timeout_ms: int = EMBEDDING_TIMEOUT_MS) -> A
     return Runner(target, settings=settings)
 
 
+def _summary_html(result: Any) -> str:
+    summary = {k: v for k, v in (getattr(result, "summary", None) or {}).items() if not isinstance(v, list | dict)}
+    return table_html([summary]) if summary else ""
+
+
 def _plot_html(result: Any, *, alt: str, **kwargs: Any) -> str:
     plot = getattr(result, "plot", None)
     if plot is None:
@@ -219,7 +224,7 @@ def recall_section(target: str, *, queries: int = 50) -> Section:
     tune_recall = library_function("embeddings", "tune_recall")
     with analysis_runner(target) as run:
         result = call_quietly(tune_recall, run, queries=queries)
-    body = result._repr_html_() + _plot_html(result, alt="recall against ef_search")
+    body = _summary_html(result) + result._repr_html_() + _plot_html(result, alt="recall against ef_search")
     return Section("Recall at the current settings", body, text=str(result))
 
 
@@ -234,8 +239,7 @@ def quality_section(target: str, *, by: str = "agent", probes: int = 500) -> Sec
     embedding_quality = library_function("embeddings", "embedding_quality")
     with analysis_runner(target) as run:
         result = call_quietly(embedding_quality, run, by=by, probes=probes)
-    summary = {k: v for k, v in result.summary.items() if not isinstance(v, list | dict)}
-    body = table_html([summary]) + result_html(result, max_rows=15)
+    body = _summary_html(result) + result_html(result, max_rows=15)
     if result.status == "ok" and result.rows:
         body += _plot_html(result, alt="embedding norms per group")
     return Section("Embedding quality", body, text=result.to_text())
@@ -273,8 +277,6 @@ def threshold_section(target: str, *, queries: int = 50) -> Section:
     tune_threshold = library_function("embeddings", "tune_threshold")
     with analysis_runner(target) as run:
         result = call_quietly(tune_threshold, run, queries=queries)
-    body = result._repr_html_() + _plot_html(result, alt="precision and recall against the threshold")
-    curve = table_rows(result, "curve", "thresholds", "points")
-    if curve:
-        body += table_html(curve, max_rows=30)
+    body = _summary_html(result) + _plot_html(result, alt="precision and recall against the threshold")
+    body += result._repr_html_()
     return Section("Threshold guidance", body, text=str(result))
