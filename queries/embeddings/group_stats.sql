@@ -1,5 +1,5 @@
 -- group_stats: per group (agent, room, type or the whole table) what the vector column stores: rows, NULL, zero
--- and NaN / infinite vectors, vectors whose L2 norm is not 1 (beyond %(unit_tolerance)s), the norm distribution
+-- and NaN / infinite vectors, vectors whose L2 norm is not 1 (beyond unit_tolerance), the norm distribution
 -- and the dimensions found. Reads a TABLESAMPLE SYSTEM sample when percent < 100.
 -- Placeholders: {table}, {column}, {group} (composed with psycopg.sql by okai_insight.embeddings._table).
 -- Parameters: percent (share of pages read, 100 = all), seed (REPEATABLE seed), unit_tolerance.

@@ -1,5 +1,5 @@
 -- same_text_pairs: rows whose text is identical to an earlier row's but whose vectors differ (cosine similarity
--- below %(max_similarity)s, or another dimension). One embedding model maps one text to one vector: identical
+-- below max_similarity, or another dimension). One embedding model maps one text to one vector: identical
 -- texts far apart mean two models (or a changed model) wrote to the table. Each later row is paired with the
 -- earliest row of its text (id_a), so id_b is the row written after the change.
 -- Placeholders: {table}, {column}, {group}, {text}, {created_at}.
