@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 
 from okai_insight.cli import main
@@ -23,10 +24,20 @@ def test_backup_restore_and_basebackup(url, make_database, tmp_path, server_dir,
     assert (server_dir / "base" / "PG_VERSION").is_file()
 
 
-def test_maintain_dry_run_and_run(url, capsys):
-    assert main(["maintain", url, "--dry-run", "--table", "memories"]) == 0
+def test_maintain_dry_run_says_what_and_why_then_runs(url, capsys):
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE TABLE scratch WITH (autovacuum_enabled = false) AS SELECT g AS x FROM generate_series(1, 1000) AS g"
+        )
+        conn.execute("ANALYZE scratch")
+        conn.execute("DELETE FROM scratch WHERE x > 100")
+    assert main(["maintain", url, "--dry-run", "--table", "scratch"]) == 0
     out = capsys.readouterr().out
-    assert "nothing to do" in out or "would_run" in out
+    assert 'VACUUM (ANALYZE) "public"."scratch"' in out and "900 dead rows > autovacuum trigger" in out
+    assert main(["maintain", url, "--table", "scratch"]) == 0  # dry run changed nothing: it runs now
+    assert "done: VACUUM" in capsys.readouterr().out
+    assert main(["maintain", url, "--table", "scratch", "--dry-run"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
     assert main(["maintain", url, "--bloat-ratio", "0.5"]) == 2
 
 

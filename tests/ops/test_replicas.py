@@ -178,3 +178,11 @@ def test_failover_loses_nothing_acknowledged(pair):
     db.close()
     with pytest.raises(InvalidInput, match="not a standby"):
         promote(pair.standby_url)
+
+
+def test_replica_urls_come_from_the_environment():
+    from okai_insight.settings import Settings
+
+    s = Settings.from_env({"OKAI_REPLICA_URLS": "postgresql://u@r1/db, postgresql://u@r2/db"})
+    assert s.replica_urls == ("postgresql://u@r1/db", "postgresql://u@r2/db")
+    assert Settings.from_env({}).replica_urls is None
