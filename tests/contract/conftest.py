@@ -17,6 +17,7 @@ import pytest
 from okai_insight.adapters.base import DatabaseAdapter
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.settings import Settings
+from tests.contract._helpers import IDENTITIES, Identity
 from tests.contract.elizaos_schema import create_elizaos_schema
 
 #: Small on purpose: the contract is about behaviour, not scale.
@@ -63,16 +64,30 @@ def _memory(ctx: FactoryContext) -> DatabaseAdapter:
 
 
 def _supabase(ctx: FactoryContext) -> DatabaseAdapter:
-    """The Supabase adapter's direct transport on a database with the Supabase migration (row level security on),
-    acting as service_role: the contract writes rows for many accounts at once, which no single authenticated
-    user may; tests/supabase proves the policies and isolation as authenticated users."""
+    """The Supabase adapter's direct transport on a database with the Supabase migration, acting as one
+    ``authenticated`` user, so every statement passes the row level security policies (the spec's
+    ``memories_isolation`` and the rest). Rows of other identities are written through their own adapters
+    (tests/contract/_helpers.py); shared knowledge through ``service_role``, as on Supabase."""
     from okai_insight.adapters._supabase_direct import SupabaseDirectAdapter
     from tests.supabase.supabase_auth import prepare_supabase_database
 
     url = ctx.make_database("supabase")
     prepare_supabase_database(url)
-    db = SupabaseDirectAdapter(url, role="service_role", settings=ctx.settings, dimension=DIM)
+    acting = uuid.uuid4()
+    db = SupabaseDirectAdapter(url, user_id=acting, settings=ctx.settings, dimension=DIM)
     db.init()
+
+    def open_as(uid: uuid.UUID) -> DatabaseAdapter:
+        other = SupabaseDirectAdapter(url, user_id=uid, settings=ctx.settings, dimension=DIM)
+        other.init()
+        return other
+
+    def open_admin() -> DatabaseAdapter:
+        root = SupabaseDirectAdapter(url, role="service_role", settings=ctx.settings, dimension=DIM)
+        root.init()
+        return root
+
+    IDENTITIES[id(db)] = Identity(acting, open_as, open_admin)
     return db
 
 
@@ -95,6 +110,9 @@ def db(
     try:
         yield adapter
     finally:
+        who = IDENTITIES.pop(id(adapter), None)
+        if who is not None:
+            who.close()
         adapter.close()
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from okai_insight.errors import InvalidId, InvalidInput, NotFound
 from okai_insight.models import Account, Goal, UserState
-from tests.contract._helpers import account, memory, unit, world
+from tests.contract._helpers import account, me, memory, unit, world
 
 
 def test_account_round_trip(db):
@@ -114,7 +114,7 @@ def test_actor_details(db):
 
 
 def test_relationships_both_directions(db):
-    a, b, c = account(db), account(db), account(db)
+    a, b, c = me(db), account(db), account(db)  # a is the acting user, if the adapter acts as one
     assert db.create_relationship(a, b) is True
     rel = db.get_relationship(a, b)
     assert (rel.user_a, rel.user_b) == (a, b)

@@ -10,7 +10,7 @@ import pytest
 
 from okai_insight.errors import DimensionMismatch, InvalidId, InvalidInput, NotFound
 from okai_insight.models import Goal, GoalStatus, KnowledgeItem, Objective
-from tests.contract._helpers import DIM, account, unit, world
+from tests.contract._helpers import DIM, account, actor_id, admin, as_user, me, unit, world
 
 
 def test_goal_round_trip_and_only_in_progress(db):
@@ -71,7 +71,7 @@ def test_remove_goals(db):
 
 
 def test_knowledge(db):
-    agent, other = account(db, "Eliza"), account(db, "Other")
+    agent, other = me(db, "Eliza"), account(db, "Other")
     own = KnowledgeItem(id=uuid.uuid4(), agent_id=agent, content={"text": "cats purr"}, embedding=unit(1))
     shared = KnowledgeItem(id=uuid.uuid4(), content={"text": "water is wet"}, embedding=unit(0, 1), is_shared=True)
     foreign = KnowledgeItem(id=uuid.uuid4(), agent_id=other, content={"text": "secret"}, embedding=unit(1))
@@ -83,8 +83,10 @@ def test_knowledge(db):
         original_id=own.id,
         chunk_index=0,
     )
-    for item in (own, shared, foreign, chunk):
+    for item in (own, chunk):
         db.create_knowledge(item)
+    admin(db).create_knowledge(shared)  # shared items are written by a privileged role
+    as_user(db, other).create_knowledge(foreign)  # another agent writes its own
     assert {k.id for k in db.get_knowledge(agent_id=agent)} == {own.id, shared.id, chunk.id}
     assert [k.id for k in db.get_knowledge(agent_id=agent, id=own.id)] == [own.id]
     assert len(db.get_knowledge(agent_id=agent, limit=1)) == 1
@@ -94,9 +96,9 @@ def test_knowledge(db):
     assert db.get_knowledge(agent_id=agent, id=chunk.id)[0].original_id == own.id
     assert db.remove_knowledge(own.id) is True  # removes its chunks too
     assert {k.id for k in db.get_knowledge(agent_id=agent)} == {shared.id}
-    assert db.clear_knowledge(agent, shared=True) == 1
+    assert admin(db).clear_knowledge(agent, shared=True) == 1
     assert db.get_knowledge(agent_id=agent) == []
-    assert [k.id for k in db.get_knowledge(agent_id=other)] == [foreign.id]
+    assert [k.id for k in as_user(db, other).get_knowledge(agent_id=other)] == [foreign.id]
 
 
 def test_knowledge_bad_input(db):
@@ -113,7 +115,7 @@ def test_knowledge_bad_input(db):
 
 
 def test_cache_round_trip_and_overwrite(db):
-    agent = uuid.uuid4()
+    agent = actor_id(db)
     assert db.get_cache(key="k", agent_id=agent) is None
     assert db.set_cache(key="k", agent_id=agent, value='{"a": 1}') is True
     assert db.get_cache(key="k", agent_id=agent) == '{"a": 1}'

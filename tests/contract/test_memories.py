@@ -300,7 +300,7 @@ def test_create_memories_bulk(db):
     top = db.search_memories_by_embedding(q, table_name="messages", count=1)
     assert top[0].id == ids[17] and top[0].similarity == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(DuplicateId):
-        db.create_memories([Memory(id=ids[0], room_id=room, content={"text": "again"})], "messages")
+        db.create_memories([Memory(id=ids[0], room_id=room, user_id=user, content={"text": "again"})], "messages")
     assert db.count_memories(room, unique=False, table_name="messages") == 300
 
 
