@@ -7,6 +7,7 @@ and returns a :class:`Result` with ``rows``, ``findings`` and renderings; :func:
 from okai_insight.diagnostics import (
     activity,
     connections,
+    explain,
     indexes,
     maintenance,
     replication,
@@ -28,6 +29,7 @@ __all__ = [
     "Runner",
     "activity",
     "connections",
+    "explain",
     "health",
     "indexes",
     "maintenance",

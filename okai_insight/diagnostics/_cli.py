@@ -5,6 +5,7 @@ Example:
     $ okai-insight doctor
     $ okai-insight doctor postgresql://me@localhost/agents --format json
     $ okai-insight vector_queries --format csv
+    $ okai-insight explain --query "SELECT count(*) FROM memories" --analyze
 """
 
 from __future__ import annotations
@@ -27,6 +28,86 @@ def _doctor(args: argparse.Namespace) -> int:
     else:
         print(report.to_text(verbose=args.verbose))
     return report.exit_code
+
+
+def _settings_arg(values: list[str] | None) -> dict[str, str]:
+    from okai_insight.errors import InvalidInput
+
+    out: dict[str, str] = {}
+    for item in values or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--set takes name=value (e.g. hnsw.ef_search=100), got {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from okai_insight.diagnostics.explain import compare_settings, explain
+    from okai_insight.errors import InvalidInput
+
+    if (args.query is None) == (args.file is None):
+        raise InvalidInput("give the statement with --query SQL or --file PATH (one of them)")
+    query = args.query if args.query is not None else Path(args.file).read_text(encoding="utf-8")
+    options: dict[str, Any] = {"allow_writes": args.allow_writes}
+    if args.timeout_ms is not None:
+        options["timeout_ms"] = args.timeout_ms
+    before = _settings_arg(args.set)
+    if args.compare:
+        result: Result = compare_settings(
+            args.url, query, _settings_arg(args.compare), before_settings=before, analyze=args.analyze, **options
+        )
+        plans = result.plans  # type: ignore[attr-defined]
+        if args.format == "json":
+            print(
+                json.dumps(
+                    {"comparison": result.to_dict(), "before": plans[0].to_dict(), "after": plans[1].to_dict()},
+                    indent=2,
+                    default=str,
+                )
+            )
+        else:
+            print("\n\n".join([plans[0].to_text(), plans[1].to_text(), result.to_text(max_width=80)]))
+        worst = [r.worst_severity for r in (result, *plans)]
+    else:
+        result = explain(args.url, query, analyze=args.analyze, settings=before, **options)
+        print(json.dumps(result.to_dict(), indent=2, default=str) if args.format == "json" else result.to_text())
+        worst = [result.worst_severity]
+    return 1 if "critical" in worst else 0
+
+
+def _register_explain(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "explain",
+        help="EXPLAIN one statement and say what is wrong with its plan (pev2 / depesz style, pgvector-aware)",
+        description="Run EXPLAIN (FORMAT JSON) on one statement and analyse the plan: where the time goes, row "
+        "misestimates, filters that discard most rows, sequential scans of large tables, sorts and hashes "
+        "spilling to disk, loops, heap fetches, and vector searches the HNSW index cannot serve. --analyze runs "
+        "the statement (READ ONLY, rolled back); statements that write are refused unless --allow-writes. "
+        "Exit status 1 on critical findings.",
+        epilog="examples:\n"
+        "  okai-insight explain --query \"SELECT count(*) FROM memories WHERE type = 'messages'\" --analyze\n"
+        "  okai-insight explain postgresql://me@localhost/agents --file search.sql --analyze --format json\n"
+        '  okai-insight explain --query "SELECT id FROM memories ORDER BY embedding <=> (SELECT embedding FROM '
+        'memories LIMIT 1) LIMIT 50" --analyze --compare hnsw.ef_search=100\n'
+        "  okai-insight explain --query 'SELECT * FROM memories WHERE \"roomId\" = $1'  "
+        "(a generic plan, PostgreSQL 16+)",
+        formatter_class=Formatter,
+    )
+    add_url_argument(p)
+    p.add_argument("--query", "-q", help="the statement (one)")
+    p.add_argument("--file", "-f", help="read the statement from this file")
+    p.add_argument("--analyze", action="store_true", help="execute it (READ ONLY, rolled back) for actual numbers")
+    p.add_argument("--allow-writes", action="store_true", help="with --analyze: run INSERT/UPDATE/DELETE, rolled back")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help="a setting for this statement (repeatable)")
+    p.add_argument(
+        "--compare", action="append", metavar="NAME=VALUE", help="explain again with this setting and compare the plans"
+    )
+    p.add_argument("--timeout-ms", type=int, help="statement_timeout for this statement (default 5000)")
+    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    p.set_defaults(func=_explain)
 
 
 def _single(check: Callable[..., Result]) -> Callable[[argparse.Namespace], int]:
@@ -63,6 +144,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--verbose", action="store_true", help="also print every check's rows")
     p.add_argument("--check", action="append", choices=check_names(), help="run only this check (repeatable)")
     p.set_defaults(func=_doctor)
+    _register_explain(subparsers)
 
     from okai_insight.diagnostics import activity, indexes, space, statements
 

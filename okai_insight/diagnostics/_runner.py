@@ -225,8 +225,14 @@ class Runner:
         params: Mapping[str, Any] | Sequence[Any] | None = None,
         *,
         label: str = "query",
+        read_only: bool = True,
+        local_settings: Mapping[str, str] | None = None,
     ) -> QueryResult:
         """Run one statement in a rolled-back READ ONLY transaction with the configured timeouts.
+
+        ``local_settings`` are set for that transaction only (``SET LOCAL``, after the timeouts, so they may
+        override them). ``read_only=False`` is for EXPLAIN ANALYZE of a statement the caller opted to run: it
+        still rolls back.
 
         Example:
             >>> run.execute(sql.SQL("SELECT 1 AS one")).rows             # doctest: +SKIP
@@ -243,12 +249,14 @@ class Runner:
             conn.autocommit = True
         try:
             with conn.cursor(row_factory=dict_row) as cur:
-                cur.execute("BEGIN TRANSACTION READ ONLY")
+                cur.execute("BEGIN TRANSACTION READ ONLY" if read_only else "BEGIN TRANSACTION READ WRITE")
                 try:
                     cur.execute(
                         "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
                         (f"{int(self.settings.statement_timeout_ms)}ms", f"{int(self.settings.lock_timeout_ms)}ms"),
                     )
+                    for name, value in (local_settings or {}).items():
+                        cur.execute("SELECT set_config(%s, %s, true)", (name, str(value)))
                     cur.execute(statement, params if params is not None else {})
                     columns = tuple(d.name for d in cur.description or ())
                     rows = cur.fetchall() if cur.description else []

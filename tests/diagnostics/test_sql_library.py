@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DIAGNOSTIC_CONCERNS = {
     "activity",
     "connections",
+    "explain",
     "statements",
     "indexes",
     "space",

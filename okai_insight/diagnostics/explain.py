@@ -1,0 +1,375 @@
+"""EXPLAIN analysis: the plan of one statement as a node tree and rows, with findings in the manner of pev2 and
+depesz, the pgvector ones they do not see, and a before / after comparison of two plans.
+
+Safety: one statement at a time; ``EXPLAIN (FORMAT JSON, SETTINGS[, ANALYZE, BUFFERS])`` runs through the
+diagnostics runner, in a transaction that is always rolled back, with ``statement_timeout`` and ``lock_timeout``.
+Without ``analyze`` nothing executes (any statement EXPLAIN takes can be explained, in a READ ONLY transaction).
+With ``analyze`` the statement really runs: reading statements run READ ONLY; a statement that writes is refused
+unless the caller passes ``allow_writes=True``, and then runs in a read-write transaction that is rolled back
+(its effects vanish, though sequences advance and triggers fire). A ``$1`` query (as pg_stat_statements shows
+it) without parameters is explained with ``GENERIC_PLAN`` (PostgreSQL 16+).
+
+Example:
+    >>> from okai_insight.diagnostics import explain
+    >>> plan = explain.explain(url, "SELECT id FROM memories ORDER BY embedding <=> %(q)s::vector LIMIT 5",
+    ...                        {"q": str(vector)}, analyze=True)          # doctest: +SKIP
+    >>> plan.nodes[1].label                                                # doctest: +SKIP
+    'Index Scan using idx_memories_embedding on memories'
+    >>> explain.compare_settings(url, query, {"hnsw.ef_search": "100"}, params)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from okai_insight.diagnostics._plan import PlanNode, parse_plan, tree_text
+from okai_insight.diagnostics._plan_findings import DEFAULT_EF_SEARCH, PlanContext, plan_findings
+from okai_insight.diagnostics._result import Finding, Result, findings_html, result_html
+from okai_insight.diagnostics._runner import CheckUnavailable, Runner, Target, using
+from okai_insight.diagnostics._statement import classify
+from okai_insight.errors import InvalidInput
+
+#: The user's statement failed on its own terms (bad SQL, unknown table or column, wrong parameter type).
+_QUERY_ERRORS = (
+    psycopg.errors.SyntaxErrorOrAccessRuleViolation,
+    psycopg.errors.DataException,
+    psycopg.errors.UndefinedTable,
+    psycopg.errors.UndefinedColumn,
+    psycopg.errors.UndefinedFunction,
+    psycopg.errors.UndefinedObject,
+    psycopg.errors.UndefinedParameter,
+    psycopg.errors.InvalidParameterValue,
+    psycopg.ProgrammingError,
+)
+
+
+@dataclass
+class ExplainResult(Result):
+    """A plan: ``rows`` (one a node, see :meth:`PlanNode.to_row`), ``nodes``, ``findings`` (each about one node;
+    ``node_findings`` keeps which), the raw ``plan`` document, planning and execution time, and a text tree.
+
+    Example:
+        >>> r = ExplainResult("explain", "explain", "Plan", query="SELECT 1")
+        >>> r.execution_ms is None
+        True
+    """
+
+    query: str = ""
+    analyze: bool = False
+    settings: dict[str, str] = field(default_factory=dict)
+    plan: list[dict[str, Any]] = field(default_factory=list)
+    nodes: list[PlanNode] = field(default_factory=list)
+    node_findings: list[tuple[int, Finding]] = field(default_factory=list)
+    planning_ms: float | None = None
+    execution_ms: float | None = None
+
+    @property
+    def root(self) -> PlanNode:
+        """The top node."""
+        return self.nodes[0]
+
+    def node(self, node_type: str) -> PlanNode | None:
+        """The first node of that type (``"Seq Scan"``), or None.
+
+        Example:
+            >>> ExplainResult("explain", "explain", "Plan").node("Sort") is None
+            True
+        """
+        return next((n for n in self.nodes if n.node_type == node_type), None)
+
+    def marks(self) -> dict[int, str]:
+        """Node id -> the worst severity of its findings (for highlighting the tree)."""
+        out: dict[int, str] = {}
+        order = {"critical": 0, "warning": 1, "info": 2}
+        for node_id, f in self.node_findings:
+            if node_id not in out or order[f.severity] < order[out[node_id]]:
+                out[node_id] = f.severity
+        return out
+
+    def tree(self) -> str:
+        """The plan as an indented text tree with the flagged nodes marked.
+
+        Example:
+            >>> ExplainResult("explain", "explain", "Plan").tree()
+            ''
+        """
+        return tree_text(self.nodes, marks=self.marks())
+
+    def to_text(self, *, max_rows: int = 20, max_width: int = 60) -> str:
+        """Header (times, settings), findings, then the tree."""
+        timing = []
+        if self.planning_ms is not None:
+            timing.append(f"planning {self.planning_ms:.3f} ms")
+        if self.execution_ms is not None:
+            timing.append(f"execution {self.execution_ms:.3f} ms")
+        head = f"== EXPLAIN{' ANALYZE' if self.analyze else ''}: {', '.join(timing) or 'estimates only'}"
+        if self.settings:
+            head += "; with " + ", ".join(f"{k} = {v}" for k, v in self.settings.items())
+        counts = {k: v for k, v in self.counts().items() if v}
+        head += f"; {', '.join(f'{v} {k}' for k, v in counts.items()) or 'no findings'}"
+        return "\n".join([head, *(f.to_text() for f in self.findings), self.tree()])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the result's dict plus the query, timings, settings, the tree and the raw plan."""
+        out = super().to_dict()
+        out.update(
+            query=self.query,
+            analyze=self.analyze,
+            settings=self.settings,
+            planning_ms=self.planning_ms,
+            execution_ms=self.execution_ms,
+            tree=self.tree(),
+            plan=self.plan,
+        )
+        return out
+
+    def _repr_html_(self) -> str:
+        marks = self.marks()
+        colours = {"critical": "#fde7ea", "warning": "#fff4e0", "info": "#e8f1fc"}
+        lines = []
+        for node, line in zip(self.nodes, self.tree().splitlines(), strict=True):
+            style = f" style='background:{colours[marks[node.id]]}'" if node.id in marks else ""
+            lines.append(f"<span{style}>{html.escape(line)}</span>")
+        head = html.escape(self.to_text().splitlines()[0].lstrip("= "))
+        return (
+            f"<div class='okai-explain'><h4>{head}</h4>{findings_html(self.findings)}"
+            f"<pre>{chr(10).join(lines)}</pre>{result_html(Result('explain', 'nodes', 'Plan nodes', self.rows))}</div>"
+        )
+
+
+def explain(
+    db: Target,
+    query: str,
+    params: Mapping[str, Any] | Sequence[Any] | None = None,
+    *,
+    analyze: bool = False,
+    buffers: bool = True,
+    settings: Mapping[str, Any] | None = None,
+    allow_writes: bool = False,
+    timeout_ms: int | None = None,
+) -> ExplainResult:
+    """EXPLAIN one statement and analyse its plan.
+
+    ``params`` bind ``%(name)s`` / ``%s`` placeholders; ``settings`` are set for this statement only
+    (``{"hnsw.ef_search": 100, "enable_seqscan": "off"}``); ``timeout_ms`` overrides the runner's
+    statement_timeout. With ``analyze=True`` the statement executes (READ ONLY, rolled back); statements that
+    write raise :class:`~okai_insight.errors.InvalidInput` unless ``allow_writes=True``.
+
+    Example:
+        >>> plan = explain(url, "SELECT count(*) FROM memories", analyze=True)    # doctest: +SKIP
+        >>> plan.root.node_type, plan.execution_ms < 100                             # doctest: +SKIP
+        ('Aggregate', True)
+    """
+    stmt = classify(query)
+    if analyze and stmt.writes and not allow_writes:
+        raise InvalidInput(
+            f"EXPLAIN ANALYZE would execute this {stmt.keyword}: it writes to the database. Explain it without "
+            "analyze (nothing runs), or pass allow_writes=True to run it in a transaction that is rolled back "
+            "(its rows vanish; sequences still advance and triggers still fire)."
+        )
+    local = {str(k): str(v) for k, v in (settings or {}).items()}
+    if timeout_ms is not None:
+        if int(timeout_ms) <= 0:
+            raise InvalidInput(f"timeout_ms must be positive, got {timeout_ms!r}")
+        local["statement_timeout"] = f"{int(timeout_ms)}ms"
+    start = time.perf_counter()
+    with using(db) as run:
+        options = ["FORMAT JSON", "SETTINGS"]
+        if stmt.dollar_params and params is None:
+            if analyze:
+                raise InvalidInput(
+                    "this statement has $1-style parameters and no values: EXPLAIN ANALYZE needs values (pass "
+                    "params with %s / %(name)s placeholders), or explain it without analyze for a generic plan"
+                )
+            if run.features.server_version_num < 160000:
+                raise InvalidInput("a generic plan for a $1 query needs PostgreSQL 16 or later; pass values instead")
+            options.append("GENERIC_PLAN")
+        if analyze:
+            options += ["ANALYZE", f"BUFFERS {'ON' if buffers else 'OFF'}"]
+        body = stmt.text if params is not None else stmt.text.replace("%", "%%")
+        statement = sql.SQL("EXPLAIN ({}) ").format(sql.SQL(", ".join(options))) + sql.SQL(body)  # type: ignore[arg-type]
+        try:
+            out = run.execute(
+                statement,
+                params,
+                label="explain",
+                read_only=not (analyze and stmt.writes),
+                local_settings=local,
+            )
+        except psycopg.errors.ReadOnlySqlTransaction as exc:
+            raise InvalidInput(
+                "EXPLAIN ANALYZE refused: the statement tried to write (a data-modifying function, FOR UPDATE, or "
+                f"nextval), and it runs READ ONLY ({str(exc).strip().splitlines()[0]}); pass allow_writes=True "
+                "to run it in a rolled-back transaction"
+            ) from exc
+        except _QUERY_ERRORS as exc:
+            raise InvalidInput(f"EXPLAIN failed: {str(exc).strip().splitlines()[0]}") from exc
+        except CheckUnavailable as exc:
+            if isinstance(exc.__cause__, _QUERY_ERRORS):
+                raise InvalidInput(f"EXPLAIN failed: {str(exc.__cause__).strip().splitlines()[0]}") from exc
+            raise
+        document = out.rows[0][out.columns[0]]
+        nodes = parse_plan(document)
+        ctx = _context(run, stmt.text, analyze, document[0], nodes, local)
+    found = plan_findings(nodes, ctx)
+    top = document[0]
+    return ExplainResult(
+        "explain",
+        "explain",
+        "EXPLAIN analysis",
+        rows=[n.to_row() for n in nodes],
+        findings=[f for _, f in found],
+        duration_ms=(time.perf_counter() - start) * 1000,
+        query=stmt.text,
+        analyze=analyze,
+        settings=local,
+        plan=document,
+        nodes=nodes,
+        node_findings=found,
+        planning_ms=top.get("Planning Time"),
+        execution_ms=top.get("Execution Time"),
+    )
+
+
+def _context(
+    run: Runner, query: str, analyze: bool, top: Mapping[str, Any], nodes: Sequence[PlanNode], local: Mapping[str, str]
+) -> PlanContext:
+    vector_indexes: list[dict[str, Any]] = []
+    ef_search, iterative = DEFAULT_EF_SEARCH, "off"
+    if run.features.has_extension("vector"):
+        vector_indexes = run.query("vectors", "vector_indexes").rows
+        ext = run.query("vectors", "vector_extension").rows[0]
+        ef = local.get("hnsw.ef_search") or ext["ef_search_setting"]
+        ef_search = int(ef) if str(ef or "").isdigit() else DEFAULT_EF_SEARCH
+        iterative = str(local.get("hnsw.iterative_scan") or ext["iterative_scan_setting"] or "off")
+    relations = sorted({n.relation for n in nodes if n.relation})
+    table_rows: dict[str, float] = {}
+    if relations:
+        for r in run.query("explain", "relation_rows", {"relations": relations}).rows:
+            table_rows[r["relation"]] = float(r["estimated_rows"])
+    return PlanContext(
+        query=query,
+        analyze=analyze,
+        execution_ms=top.get("Execution Time"),
+        vector_indexes=vector_indexes,
+        ef_search=ef_search,
+        iterative_scan=iterative,
+        table_rows=table_rows,
+    )
+
+
+def compare_plans(before: ExplainResult, after: ExplainResult) -> Result:
+    """What changed between two plans of a statement (before / after a setting, an index, a rewrite): timings,
+    cost, buffers, rows, the scans used, and the findings resolved or new. Rows: ``metric``, ``before``,
+    ``after``, ``change``.
+
+    Example:
+        >>> a = ExplainResult("explain", "explain", "Plan", execution_ms=10.0)
+        >>> b = ExplainResult("explain", "explain", "Plan", execution_ms=2.0)
+        >>> compare_plans(a, b).rows[0]
+        {'metric': 'execution_ms', 'before': 10.0, 'after': 2.0, 'change': '-80 % (5x faster)'}
+    """
+    rows: list[dict[str, Any]] = []
+
+    def metric(name: str, x: float | None, y: float | None, *, time_like: bool = False) -> None:
+        rows.append({"metric": name, "before": x, "after": y, "change": _change(x, y, time_like=time_like)})
+
+    metric("execution_ms", before.execution_ms, after.execution_ms, time_like=True)
+    metric("planning_ms", before.planning_ms, after.planning_ms, time_like=True)
+    metric("total_cost", _root(before, "total_cost"), _root(after, "total_cost"))
+    metric("rows", _root(before, "actual_rows"), _root(after, "actual_rows"))
+    metric("shared_hit_blocks", _root(before, "shared_hit_blocks"), _root(after, "shared_hit_blocks"))
+    metric("shared_read_blocks", _root(before, "shared_read_blocks"), _root(after, "shared_read_blocks"))
+    shape_a, shape_b = _shape(before), _shape(after)
+    rows.append(
+        {"metric": "plan", "before": shape_a, "after": shape_b, "change": "same" if shape_a == shape_b else "changed"}
+    )
+    rows.append({"metric": "settings", "before": _settings(before), "after": _settings(after), "change": ""})
+    findings: list[Finding] = []
+    old, new = {_key(f): f for f in before.findings}, {_key(f): f for f in after.findings}
+    for k in old.keys() - new.keys():
+        findings.append(Finding("info", f"resolved: {old[k].message}", threshold=old[k].threshold, subject="after"))
+    for k in new.keys() - old.keys():
+        f = new[k]
+        findings.append(Finding(f.severity, f"new: {f.message}", f.threshold, f.source, f.fix_sql, "after"))
+    if before.execution_ms and after.execution_ms:
+        ratio = before.execution_ms / after.execution_ms
+        rows_a, rows_b = _root(before, "actual_rows"), _root(after, "actual_rows")
+        if ratio < 1 / 1.5:
+            same_rows = rows_a == rows_b
+            findings.append(
+                Finding(
+                    "warning" if same_rows else "info",
+                    f"after is {1 / ratio:.1f}x slower ({after.execution_ms:.3f} ms)"
+                    + ("" if same_rows else f" and returns {rows_b:.0f} rows instead of {rows_a:.0f}"),
+                    subject="after",
+                )
+            )
+    return Result("explain", "compare_plans", "Plan comparison (before / after)", rows=rows, findings=findings)
+
+
+def compare_settings(
+    db: Target,
+    query: str,
+    after_settings: Mapping[str, Any],
+    params: Mapping[str, Any] | Sequence[Any] | None = None,
+    *,
+    before_settings: Mapping[str, Any] | None = None,
+    analyze: bool = True,
+    **options: Any,
+) -> Result:
+    """Explain ``query`` twice, under ``before_settings`` (default: the session's) and ``after_settings``, and
+    compare the plans; the two :class:`ExplainResult` are in ``result.plans``.
+
+    Example:
+        >>> diff = compare_settings(url, query, {"hnsw.iterative_scan": "relaxed_order"}, params)  # doctest: +SKIP
+        >>> [r["change"] for r in diff.rows if r["metric"] == "rows"]                               # doctest: +SKIP
+        ['+900 %']
+    """
+    with using(db) as run:
+        before = explain(run, query, params, analyze=analyze, settings=before_settings, **options)
+        after = explain(run, query, params, analyze=analyze, settings=after_settings, **options)
+    result = compare_plans(before, after)
+    result.plans = (before, after)  # type: ignore[attr-defined]
+    return result
+
+
+def _key(f: Finding) -> tuple[str, str | None, str]:
+    # the message up to its first colon names the node (its label), which is stable across the two plans
+    return f.severity, f.threshold, f.message.split(":")[0]
+
+
+def _root(plan: ExplainResult, attr: str) -> float | None:
+    if not plan.nodes:
+        return None
+    value = getattr(plan.nodes[0], attr)
+    return None if value is None else float(value)
+
+
+def _shape(plan: ExplainResult) -> str:
+    return " > ".join(n.label for n in plan.nodes if n.node_type not in ("Result",))
+
+
+def _settings(plan: ExplainResult) -> str:
+    return ", ".join(f"{k}={v}" for k, v in plan.settings.items() if k != "statement_timeout") or "session defaults"
+
+
+def _change(x: float | None, y: float | None, *, time_like: bool) -> str:
+    if x is None or y is None:
+        return ""
+    if x == y:
+        return "same"
+    if x == 0:
+        return f"+{y:g}"
+    pct = 100.0 * (y - x) / x
+    text = f"{pct:+.0f} %"
+    if time_like and y > 0:
+        text += f" ({x / y:.0f}x faster)" if x > y else f" ({y / x:.1f}x slower)"
+    return text
