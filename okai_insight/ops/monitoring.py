@@ -305,6 +305,7 @@ def _database_metrics(conn: psycopg.Connection[Any]) -> list[Metric]:
         ).fetchone()
         if got is not None:
             out.append(Metric(f"okai_setting_{name}_bytes", float(got[0]), f"The server's {name}."))
+    out += _replication_metrics(conn)
     has_pss = conn.execute("SELECT to_regclass('pg_stat_statements') IS NOT NULL").fetchone()
     if has_pss and has_pss[0]:
         try:
@@ -324,6 +325,28 @@ def _database_metrics(conn: psycopg.Connection[Any]) -> list[Metric]:
                 ),
                 Metric("okai_statements_max_mean_exec_time_ms", float(pss[2]), "Slowest statement's mean time."),
             ]
+    return out
+
+
+def _replication_metrics(conn: psycopg.Connection[Any]) -> list[Metric]:
+    row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+    if row and row[0]:
+        lag = conn.execute(
+            "SELECT coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0)"
+        ).fetchone()
+        return [
+            Metric("okai_is_standby", 1.0, "1 on a standby, 0 on a primary."),
+            Metric("okai_standby_replay_lag_bytes", float(lag[0] if lag else 0), "WAL received, not replayed yet."),
+        ]
+    out = [Metric("okai_is_standby", 0.0, "1 on a standby, 0 on a primary.")]
+    for name, lag_bytes, lag_ms in conn.execute(
+        "SELECT application_name, coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0), "
+        "coalesce(extract(epoch FROM replay_lag) * 1000, 0) FROM pg_stat_replication ORDER BY application_name, pid"
+    ).fetchall():
+        out.append(
+            Metric("okai_replica_replay_lag_bytes", float(lag_bytes), "A standby's replay lag.", {"standby": name})
+        )
+        out.append(Metric("okai_replica_replay_lag_ms", float(lag_ms), "A standby's replay lag.", {"standby": name}))
     return out
 
 

@@ -21,7 +21,7 @@ from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.embedded import EmbeddedServer
 from okai_insight.errors import ConfigurationError, ConnectionFailed, InvalidInput
 from okai_insight.models import Memory
-from okai_insight.ops.monitoring import health
+from okai_insight.ops.monitoring import health, metrics
 from okai_insight.ops.replicas import ReplicaRouter, create_replica, failover_url, promote, replication_status
 from tests.ops._data import DIM
 
@@ -87,6 +87,10 @@ def test_reads_go_to_the_replica_and_writes_to_the_primary(pair):
         assert [m.id for m in found] == [mid]
         assert db.router.stats["replica_reads"] >= 2
         assert db.router.pools[0].get_stats()["requests_num"] >= 2
+        snap = metrics(db, probe_searches=1)
+        assert snap.get("okai_is_standby") == 0.0
+        assert snap.get("okai_replica_replay_lag_bytes", standby="walreceiver") is not None
+        assert snap.get("okai_replica_reads_total") >= 2
     finally:
         db.close()
 
