@@ -1,10 +1,14 @@
-"""``python -m bench``: run every benchmark and rewrite ``docs/benchmarks.md``.
+"""``python -m bench`` (``make bench``): run every benchmark and rewrite its section of ``docs/benchmarks.md``.
 
-``--quick`` runs small sizes as a smoke test and prints the Markdown instead of writing the docs (unless
-``--output`` is given).
+The adapter benchmark (bench/adapter.py) runs here and owns the first section, between
+``<!-- bench.adapter:start -->`` and ``<!-- bench.adapter:end -->``; the other benchmarks in ``bench/`` run after it,
+each as its own ``python -m bench.<name>`` writing its own section, so sections never overwrite each other.
+``--quick`` runs the adapter benchmark at small sizes as a smoke test and prints its Markdown instead of writing
+the docs (unless ``--output`` is given).
 
 Example:
-    $ python -m bench                       # the full run, ~5 minutes on 2 cores
+    $ python -m bench                       # everything, rewriting docs/benchmarks.md
+    $ python -m bench --only adapter        # the adapter benchmark alone (~4 minutes on 2 cores)
     $ python -m bench --quick               # a smoke test, well under a minute
 """
 
@@ -12,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +26,60 @@ from bench._report import render
 from bench.adapter import Config, run
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+START = "<!-- bench.adapter:start -->"
+END = "<!-- bench.adapter:end -->"
+TITLE = (
+    "# Benchmarks\n\n"
+    "`make bench` (`python -m bench`) regenerates every section; each section names the command that produced it, "
+    "the machine and the date.\n"
+)
+#: The other benchmarks `python -m bench` runs after the adapter benchmark, and how each records its section.
+OTHERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("bench.adapters_lite", ("--record",)),
+    ("bench.embeddings", ()),
+)
+#: Where another benchmark's section starts, to find what is not ours in a file written before the markers.
+_FOREIGN = ("<!-- embeddings:start -->", "\n## SQLite and in-memory")
+
+
+def write_section(section: str, path: Path = DOCS) -> None:
+    """Put the adapter section between its markers at the top of ``path``, leaving every other section alone.
+
+    Example:
+        >>> p = Path("/tmp/bench-doc.md"); p.write_text("# Benchmarks\\n\\n## Other\\nkept\\n")   # doctest: +SKIP
+        >>> write_section("## Adapter\\nnew\\n", p); "kept" in p.read_text()                   # doctest: +SKIP
+        True
+    """
+    block = f"{START}\n{section.rstrip()}\n{END}"
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        new = head + block + rest.split(END, 1)[1]
+    else:
+        # first write, or a file from before the markers: keep only the other benchmarks' sections
+        cuts = [i for i in (text.find(marker) for marker in _FOREIGN) if i >= 0]
+        foreign = text[min(cuts) :].strip("\n") if cuts else ""
+        new = f"{TITLE}\n{block}\n" + (f"\n{foreign}\n" if foreign else "")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(new, encoding="utf-8")
+
+
+def run_others() -> int:
+    """Run the other benchmarks in ``bench/`` that exist, each recording its own section; returns failures.
+
+    Example:
+        >>> run_others()                                  # doctest: +SKIP
+        0
+    """
+    failures = 0
+    for module, args in OTHERS:
+        if importlib.util.find_spec(module) is None:
+            continue
+        print(f"[bench] python -m {module} {' '.join(args)}", file=sys.stderr, flush=True)
+        if subprocess.run([sys.executable, "-m", module, *args], check=False).returncode != 0:
+            print(f"[bench] {module} failed", file=sys.stderr, flush=True)
+            failures += 1
+    return failures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     """
     args_list = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="small sizes, print instead of writing the docs")
+    parser.add_argument("--quick", action="store_true", help="small sizes, adapter benchmark only, print the Markdown")
+    parser.add_argument("--only", choices=["adapter"], help="run only this benchmark")
     parser.add_argument("--rows", type=int, help="memories to store (default 100000; quick 4000)")
     parser.add_argument("--dim", type=int, help="embedding dimensions (default 384; quick 64)")
-    parser.add_argument("--queries", type=int, help="search queries (default 300; quick 40)")
-    parser.add_argument("--output", type=Path, help=f"where to write the Markdown (default {DOCS}; quick: stdout)")
+    parser.add_argument("--queries", type=int, help="search queries (default 400; quick 40)")
+    parser.add_argument("--output", type=Path, help=f"the Markdown file to update (default {DOCS}; quick: stdout)")
     parser.add_argument("--work-dir", help="where the temporary PostgreSQL cluster goes (default: the temp dir)")
     args = parser.parse_args(args_list)
     config = Config.quick() if args.quick else Config()
@@ -47,10 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     if output is None:
         print(text)
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        print(f"wrote {output}", file=sys.stderr)
-    return 0
+        write_section(text, output)
+        print(f"[bench] wrote {output}", file=sys.stderr)
+    if args.quick or args.only or args.output:
+        return 0
+    return 1 if run_others() else 0
 
 
 if __name__ == "__main__":
