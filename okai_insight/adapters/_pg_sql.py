@@ -65,14 +65,16 @@ class Statements:
         ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
 
     def search_exact(self, f: MemoryFilters) -> sql.Composed:
-        """Exact nearest first over a small filtered set, read through the btree indexes (recall 1.0)."""
+        """Exact nearest first over a small filtered set, read through the btree indexes (recall 1.0).
+
+        ``+ 0`` makes the sort key an expression the HNSW index cannot serve, so the planner filters through the
+        btree indexes and sorts the few rows left, instead of walking the graph and discarding most of it.
+        """
         return sql.SQL(
-            "WITH candidates AS MATERIALIZED ("
-            "SELECT {cols} FROM memories AS m "
-            'WHERE {where} AND m."embedding" IS NOT NULL'
-            ") SELECT * FROM ("
-            'SELECT c.*, c."embedding" <=> {q} AS distance FROM candidates AS c '
-            "ORDER BY distance LIMIT %(k)s"
+            "SELECT * FROM ("
+            'SELECT {cols}, m."embedding" <=> {q} AS distance FROM memories AS m '
+            'WHERE {where} AND m."embedding" IS NOT NULL '
+            'ORDER BY (m."embedding" <=> {q}) + 0 LIMIT %(k)s'
             ") AS nearest WHERE distance <> 'NaN'::float8 AND 1 - distance >= %(threshold)s ORDER BY distance"
         ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
 

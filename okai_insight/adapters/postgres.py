@@ -70,6 +70,7 @@ from okai_insight.validation import (
     check_table_name,
     check_text,
     check_threshold,
+    content_json,
 )
 
 T = TypeVar("T")
@@ -145,9 +146,10 @@ class PostgresAdapter(DatabaseAdapter):
                 max_size=s.pool_max_size,
                 max_idle=s.pool_idle_timeout_s,
                 timeout=s.connect_timeout_s,
-                kwargs={"connect_timeout": max(1, int(s.connect_timeout_s))},
+                # Autocommit: a single statement is its own transaction, so reads and one-statement writes take one
+                # round trip instead of BEGIN, statement, COMMIT; multi-statement work opens a transaction.
+                kwargs={"connect_timeout": max(1, int(s.connect_timeout_s)), "autocommit": True},
                 configure=lambda conn: register(conn, ef_search=s.hnsw_ef_search),
-                check=psycopg_pool.ConnectionPool.check_connection,
                 name="okai-insight",
                 open=False,
             )
@@ -182,17 +184,27 @@ class PostgresAdapter(DatabaseAdapter):
         assert self._sql is not None, "init() first"
         return self._sql
 
-    def _run(self, fn: Callable[[Conn, int], T], *, read_only: bool = False) -> T:
-        """Run ``fn(conn, attempt)`` in one transaction, retrying connection-class failures.
+    def _run(self, fn: Callable[[Conn, int], T], *, read_only: bool = False, atomic: bool = True) -> T:
+        """Run ``fn(conn, attempt)``, retrying connection-class failures.
 
-        ``read_only`` transactions may run on a replica when a :attr:`router` is set."""
+        ``atomic`` wraps it in one transaction; pass False for work of a single statement, which autocommit makes
+        atomic by itself at a third of the round trips. ``read_only`` work may run on a replica when a
+        :attr:`router` is set. Before a retry the pool drops every idle connection the failure also broke (a
+        restarted server breaks them all), so the retry gets a live one.
+        """
+        transaction = atomic or self._needs_transaction
 
         def attempt(n: int) -> T:
             router = self.router
+            if n > 0:
+                self.pool.check()
             pool = self.pool if router is None else router.pool_for(self.pool, read_only=read_only, attempt=n)
             with pool.connection() as conn:
-                with conn.transaction():
-                    self._begin(conn)
+                if transaction:
+                    with conn.transaction():
+                        self._begin(conn)
+                        result = fn(conn, n)
+                else:
                     result = fn(conn, n)
                 if router is not None and not read_only:
                     router.after_write(conn)
@@ -215,6 +227,12 @@ class PostgresAdapter(DatabaseAdapter):
 
     def _begin(self, conn: Conn) -> None:
         """Run at the start of every transaction :meth:`_run` opens (a hook: a subclass sets its role here)."""
+
+    @property
+    def _needs_transaction(self) -> bool:
+        # A subclass that sets per-transaction state in _begin (Supabase's role and JWT claims) needs a transaction
+        # around every call, or SET LOCAL would not reach the statement.
+        return type(self)._begin is not PostgresAdapter._begin
 
     #: False where COPY FROM into the table is not allowed (row level security): batches go through a temp table.
     _copy_into_table = True
@@ -329,7 +347,7 @@ class PostgresAdapter(DatabaseAdapter):
         query = self.statements.get_memories(
             f, start=start is not None, end=end is not None, before=before is not None, limit=count is not None
         )
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True)
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True, atomic=False)
         return [self._memory(r) for r in rows]
 
     def iter_memories(self, room_id: IdLike, table_name: str, *, page_size: int = 1000) -> Any:
@@ -352,7 +370,9 @@ class PostgresAdapter(DatabaseAdapter):
     def get_memory_by_id(self, memory_id: IdLike) -> Memory | None:
         mid = check_id(memory_id, "memory_id")
         query = sql.SQL('SELECT {} FROM memories AS m WHERE m."id" = %(id)s').format(self.statements.memory_columns)
-        row = self._run(lambda c, _: c.execute(query, {"id": mid}, binary=True).fetchone(), read_only=True)
+        row = self._run(
+            lambda c, _: c.execute(query, {"id": mid}, binary=True).fetchone(), read_only=True, atomic=False
+        )
         return None if row is None else self._memory(row)
 
     def get_memories_by_ids(self, memory_ids: Sequence[IdLike], table_name: str | None = None) -> list[Memory]:
@@ -367,7 +387,7 @@ class PostgresAdapter(DatabaseAdapter):
         query = sql.SQL('SELECT {} FROM memories AS m WHERE {} ORDER BY m."createdAt" DESC, m."id"').format(
             self.statements.memory_columns, where
         )
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True)
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True, atomic=False)
         return [self._memory(r) for r in rows]
 
     def get_memories_by_room_ids(
@@ -394,7 +414,7 @@ class PostgresAdapter(DatabaseAdapter):
         )
         if limit is not None:
             query = query + sql.SQL(" LIMIT %(limit)s")
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True)
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True, atomic=False)
         return [self._memory(r) for r in rows]
 
     def get_cached_embeddings(
@@ -428,7 +448,7 @@ class PostgresAdapter(DatabaseAdapter):
             ORDER BY score
             LIMIT %(k)s
         """
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True)
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True, atomic=False)
         return [CachedEmbedding(np.asarray(r[0].to_numpy(), dtype=np.float32), int(r[1])) for r in rows]
 
     def log(self, *, body: dict[str, Any], user_id: IdLike, room_id: IdLike, type: str) -> None:
@@ -492,7 +512,7 @@ class PostgresAdapter(DatabaseAdapter):
             "k": check_count(count, "count", minimum=1, maximum=10_000),
         }
         f = MemoryFilters(room=params["room_id"] is not None, agent=params["agent_id"] is not None, unique=bool(unique))
-        rows = self._run(lambda c, _: self._search(c, f, params), read_only=True)
+        rows = self._run(lambda c, _: self._search(c, f, params), read_only=True, atomic=False)
         return [self._memory(r[:9], distance=r[9]) for r in rows]
 
     def _search(self, c: Conn, f: MemoryFilters, params: dict[str, Any]) -> list[Any]:
@@ -503,10 +523,13 @@ class PostgresAdapter(DatabaseAdapter):
             (n,) = c.execute(st.count_bounded(f), {**params, "cap": cap + 1}).fetchone() or (0,)
             exact = n <= cap
         ef = self.settings.hnsw_ef_search or 40
-        if not exact and params["k"] > ef:
-            # hnsw.ef_search bounds how many rows one index scan can return: raise it for large k.
-            c.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params["k"]),))
         query = st.search_exact(f) if exact else st.search_index(f)
+        if not exact and params["k"] > ef:
+            # hnsw.ef_search bounds how many rows one index scan can return: raise it for large k, for this
+            # transaction only.
+            with c.transaction():
+                c.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params["k"]),))
+                return c.execute(query, params, binary=True).fetchall()
         return c.execute(query, params, binary=True).fetchall()
 
     def _prepare_memory(self, memory: Memory, table: str) -> dict[str, Any]:
@@ -517,7 +540,7 @@ class PostgresAdapter(DatabaseAdapter):
             "id": check_id(memory.id, "memory.id") if memory.id is not None else uuid.uuid4(),
             "type": table,
             "created_at": _timestamp(memory.created_at, "memory.created_at"),
-            "content": Jsonb(check_content(memory.content, "memory.content")),
+            "content": _jsonb_text(content_json(memory.content, "memory.content")),
             "embedding": emb,
             "user_id": check_optional_id(memory.user_id, "memory.user_id"),
             "agent_id": check_optional_id(memory.agent_id, "memory.agent_id"),
@@ -545,7 +568,7 @@ class PostgresAdapter(DatabaseAdapter):
                 raise DuplicateId(f"a memory with id {params['id']} already exists")
             return params["id"]  # type: ignore[no-any-return]
 
-        return self._run(write)
+        return self._run(write, atomic=False)
 
     def create_memories(self, memories: Sequence[Memory], table_name: str) -> list[uuid.UUID]:
         table = self._table(table_name)
@@ -629,7 +652,7 @@ class PostgresAdapter(DatabaseAdapter):
         params = {"room_id": check_id(room_id, "room_id"), "type": self._table(table_name)}
         f = MemoryFilters(room=True, unique=bool(unique))
         query = sql.SQL("SELECT count(*) FROM memories AS m WHERE {}").format(self.statements.memory_where(f))
-        row = self._run(lambda c, _: c.execute(query, params).fetchone(), read_only=True)
+        row = self._run(lambda c, _: c.execute(query, params).fetchone(), read_only=True, atomic=False)
         return int(row[0]) if row else 0
 
     # -- goals ----------------------------------------------------------------------------------------------
@@ -818,7 +841,7 @@ class PostgresAdapter(DatabaseAdapter):
         query = sql.SQL('SELECT {} FROM participants AS p WHERE p."userId" = %s ORDER BY p."roomId"').format(
             self.statements.participant_columns()
         )
-        rows = self._run(lambda c, _: c.execute(query, (uid,)).fetchall(), read_only=True)
+        rows = self._run(lambda c, _: c.execute(query, (uid,)).fetchall(), read_only=True, atomic=False)
         return [Participant(r[0], r[1], r[2], UserState(r[3]) if r[3] else None, r[4], r[5]) for r in rows]
 
     def get_participants_for_room(self, room_id: IdLike) -> list[uuid.UUID]:
@@ -938,7 +961,7 @@ class PostgresAdapter(DatabaseAdapter):
             "k": check_count(match_count, "match_count", minimum=1, maximum=10_000),
         }
         query = self.statements.search_knowledge()
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True)
+        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True, atomic=False)
         return [_knowledge(r[:9], distance=r[9]) for r in rows]
 
     def _knowledge_dimension(self) -> int:
@@ -1034,6 +1057,15 @@ class PostgresAdapter(DatabaseAdapter):
         return self._run(
             lambda c, _: c.execute('DELETE FROM cache WHERE "key" = %s AND "agentId" = %s', (k, a)).rowcount > 0
         )
+
+
+def _jsonb_text(text: str) -> Jsonb:
+    """A jsonb parameter from JSON text already produced (and checked) by content_json: serialised once."""
+    return Jsonb(text, dumps=_unchanged)
+
+
+def _unchanged(text: Any) -> str:
+    return str(text)
 
 
 def _detail(exc: psycopg.Error) -> str:
