@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from okai_insight.embedded import EmbeddedServer
 from tests.ops._data import Filled, populate
 
 
@@ -27,3 +28,15 @@ def server_dir() -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def small_server(server_dir: Path) -> Iterator[EmbeddedServer]:
+    """A server of its own with a small filled database: a physical copy of it is quick, where one of the shared
+    session cluster (every module's databases, checkpointed under load) can take a minute."""
+    server = EmbeddedServer(server_dir / "small")
+    try:
+        populate(server.start(), memories=50)
+        yield server
+    finally:
+        server.stop(mode="immediate")

@@ -14,13 +14,13 @@ def url(make_database):
     return populate(make_database("opscli"), memories=100).url
 
 
-def test_backup_restore_and_basebackup(url, make_database, tmp_path, server_dir, capsys):
+def test_backup_restore_and_basebackup(url, make_database, tmp_path, small_server, server_dir, capsys):
     dump = tmp_path / "a.dump"
     assert main(["backup", url, "-o", str(dump)]) == 0
     assert main(["backup", url, "-o", str(dump)]) == 2  # exists: bad input, nothing overwritten
     assert main(["restore", str(dump), make_database("clirestore")]) == 0
     assert "verified, " in capsys.readouterr().out
-    assert main(["basebackup", url, "-o", str(server_dir / "base")]) == 0
+    assert main(["basebackup", small_server.url(), "-o", str(server_dir / "base")]) == 0
     assert (server_dir / "base" / "PG_VERSION").is_file()
 
 
