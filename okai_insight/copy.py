@@ -1,4 +1,5 @@
-"""Copy a whole agent database between adapters: PostgreSQL (okai-insight or ElizaOS schema), SQLite, in-memory.
+"""Copy a whole agent database between adapters: PostgreSQL (okai-insight or ElizaOS schema), Supabase (direct
+connection, as its role and user: row level security decides what is read and written), SQLite, in-memory.
 
 Every table is copied (accounts, rooms, memories with their embeddings, goals, participants, relationships,
 logs, cache, knowledge) with ids, timestamps and flags kept, in batches (keyset pagination on the source, one
@@ -277,7 +278,8 @@ class _PostgresEndpoint(_Endpoint):
     def count(self, table: Table) -> int:
         from psycopg import sql
 
-        with self.db.pool.connection() as conn:
+        with self.db.pool.connection() as conn, conn.transaction():
+            self.db._begin(conn)
             row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table.name))).fetchone()
         return int(row[0]) if row else 0
 
@@ -299,7 +301,8 @@ class _PostgresEndpoint(_Endpoint):
             if cond:
                 query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(cond)
             query += sql.SQL(" ORDER BY {} LIMIT {}").format(key, sql.Literal(int(size)))
-            with self.db.pool.connection() as conn:
+            with self.db.pool.connection() as conn, conn.transaction():
+                self.db._begin(conn)  # e.g. Supabase: act as the adapter's role and user, under its policies
                 raw = conn.execute(query, last or (), binary=True).fetchall()
             if not raw:
                 return
@@ -329,12 +332,21 @@ class _PostgresEndpoint(_Endpoint):
                 return np.asarray(v, dtype=np.float32)
             return v
 
-        copy_sql = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(str(real)) for _, real, _ in keep)
-        )
-        with self.db.pool.connection() as conn, conn.transaction(), conn.cursor().copy(copy_sql) as cp:
-            for r in rows:
-                cp.write_row([encode(k, r[i]) for i, _, k in keep])
+        columns = sql.SQL(", ").join(sql.Identifier(str(real)) for _, real, _ in keep)
+        values = [[encode(k, r[i]) for i, _, k in keep] for r in rows]
+        with self.db.pool.connection() as conn, conn.transaction():
+            self.db._begin(conn)
+            if self.db._copy_into_table:
+                with conn.cursor().copy(
+                    sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name), columns)
+                ) as cp:
+                    for v in values:
+                        cp.write_row(v)
+            else:  # PostgreSQL refuses COPY FROM into a table under row level security
+                insert = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
+                    sql.Identifier(table.name), columns, sql.SQL(", ").join(sql.Placeholder() for _ in keep)
+                )
+                conn.cursor().executemany(insert, values)
 
 
 def _pg_decode(kind: str, v: Any) -> Any:
@@ -356,7 +368,8 @@ def _endpoint(adapter: Any) -> _Endpoint:
     if isinstance(adapter, PostgresAdapter):
         return _PostgresEndpoint(adapter)
     raise ConfigurationError(
-        f"copy supports postgresql://, sqlite:// and memory:// databases, not {type(adapter).__name__}"
+        f"copy supports postgresql://, supabase+postgresql://, sqlite:// and memory:// databases, not "
+        f"{type(adapter).__name__} (a Supabase project copies over its direct connection, not over REST)"
     )
 
 

@@ -174,3 +174,54 @@ def test_cli_copy(tmp_path, capsys):
     assert '"table": "memories"' in out and '"rows": 1' in out
     assert main(["copy", "--from", src, "--to", f"sqlite:///{tmp_path / 'c.db'}", "--batch-size", "0"]) == 2
     assert "InvalidInput" in capsys.readouterr().err
+
+
+def test_import_an_elizaos_database_into_okai_postgres(make_database):
+    """ElizaOS 0.1.9's PostgreSQL schema ("unique", participants' "createdAt") into okai-insight's schema."""
+    url, okai_url = make_database("copy_eliza_src"), make_database("copy_eliza_okai")
+    with psycopg.connect(url, autocommit=True) as conn:
+        create_elizaos_schema(conn, dimension=DIM)
+    with okai_insight.connect(url) as db:
+        _populate(db)
+        assert db.profile.unique_column == "unique"
+    report = copy_database(url, okai_url, batch_size=50, progress=False)
+    assert report.rows["memories"] == 252 and report.rows["participants"] == 6 and report.rows["knowledge"] == 3
+    with psycopg.connect(url) as a, psycopg.connect(okai_url) as b:
+        mem = 'SELECT "id", "type", "createdAt", "content", "embedding"::text, "userId", "agentId", "roomId", {} '
+        mem += 'FROM memories ORDER BY "id"'
+        assert a.execute(mem.format('"unique"')).fetchall() == b.execute(mem.format('"isUnique"')).fetchall()
+        part = 'SELECT "id", "userId", "roomId", {}, "userState" FROM participants ORDER BY "id"'
+        assert a.execute(part.format('"createdAt"')).fetchall() == b.execute(part.format('"joinedAt"')).fetchall()
+        assert b.execute("SELECT version FROM okai_schema_version ORDER BY version DESC LIMIT 1").fetchone()
+    with okai_insight.connect(url) as src, okai_insight.connect(okai_url) as dst:
+        assert dst.profile.unique_column == "isUnique"
+        q = np.ones(DIM, dtype=np.float32)
+        a = src.search_memories_by_embedding(q, table_name="messages", count=10)
+        b = dst.search_memories_by_embedding(q, table_name="messages", count=10)
+        assert [h.id for h in a] == [h.id for h in b] and [h.unique for h in a] == [h.unique for h in b]
+
+
+def test_copy_through_supabase_direct(make_database):
+    """PostgreSQL -> Supabase (direct, service_role) -> PostgreSQL loses nothing; as an authenticated user the
+    Supabase side is read under row level security: only that user's memories come out."""
+    from tests.supabase.supabase_auth import prepare_supabase_database
+
+    first, supa, last, mine = (make_database(p) for p in ("copy_sb_src", "copy_sb", "copy_sb_dst", "copy_sb_mine"))
+    prepare_supabase_database(supa)
+    with okai_insight.connect(first, dimension=DIM) as db:
+        _populate(db)
+    supa_url = "supabase+" + supa + ("&" if "?" in supa else "?")
+    there = copy_database(first, f"{supa_url}role=service_role", progress=False)
+    back = copy_database(f"{supa_url}role=service_role", last, progress=False)
+    assert there.rows == back.rows and there.checksums == back.checksums
+    before, after = _dump(first), _dump(last)
+    for table in _KEYS:
+        assert after[table] == before[table], table
+    with psycopg.connect(first) as conn:
+        (agent,) = conn.execute("""SELECT "id" FROM accounts WHERE "name" = 'Eliza'""").fetchone()
+        (agent_rows,) = conn.execute(
+            'SELECT count(*) FROM memories WHERE "agentId" = %s OR "userId" = %s', (agent, agent)
+        ).fetchone()
+    as_agent = f"{supa_url}user_id={agent}"
+    report = copy_database(as_agent, mine, progress=False)
+    assert 0 < report.rows["memories"] == agent_rows < 252

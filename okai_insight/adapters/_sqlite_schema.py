@@ -215,7 +215,77 @@ SELECT "id", COALESCE("agentId", ''), "isShared", "embedding" FROM knowledge
 WHERE "embedding" IS NOT NULL AND "embedding" != zeroblob(length("embedding"));
 """
 
-MIGRATIONS = (Migration(1, "core", _CORE), Migration(2, "vector_indexes", _VECTOR_INDEXES))
+# Version 3 makes the memory index cheaper to write and to search (measured: docs/benchmarks.md, "SQLite and
+# in-memory"): the memory type becomes vec0's partition key, so a KNN scan reads only that type's chunks; room and
+# agent become small integer metadata (vec0 stores TEXT longer than 12 bytes, like a uuid, in a side table, one
+# extra write per row and column) through okai_vec_keys, whose INTEGER PRIMARY KEY survives VACUUM. '' is the key
+# of a missing room or agent.
+_VECTOR_KEYS = """
+DROP TRIGGER vec_memories_insert;
+DROP TRIGGER vec_memories_update;
+DROP TRIGGER vec_memories_delete;
+DROP TABLE vec_memories;
+
+CREATE TABLE okai_vec_keys (
+    "key" INTEGER PRIMARY KEY,
+    "id" TEXT NOT NULL UNIQUE
+);
+
+CREATE VIRTUAL TABLE vec_memories USING vec0(
+    id TEXT PRIMARY KEY,
+    type TEXT PARTITION KEY,
+    room_key INTEGER,
+    agent_key INTEGER,
+    is_unique INTEGER,
+    embedding FLOAT[{dim}] distance_metric=cosine
+);
+
+CREATE TRIGGER vec_memories_insert AFTER INSERT ON memories
+WHEN NEW."embedding" IS NOT NULL AND NEW."embedding" != zeroblob(length(NEW."embedding"))
+BEGIN
+    INSERT OR IGNORE INTO okai_vec_keys ("id") VALUES (COALESCE(NEW."roomId", '')), (COALESCE(NEW."agentId", ''));
+    INSERT INTO vec_memories (id, type, room_key, agent_key, is_unique, embedding)
+    VALUES (NEW."id", NEW."type",
+            (SELECT "key" FROM okai_vec_keys WHERE "id" = COALESCE(NEW."roomId", '')),
+            (SELECT "key" FROM okai_vec_keys WHERE "id" = COALESCE(NEW."agentId", '')),
+            NEW."isUnique", NEW."embedding");
+END;
+
+CREATE TRIGGER vec_memories_delete AFTER DELETE ON memories
+BEGIN
+    DELETE FROM vec_memories WHERE id = OLD."id";
+END;
+
+CREATE TRIGGER vec_memories_update AFTER UPDATE ON memories
+BEGIN
+    DELETE FROM vec_memories WHERE id = OLD."id";
+    INSERT OR IGNORE INTO okai_vec_keys ("id") VALUES (COALESCE(NEW."roomId", '')), (COALESCE(NEW."agentId", ''));
+    INSERT INTO vec_memories (id, type, room_key, agent_key, is_unique, embedding)
+    SELECT NEW."id", NEW."type",
+           (SELECT "key" FROM okai_vec_keys WHERE "id" = COALESCE(NEW."roomId", '')),
+           (SELECT "key" FROM okai_vec_keys WHERE "id" = COALESCE(NEW."agentId", '')),
+           NEW."isUnique", NEW."embedding"
+    WHERE NEW."embedding" IS NOT NULL AND NEW."embedding" != zeroblob(length(NEW."embedding"));
+END;
+
+INSERT OR IGNORE INTO okai_vec_keys ("id")
+SELECT COALESCE("roomId", '') FROM memories
+UNION
+SELECT COALESCE("agentId", '') FROM memories;
+
+INSERT INTO vec_memories (id, type, room_key, agent_key, is_unique, embedding)
+SELECT m."id", m."type", r."key", a."key", m."isUnique", m."embedding"
+FROM memories AS m
+JOIN okai_vec_keys AS r ON r."id" = COALESCE(m."roomId", '')
+JOIN okai_vec_keys AS a ON a."id" = COALESCE(m."agentId", '')
+WHERE m."embedding" IS NOT NULL AND m."embedding" != zeroblob(length(m."embedding"));
+"""
+
+MIGRATIONS = (
+    Migration(1, "core", _CORE),
+    Migration(2, "vector_indexes", _VECTOR_INDEXES),
+    Migration(3, "vector_index_keys", _VECTOR_KEYS),
+)
 
 
 def check_dimension(dimension: object) -> int:

@@ -54,12 +54,15 @@ class MemoryQuery:
 
     def where(self, alias: str, *, vec0: bool = False) -> str:
         """The filter over ``memories`` (or, with ``vec0``, over the ``vec_memories`` metadata columns)."""
-        room, agent, unique = ("room_id", "agent_id", "is_unique") if vec0 else ('"roomId"', '"agentId"', '"isUnique"')
+        if vec0:
+            room, agent, unique = "room_key = :room_key", "agent_key = :agent_key", "is_unique"
+        else:
+            room, agent, unique = '"roomId" = :room', '"agentId" = :agent', '"isUnique"'
         parts = [f'{alias}."type" = :type' if not vec0 else f"{alias}.type = :type"]
         if self.room is not None:
-            parts.append(f"{alias}.{room} = :room")
+            parts.append(f"{alias}.{room}")
         if self.agent is not None:
-            parts.append(f"{alias}.{agent} = :agent")
+            parts.append(f"{alias}.{agent}")
         if self.unique:
             parts.append(f"{alias}.{unique} = 1")
         return " AND ".join(parts)
@@ -107,15 +110,31 @@ def knn_memories(
             params,
         )
     else:
+        keys = _index_keys(conn, mq)
+        if keys is None:
+            return []  # no indexed row has that room or agent
         rows = conn.query(
             "WITH knn AS ("
             "SELECT v.id, v.distance FROM vec_memories AS v "
             f"WHERE v.embedding MATCH :q AND v.k = :k AND {mq.where('v', vec0=True)}"
             f') SELECT {MEMORY_COLUMNS}, knn.distance FROM knn JOIN memories AS m ON m."id" = knn.id '
             "ORDER BY knn.distance",
-            {**params, "room": mq.room, "agent": mq.agent},
+            {"q": params["q"], "k": mq.k, "type": mq.type, **keys},
         )
     return _rank(q, rows, 4, mq.k, threshold)
+
+
+def _index_keys(conn: Connection, mq: MemoryQuery) -> dict[str, int] | None:
+    """The vec0 integer keys of the query's room and agent (okai_vec_keys), or None when one was never indexed."""
+    keys: dict[str, int] = {}
+    for name, value in (("room_key", mq.room), ("agent_key", mq.agent)):
+        if value is None:
+            continue
+        found = conn.query('SELECT "key" FROM okai_vec_keys WHERE "id" = ?', (value,))
+        if not found:
+            return None
+        keys[name] = int(found[0][0])
+    return keys
 
 
 def knn_knowledge(

@@ -460,10 +460,13 @@ class SqliteAdapter(DatabaseAdapter):
         hits = self._read(lambda c: knn_memories(c, q, mq, threshold=threshold, exact_cap=cap))
         return [self._memory(row, similarity=sim) for row, sim in hits]
 
-    def _prepare_memory(self, memory: Memory, table: str) -> dict[str, Any]:
+    def _prepare_memory(self, memory: Memory, table: str, checked_embedding: Any = False) -> dict[str, Any]:
         if not isinstance(memory, Memory):
             raise InvalidInput(f"expected a Memory, got {type(memory).__name__}")
-        emb = None if memory.embedding is None else self._vec(memory.embedding)
+        if checked_embedding is not False:
+            emb = checked_embedding  # already checked and encoded by _batch_blobs
+        else:
+            emb = None if memory.embedding is None else self._vec(memory.embedding)
         created = _timestamp(memory.created_at, "memory.created_at")
         return {
             "id": str(check_id(memory.id, "memory.id") if memory.id is not None else uuid.uuid4()),
@@ -504,13 +507,38 @@ class SqliteAdapter(DatabaseAdapter):
         self._write(write)
         return uuid.UUID(row["id"])
 
+    def _batch_blobs(self, memories: Sequence[Memory]) -> list[bytes | None] | None:
+        """Every embedding of a batch as stored, checked in one numpy pass; None when some embedding is not a
+        plain 1-D numeric array of the right size (each is then checked alone, for the precise error)."""
+        dim = self.embedding_dimension
+        arrays = []
+        for m in memories:
+            e = m.embedding if isinstance(m, Memory) else 0
+            if e is None:
+                continue
+            if not (isinstance(e, np.ndarray) and e.shape == (dim,) and e.dtype.kind in "fiu"):
+                return None
+            arrays.append(e)
+        if not arrays:
+            return [None] * len(memories)
+        matrix = np.stack(arrays).astype("<f4") + np.float32(0.0)  # -0.0 becomes 0.0, as blob() does
+        if not (np.isfinite(np.stack(arrays)).all() and np.isfinite(matrix).all()):
+            return None
+        rows = iter(matrix)
+        return [None if m.embedding is None else next(rows).tobytes() for m in memories]
+
     def create_memories(self, memories: Sequence[Memory], table_name: str) -> list[uuid.UUID]:
         table = self._table(table_name)
         now = now_text()
+        blobs = self._batch_blobs(memories)
         rows = []
-        for m in memories:
-            p = self._prepare_memory(m, table)
-            rows.append({**p, "embedding": blob(p["embedding"]), "created_at": p["created_at"] or now})
+        for i, m in enumerate(memories):
+            if blobs is None:
+                p = self._prepare_memory(m, table)
+                p["embedding"] = blob(p["embedding"])
+            else:
+                p = self._prepare_memory(m, table, checked_embedding=blobs[i])
+            rows.append({**p, "created_at": p["created_at"] or now})
         if not rows:
             return []
         ids = [r["id"] for r in rows]

@@ -306,6 +306,7 @@ def test_migrations_are_recorded_once_and_dimension_kept(tmp_path):
         assert _raw(again, "SELECT version, name FROM okai_schema_version ORDER BY version") == [
             (1, "core"),
             (2, "vector_indexes"),
+            (3, "vector_index_keys"),
         ]
         assert _raw(again, "SELECT value FROM okai_settings WHERE key = 'embedding_dimension'") == [(str(DIM),)]
     finally:
@@ -314,7 +315,7 @@ def test_migrations_are_recorded_once_and_dimension_kept(tmp_path):
 
 
 def test_index_migration_backfills_existing_rows(tmp_path):
-    """A database at version 1 (rows, no vec0 tables) gets its vectors indexed by version 2."""
+    """A database at version 1 (rows, no vec0 tables) gets its vectors indexed by versions 2 and 3."""
     path = tmp_path / "v1.db"
     db = _open(path)
     room = db.create_room()
@@ -326,7 +327,8 @@ def test_index_migration_backfills_existing_rows(tmp_path):
             c.run(f"DROP TABLE {name}")
             for action in ("insert", "delete", "update"):
                 c.run(f"DROP TRIGGER {name}_{action}")
-        c.run("DELETE FROM okai_schema_version WHERE version = 2")
+        c.run("DROP TABLE okai_vec_keys")
+        c.run("DELETE FROM okai_schema_version WHERE version >= 2")
 
     db.pool.transaction(downgrade, write=True)
     db.close()
@@ -443,3 +445,40 @@ def _levenshtein(a: str, b: str) -> int:
 def test_bounded_levenshtein_matches_the_full_one(a, b, limit):
     full = _levenshtein(a, b)
     assert levenshtein_within(a, b, limit) == (full if full <= limit else None)
+
+
+def test_version_3_migrates_a_version_2_index_and_filters_by_room_and_agent(tmp_path):
+    """A file written with version 2's text-keyed index is re-indexed (type partitions, integer room and agent
+    keys), and vec0's filtered KNN (exact cap 0, so never the btree path) still returns the true nearest."""
+    from okai_insight.adapters._sqlite_schema import MIGRATIONS
+
+    path = tmp_path / "v2.db"
+    db = _open(path)
+    world = build_world(db, 400, DIM, seed=3)
+
+    def downgrade(c):
+        for name in ("vec_memories", "vec_knowledge"):
+            c.run(f"DROP TABLE {name}")
+            for action in ("insert", "delete", "update"):
+                c.run(f"DROP TRIGGER {name}_{action}")
+        c.run("DROP TABLE okai_vec_keys")
+        c.script(MIGRATIONS[1].template.format(dim=DIM, bytes=4 * DIM))
+        c.run("DELETE FROM okai_schema_version WHERE version = 3")
+
+    db.pool.transaction(downgrade, write=True)
+    assert _raw(db, "SELECT count(*) FROM pragma_table_info('vec_memories') WHERE name = 'room_id'") == [(1,)]
+    db.close()
+    db = _open(path, exact_search_max_rows=0)
+    try:
+        assert _raw(db, "SELECT max(version) FROM okai_schema_version") == [(3,)]
+        indexed, embedded, _, _ = _index_counts(db)
+        assert indexed == embedded > 300
+        q = np.random.default_rng(5).normal(size=DIM).astype(np.float32)
+        for room in world.rooms[:2]:
+            for agent in (None, world.agents[1]):
+                hits = db.search_memories_by_embedding(q, table_name="messages", room_id=room, agent_id=agent, count=7)
+                expected = brute_force(world, q, k=7, room=room, agent=agent, type="messages")
+                assert [h.id for h in hits] == expected
+        assert db.search_memories_by_embedding(q, table_name="messages", room_id=uuid.uuid4()) == []
+    finally:
+        db.close()
