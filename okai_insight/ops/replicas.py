@@ -40,6 +40,8 @@ from okai_insight.settings import Settings
 Conn = psycopg.Connection[Any]
 
 #: Inside read_your_writes(): the WAL position of the latest write this context made (None: no write yet).
+#: A WAL position no replica reaches: reads go to the primary.
+_ALWAYS_PRIMARY = "FFFFFFFF/FFFFFFFF"
 _TOKEN: contextvars.ContextVar[list[str | None] | None] = contextvars.ContextVar("okai_ryw", default=None)
 
 
@@ -161,8 +163,14 @@ class ReplicaRouter:
         token = _TOKEN.get()
         if token is None:
             return
-        row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
-        conn.rollback()
+        try:
+            row = conn.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+            conn.rollback()
+        except psycopg.Error:
+            # The write committed; only its position is unknown. Never fail (and so retry) a committed write for
+            # that: send this block's reads to the primary instead.
+            token[0] = _ALWAYS_PRIMARY
+            return
         if row is not None:
             token[0] = str(row[0])
 
