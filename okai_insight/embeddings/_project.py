@@ -5,7 +5,8 @@ The method (chosen for 100k x 384 in well under a minute on 2 cores):
 1. L2-normalise the rows (so Euclidean distances order pairs as cosine similarity does), then PCA to
    ``pca_components`` (50) dimensions: randomized SVD, fitted on at most ``pca_fit_rows`` rows.
 2. UMAP (umap-learn, ``n_neighbors`` 15, ``n_epochs`` 200, fixed ``random_state``) on a random subsample of
-   ``fit_rows`` (10,000) rows of the PCA space.
+   ``fit_rows`` (10,000) rows of the PCA space, given an exact k-NN graph computed with scikit-learn
+   (``precomputed_knn``: skips UMAP's NN-descent and its numba compilation).
 3. Every other row is placed at the inverse-distance-weighted mean of the 2-D positions of its ``place_neighbours``
    (5) nearest subsample rows in the PCA space (a k-NN regression of the UMAP map; much cheaper than
    ``UMAP.transform``, and faithful where the subsample is dense).
@@ -55,7 +56,7 @@ def clear_cache() -> None:
     _MEMORY.clear()
 
 
-def _umap(n_neighbors: int, n_epochs: int, seed: int) -> Any:
+def _umap(n_neighbors: int, n_epochs: int, seed: int, knn: tuple[np.ndarray, np.ndarray]) -> Any:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -65,7 +66,13 @@ def _umap(n_neighbors: int, n_epochs: int, seed: int) -> Any:
             "the embedding explorer needs umap-learn and scikit-learn: pip install 'okai-insight[notebook]'"
         ) from exc
     return umap.UMAP(
-        n_components=2, n_neighbors=n_neighbors, n_epochs=n_epochs, random_state=seed, low_memory=True, n_jobs=1
+        n_components=2,
+        n_neighbors=n_neighbors,
+        n_epochs=n_epochs,
+        random_state=seed,
+        low_memory=True,
+        n_jobs=1,
+        precomputed_knn=(knn[0], knn[1], None),
     )
 
 
@@ -104,7 +111,7 @@ def project(
         "epochs": n_epochs,
         "place": place_neighbours,
         "seed": seed,
-        "v": 1,
+        "v": 2,
     }
     key = cache_key(X, params)
     if cache and key in _MEMORY:
@@ -151,7 +158,12 @@ def _compute(X: np.ndarray, p: dict[str, Any], progress: bool) -> np.ndarray:
             steps.update(2)
             return Y
         sub = np.sort(rng.choice(n, size=min(n, p["fit"]), replace=False))
-        model = _umap(min(p["nn"], len(sub) - 1), p["epochs"], p["seed"])
+        n_neighbors = min(p["nn"], len(sub) - 1)
+        # The k-NN graph by exact brute force (BLAS): faster than UMAP's own NN-descent at these sizes and it
+        # spares numba compiling NN-descent in every new process. Each row is its own first neighbour, as UMAP
+        # expects.
+        dist, idx = NearestNeighbors(n_neighbors=n_neighbors).fit(Z[sub]).kneighbors(Z[sub])
+        model = _umap(n_neighbors, p["epochs"], p["seed"], (idx, dist.astype(np.float32)))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             Ysub = model.fit_transform(Z[sub]).astype(np.float32)

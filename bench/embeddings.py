@@ -1,0 +1,295 @@
+"""Embedding-insight benchmark: projection time (10k and 100k x 384) and tuner times at 100k rows.
+
+``python -m bench.embeddings`` measures, on the benchmark's Gaussian-mixture embeddings (``bench/_data.py``):
+
+- ``project`` (PCA to 50, UMAP on a 10k subsample, the rest placed by 5-NN) at 10k and 100k rows: cold, in a
+  fresh interpreter (imports and numba's JIT compilation of UMAP included: what a user's first call costs) and
+  warm (a second call in the same process, different data so the cache does not answer);
+- ``tune_recall`` with 200 queries x 6 ``hnsw.ef_search`` values on a 100k x 384 table with an HNSW index
+  (unfiltered; then with room-filtered searches and iterative scans too);
+- ``embedding_quality`` and ``tune_threshold`` (labelled pairs: each row's nearest neighbour vs a random row) on
+  the same table (its texts are random words: no duplicates or paraphrases to pseudo-label),
+
+then replaces the "Embedding insight" section of ``docs/benchmarks.md`` (between its markers; the rest of the
+file is left as it is). ``--quick`` runs small sizes and prints the section instead.
+
+Example:
+    $ python -m bench.embeddings              # ~5-10 minutes on 2 cores
+    $ python -m bench.embeddings --quick      # a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psycopg
+
+from bench._data import make_dataset
+from bench._server import bench_server, create_database, server_facts
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+START = "<!-- embeddings:start -->"
+END = "<!-- embeddings:end -->"
+EF_SEARCH = (10, 20, 40, 80, 200, 400)
+
+_COLD = """
+import json, sys, time
+t0 = time.perf_counter()
+import numpy as np
+from okai_insight.embeddings._project import project
+X = np.load(sys.argv[1])
+t1 = time.perf_counter()
+Y = project(X, progress=False, cache=False)
+t2 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "project_s": t2 - t1, "total_s": t2 - t0, "shape": list(Y.shape)}))
+"""
+
+
+def _cold(X: np.ndarray) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "x.npy"
+        np.save(path, X)
+        out = subprocess.run([sys.executable, "-c", _COLD, str(path)], check=True, capture_output=True, text=True)
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _warm(X: np.ndarray) -> float:
+    from okai_insight.embeddings._project import project
+
+    t = time.perf_counter()
+    project(X, progress=False, cache=False)
+    return time.perf_counter() - t
+
+
+def _load_table(url: str, data: Any) -> float:
+    """COPY the rows into ``items`` (no index), then build the HNSW index; returns the index build seconds."""
+    from pgvector.psycopg import register_vector
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        register_vector(conn)
+        dim = data.embeddings.shape[1]
+        conn.execute(
+            f'CREATE TABLE items (id uuid PRIMARY KEY, "roomId" uuid, "agentId" uuid, "type" text, '
+            f'"createdAt" timestamptz, content jsonb, embedding vector({dim}))'
+        )
+        t0 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+        with (
+            conn.cursor() as cur,
+            cur.copy(
+                'COPY items (id, "roomId", "agentId", "type", "createdAt", content, embedding) FROM STDIN WITH (FORMAT BINARY)'
+            ) as copy,
+        ):
+            copy.set_types(["uuid", "uuid", "uuid", "text", "timestamptz", "jsonb", "vector"])
+            for i, mid in enumerate(data.ids):
+                copy.write_row(
+                    (
+                        mid,
+                        data.rooms[data.room_of_row[i]],
+                        data.agent,
+                        "messages",
+                        t0 + dt.timedelta(minutes=i),
+                        psycopg.types.json.Jsonb({"text": data.texts[i]}),
+                        data.embeddings[i],
+                    )
+                )
+        conn.execute('CREATE INDEX ON items ("roomId")')
+        start = time.perf_counter()
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        conn.execute("CREATE INDEX items_embedding ON items USING hnsw (embedding vector_cosine_ops)")
+        built = time.perf_counter() - start
+        conn.execute("VACUUM ANALYZE items")
+    return built
+
+
+def _labelled(data: Any, n: int = 500) -> Any:
+    """Each of ``n`` rows with its exact nearest neighbour (relevant) and a random row (irrelevant)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    E = data.embeddings
+    picks = rng.choice(len(E), size=n, replace=False)
+    rows = []
+    for i in picks:
+        sims = E @ E[i]
+        sims[i] = -2
+        rows.append((str(data.ids[i]), str(data.ids[int(np.argmax(sims))]), True))
+        rows.append((str(data.ids[i]), str(data.ids[int(rng.integers(len(E)))]), False))
+    return pd.DataFrame(rows, columns=["query", "memory", "relevant"])
+
+
+def run(quick: bool, work_dir: str | None) -> str:
+    """Run every measurement and return the Markdown section."""
+    from okai_insight.embeddings import embedding_quality, tune_recall, tune_threshold
+
+    sizes = (2_000, 6_000) if quick else (10_000, 100_000)
+    dim = 64 if quick else 384
+    rows = sizes[1]
+    queries = 40 if quick else 200
+    started = time.perf_counter()
+    data = make_dataset(rows=rows, dim=dim, queries=10, seed=42)
+    other = make_dataset(rows=rows, dim=dim, queries=10, seed=43).embeddings
+    proj: list[dict[str, Any]] = []
+    _warm(other[: min(2_000, rows)])  # compile UMAP's numba functions in this process first: warm means warm
+    for n in sizes:
+        cold = _cold(data.embeddings[:n])
+        proj.append({"rows": n, "cold": cold, "warm_s": _warm(other[:n])})
+        print(f"project {n}: cold {cold['total_s']:.1f} s, warm {proj[-1]['warm_s']:.1f} s", file=sys.stderr)
+    os.environ.setdefault("OKAI_STATEMENT_TIMEOUT_MS", "60000")
+    from okai_insight.settings import Settings
+
+    settings = Settings.from_env(statement_timeout_ms=60_000)
+    with bench_server(work_dir) as admin:
+        url = create_database(admin, "bench_embeddings")
+        facts = server_facts(url)
+        index_s = _load_table(url, data)
+        print(f"index built in {index_s:.1f} s", file=sys.stderr)
+        from okai_insight.diagnostics._runner import Runner
+
+        timings: dict[str, float] = {}
+        results: dict[str, Any] = {}
+        for label, kwargs in (
+            ("recall_all", {"scopes": ("all",)}),
+            ("recall_room", {"scopes": ("all", "room"), "iterative_scan": ("off", "relaxed_order")}),
+        ):
+            with Runner(url, settings=settings) as run_:
+                t = time.perf_counter()
+                results[label] = tune_recall(run_, table="items", ef_search=EF_SEARCH, queries=queries, **kwargs)
+                timings[label] = time.perf_counter() - t
+            print(f"{label}: {timings[label]:.1f} s ({results[label].status})", file=sys.stderr)
+        with Runner(url, settings=settings) as run_:
+            t = time.perf_counter()
+            results["quality"] = embedding_quality(run_, "items", by="room")
+            timings["quality"] = time.perf_counter() - t
+            t = time.perf_counter()
+            results["threshold"] = tune_threshold(run_, _labelled(data), table="items", queries=queries)
+            timings["threshold"] = time.perf_counter() - t
+        print(f"quality {timings['quality']:.1f} s, threshold {timings['threshold']:.1f} s", file=sys.stderr)
+    total = time.perf_counter() - started
+    return _render(quick, proj, timings, results, index_s, facts, rows, dim, queries, total)
+
+
+def _render(
+    quick: bool,
+    proj: list[dict[str, Any]],
+    timings: dict[str, float],
+    results: dict[str, Any],
+    index_s: float,
+    facts: dict[str, str],
+    rows: int,
+    dim: int,
+    queries: int,
+    total: float,
+) -> str:
+    cmd = "python -m bench.embeddings" + (" --quick" if quick else "")
+    lines = [
+        START,
+        "## Embedding insight (okai_insight.embeddings)",
+        "",
+        f"Generated by `{cmd}` (total {total / 60:.1f} min) on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; "
+        f"{os.cpu_count()} cores, {platform.machine()}, PostgreSQL {facts.get('postgresql', '?')} + pgvector "
+        f"{facts.get('pgvector', '?')}. Data: the Gaussian mixture above, {rows:,} x {dim}. The cores are shared "
+        "with other work: figures are noisy, and the cold figures most of all.",
+        "",
+        "### Projection (explore): PCA to 50, UMAP on a 10,000-row subsample, the rest placed by 5-NN",
+        "",
+        "| rows | cold: fresh interpreter (imports + numba JIT + projection) | of which imports | warm: JIT done |",
+        "|---:|---:|---:|---:|",
+    ]
+    for p in proj:
+        c = p["cold"]
+        lines.append(f"| {p['rows']:,} | {c['total_s']:.1f} s | {c['import_s']:.1f} s | {p['warm_s']:.1f} s |")
+    goal = next((p for p in proj if p["rows"] == 100_000), None)
+    if goal is not None:
+        met = "met" if goal["cold"]["total_s"] < 60 else "not met"
+        lines += [
+            "",
+            f"Goal 100k x 384 in < 60 s on 2 cores: cold {goal['cold']['total_s']:.1f} s ({met}), "
+            f"warm {goal['warm_s']:.1f} s. UMAP's numba functions are compiled on the first call in a "
+            "process (umap-learn does not cache most of them on disk); later calls pay only the projection.",
+        ]
+    lines += [
+        "",
+        f"### Tuners and checks on {rows:,} rows (HNSW m 16, ef_construction 64, built in {index_s:.0f} s)",
+        "",
+        "| call | time |",
+        "|---|---:|",
+    ]
+    lines.append(
+        f"| `tune_recall`: {queries} queries x {len(EF_SEARCH)} ef_search values, unfiltered (exact "
+        f"baseline included) | {timings['recall_all']:.1f} s |"
+    )
+    lines.append(
+        f"| `tune_recall`: the same plus room-filtered searches, iterative scan off and relaxed_order | "
+        f"{timings['recall_room']:.1f} s |"
+    )
+    lines.append(f"| `embedding_quality(by='room')`: 50k-row sample, 1,000 index probes | {timings['quality']:.1f} s |")
+    lines.append(
+        f"| `tune_threshold()` on 1,000 labelled pairs (nearest neighbour vs random), {queries} queries | "
+        f"{timings['threshold']:.1f} s |"
+    )
+    rec = results["recall_room"]
+    if rec.status == "ok":
+        lines += [
+            "",
+            "Recall@10 and mean latency measured by `tune_recall` (room = each query filtered by its own "
+            "row's room, ~1 % of the rows):",
+            "",
+            "| scope | iterative_scan | ef_search | recall@10 | mean ms | p95 ms | rows returned | plans on HNSW |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in rec.rows:
+            ef = "exact" if r["ef_search"] is None else str(r["ef_search"])
+            share = "" if r["index_share"] is None else f"{r['index_share']:.0%}"
+            lines.append(
+                f"| {r['scope']} | {r['iterative_scan']} | {ef} | {r['recall_at_k']:.3f} | "
+                f"{r['mean_ms']:.2f} | {r['p95_ms']:.2f} | {r['mean_returned']:.1f} | {share} |"
+            )
+        stmts = rec.summary.get("set_statements") or []
+        lines += ["", f"Suggested: `{' '.join(stmts) or 'no setting reached the target'}`"]
+    lines += [END, ""]
+    return "\n".join(lines)
+
+
+def write_section(text: str, path: Path = DOCS) -> None:
+    """Replace the section between the markers (or append it), leaving the rest of the file alone."""
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if START in current and END in current:
+        head, rest = current.split(START, 1)
+        _, tail = rest.split(END, 1)
+        new = head + text.rstrip("\n") + tail
+    else:
+        new = current.rstrip("\n") + "\n\n" + text
+    path.write_text(new, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, run, write the section; returns the exit code."""
+    parser = argparse.ArgumentParser(prog="python -m bench.embeddings", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes; print the section instead of writing")
+    parser.add_argument("--output", type=Path, help=f"file whose section to replace (default {DOCS})")
+    parser.add_argument("--work-dir", help="where the temporary PostgreSQL cluster goes")
+    args = parser.parse_args(argv)
+    text = run(args.quick, args.work_dir)
+    if args.quick and args.output is None:
+        print(text)
+    else:
+        write_section(text, args.output or DOCS)
+        print(f"wrote the embedding section of {args.output or DOCS}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
