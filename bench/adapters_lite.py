@@ -140,7 +140,7 @@ def render(results: Sequence[LiteResult], *, command: str, data: Dataset) -> str
     """The Markdown section (starting with :data:`HEADING`).
 
     Example:
-        >>> render([], command="python -m bench.adapters_lite", data=make_dataset(rows=10, dim=4, queries=1))[:22]
+        >>> render([], command="python -m bench.adapters_lite", data=make_dataset(rows=10, dim=4, queries=1))[:23]
         '## SQLite and in-memory'
     """
     rows, dim = data.embeddings.shape
