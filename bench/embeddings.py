@@ -153,8 +153,8 @@ def run(quick: bool, work_dir: str | None) -> str:
     settings = Settings.from_env(statement_timeout_ms=60_000)
     with bench_server(work_dir) as admin:
         url = create_database(admin, "bench_embeddings")
-        facts = server_facts(url)
         index_s = _load_table(url, data)
+        facts = server_facts(url)
         print(f"index built in {index_s:.1f} s", file=sys.stderr)
         from okai_insight.diagnostics._runner import Runner
 
