@@ -44,7 +44,7 @@ SQL_FRAGMENTS = [
 ]
 # Any code point, surrogates included (what a bad decode of invalid UTF-8 leaves in a Python str), NUL included.
 any_text = st.one_of(
-    st.text(st.characters(blacklist_categories=()), max_size=40),
+    st.text(st.characters(exclude_categories=()), max_size=40),
     st.sampled_from(SQL_FRAGMENTS),
     st.text(max_size=5).map(lambda s: s * 2000),  # big
 )
