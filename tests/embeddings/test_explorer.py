@@ -30,6 +30,7 @@ def test_frame_holds_coordinates_and_metadata(projection, world):
     assert (f["agent_id"].astype(str) == str(world.agents["clean"])).all()
     assert projection.vectors.shape == (len(f), world.dim)
     assert "UMAP" in projection.summary["method"]
+    assert projection.to_polars().shape == f.shape
 
 
 def test_clusters_recover_the_topics(projection, world):

@@ -101,3 +101,12 @@ def test_renderings(quality):
     matplotlib.use("Agg")
     ax = quality.plot()
     assert ax.get_ylabel() == "L2 norm" and len(ax.get_xticklabels()) == len(quality.rows)
+
+
+def test_grouping_by_room_and_type(world, pg_url):
+    by_room = embedding_quality(pg_url, by="room", probes=50)
+    assert {r["group"] for r in by_room.rows} == {str(r) for r in world.rooms}
+    assert sum(r["sampled_rows"] for r in by_room.rows) == len(world.ids)
+    by_type = embedding_quality(pg_url, by="type", probes=50)
+    assert [r["group"] for r in by_type.rows] == ["messages"]
+    assert by_type.to_polars().shape[0] == 1
