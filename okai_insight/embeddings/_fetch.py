@@ -131,3 +131,25 @@ def fetch(
     if not len(res.rows) and table.declared_dims:
         X = np.zeros((0, table.declared_dims), dtype=np.float32)
     return frame, X, percent < 100
+
+
+#: Probe rows per statement: each statement stays well inside the runner's statement_timeout.
+PROBE_BATCH = 200
+
+
+def probe_neighbours(
+    run: Runner, table: VectorTable, ids: list[str], k: int, *, group: GroupBy = None
+) -> list[dict[str, Any]]:
+    """Each probe row's ``k`` nearest rows through the vector index (``near_neighbours.sql``), in batches of
+    :data:`PROBE_BATCH` probes a statement, with ``hnsw.ef_search`` at least ``k``.
+
+    Example:
+        >>> probe_neighbours(run, t, ["2b0e..."], 10)[0]["cosine_similarity"]       # doctest: +SKIP
+        0.93
+    """
+    out: list[dict[str, Any]] = []
+    with read_only(run, {"hnsw.ef_search": str(max(40, k))}) as tx:
+        for start in range(0, len(ids), PROBE_BATCH):
+            batch = ids[start : start + PROBE_BATCH]
+            out += tx.query("near_neighbours", {"ids": batch, "k": k}, identifiers=table.identifiers(group)).rows
+    return out

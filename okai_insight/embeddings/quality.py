@@ -31,9 +31,8 @@ import numpy as np
 
 from okai_insight.diagnostics._result import Finding, Severity
 from okai_insight.diagnostics._runner import Runner, Target
-from okai_insight.embeddings._fetch import fetch
+from okai_insight.embeddings._fetch import fetch, probe_neighbours
 from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
-from okai_insight.embeddings._session import read_only
 from okai_insight.embeddings._split import two_populations
 from okai_insight.embeddings._table import GroupBy, VectorTable, check_group, read_table, sample_percent
 from okai_insight.errors import InvalidInput
@@ -184,8 +183,7 @@ def _check(
     probe_ids = frame["id"].tolist()
     if t.index is None and t.estimated_rows > 10_000:
         probe_ids = probe_ids[: max(10, 2_000_000 // max(t.estimated_rows, 1))]
-    with read_only(run, {"hnsw.ef_search": str(max(40, k))}) as tx:
-        nn = tx.query("near_neighbours", {"ids": probe_ids, "k": k}, identifiers=ids).rows
+    nn = probe_neighbours(run, t, probe_ids, k, group=group)
     near = _near_pairs(nn, threshold)
     probes_with_near = len({p["probe_id"] for p in nn if p["cosine_similarity"] >= threshold})
 

@@ -32,7 +32,7 @@ import numpy as np
 
 from okai_insight.diagnostics._result import Finding
 from okai_insight.diagnostics._runner import Runner, Target
-from okai_insight.embeddings._fetch import Filters, fetch, to_matrix
+from okai_insight.embeddings._fetch import Filters, fetch, probe_neighbours, to_matrix
 from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
 from okai_insight.embeddings._session import read_only
 from okai_insight.embeddings._table import VectorTable, read_table
@@ -329,8 +329,7 @@ def _pseudo_labelled(
     if len(frame) < 4:
         raise InvalidInput(f"{t.qualified} has too few embedded rows ({len(frame)}) to pseudo-label pairs")
     probe_ids = frame["id"].tolist()[:queries]
-    with read_only(run, {"hnsw.ef_search": "40"}) as tx:
-        nn = tx.query("near_neighbours", {"ids": probe_ids, "k": 10}, identifiers=t.identifiers()).rows
+    nn = probe_neighbours(run, t, probe_ids, 10)
     texts = dict(zip(frame["id"], frame["text_preview"], strict=True))
     vectors = {i: X[j] for j, i in enumerate(frame["id"])}
     extra = _vectors_by_id(run, t, {r["neighbour_id"] for r in nn} - set(vectors))
@@ -377,8 +376,7 @@ def _practice(
     """Scores (queries x limit, NaN-padded) of each sampled query's top ``limit`` memories through the index."""
     frame, _, _ = fetch(run, t, filters, limit=queries, seed=seed + 1)
     ids = frame["id"].tolist()
-    with read_only(run, {"hnsw.ef_search": str(max(40, limit))}) as tx:
-        nn = tx.query("near_neighbours", {"ids": ids, "k": limit}, identifiers=t.identifiers()).rows
+    nn = probe_neighbours(run, t, ids, limit)
     out = np.full((len(ids), limit), np.nan)
     fill = {i: 0 for i in ids}
     pos = {i: n for n, i in enumerate(ids)}
