@@ -17,7 +17,7 @@ matrix and every parameter: in memory (the last 8) and, with ``cache_dir``, on d
 Example:
     >>> import numpy as np
     >>> Y = project(np.random.default_rng(0).normal(size=(300, 16)), progress=False)    # doctest: +SKIP
-    >>> Y.shape
+    >>> Y.shape  # doctest: +SKIP
     (300, 2)
 """
 

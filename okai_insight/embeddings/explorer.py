@@ -13,7 +13,7 @@
 Example:
     >>> from okai_insight.embeddings import explore
     >>> p = explore(url, agent_id=agent, limit=5_000)                                  # doctest: +SKIP
-    >>> p.plot(color="room_id"); p.clusters().to_pandas()
+    >>> p.plot(color="room_id"); p.clusters().to_pandas()  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class Projection(EmbeddingResult):
 
     Example:
         >>> p = explore(url, limit=2000)                                               # doctest: +SKIP
-        >>> p.frame[["x", "y", "room_id"]].head()
+        >>> p.frame[["x", "y", "room_id"]].head()  # doctest: +SKIP
     """
 
     frame: Any = None
@@ -193,7 +193,7 @@ def explore(
 
     Example:
         >>> p = explore(url, room_id=room, limit=None)                                  # doctest: +SKIP
-        >>> p.frame.shape[0], p.summary["method"]
+        >>> p.frame.shape[0], p.summary["method"]  # doctest: +SKIP
     """
     filters = Filters(agent_id, room_id, user_id, type, since, until)
 

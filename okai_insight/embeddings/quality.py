@@ -17,7 +17,7 @@ TABLESAMPLE of big tables (it says so), and reports:
 Example:
     >>> from okai_insight.embeddings import embedding_quality
     >>> q = embedding_quality(url, by="agent")                                      # doctest: +SKIP
-    >>> q.summary["near_duplicate_pairs"], [f.severity for f in q.findings]
+    >>> q.summary["near_duplicate_pairs"], [f.severity for f in q.findings]  # doctest: +SKIP
     (12, ['warning', 'info'])
 """
 
@@ -114,7 +114,7 @@ def embedding_quality(
 
     Example:
         >>> q = embedding_quality(url, "memories", by="agent")                        # doctest: +SKIP
-        >>> q.to_pandas()[["group", "sampled_rows", "zero_vectors", "norm_median"]]
+        >>> q.to_pandas()[["group", "sampled_rows", "zero_vectors", "norm_median"]]  # doctest: +SKIP
     """
     group = check_group(by)
     for name, value in (("sample_rows", sample_rows), ("probes", probes), ("neighbours", neighbours)):

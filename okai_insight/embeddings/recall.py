@@ -13,7 +13,7 @@ that apply it, and warns when the planner abandons the HNSW index for a scan at 
 
 Example:
     >>> r = tune_recall(url, k=10, target_recall=0.95)                                    # doctest: +SKIP
-    >>> r.summary["set_statements"]
+    >>> r.summary["set_statements"]  # doctest: +SKIP
     ['SET hnsw.ef_search = 80;', 'SET hnsw.iterative_scan = relaxed_order;']
 """
 

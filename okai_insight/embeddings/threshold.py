@@ -17,7 +17,7 @@ index, how many of the top ``limit`` memories pass each threshold on average and
 
 Example:
     >>> t = tune_threshold(url, pairs=labelled, convention="eliza")                       # doctest: +SKIP
-    >>> t.summary["best_threshold"], t.summary["best_f1"]
+    >>> t.summary["best_threshold"], t.summary["best_f1"]  # doctest: +SKIP
     (0.42, 0.91)
 """
 
@@ -179,7 +179,7 @@ def tune_threshold(
 
     Example:
         >>> import pandas as pd
-        >>> labelled = pd.DataFrame({"query": [id1, id1], "memory": [id2, id3], "relevant": [True, False]})
+        >>> labelled = pd.DataFrame({"query": [id1, id1], "memory": [id2, id3], "relevant": [True, False]})  # doctest: +SKIP
         >>> tune_threshold(url, labelled).summary["best_threshold"]              # doctest: +SKIP
         0.93
     """
