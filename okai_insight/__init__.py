@@ -25,6 +25,18 @@ from okai_insight.models import (
 )
 from okai_insight.settings import Settings
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """``%load_ext okai_insight``: the ``%okai`` magics, and jupysql's ``%sql`` on the same database.
+
+    Example:
+        >>> get_ipython().run_line_magic("load_ext", "okai_insight")  # doctest: +SKIP
+    """
+    from okai_insight.jupyter._magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 __all__ = [
     "Account",
     "Actor",
@@ -46,5 +58,6 @@ __all__ = [
     "UserState",
     "__version__",
     "connect",
+    "load_ipython_extension",
     "resolve_url",
 ]

@@ -59,3 +59,55 @@ def all_queries() -> list[tuple[str, str]]:
     """
     root = queries_dir()
     return sorted((p.parent.name, p.stem) for p in root.glob("*/*.sql"))
+
+
+_DEFAULT = re.compile(r"(\{?[a-z_][a-z0-9_]*\}?)\s*=\s*(.+?)(?=,\s*\{?[a-z_][a-z0-9_]*\}?\s*=|$)")
+
+
+def defaults(concern: str, name: str) -> dict[str, str]:
+    """The parameter defaults a query's header documents (``-- Defaults: limit = 20, order_by = 'total'``), as
+    SQL text; ``{placeholder}`` keys name identifiers.
+
+    Example:
+        >>> defaults("statements", "query_stats")
+        {'order_by': "'total'", 'limit': '20'}
+    """
+    for line in load_sql(concern, name).splitlines():
+        if line.startswith("-- Defaults:"):
+            return {m.group(1): m.group(2).strip() for m in _DEFAULT.finditer(line.split(":", 1)[1].strip())}
+        if not line.startswith("--"):
+            break
+    return {}
+
+
+def jupysql_text(concern: str, name: str, **values: object) -> str:
+    """The query as plain SQL for jupysql (or psql): ``%(name)s`` replaced by the header's default or the value
+    given (quoted as a SQL literal), ``{placeholder}`` by an identifier, ``%%`` by ``%``.
+
+    jupysql does not bind psycopg's ``%(name)s`` parameters, so a file with parameters runs under ``%sql`` in this
+    form (``%okai sql <concern>/<name> key=value`` shows it); files without parameters run as they are with
+    ``%sql --file``.
+
+    Example:
+        >>> "LIMIT 5" in jupysql_text("space", "table_sizes", limit=5)
+        True
+    """
+    from psycopg import sql
+
+    text = load_sql(concern, name)
+    documented = defaults(concern, name)
+    unknown = set(values) - {k.strip("{}") for k in documented}
+    if unknown:
+        raise InvalidInput(f"{concern}/{name} takes no parameter(s) {', '.join(sorted(unknown))}")
+    for key, default in documented.items():
+        bare = key.strip("{}")
+        if key.startswith("{"):
+            value = values.get(bare, default)
+            ident = sql.Identifier(*str(value).split(".")).as_string(None)
+            text = text.replace(key, ident)
+        else:
+            literal = sql.Literal(values[bare]).as_string(None) if bare in values else default
+            text = text.replace(f"%({bare})s", literal)
+    if re.search(r"%\([a-z_]+\)s", text):
+        raise InvalidInput(f"{concern}/{name} has a parameter its header gives no default for")
+    return text.replace("%%", "%")

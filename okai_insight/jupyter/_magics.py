@@ -127,6 +127,9 @@ class OkaiMagics(Magics):
             self.ip.extension_manager.load_extension("sql")
         url = self.database_url()
         engine = sqlalchemy.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        previous = ConnectionManager.connections.get("okai")
+        if previous is not None:  # a reconnect: close the old engine's connection rather than leak it
+            previous.close()
         ConnectionManager.set(engine, displaycon=False, alias="okai")
         return True
 

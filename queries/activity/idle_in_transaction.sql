@@ -4,6 +4,7 @@
 --        and the last query.
 -- Parameters: min_idle_ms: only sessions idle in transaction at least this long.
 -- Thresholds: PostgreSQL docs, idle_in_transaction_session_timeout (runtime-config-client).
+-- Defaults: min_idle_ms = 60000
 SELECT
     a.pid,
     a.state,

@@ -3,6 +3,7 @@
 --        wait_event_type / wait_event, backend_type and the query text.
 -- Parameters: min_duration_ms: only statements running at least this long (0 for all).
 -- Thresholds: PgHero lib/pghero/methods/queries.rb (running_queries, long_running_query_sec 60).
+-- Defaults: min_duration_ms = 0
 SELECT
     a.pid,
     a.state,

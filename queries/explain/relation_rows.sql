@@ -3,6 +3,7 @@
 -- Shows: relation (as named in the plan), estimated_rows (pg_class.reltuples; -1 = never analyzed), size_bytes.
 -- Parameters: relations (text[] of table names as EXPLAIN names them; default ARRAY['memories']).
 -- Thresholds: none here (the analysis uses PgHero's 10k rows for a large table).
+-- Defaults: relations = ARRAY['memories']
 SELECT
     r.relation,
     c.reltuples::bigint AS estimated_rows,

@@ -5,6 +5,7 @@
 -- Parameters: max_scans (default 0), min_size_bytes (default 10 MB = 10485760).
 -- Thresholds: PgHero lib/pghero/methods/indexes.rb (unused_indexes: idx_scan <= max_scans, largest first);
 --             the 10 MB floor: PgHero's "unused indexes" advice ignores small ones.
+-- Defaults: max_scans = 0, min_size_bytes = 10485760
 SELECT
     s.schemaname AS schema,
     s.relname AS table,

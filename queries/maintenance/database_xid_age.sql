@@ -4,6 +4,7 @@
 -- Parameters: max_value (2146483648).
 -- Thresholds: PgHero lib/pghero/methods/maintenance.rb (max_value 2146483648); PostgreSQL docs,
 --             routine-vacuuming (vacuum-for-wraparound).
+-- Defaults: max_value = 2146483648
 SELECT
     d.datname AS database,
     age(d.datfrozenxid) AS xid_age,

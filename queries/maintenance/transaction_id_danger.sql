@@ -4,6 +4,7 @@
 -- Parameters: max_value (2146483648), threshold (show tables with fewer transactions left than this).
 -- Thresholds: PgHero lib/pghero/methods/maintenance.rb (transaction_id_danger: threshold 10000000,
 --             max_value 2146483648); PostgreSQL docs, routine-vacuuming (vacuum-for-wraparound).
+-- Defaults: max_value = 2146483648, threshold = 10000000
 SELECT
     n.nspname AS schema,
     c.relname AS table,

@@ -2,6 +2,7 @@
 -- Shows: schema, table, live_rows (estimate), heap_bytes, toast_bytes, indexes_bytes, total_bytes.
 -- Parameters: limit: at most this many tables.
 -- Thresholds: none (a listing; PgHero lib/pghero/methods/space.rb relation_sizes / table_sizes).
+-- Defaults: limit = 100
 SELECT
     n.nspname AS schema,
     c.relname AS table,

@@ -3,6 +3,7 @@
 --        shared_blks_hit / shared_blks_read, cache_hit_ratio, user, and the (normalised) query text.
 -- Parameters: order_by: 'total' | 'mean' | 'calls'; limit: how many statements.
 -- Thresholds: PgHero lib/pghero/methods/query_stats.rb (query_stats: top by total time).
+-- Defaults: order_by = 'total', limit = 20
 SELECT
     s.queryid,
     s.calls,

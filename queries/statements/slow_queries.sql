@@ -4,6 +4,7 @@
 -- Parameters: min_mean_ms (default 20), min_calls (default 100).
 -- Thresholds: PgHero lib/pghero.rb (slow_query_ms 20, slow_query_calls 100), used by
 --             lib/pghero/methods/query_stats.rb (slow_queries).
+-- Defaults: min_mean_ms = 20, min_calls = 100
 SELECT
     s.queryid,
     s.calls,

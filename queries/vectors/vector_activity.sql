@@ -10,6 +10,6 @@ SELECT
 FROM pg_stat_activity AS a
 WHERE a.datname = current_database()
     AND a.pid <> pg_backend_pid()
-    AND a.query ~ '<(->|=>|#>|\+>|~>|%%>)'
+    AND a.query ~ '<(->|=>|#>|\+>|~>|[%%]>)'
     AND a.query NOT ILIKE '%%pg_stat_activity%%'
 ORDER BY a.query_start, a.pid

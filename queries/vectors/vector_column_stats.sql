@@ -5,6 +5,7 @@
 --               (to run it by hand, replace them with a table and column name).
 -- Parameters: percent: the share of the table's pages to read (100 = all).
 -- Thresholds: pgvector README ("NULL vectors are not indexed, nor are zero vectors for cosine distance").
+-- Defaults: percent = 100, {table} = memories, {column} = embedding
 WITH sample AS MATERIALIZED (
     SELECT {column}::vector AS v
     FROM {table} TABLESAMPLE SYSTEM (%(percent)s)

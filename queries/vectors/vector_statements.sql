@@ -11,6 +11,6 @@ SELECT
     s.query
 FROM pg_stat_statements AS s
 WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-    AND s.query ~ '<(->|=>|#>|\+>|~>|%%>)'
+    AND s.query ~ '<(->|=>|#>|\+>|~>|[%%]>)'
     AND s.query NOT ILIKE '%%pg_stat_statements%%'
 ORDER BY s.total_exec_time DESC, s.queryid
