@@ -36,6 +36,10 @@ class Statements:
             'm."id", m."type", m."createdAt", m."content", m."embedding", m."userId", m."agentId", m."roomId", '
             "m.{} AS is_unique"
         ).format(self.unique)
+        #: ON CONFLICT's target: the primary key, which on a partitioned table leads with the partition key.
+        self.memory_key = sql.SQL("({})").format(
+            sql.SQL(", ").join(sql.Identifier(c) for c in (profile.partition_key, "id") if c is not None)
+        )
 
     def memory_where(self, f: MemoryFilters) -> sql.Composed:
         parts: list[sql.Composable] = [sql.SQL('m."type" = %(type)s')]
@@ -105,8 +109,12 @@ class Statements:
             'INSERT INTO memories ("id", "type", "createdAt", "content", "embedding", "userId", "agentId", '
             '"roomId", {unique}) VALUES (%(id)s, %(type)s, COALESCE(%(created_at)s, CURRENT_TIMESTAMP), '
             "%(content)s, {q}, %(user_id)s, %(agent_id)s, %(room_id)s, %(unique)s) "
-            'ON CONFLICT ("id") DO NOTHING RETURNING "id"'
-        ).format(unique=self.unique, q=sql.SQL("%(embedding)s::{}").format(sql.SQL(self.profile.vector_type)))
+            'ON CONFLICT {key} DO NOTHING RETURNING "id"'
+        ).format(
+            unique=self.unique,
+            q=sql.SQL("%(embedding)s::{}").format(sql.SQL(self.profile.vector_type)),
+            key=self.memory_key,
+        )
 
     def copy_memories(self, table: str = "memories") -> sql.Composed:
         return sql.SQL(

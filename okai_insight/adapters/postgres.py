@@ -536,6 +536,11 @@ class PostgresAdapter(DatabaseAdapter):
         if not isinstance(memory, Memory):
             raise InvalidInput(f"expected a Memory, got {type(memory).__name__}")
         emb = None if memory.embedding is None else self._vec(memory.embedding)
+        if memory.agent_id is None and self.profile is not None and self.profile.partition_key == "agentId":
+            raise InvalidInput(
+                "memory.agent_id is required: this database's memories are partitioned by agent "
+                "(okai-insight partition), so every memory belongs to one agent's partition"
+            )
         return {
             "id": check_id(memory.id, "memory.id") if memory.id is not None else uuid.uuid4(),
             "type": table,
@@ -631,7 +636,7 @@ class PostgresAdapter(DatabaseAdapter):
                 except psycopg.errors.UniqueViolation as exc:
                     raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
             else:
-                c.execute(insert + sql.SQL(' ON CONFLICT ("id") DO NOTHING'))
+                c.execute(insert + sql.SQL(" ON CONFLICT {} DO NOTHING").format(self.statements.memory_key))
             return ids
 
         return self._run(copy)

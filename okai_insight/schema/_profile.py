@@ -36,6 +36,31 @@ class SchemaProfile:
     has_logs: bool = True
     knowledge_dimension: int | None = None
     schema_version: int | None = None
+    #: The column ``memories`` is hash-partitioned by (``"agentId"`` after ``okai-insight partition``), else None.
+    #: Its primary key is then (partition_key, "id"), so ON CONFLICT targets both and every memory needs the key.
+    partition_key: str | None = None
+
+    @property
+    def partitioned(self) -> bool:
+        """Whether ``memories`` is a partitioned table.
+
+        Example:
+            >>> SchemaProfile(flavor="okai", partition_key="agentId").partitioned
+            True
+        """
+        return self.partition_key is not None
+
+
+def _partition_key(conn: psycopg.Connection[Any]) -> str | None:
+    row = conn.execute(
+        """
+        SELECT a.attname
+        FROM pg_partitioned_table AS p
+        JOIN pg_attribute AS a ON a.attrelid = p.partrelid AND a.attnum = p.partattrs[0]
+        WHERE p.partrelid = to_regclass('memories')
+        """
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def _columns(conn: psycopg.Connection[Any], table: str) -> dict[str, str]:
@@ -96,4 +121,5 @@ def read_profile(conn: psycopg.Connection[Any]) -> SchemaProfile:
         has_logs=bool(_columns(conn, "logs")),
         knowledge_dimension=_vector_column(knowledge)[1] if knowledge else None,
         schema_version=version_row[0] if version_row else None,
+        partition_key=_partition_key(conn),
     )

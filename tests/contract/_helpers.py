@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -110,3 +111,15 @@ def world(db: DatabaseAdapter) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
 
 def memory(room: uuid.UUID, user: uuid.UUID, agent: uuid.UUID, text: str, emb: np.ndarray | None) -> Memory:
     return Memory(room_id=room, user_id=user, agent_id=agent, content={"text": text}, embedding=emb)
+
+
+def requires_agent(db: DatabaseAdapter) -> bool:
+    """Whether every memory needs an agent: okai-insight's schema with memories partitioned by agent
+    (``okai-insight partition``), where the agent is part of the primary key."""
+    return getattr(getattr(db, "profile", None), "partition_key", None) == "agentId"
+
+
+def agentless(db: DatabaseAdapter, agent: uuid.UUID, **fields: Any) -> Memory:
+    """A memory without an agent, as the tests about ids, embeddings and counts write it; where every memory
+    needs an agent (:func:`requires_agent`) it belongs to ``agent``, and the test asserts the same behaviour."""
+    return Memory(**fields, agent_id=agent if requires_agent(db) else None)

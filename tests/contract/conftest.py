@@ -37,6 +37,20 @@ def _postgres(ctx: FactoryContext) -> DatabaseAdapter:
     return db
 
 
+def _partitioned(ctx: FactoryContext) -> DatabaseAdapter:
+    """okai-insight's schema with memories hash-partitioned by agent (okai-insight partition), 4 partitions."""
+    from okai_insight.ops.partitioning import partition_memories
+    from okai_insight.schema import migrate
+
+    url = ctx.make_database("partitioned")
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn, dimension=DIM)
+    partition_memories(url, partitions=4)
+    db = PostgresAdapter(url, settings=ctx.settings)
+    db.init()
+    return db
+
+
 def _elizaos(ctx: FactoryContext) -> DatabaseAdapter:
     """An ElizaOS 0.1.9 database as ElizaOS creates it, attached as it is."""
     url = ctx.make_database("eliza")
@@ -94,6 +108,7 @@ def _supabase(ctx: FactoryContext) -> DatabaseAdapter:
 ADAPTER_FACTORIES: dict[str, Callable[[FactoryContext], DatabaseAdapter]] = {
     "postgres": _postgres,
     "elizaos": _elizaos,
+    "partitioned": _partitioned,
     "sqlite": _sqlite,
     "memory": _memory,
     "supabase": _supabase,

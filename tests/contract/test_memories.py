@@ -10,7 +10,7 @@ import pytest
 
 from okai_insight.errors import DimensionMismatch, DuplicateId, InvalidEmbedding, InvalidId, InvalidInput, UnknownTable
 from okai_insight.models import Memory
-from tests.contract._helpers import DIM, account, memory, unit, world
+from tests.contract._helpers import DIM, account, agentless, memory, unit, world
 
 
 def test_create_and_get_memory(db):
@@ -28,10 +28,13 @@ def test_create_and_get_memory(db):
 def test_memory_with_given_id_and_without_embedding(db):
     user, agent, room = world(db)
     mid = uuid.uuid4()
-    assert db.create_memory(Memory(id=mid, room_id=room, user_id=user, content={"text": "x"}), "facts") == mid
+    assert (
+        db.create_memory(agentless(db, agent, id=mid, room_id=room, user_id=user, content={"text": "x"}), "facts")
+        == mid
+    )
     assert db.get_memory_by_id(mid).embedding is None
     with pytest.raises(DuplicateId):
-        db.create_memory(Memory(id=mid, room_id=room, user_id=user, content={"text": "y"}), "facts")
+        db.create_memory(agentless(db, agent, id=mid, room_id=room, user_id=user, content={"text": "y"}), "facts")
     assert db.get_memory_by_id(mid).content == {"text": "x"}
 
 
@@ -188,7 +191,7 @@ def test_remove_memory_and_remove_all(db):
 def test_count_memories_unique(db):
     user, agent, room = world(db)
     db.create_memory(memory(room, user, agent, "a", unit(1)), "messages")
-    db.create_memory(Memory(room_id=room, user_id=user, content={"text": "b"}, unique=False), "messages")
+    db.create_memory(agentless(db, agent, room_id=room, user_id=user, content={"text": "b"}, unique=False), "messages")
     assert db.count_memories(room, unique=True, table_name="messages") == 1
     assert db.count_memories(room, unique=False, table_name="messages") == 2
     assert db.count_memories(room, unique=False, table_name="facts") == 0
@@ -199,7 +202,7 @@ def _planted(db):
     user, agent, room = world(db)
     vectors = {"x": unit(1), "x-ish": unit(1, 0.3), "diagonal": unit(1, 1), "y": unit(0, 1), "minus-x": unit(-1)}
     ids = {name: db.create_memory(memory(room, user, agent, name, v), "messages") for name, v in vectors.items()}
-    db.create_memory(Memory(room_id=room, user_id=user, content={"text": "no embedding"}), "messages")
+    db.create_memory(agentless(db, agent, room_id=room, user_id=user, content={"text": "no embedding"}), "messages")
     return user, agent, room, vectors, ids
 
 
@@ -300,7 +303,9 @@ def test_create_memories_bulk(db):
     top = db.search_memories_by_embedding(q, table_name="messages", count=1)
     assert top[0].id == ids[17] and top[0].similarity == pytest.approx(1.0, abs=1e-5)
     with pytest.raises(DuplicateId):
-        db.create_memories([Memory(id=ids[0], room_id=room, user_id=user, content={"text": "again"})], "messages")
+        db.create_memories(
+            [agentless(db, agent, id=ids[0], room_id=room, user_id=user, content={"text": "again"})], "messages"
+        )
     assert db.count_memories(room, unique=False, table_name="messages") == 300
 
 
