@@ -236,7 +236,9 @@ def open_connection(target: str, *, driver: Driver | None = None, busy_timeout_m
     conn.query("PRAGMA foreign_keys = ON")
     conn.query("PRAGMA trusted_schema = ON")
     conn.query("PRAGMA cache_size = -65536")  # 64 MiB: a vec0 chunk of 1024 x 384 floats is 1.5 MiB
-    conn.query("PRAGMA mmap_size = 268435456")
+    # Map up to SQLite's default ceiling (2 GiB): address space, not memory. A vec0 KNN reads every vector chunk;
+    # read through mmap rather than read() it costs ~60 ms instead of ~72 ms at 100k x 384 (a 380 MB file).
+    conn.query("PRAGMA mmap_size = 2147418112")
     return conn
 
 
