@@ -83,7 +83,9 @@ def vector_extension(run: Runner) -> Outcome:
 def vector_columns(run: Runner, *, sample_rows: int = SAMPLE_ROWS) -> Outcome:
     """Every vector column: declared dimension against the dimensions stored (mixed dimensions are critical:
     searches fail on them), NULL vectors (never found), zero vectors (never found under cosine), and large
-    columns without a vector index. Large tables are sampled (about ``sample_rows`` rows).
+    columns without a vector index. Large tables are sampled (about ``sample_rows`` rows). A partitioned table
+    is read and judged once, in its own row (rows summed over its partitions; a warning when partitions lack a
+    vector index); its partitions are listed with ``partition_of`` and not read again.
 
     Example:
         >>> vector_columns(url).rows[0]["stored_dims"]             # doctest: +SKIP
@@ -104,8 +106,15 @@ def vector_columns(run: Runner, *, sample_rows: int = SAMPLE_ROWS) -> Outcome:
             zero_vectors=None,
             vector_indexes=c["vector_indexes"] or [],
             note=None,
+            partition_of=c["partition_of"],
+            partitions=c["partitions"],
+            partitions_without_vector_index=c["partitions_without_vector_index"],
         )
         rows.append(row)
+        if c["partition_of"]:
+            # A partition's vectors are read, and judged, in its partitioned table's row (no double reading).
+            row["note"] = f"partition of {c['partition_of']}: counted in its row"
+            continue
         if not c["readable"]:
             row["note"] = "not readable by this role (SELECT privilege needed)"
             continue
@@ -200,7 +209,28 @@ def _column_findings(c: dict[str, Any], row: dict[str, Any], indexes: list[dict[
                 subject=name,
             )
         )
-    if not indexes and int(c["estimated_rows"] or 0) >= MIN_ROWS_FOR_INDEX and c["declared_dims"]:
+    unindexed = int(c["partitions_without_vector_index"] or 0)
+    if c["partitions"] is not None and unindexed and int(c["estimated_rows"] or 0) >= MIN_ROWS_FOR_INDEX:
+        out.append(
+            Finding(
+                "warning",
+                f"{name} is partitioned ({c['partitions']} partitions, about {c['estimated_rows']} rows) and "
+                f"{unindexed} of its partitions have no vector index: a search reading those partitions reads "
+                "all their rows. An index on the partitioned table builds one per partition (and for new ones).",
+                threshold=f"partitions without an hnsw/ivfflat index and estimated_rows >= {MIN_ROWS_FOR_INDEX}",
+                source=f"{README} (Indexing; Filtering: partitioning)",
+                fix_sql=f"SET maintenance_work_mem = '1GB';\nCREATE INDEX ON {c['qualified_table']} "
+                f"USING hnsw ({col} {c['type']}_cosine_ops);  -- one index per partition (no CONCURRENTLY on a "
+                "partitioned table: or build each partition's CONCURRENTLY and ATTACH it)",
+                subject=name,
+            )
+        )
+    elif (
+        not indexes
+        and c["partitions"] is None
+        and int(c["estimated_rows"] or 0) >= MIN_ROWS_FOR_INDEX
+        and c["declared_dims"]
+    ):
         out.append(
             Finding(
                 "warning",
@@ -220,7 +250,9 @@ def _column_findings(c: dict[str, Any], row: dict[str, Any], indexes: list[dict[
 def vector_indexes(run: Runner) -> Outcome:
     """Every HNSW / IVFFlat index: column, operator class and the operator it serves, m / ef_construction or
     lists, size against shared_buffers (a warning when larger: searches read from disk) and
-    maintenance_work_mem (info: rebuilds are slow), IVFFlat lists against pgvector's advice.
+    maintenance_work_mem (info: rebuilds are slow), IVFFlat lists against pgvector's advice. On a partitioned
+    table each partition's index is a row of its own (``partition_of``), judged alone; the partitioned index's
+    row rolls them up (``partitions``, summed size and rows).
 
     Example:
         >>> vector_indexes(url).rows[0]["operator"]                # doctest: +SKIP
@@ -231,6 +263,8 @@ def vector_indexes(run: Runner) -> Outcome:
     findings: Findings = []
     for r in res.rows:
         name = r["qualified_index"]
+        if r["partitions"] is not None:
+            continue  # a partitioned index: its rows roll up its partitions' indexes, each judged in its own row
         size, sb, mwm = int(r["size_bytes"]), int(r["shared_buffers_bytes"]), int(r["maintenance_work_mem_bytes"])
         if size > sb:
             findings.append(
@@ -259,6 +293,21 @@ def vector_indexes(run: Runner) -> Outcome:
                 )
             )
         rows_n = int(r["table_rows"] or 0)
+        if r["method"] == "ivfflat" and r["lists"] and rows_n < int(r["lists"]):
+            findings.append(
+                Finding(
+                    "info",
+                    f"IVFFlat index {name} has {r['lists']} lists but its table holds about {rows_n} rows: IVFFlat "
+                    "learns its lists (k-means centroids) from the rows present when it is built, so an index built "
+                    "on an empty or small table partitions later rows badly and recall suffers. Rebuild it once the "
+                    "table has data (or use HNSW, which needs no training).",
+                    threshold="ivfflat and table_rows < lists",
+                    source=f"{README} (IVFFlat: 'create the index after the table has some data')",
+                    fix_sql=f"REINDEX INDEX CONCURRENTLY {name};  -- after loading; or DROP it and "
+                    f"CREATE INDEX ... USING hnsw",
+                    subject=name,
+                )
+            )
         if r["method"] == "ivfflat" and rows_n >= MIN_ROWS_FOR_INDEX and r["lists"]:
             advised = max(1, rows_n // 1000) if rows_n <= 1_000_000 else int(rows_n**0.5)
             if not advised / 4 <= int(r["lists"]) <= advised * 4:

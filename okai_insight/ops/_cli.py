@@ -1,5 +1,5 @@
-"""Operations subcommands: backup, restore, basebackup, maintain, retention, archive-restore, replication, promote,
-secure, verify-isolation, health, metrics."""
+"""Operations subcommands: backup, restore, basebackup, maintain, retention, archive-restore, partition,
+replication, promote, secure, verify-isolation, health, metrics."""
 
 from __future__ import annotations
 
@@ -221,6 +221,29 @@ def _metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def _partition(args: argparse.Namespace) -> int:
+    from okai_insight.ops.partitioning import partition_memories, plan_partitioning
+
+    url = _url(args)
+    if args.dry_run:
+        plan = plan_partitioning(url, partitions=args.partitions, by=args.by)
+        print(plan.summary() + ("" if plan.already else " (dry run: nothing changed)"))
+        if plan.steps:
+            print(format_rows([{"would_run": s.sql, "why": s.why} for s in plan.steps], args.format))
+        return 0
+    done = partition_memories(url, partitions=args.partitions, by=args.by)
+    if done.plan.already:
+        print(done.plan.summary() + ": nothing to do")
+        return 0
+    print(
+        f'partitioned memories by hash of "{done.plan.column}" into {done.plan.partitions} partitions: '
+        f"{done.rows_copied} rows copied and verified, {len(done.vector_indexes)} vector indexes "
+        f"({done.duration_ms:.0f} ms)"
+    )
+    print(format_rows([{"partition": k, "rows": v} for k, v in done.partition_rows.items()], args.format))
+    return 0
+
+
 def _add(subparsers: Any, name: str, help_text: str, examples: str, func: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         name,
@@ -326,6 +349,20 @@ def register(subparsers: Any) -> None:
     p.add_argument("-k", type=int, default=10, help="recall@k (default 10)")
     p.add_argument("--min-recall", type=float, default=0.99, help="refuse to convert below this recall (0.99)")
     p.add_argument("--execute", action="store_true", help="convert memories.embedding to halfvec")
+
+    p = _add(
+        subparsers,
+        "partition",
+        "hash-partition memories by agent: one HNSW index per partition, in one verified transaction",
+        "  okai-insight partition --by agent --partitions 16 --dry-run   # the statements and why, nothing changed\n"
+        "  okai-insight partition postgresql://me@db/agents --by agent --partitions 16",
+        _partition,
+    )
+    add_url_argument(p)
+    p.add_argument("--by", choices=("agent",), default="agent", help='the partition key (agent: "agentId")')
+    p.add_argument("--partitions", type=int, required=True, help="how many hash partitions (2 to 1024)")
+    p.add_argument("--dry-run", action="store_true", help="only say what would run and why")
+    add_format_argument(p)
 
     p = _add(
         subparsers,
