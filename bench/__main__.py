@@ -37,6 +37,7 @@ TITLE = (
 OTHERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench.adapters_lite", ("--record",)),
     ("bench.embeddings", ()),
+    ("bench.peers", ()),
 )
 #: Where another benchmark's section starts, to find what is not ours in a file written before the markers.
 _FOREIGN = ("<!-- embeddings:start -->", "\n## SQLite and in-memory")
