@@ -36,10 +36,25 @@ class Statements:
             'm."id", m."type", m."createdAt", m."content", m."embedding", m."userId", m."agentId", m."roomId", '
             "m.{} AS is_unique"
         ).format(self.unique)
+        self._texts: dict[tuple[object, ...], str] = {}
         #: ON CONFLICT's target: the primary key, which on a partitioned table leads with the partition key.
         self.memory_key = sql.SQL("({})").format(
             sql.SQL(", ").join(sql.Identifier(c) for c in (profile.partition_key, "id") if c is not None)
         )
+
+    def text(self, name: str, *args: object) -> str:
+        """The statement ``name(*args)`` as text, composed once and then reused: the hot paths (searches, counts)
+        would otherwise rebuild and re-serialise the same SQL on every call.
+
+        Example:
+            >>> Statements(SchemaProfile(flavor="okai")).text("count_bounded", MemoryFilters(room=True))[:21]
+            'SELECT count(*) FROM '
+        """
+        key = (name, *args)
+        found = self._texts.get(key)
+        if found is None:
+            found = self._texts[key] = getattr(self, name)(*args).as_string(None)
+        return found
 
     def memory_where(self, f: MemoryFilters) -> sql.Composed:
         parts: list[sql.Composable] = [sql.SQL('m."type" = %(type)s')]

@@ -520,10 +520,10 @@ class PostgresAdapter(DatabaseAdapter):
         exact = False
         if f.room or f.agent or f.unique:
             cap = self.settings.exact_search_max_rows
-            (n,) = c.execute(st.count_bounded(f), {**params, "cap": cap + 1}).fetchone() or (0,)
+            (n,) = c.execute(st.text("count_bounded", f), {**params, "cap": cap + 1}).fetchone() or (0,)
             exact = n <= cap
         ef = self.settings.hnsw_ef_search or 40
-        query = st.search_exact(f) if exact else st.search_index(f)
+        query = st.text("search_exact" if exact else "search_index", f)
         if not exact and params["k"] > ef:
             # hnsw.ef_search bounds how many rows one index scan can return: raise it for large k, for this
             # transaction only.
@@ -565,7 +565,7 @@ class PostgresAdapter(DatabaseAdapter):
                 count=1,
             )
             params["unique"] = not similar
-        insert = self.statements.insert_memory()
+        insert = self.statements.text("insert_memory")
 
         def write(c: Conn, attempt: int) -> uuid.UUID:
             row = c.execute(insert, params).fetchone()
@@ -577,69 +577,82 @@ class PostgresAdapter(DatabaseAdapter):
 
     def create_memories(self, memories: Sequence[Memory], table_name: str) -> list[uuid.UUID]:
         table = self._table(table_name)
-        now = dt.datetime.now(dt.UTC)
-        rows = []
-        for m in memories:
-            p = self._prepare_memory(m, table)
-            rows.append(
-                (
-                    p["id"],
-                    table,
-                    p["created_at"] or now,
-                    p["content"],
-                    p["embedding"],
-                    p["user_id"],
-                    p["agent_id"],
-                    p["room_id"],
-                    p["unique"],
-                )
-            )
-        if not rows:
+        if isinstance(memories, str | bytes) or not isinstance(memories, Sequence):
+            raise InvalidInput("memories must be a list of Memory objects")
+        if not memories:
             return []
-        ids = [r[0] for r in rows]
+        # Ids are fixed before the first attempt, so a retry writes the same rows, never new copies of them.
+        ids = [
+            check_id(m.id, "memory.id") if isinstance(m, Memory) and m.id is not None else uuid.uuid4()
+            for m in memories
+        ]
         if len(set(ids)) != len(ids):
             raise DuplicateId("the batch holds the same memory id twice")
         vtype = self.profile.vector_type if self.profile else "vector"
         types = ["uuid", "text", "timestamptz", "jsonb", vtype, "uuid", "uuid", "uuid", "bool"]
+        now = dt.datetime.now(dt.UTC)
         if vtype == "halfvec":
             from pgvector import HalfVector
 
-            rows = [(*r[:4], None if r[4] is None else HalfVector(r[4]), *r[5:]) for r in rows]
+            def as_column(e: Any) -> Any:
+                return None if e is None else HalfVector(e)
+        else:
+
+            def as_column(e: Any) -> Any:
+                return e
+
+        def write_rows(cp: Any) -> None:
+            # Each row is validated as it is written, so Python's checks overlap the server's work; a refused row
+            # raises inside the COPY, which aborts it whole: nothing of the batch is stored.
+            cp.set_types(types)
+            for memory, mid in zip(memories, ids, strict=True):
+                p = self._prepare_memory(memory, table)
+                cp.write_row(
+                    (
+                        mid,
+                        table,
+                        p["created_at"] or now,
+                        p["content"],
+                        as_column(p["embedding"]),
+                        p["user_id"],
+                        p["agent_id"],
+                        p["room_id"],
+                        p["unique"],
+                    )
+                )
 
         def copy(c: Conn, attempt: int) -> list[uuid.UUID]:
             if attempt == 0 and self._copy_into_table:
                 try:
-                    with c.transaction(), c.cursor().copy(self.statements.copy_memories()) as cp:
-                        cp.set_types(types)
-                        for r in rows:
-                            cp.write_row(r)
+                    # One COPY statement: atomic by itself in autocommit, one round trip.
+                    with c.cursor().copy(self.statements.copy_memories()) as cp:
+                        write_rows(cp)
                     return ids
                 except psycopg.errors.UniqueViolation as exc:
                     raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
             # Through a temp table: where COPY into the table is not allowed, or on a retry after a lost
             # connection (the first COPY may have committed, so only the missing rows are inserted).
             staging = f"okai_copy_{uuid.uuid4().hex[:12]}"
-            c.execute(
-                sql.SQL("CREATE TEMP TABLE {} (LIKE memories INCLUDING DEFAULTS) ON COMMIT DROP").format(
-                    sql.Identifier(staging)
+            with c.transaction():
+                c.execute(
+                    sql.SQL("CREATE TEMP TABLE {} (LIKE memories INCLUDING DEFAULTS) ON COMMIT DROP").format(
+                        sql.Identifier(staging)
+                    )
                 )
-            )
-            with c.cursor().copy(self.statements.copy_memories(staging)) as cp:
-                cp.set_types(types)
-                for r in rows:
-                    cp.write_row(r)
-            insert = sql.SQL("INSERT INTO memories SELECT * FROM {}").format(sql.Identifier(staging))
-            if attempt == 0:
-                try:
-                    with c.transaction():
-                        c.execute(insert)
-                except psycopg.errors.UniqueViolation as exc:
-                    raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
-            else:
-                c.execute(insert + sql.SQL(" ON CONFLICT {} DO NOTHING").format(self.statements.memory_key))
+                with c.cursor().copy(self.statements.copy_memories(staging)) as cp:
+                    write_rows(cp)
+                insert = sql.SQL("INSERT INTO memories SELECT * FROM {}").format(sql.Identifier(staging))
+                if attempt == 0:
+                    try:
+                        with c.transaction():
+                            c.execute(insert)
+                    except psycopg.errors.UniqueViolation as exc:
+                        raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
+                else:
+                    c.execute(insert + sql.SQL(" ON CONFLICT {} DO NOTHING").format(self.statements.memory_key))
             return ids
 
-        return self._run(copy)
+        return self._run(copy, atomic=False)
 
     def remove_memory(self, memory_id: IdLike, table_name: str) -> bool:
         params = (check_id(memory_id, "memory_id"), self._table(table_name))
