@@ -556,19 +556,28 @@ class PostgresAdapter(DatabaseAdapter):
     def create_memory(self, memory: Memory, table_name: str, unique: bool = False) -> uuid.UUID:
         params = self._prepare_memory(memory, self._table(table_name))
         emb = params["embedding"]
-        if unique and emb is not None and np.any(emb):
-            similar = self.search_memories_by_embedding(
-                emb,
-                table_name=params["type"],
-                room_id=params["room_id"],
-                match_threshold=self.settings.duplicate_threshold,
-                count=1,
-            )
-            params["unique"] = not similar
         insert = self.statements.text("insert_memory")
+        check = bool(unique and emb is not None and np.any(emb))
 
         def write(c: Conn, attempt: int) -> uuid.UUID:
-            row = c.execute(insert, params).fetchone()
+            if check:
+                # Check and insert under one per-room lock, in one transaction: two writers storing the same
+                # message at once cannot both find "no near-duplicate" and both be marked unique.
+                with c.transaction():
+                    key = f"okai-unique:{params['type']}:{params['room_id']}"
+                    c.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
+                    search = {
+                        "q": emb,
+                        "type": params["type"],
+                        "room_id": params["room_id"],
+                        "agent_id": None,
+                        "threshold": self.settings.duplicate_threshold,
+                        "k": 1,
+                    }
+                    similar = self._search(c, MemoryFilters(room=params["room_id"] is not None), search)
+                    row = c.execute(insert, {**params, "unique": not similar}).fetchone()
+            else:
+                row = c.execute(insert, params).fetchone()
             if row is None and attempt == 0:
                 raise DuplicateId(f"a memory with id {params['id']} already exists")
             return params["id"]  # type: ignore[no-any-return]

@@ -79,3 +79,34 @@ def test_foreign_key_violation_is_not_found_and_not_retried(make_database):
         assert time.monotonic() - start < 1.0
     finally:
         db.close()
+
+
+def test_concurrent_near_duplicates_get_one_unique(make_database):
+    """The near-duplicate check and the insert are atomic per room: of N writers storing the same message at the
+    same moment, exactly one is marked unique."""
+    import numpy as np
+
+    url = make_database("uniq")
+    db = PostgresAdapter(url, settings=Settings.from_env({}, pool_min_size=4, pool_max_size=8), dimension=8)
+    db.init()
+    try:
+        room = db.create_room()
+        vec = np.ones(8, dtype=np.float32)
+        barrier = threading.Barrier(6)
+        ids: list = []
+
+        def writer() -> None:
+            barrier.wait()
+            ids.append(
+                db.create_memory(Memory(room_id=room, content={"text": "hi"}, embedding=vec), "messages", unique=True)
+            )
+
+        threads = [threading.Thread(target=writer) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        flags = [db.get_memory_by_id(i).unique for i in ids]
+        assert len(ids) == 6 and sorted(flags) == [False] * 5 + [True]
+    finally:
+        db.close()
