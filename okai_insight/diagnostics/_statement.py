@@ -46,8 +46,8 @@ def code_only(query: str) -> str:
     """The statement with comments removed and literals / quoted identifiers blanked (kept as ``''`` / ``""``).
 
     Example:
-        >>> code_only("SELECT 'a;b' -- c;\\n, \\"x;y\\" /* z; */ FROM t")
-        "SELECT '' \\n, \\"\\"  FROM t"
+        >>> code_only("SELECT 'a;b', \\"x;y\\" /* z; */ FROM t -- c;").split()
+        ['SELECT', "'',", '""', 'FROM', 't']
     """
     out: list[str] = []
     i, n = 0, len(query)
