@@ -37,13 +37,17 @@ def admin_url(pg_server: EmbeddedServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def make_database(admin_url: str) -> Callable[[str], str]:
-    """Create an empty database and return its URL: ``make_database("prefix")``."""
+def make_database(admin_url: str) -> Callable[..., str]:
+    """Create an empty database (or a copy of ``template``) and return its URL: ``make_database("prefix")``."""
 
-    def make(prefix: str = "t") -> str:
+    def make(prefix: str = "t", template: str | None = None) -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        create = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            # A file-level copy of a prepared database: much cheaper than running its migrations again.
+            create = create + sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
         with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            conn.execute(create)
         return admin_url.replace("/postgres?", f"/{name}?")
 
     return make

@@ -26,13 +26,34 @@ DIM = 8
 
 @dataclass
 class FactoryContext:
-    make_database: Callable[[str], str]
+    make_database: Callable[..., str]
     tmp_path: Path
     settings: Settings
 
 
+#: kind -> name of a database prepared once per session; each test gets a file-level copy of it.
+_TEMPLATES: dict[str, str] = {}
+
+
+def _database(ctx: FactoryContext, kind: str, prepare: Callable[[str], None]) -> str:
+    """A fresh database of ``kind``: ``prepare`` runs once per session on a template, tests get copies."""
+    template = _TEMPLATES.get(kind)
+    if template is None:
+        url = ctx.make_database(f"tmpl_{kind}")
+        prepare(url)  # must leave no connection open: CREATE DATABASE ... TEMPLATE needs the template idle
+        template = _TEMPLATES[kind] = url.split("?")[0].rsplit("/", 1)[-1]
+    return ctx.make_database(kind, template)
+
+
+def _migrated(url: str) -> None:
+    from okai_insight.schema import migrate
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn, dimension=DIM)
+
+
 def _postgres(ctx: FactoryContext) -> DatabaseAdapter:
-    db = PostgresAdapter(ctx.make_database("contract"), settings=ctx.settings, dimension=DIM)
+    db = PostgresAdapter(_database(ctx, "contract", _migrated), settings=ctx.settings, dimension=DIM)
     db.init()
     return db
 
@@ -40,23 +61,24 @@ def _postgres(ctx: FactoryContext) -> DatabaseAdapter:
 def _partitioned(ctx: FactoryContext) -> DatabaseAdapter:
     """okai-insight's schema with memories hash-partitioned by agent (okai-insight partition), 4 partitions."""
     from okai_insight.ops.partitioning import partition_memories
-    from okai_insight.schema import migrate
 
-    url = ctx.make_database("partitioned")
-    with psycopg.connect(url, autocommit=True) as conn:
-        migrate(conn, dimension=DIM)
-    partition_memories(url, partitions=4)
-    db = PostgresAdapter(url, settings=ctx.settings)
+    def prepare(url: str) -> None:
+        _migrated(url)
+        partition_memories(url, partitions=4)
+
+    db = PostgresAdapter(_database(ctx, "partitioned", prepare), settings=ctx.settings)
     db.init()
     return db
 
 
 def _elizaos(ctx: FactoryContext) -> DatabaseAdapter:
     """An ElizaOS 0.1.9 database as ElizaOS creates it, attached as it is."""
-    url = ctx.make_database("eliza")
-    with psycopg.connect(url, autocommit=True) as conn:
-        create_elizaos_schema(conn, dimension=DIM)
-    db = PostgresAdapter(url, settings=ctx.settings)
+
+    def prepare(url: str) -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            create_elizaos_schema(conn, dimension=DIM)
+
+    db = PostgresAdapter(_database(ctx, "eliza", prepare), settings=ctx.settings)
     db.init()
     return db
 
@@ -85,8 +107,13 @@ def _supabase(ctx: FactoryContext) -> DatabaseAdapter:
     from okai_insight.adapters._supabase_direct import SupabaseDirectAdapter
     from tests.supabase.supabase_auth import prepare_supabase_database
 
-    url = ctx.make_database("supabase")
-    prepare_supabase_database(url)
+    def prepare(url: str) -> None:
+        prepare_supabase_database(url)
+        migrator = SupabaseDirectAdapter(url, role="service_role", settings=ctx.settings, dimension=DIM)
+        migrator.init()  # applies the Supabase migration once, into the template
+        migrator.close()
+
+    url = _database(ctx, "supabase", prepare)
     acting = uuid.uuid4()
     db = SupabaseDirectAdapter(url, user_id=acting, settings=ctx.settings, dimension=DIM)
     db.init()
@@ -116,9 +143,7 @@ ADAPTER_FACTORIES: dict[str, Callable[[FactoryContext], DatabaseAdapter]] = {
 
 
 @pytest.fixture(params=sorted(ADAPTER_FACTORIES))
-def db(
-    request: pytest.FixtureRequest, make_database: Callable[[str], str], tmp_path: Path
-) -> Iterator[DatabaseAdapter]:
+def db(request: pytest.FixtureRequest, make_database: Callable[..., str], tmp_path: Path) -> Iterator[DatabaseAdapter]:
     """A fresh, empty database behind each registered adapter."""
     ctx = FactoryContext(make_database, tmp_path, Settings.from_env({}, pool_max_size=4, pool_min_size=1))
     adapter = ADAPTER_FACTORIES[request.param](ctx)
