@@ -37,7 +37,7 @@ TITLE = (
 OTHERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench.adapters_lite", ("--record",)),
     ("bench.embeddings", ()),
-    ("bench.peers", ()),
+    ("bench.peers", ("--rows", "20000", "--queries", "100", "--wide-rows", "0")),  # ~2 min; full: python -m bench.peers
 )
 #: Where another benchmark's section starts, to find what is not ours in a file written before the markers.
 _FOREIGN = ("<!-- embeddings:start -->", "\n## SQLite and in-memory")
