@@ -146,12 +146,24 @@ class Statements:
         last = sql.SQL('p."last_message_read"') if self.profile.has_last_message_read else sql.SQL("NULL::text")
         return sql.SQL('p."id", p."userId", p."roomId", {}, {}, {}').format(state, last, self.participants_time())
 
-    def search_knowledge(self) -> sql.Composed:
+    _KNOWLEDGE_WHERE = 'WHERE (k."agentId" = %(agent_id)s OR k."isShared") AND k."embedding" IS NOT NULL '
+
+    def search_knowledge(self, exact: bool = False) -> sql.Composed:
+        """Nearest knowledge first; ``exact`` sorts the agent's few rows itself (see :meth:`search_exact`), which
+        also keeps recall on ElizaOS databases, whose IVFFlat knowledge index was built on an empty table."""
+        order = 'ORDER BY (k."embedding" <=> {q}) + 0' if exact else 'ORDER BY k."embedding" <=> {q}'
         return sql.SQL(
             "SELECT * FROM ("
             'SELECT k."id", k."agentId", k."content", k."embedding", k."createdAt", k."isMain", k."originalId", '
             'k."chunkIndex", k."isShared", k."embedding" <=> {q} AS distance FROM knowledge AS k '
-            'WHERE (k."agentId" = %(agent_id)s OR k."isShared") AND k."embedding" IS NOT NULL '
-            'ORDER BY k."embedding" <=> {q} LIMIT %(k)s'
+            + self._KNOWLEDGE_WHERE
+            + order
+            + " LIMIT %(k)s"
             ") AS nearest WHERE distance <> 'NaN'::float8 AND 1 - distance >= %(threshold)s ORDER BY distance"
         ).format(q=self.query_vector)
+
+    def count_knowledge_bounded(self) -> sql.Composed:
+        """How many knowledge rows an agent can search, counting no further than %(cap)s."""
+        return sql.SQL(
+            "SELECT count(*) FROM (SELECT 1 FROM knowledge AS k " + self._KNOWLEDGE_WHERE + "LIMIT %(cap)s) AS bounded"
+        ).format()

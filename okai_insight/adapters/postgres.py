@@ -987,8 +987,13 @@ class PostgresAdapter(DatabaseAdapter):
             "threshold": check_threshold(match_threshold),
             "k": check_count(match_count, "match_count", minimum=1, maximum=10_000),
         }
-        query = self.statements.search_knowledge()
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True, atomic=False)
+        st, cap = self.statements, self.settings.exact_search_max_rows
+
+        def search(c: Conn, _: int) -> list[Any]:
+            (n,) = c.execute(st.text("count_knowledge_bounded"), {**params, "cap": cap + 1}).fetchone() or (0,)
+            return c.execute(st.text("search_knowledge", n <= cap), params, binary=True).fetchall()
+
+        rows = self._run(search, read_only=True, atomic=False)
         return [_knowledge(r[:9], distance=r[9]) for r in rows]
 
     def _knowledge_dimension(self) -> int:
