@@ -195,7 +195,6 @@ class DatabaseAdapter(abc.ABC):
             >>> db.log(body={"action": "reply"}, user_id=agent_id, room_id=room_id, type="action")  # doctest: +SKIP
         """
 
-    @abc.abstractmethod
     def search_memories(
         self,
         *,
@@ -213,6 +212,15 @@ class DatabaseAdapter(abc.ABC):
             >>> db.search_memories(table_name="messages", room_id=room_id, embedding=q,
             ...                    match_threshold=0.8, match_count=10)  # doctest: +SKIP
         """
+        return self.search_memories_by_embedding(
+            embedding,
+            table_name=table_name,
+            match_threshold=match_threshold,
+            count=match_count,
+            room_id=room_id,
+            agent_id=agent_id,
+            unique=unique,
+        )
 
     @abc.abstractmethod
     def search_memories_by_embedding(

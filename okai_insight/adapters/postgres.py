@@ -470,27 +470,6 @@ class PostgresAdapter(DatabaseAdapter):
 
         self._run(insert)
 
-    def search_memories(
-        self,
-        *,
-        table_name: str,
-        room_id: IdLike,
-        embedding: Vector,
-        match_threshold: float,
-        match_count: int,
-        unique: bool = False,
-        agent_id: IdLike | None = None,
-    ) -> list[Memory]:
-        return self.search_memories_by_embedding(
-            embedding,
-            table_name=table_name,
-            match_threshold=match_threshold,
-            count=match_count,
-            room_id=room_id,
-            agent_id=agent_id,
-            unique=unique,
-        )
-
     def search_memories_by_embedding(
         self,
         embedding: Vector,
