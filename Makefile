@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-EXTRAS ?= sqlite,notebook,dev
+EXTRAS ?= sqlite,notebook,supabase,crypto,dev
 
 .PHONY: install demo test lint typecheck pytest bench clean
 

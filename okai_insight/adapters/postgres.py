@@ -507,7 +507,9 @@ class PostgresAdapter(DatabaseAdapter):
             # hnsw.ef_search bounds how many rows one index scan can return: raise it for large k, for this
             # transaction only.
             with c.transaction():
-                c.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(params["k"]),))
+                # pgvector caps ef_search at 1000; beyond it the iterative scan (on for every connection) goes on
+                # reading the graph until k rows are found.
+                c.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(min(params["k"], 1000)),))
                 return c.execute(query, params, binary=True).fetchall()
         return c.execute(query, params, binary=True).fetchall()
 

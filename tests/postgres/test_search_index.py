@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 import numpy as np
@@ -106,3 +107,7 @@ def test_large_k_raises_ef_search(loaded):
     """hnsw.ef_search bounds what one index scan returns; asking for more rows must still return them."""
     db, vectors, *_ = loaded
     assert len(db.search_memories_by_embedding(vectors[0], table_name="messages", count=500)) == 500
+    # beyond pgvector's ef_search maximum (1000) the iterative scan still delivers every row asked for
+    hits = db.search_memories_by_embedding(vectors[0], table_name="messages", count=1500)
+    assert len(hits) == 1500 and len({h.id for h in hits}) == 1500
+    assert all(a.similarity >= b.similarity - 1e-6 for a, b in itertools.pairwise(hits))
