@@ -90,4 +90,7 @@ def test_recall_matches_numpy_on_the_demo(demo, pg_url):
             sorted(sims[[pos[i] for i in order[:10]]], reverse=True),
             atol=1e-6,
         )
-    assert 0 < res.recall("all", 10) <= res.recall("all", 40) <= 1
+    # More of the graph is read at 40, so recall does not fall, give or take ties: of two planted exact
+    # duplicates either may fill the last place, which moves one query's recall by 1/k (0.1 / 30 queries).
+    assert 0 < res.recall("all", 10) <= res.recall("all", 40) + 0.1 / 30 * 2 + 1e-9
+    assert res.recall("all", 40) <= 1
