@@ -74,13 +74,19 @@ class Statements:
         The threshold is applied outside the LIMIT: rows passing it are a prefix of the nearest-first list, so
         this equals filtering first, and the index keeps serving the ORDER BY. Zero vectors (ElizaOS's
         placeholders) have a NaN cosine distance, which PostgreSQL sorts above every number: they are dropped.
+        With ``hnsw.iterative_scan = relaxed_order`` the index returns rows only roughly in order, yet the planner
+        takes the inner ORDER BY as the output's order and skips a final sort on ``distance`` — even through a
+        MATERIALIZED CTE, as pgvector's README suggests, since PostgreSQL 17 passes a CTE's order on (seen here
+        on 18: rows 1000 and 1001 of a 1500-row search swapped). Sorting on ``distance + 0``, an expression no
+        input is ordered by, makes the final sort happen.
         """
         return sql.SQL(
-            "SELECT * FROM ("
+            "WITH nearest AS MATERIALIZED ("
             'SELECT {cols}, m."embedding" <=> {q} AS distance FROM memories AS m '
             'WHERE {where} AND m."embedding" IS NOT NULL '
             'ORDER BY m."embedding" <=> {q} LIMIT %(k)s'
-            ") AS nearest WHERE distance <> 'NaN'::float8 AND 1 - distance >= %(threshold)s ORDER BY distance"
+            ") SELECT * FROM nearest WHERE distance <> 'NaN'::float8 AND 1 - distance >= %(threshold)s "
+            "ORDER BY distance + 0"
         ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
 
     def search_exact(self, f: MemoryFilters) -> sql.Composed:
@@ -153,13 +159,14 @@ class Statements:
         also keeps recall on ElizaOS databases, whose IVFFlat knowledge index was built on an empty table."""
         order = 'ORDER BY (k."embedding" <=> {q}) + 0' if exact else 'ORDER BY k."embedding" <=> {q}'
         return sql.SQL(
-            "SELECT * FROM ("
+            "WITH nearest AS MATERIALIZED ("
             'SELECT k."id", k."agentId", k."content", k."embedding", k."createdAt", k."isMain", k."originalId", '
             'k."chunkIndex", k."isShared", k."embedding" <=> {q} AS distance FROM knowledge AS k '
             + self._KNOWLEDGE_WHERE
             + order
             + " LIMIT %(k)s"
-            ") AS nearest WHERE distance <> 'NaN'::float8 AND 1 - distance >= %(threshold)s ORDER BY distance"
+            ") SELECT * FROM nearest WHERE distance <> 'NaN'::float8 AND 1 - distance >= %(threshold)s "
+            "ORDER BY distance + 0"
         ).format(q=self.query_vector)
 
     def count_knowledge_bounded(self) -> sql.Composed:
