@@ -73,3 +73,61 @@ def memories(
         )
         for i, v in enumerate(vectors)
     ]
+
+
+#: Counts every row written, updated or deleted (and every truncation) in the user tables, transactionally: a
+#: write that is rolled back is rolled back here too. One read tells whether anything changed, however big the
+#: tables grow, which checksumming them on every call could not (the bad-input sweeps make hundreds of thousands
+#: of such checks).
+_COUNTER_SQL = """
+CREATE TABLE IF NOT EXISTS okai_test_changes (n bigint NOT NULL);
+INSERT INTO okai_test_changes SELECT 0 WHERE NOT EXISTS (SELECT FROM okai_test_changes);
+CREATE OR REPLACE FUNCTION okai_test_count_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE okai_test_changes SET n = n + 1;
+    RETURN NULL;
+END $$;
+"""
+
+
+def install_change_counter(conn: psycopg.Connection[object]) -> None:
+    """Count every change to the tables of ``conn``'s public schema from now on (read with ``changes``).
+
+    Example:
+        >>> install_change_counter(conn); before = changes(conn)   # doctest: +SKIP
+        >>> adapter.create_room(); changes(conn) > before          # doctest: +SKIP
+        True
+    """
+    conn.execute(_COUNTER_SQL)
+    tables = conn.execute(
+        "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname <> 'okai_test_changes'"
+        " AND NOT c.relispartition"
+    ).fetchall()
+    assert tables, "no tables to watch: install the counter after the adapter's init()"
+    for (table,) in tables:
+        name = sql.Identifier(str(table))
+        conn.execute(
+            sql.SQL(
+                "CREATE OR REPLACE TRIGGER okai_test_rows AFTER INSERT OR UPDATE OR DELETE ON {}"
+                " FOR EACH ROW EXECUTE FUNCTION okai_test_count_change()"
+            ).format(name)
+        )
+        conn.execute(
+            sql.SQL(
+                "CREATE OR REPLACE TRIGGER okai_test_truncate AFTER TRUNCATE ON {}"
+                " FOR EACH STATEMENT EXECUTE FUNCTION okai_test_count_change()"
+            ).format(name)
+        )
+
+
+def changes(conn: psycopg.Connection[object]) -> int:
+    """How many changes the counter of ``install_change_counter`` has seen (committed ones only).
+
+    Example:
+        >>> changes(conn)            # doctest: +SKIP
+        0
+    """
+    row = conn.execute("SELECT n FROM okai_test_changes", prepare=True).fetchone()
+    assert row is not None
+    return int(row[0])

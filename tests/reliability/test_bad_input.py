@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.errors import OkaiError
 from okai_insight.models import Memory
-from tests.reliability.conftest import DIM, make_adapter, seed_room
+from tests.reliability.conftest import DIM, changes, install_change_counter, make_adapter, seed_room
 
 pytestmark = pytest.mark.slow
 
@@ -79,28 +79,19 @@ embedding = st.one_of(
 table_name = st.one_of(st.just("messages"), st.sampled_from(["documents", "fragments", "lore"]), any_text, st.none())
 
 
-def _snapshot(conn: psycopg.Connection[Any]) -> tuple[Any, ...]:
-    """Row counts and a checksum of the cache values: what a refused call must leave as it was."""
-    row = conn.execute(
-        "SELECT (SELECT count(*) FROM memories), (SELECT count(*) FROM accounts), (SELECT count(*) FROM rooms),"
-        ' (SELECT count(*) FROM cache), (SELECT coalesce(sum(hashtext("value"::text)), 0) FROM cache)',
-        prepare=True,
-    ).fetchone()
-    assert row is not None
-    return tuple(row)
-
-
-@pytest.fixture(scope="module")
-def watch(pg_url: str) -> Iterator[psycopg.Connection[Any]]:
-    with psycopg.connect(pg_url, autocommit=True) as conn:
-        yield conn
-
-
 @pytest.fixture(scope="module")
 def db(pg_url: str) -> Iterator[PostgresAdapter]:
     adapter = make_adapter(pg_url)
     yield adapter
     adapter.close()
+
+
+@pytest.fixture(scope="module")
+def watch(pg_url: str, db: PostgresAdapter) -> Iterator[psycopg.Connection[Any]]:
+    """A connection of its own that counts every change to the adapter's tables (see install_change_counter)."""
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        install_change_counter(conn)
+        yield conn
 
 
 @pytest.fixture(scope="module")
@@ -155,12 +146,12 @@ def test_create_memory(
     memory_id: Any,
 ) -> None:
     agent, room_id = room
-    before = _snapshot(watch)
+    before = changes(watch)
     memory = Memory(id=memory_id, user_id=agent, agent_id=agent, room_id=room_id, content=content, embedding=vector)
     try:
         new_id = db.create_memory(memory, table)
     except OkaiError:
-        assert _snapshot(watch) == before, "a refused create_memory changed the database"
+        assert changes(watch) == before, "a refused create_memory changed the database"
         return
     # accepted: the input was valid, and it reads back as written
     assert _valid_vector(vector) is not None or vector is None, f"accepted a bad embedding {vector!r}"
@@ -193,13 +184,13 @@ def test_search_memories_by_embedding(
     count: Any,
     room_id: Any,
 ) -> None:
-    before = _snapshot(watch)
+    before = changes(watch)
     try:
         found = db.search_memories_by_embedding(
             vector, table_name=table, match_threshold=threshold, count=count, room_id=room_id
         )
     except OkaiError:
-        assert _snapshot(watch) == before
+        assert changes(watch) == before
         return
     q = _valid_vector(vector)
     assert q is not None and np.any(q), f"searched with a bad query vector {vector!r}"
@@ -217,11 +208,11 @@ def test_search_memories_by_embedding(
 def test_set_and_get_cache(
     db: PostgresAdapter, watch: psycopg.Connection[Any], key: Any, value: Any, agent: Any
 ) -> None:
-    before = _snapshot(watch)
+    before = changes(watch)
     try:
         db.set_cache(key=key, agent_id=agent, value=value)
     except OkaiError:
-        assert _snapshot(watch) == before, "a refused set_cache changed the database"
+        assert changes(watch) == before, "a refused set_cache changed the database"
         return
     assert isinstance(value, str)
     assert db.get_cache(key=key, agent_id=agent) == value
