@@ -25,8 +25,8 @@ demo: $(STAMP)
 test: lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check okai_insight tests bench
-	$(BIN)/ruff format --check okai_insight tests bench
+	$(BIN)/ruff check okai_insight tests bench conftest.py
+	$(BIN)/ruff format --check okai_insight tests bench conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -6,7 +6,7 @@ soak test. Each worker writes into a room of its own, so a room-filtered search 
 
 Example:
     >>> report = work(url, dim=8, room_id=room, agent_id=agent, seconds=1.0, seed=0)   # doctest: +SKIP
-    >>> report.errors
+    >>> report.errors                                                                  # doctest: +SKIP
     []
 """
 

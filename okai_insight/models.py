@@ -104,6 +104,48 @@ class Goal:
     id: uuid.UUID | None = None
     created_at: dt.datetime | None = None
 
+    @classmethod
+    def from_stored(
+        cls,
+        *,
+        id: uuid.UUID,
+        room_id: uuid.UUID,
+        user_id: uuid.UUID | None,
+        name: str | None,
+        status: Any,
+        objectives: Any,
+        description: str | None,
+        created_at: dt.datetime | None,
+    ) -> Goal:
+        """A goal as a database row holds it, made safe to use: the same on every adapter.
+
+        Rows written by ElizaOS or by hand may carry an unknown status (read as ``IN_PROGRESS``) or objectives
+        that are not objects (skipped); a read never fails on them.
+
+        Example:
+            >>> g = Goal.from_stored(id=uuid.UUID(int=1), room_id=uuid.UUID(int=2), user_id=None, name="Greet",
+            ...                      status="PAUSED", objectives=[{"description": "wave"}, "junk"],
+            ...                      description=None, created_at=None)
+            >>> g.status, g.objectives
+            (<GoalStatus.IN_PROGRESS: 'IN_PROGRESS'>, (Objective(description='wave', completed=False, id=None),))
+        """
+        return cls(
+            id=id,
+            room_id=room_id,
+            user_id=user_id,
+            name=name or "",
+            status=GoalStatus(status) if status in GoalStatus._value2member_map_ else GoalStatus.IN_PROGRESS,
+            objectives=tuple(
+                Objective(
+                    description=o.get("description", ""), completed=bool(o.get("completed", False)), id=o.get("id")
+                )
+                for o in (objectives or [])
+                if isinstance(o, dict)
+            ),
+            description=description,
+            created_at=created_at,
+        )
+
 
 @dataclass(frozen=True)
 class Relationship:

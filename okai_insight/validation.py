@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import re
@@ -27,7 +28,7 @@ from okai_insight.errors import (
     InvalidInput,
     UnknownTable,
 )
-from okai_insight.models import Embedding
+from okai_insight.models import Embedding, GoalStatus, UserState
 
 #: A memory table name (the stored ``type``): letters, digits, ``_`` and ``-``, at most 63 characters.
 TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,62}$")
@@ -44,7 +45,7 @@ def check_embedding(value: Any, dimension: int | None, *, allow_zero: bool = Tru
         >>> check_embedding([0.5, float("nan")], 2)
         Traceback (most recent call last):
         ...
-        okai_insight.errors.InvalidEmbedding: embedding holds NaN or infinite values
+        okai_insight.errors.InvalidEmbedding: embedding holds NaN or infinite values (or values beyond float32's range)
     """
     if value is None:
         raise InvalidEmbedding("embedding is missing")
@@ -258,3 +259,56 @@ def check_threshold(value: Any, name: str = "match_threshold") -> float:
     if not math.isfinite(f) or not -1.0 <= f <= 1.0:
         raise InvalidInput(f"{name} must lie between -1 and 1, got {value}")
     return f
+
+
+def check_timestamp(value: Any, name: str) -> dt.datetime | None:
+    """A point in time as an aware UTC datetime: a datetime (naive ones are UTC) or epoch milliseconds, as
+    ElizaOS passes them; ``None`` stays ``None``.
+
+    Example:
+        >>> check_timestamp(1_700_000_000_000, "start")
+        datetime.datetime(2023, 11, 14, 22, 13, 20, tzinfo=datetime.timezone.utc)
+        >>> check_timestamp("yesterday", "start")
+        Traceback (most recent call last):
+        okai_insight.errors.InvalidInput: start must be a datetime or epoch milliseconds, got 'yesterday'
+    """
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)
+        except (OverflowError, OSError, ValueError):
+            pass
+    raise InvalidInput(f"{name} must be a datetime or epoch milliseconds, got {value!r}")
+
+
+def check_goal_status(value: Any) -> GoalStatus:
+    """A goal status, from the enum or its text.
+
+    Example:
+        >>> check_goal_status("DONE")
+        <GoalStatus.DONE: 'DONE'>
+    """
+    try:
+        return GoalStatus(value)
+    except ValueError:
+        raise InvalidInput(
+            f"goal status must be one of {', '.join(s.value for s in GoalStatus)}, got {value!r}"
+        ) from None
+
+
+def check_user_state(value: Any) -> str | None:
+    """A participant's user state as stored: ``"FOLLOWED"``, ``"MUTED"`` or ``None``.
+
+    Example:
+        >>> check_user_state("MUTED")
+        'MUTED'
+    """
+    if value is None:
+        return None
+    try:
+        return UserState(value).value
+    except ValueError:
+        raise InvalidInput(f"user state must be FOLLOWED, MUTED or None, got {value!r}") from None

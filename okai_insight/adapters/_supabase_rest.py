@@ -47,12 +47,15 @@ from okai_insight.validation import (
     check_content,
     check_count,
     check_embedding,
+    check_goal_status,
     check_id,
     check_ids,
     check_optional_id,
     check_table_name,
     check_text,
     check_threshold,
+    check_timestamp,
+    check_user_state,
 )
 
 
@@ -475,7 +478,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
         check_content({"objectives": objectives}, "goal")
         return {
             "name": goal.name,
-            "status": _status(goal.status),
+            "status": check_goal_status(goal.status).value,
             "description": goal.description,
             "objectives": objectives,
             "roomId": str(check_id(goal.room_id, "goal.room_id")),
@@ -491,7 +494,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
 
     def update_goal_status(self, goal_id: IdLike, status: GoalStatus | str) -> None:
         gid = str(check_id(goal_id, "goal_id"))
-        if not self._count(self._update("goals", {"status": _status(status)}).eq("id", gid)):
+        if not self._count(self._update("goals", {"status": check_goal_status(status).value}).eq("id", gid)):
             raise NotFound(f"goal {gid} does not exist")
 
     def create_goal(self, goal: Goal) -> uuid.UUID:
@@ -588,7 +591,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
 
     def set_participant_user_state(self, room_id: IdLike, user_id: IdLike, state: UserState | str | None) -> None:
         r, u = str(check_id(room_id, "room_id")), str(check_id(user_id, "user_id"))
-        value = _user_state(state)
+        value = check_user_state(state)
         if not self._count(self._update("participants", {"userState": value}).eq("roomId", r).eq("userId", u)):
             raise NotFound(f"account {u} does not take part in room {r}")
 
@@ -724,32 +727,11 @@ def _json(value: Any) -> str:
 
 
 def _iso(value: Any, name: str) -> str:
-    if isinstance(value, dt.datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).isoformat()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC).isoformat()  # ElizaOS's epoch ms
-        except (OverflowError, OSError, ValueError):
-            pass
-    raise InvalidInput(f"{name} must be a datetime or epoch milliseconds, got {value!r}")
-
-
-def _status(value: Any) -> str:
-    try:
-        return GoalStatus(value).value
-    except ValueError:
-        raise InvalidInput(
-            f"goal status must be one of {', '.join(s.value for s in GoalStatus)}, got {value!r}"
-        ) from None
-
-
-def _user_state(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        return UserState(value).value
-    except ValueError:
-        raise InvalidInput(f"user state must be FOLLOWED, MUTED or None, got {value!r}") from None
+    """A timestamp parameter in PostgREST's form, ISO 8601 (callers pass ``None`` through themselves)."""
+    checked = check_timestamp(value, name)
+    if checked is None:
+        raise InvalidInput(f"{name} must be a datetime or epoch milliseconds, got None")
+    return checked.isoformat()
 
 
 def _relationship(r: dict[str, Any]) -> Relationship:

@@ -18,7 +18,7 @@ from okai_insight.errors import (
     OkaiError,
     PermissionDenied,
 )
-from okai_insight.models import Embedding, Goal, GoalStatus, KnowledgeItem, Memory, Objective
+from okai_insight.models import Embedding, Goal, KnowledgeItem, Memory
 
 MEMORY_COLUMNS = "id,type,createdAt,content,embedding,userId,agentId,roomId,isUnique"
 KNOWLEDGE_COLUMNS = "id,agentId,content,embedding,createdAt,isMain,originalId,chunkIndex,isShared"
@@ -82,19 +82,13 @@ def knowledge(row: dict[str, Any]) -> KnowledgeItem:
 
 
 def goal(row: dict[str, Any]) -> Goal:
-    objectives = tuple(
-        Objective(description=o.get("description", ""), completed=bool(o.get("completed", False)), id=o.get("id"))
-        for o in row.get("objectives") or []
-        if isinstance(o, dict)
-    )
-    status = row.get("status")
-    return Goal(
-        id=uid(row["id"]),
+    return Goal.from_stored(
+        id=uuid.UUID(str(row["id"])),
         room_id=uuid.UUID(str(row["roomId"])),
         user_id=uid(row.get("userId")),
-        name=row.get("name") or "",
-        status=GoalStatus(str(status)) if status in GoalStatus._value2member_map_ else GoalStatus.IN_PROGRESS,
-        objectives=objectives,
+        name=row.get("name"),
+        status=row.get("status"),
+        objectives=row.get("objectives"),
         description=row.get("description"),
         created_at=timestamp(row.get("createdAt")),
     )

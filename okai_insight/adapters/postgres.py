@@ -53,7 +53,6 @@ from okai_insight.models import (
     GoalStatus,
     KnowledgeItem,
     Memory,
-    Objective,
     Participant,
     Relationship,
     UserState,
@@ -64,12 +63,15 @@ from okai_insight.validation import (
     check_content,
     check_count,
     check_embedding,
+    check_goal_status,
     check_id,
     check_ids,
     check_optional_id,
     check_table_name,
     check_text,
     check_threshold,
+    check_timestamp,
+    check_user_state,
     content_json,
 )
 
@@ -337,15 +339,15 @@ class PostgresAdapter(DatabaseAdapter):
             "type": self._table(table_name),
             "room_id": check_id(room_id, "room_id"),
             "agent_id": check_optional_id(agent_id, "agent_id"),
-            "start": _timestamp(start, "start"),
-            "end": _timestamp(end, "end"),
+            "start": check_timestamp(start, "start"),
+            "end": check_timestamp(end, "end"),
         }
         if count is not None:
             params["limit"] = check_count(count)
         if before is not None:
             if not isinstance(before, tuple) or len(before) != 2:
                 raise InvalidInput("before must be a (created_at, id) tuple from the previous page's last row")
-            params["before_ts"] = _timestamp(before[0], "before[0]")
+            params["before_ts"] = check_timestamp(before[0], "before[0]")
             params["before_id"] = check_id(before[1], "before[1]")
         f = MemoryFilters(room=True, agent=params["agent_id"] is not None, unique=bool(unique))
         query = self.statements.get_memories(
@@ -544,7 +546,7 @@ class PostgresAdapter(DatabaseAdapter):
         return {
             "id": check_id(memory.id, "memory.id") if memory.id is not None else uuid.uuid4(),
             "type": table,
-            "created_at": _timestamp(memory.created_at, "memory.created_at"),
+            "created_at": check_timestamp(memory.created_at, "memory.created_at"),
             "content": _jsonb_text(content_json(memory.content, "memory.content")),
             "embedding": emb,
             "user_id": check_optional_id(memory.user_id, "memory.user_id"),
@@ -727,7 +729,7 @@ class PostgresAdapter(DatabaseAdapter):
         check_content({"objectives": objectives}, "goal")
         return (
             goal.name,
-            _status(goal.status).value,
+            check_goal_status(goal.status).value,
             goal.description,
             Jsonb(objectives),
             check_id(goal.room_id, "goal.room_id"),
@@ -751,7 +753,7 @@ class PostgresAdapter(DatabaseAdapter):
 
     def update_goal_status(self, goal_id: IdLike, status: GoalStatus | str) -> None:
         gid = check_id(goal_id, "goal_id")
-        value = _status(status).value
+        value = check_goal_status(status).value
         updated = self._run(
             lambda c, _: c.execute('UPDATE goals SET "status" = %s WHERE "id" = %s', (value, gid)).rowcount
         )
@@ -893,7 +895,7 @@ class PostgresAdapter(DatabaseAdapter):
 
     def set_participant_user_state(self, room_id: IdLike, user_id: IdLike, state: UserState | str | None) -> None:
         rid, uid = check_id(room_id, "room_id"), check_id(user_id, "user_id")
-        value = _user_state(state)
+        value = check_user_state(state)
         if not (self.profile and self.profile.has_user_state):
             raise FeatureNotAvailable("this database's participants table has no userState column")
         n = self._run(
@@ -1105,53 +1107,9 @@ def _detail(exc: psycopg.Error) -> str:
     return (diag.message_detail or diag.message_primary or str(exc)).strip()
 
 
-def _timestamp(value: Any, name: str) -> dt.datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC)  # ElizaOS passes epoch milliseconds
-        except (OverflowError, OSError, ValueError):
-            pass
-    raise InvalidInput(f"{name} must be a datetime or epoch milliseconds, got {value!r}")
-
-
-def _status(value: Any) -> GoalStatus:
-    try:
-        return GoalStatus(value)
-    except ValueError:
-        raise InvalidInput(
-            f"goal status must be one of {', '.join(s.value for s in GoalStatus)}, got {value!r}"
-        ) from None
-
-
-def _user_state(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        return UserState(value).value
-    except ValueError:
-        raise InvalidInput(f"user state must be FOLLOWED, MUTED or None, got {value!r}") from None
-
-
 def _goal(r: Sequence[Any]) -> Goal:
-    objectives = tuple(
-        Objective(description=o.get("description", ""), completed=bool(o.get("completed", False)), id=o.get("id"))
-        for o in (r[5] or [])
-        if isinstance(o, dict)
-    )
-    status = GoalStatus(r[4]) if r[4] in GoalStatus._value2member_map_ else GoalStatus.IN_PROGRESS
-    return Goal(
-        id=r[0],
-        room_id=r[1],
-        user_id=r[2],
-        name=r[3],
-        status=status,
-        objectives=objectives,
-        description=r[6],
-        created_at=r[7],
+    return Goal.from_stored(
+        id=r[0], room_id=r[1], user_id=r[2], name=r[3], status=r[4], objectives=r[5], description=r[6], created_at=r[7]
     )
 
 

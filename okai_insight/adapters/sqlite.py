@@ -63,7 +63,6 @@ from okai_insight.models import (
     GoalStatus,
     KnowledgeItem,
     Memory,
-    Objective,
     Participant,
     Relationship,
     UserState,
@@ -73,12 +72,15 @@ from okai_insight.validation import (
     check_content,
     check_count,
     check_embedding,
+    check_goal_status,
     check_id,
     check_ids,
     check_optional_id,
     check_table_name,
     check_text,
     check_threshold,
+    check_timestamp,
+    check_user_state,
 )
 
 T = TypeVar("T")
@@ -599,7 +601,7 @@ class SqliteAdapter(DatabaseAdapter):
         check_content({"objectives": objectives}, "goal")
         return (
             goal.name,
-            _status(goal.status).value,
+            check_goal_status(goal.status).value,
             goal.description,
             json.dumps(objectives),
             str(check_id(goal.room_id, "goal.room_id")),
@@ -620,7 +622,7 @@ class SqliteAdapter(DatabaseAdapter):
 
     def update_goal_status(self, goal_id: IdLike, status: GoalStatus | str) -> None:
         gid = str(check_id(goal_id, "goal_id"))
-        value = _status(status).value
+        value = check_goal_status(status).value
         if not self._write(lambda c: c.run('UPDATE goals SET "status" = ? WHERE "id" = ?', (value, gid))):
             raise NotFound(f"goal {gid} does not exist")
 
@@ -750,7 +752,7 @@ class SqliteAdapter(DatabaseAdapter):
 
     def set_participant_user_state(self, room_id: IdLike, user_id: IdLike, state: UserState | str | None) -> None:
         rid, uid = str(check_id(room_id, "room_id")), str(check_id(user_id, "user_id"))
-        value = _user_state(state)
+        value = check_user_state(state)
         n = self._write(
             lambda c: c.run(
                 'UPDATE participants SET "userState" = ? WHERE "roomId" = ? AND "userId" = ?', (value, rid, uid)
@@ -917,50 +919,19 @@ def _json(value: Any) -> Any:
 
 
 def _timestamp(value: Any, name: str) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return ts_text(value)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return ts_text(dt.datetime.fromtimestamp(value / 1000, tz=dt.UTC))  # ElizaOS passes epoch milliseconds
-        except (OverflowError, OSError, ValueError):
-            pass
-    raise InvalidInput(f"{name} must be a datetime or epoch milliseconds, got {value!r}")
-
-
-def _status(value: Any) -> GoalStatus:
-    try:
-        return GoalStatus(value)
-    except ValueError:
-        raise InvalidInput(
-            f"goal status must be one of {', '.join(s.value for s in GoalStatus)}, got {value!r}"
-        ) from None
-
-
-def _user_state(value: Any) -> str | None:
-    if value is None:
-        return None
-    try:
-        return UserState(value).value
-    except ValueError:
-        raise InvalidInput(f"user state must be FOLLOWED, MUTED or None, got {value!r}") from None
+    """A timestamp parameter as stored (see ts_text)."""
+    checked = check_timestamp(value, name)
+    return None if checked is None else ts_text(checked)
 
 
 def _goal(r: Sequence[Any]) -> Goal:
-    objectives = tuple(
-        Objective(description=o.get("description", ""), completed=bool(o.get("completed", False)), id=o.get("id"))
-        for o in (_json(r[5]) or [])
-        if isinstance(o, dict)
-    )
-    status = GoalStatus(r[4]) if r[4] in GoalStatus._value2member_map_ else GoalStatus.IN_PROGRESS
-    return Goal(
+    return Goal.from_stored(
         id=_uuid(r[0]),
         room_id=_uuid(r[1]),
         user_id=to_uuid(r[2]),
         name=r[3],
-        status=status,
-        objectives=objectives,
+        status=r[4],
+        objectives=_json(r[5]),
         description=r[6],
         created_at=to_datetime(r[7]),
     )

@@ -41,7 +41,7 @@ def open_supabase(
     """The Supabase adapter for a ``supabase://`` or ``supabase+postgresql://`` URL (not yet initialised).
 
     Example:
-        >>> db = open_supabase("supabase://xyz.supabase.co?key=eyJ...")     # doctest: +SKIP
+        >>> db = open_supabase("supabase://xyz.supabase.co?key=eyJ...")
         >>> db.url
         'https://xyz.supabase.co'
     """
