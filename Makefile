@@ -34,8 +34,13 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -q
 
-## make bench: the benchmarks in bench/, rewriting docs/benchmarks.md
-bench: $(STAMP)
+## make bench: the benchmarks in bench/ (with the `bench` extra: faiss, hnswlib), rewriting docs/benchmarks.md
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS),bench]"
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m bench
 
 clean:

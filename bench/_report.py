@@ -262,7 +262,8 @@ def _findings(r: Results) -> list[str]:
         out.append(
             f"- **Bulk ingest below goal ({r.ingest.ratio:.2f}x < 0.8x).** Both sides send the same binary COPY{same}; "
             "the difference is the adapter's per-row work in Python (validating and converting each `Memory`), "
-            "done before the COPY starts, so it does not overlap with the server's work as the raw loop's does."
+            "done row by row inside the COPY on the one thread that also feeds it, where the raw loop only sends "
+            "prepared arrays."
         )
     for h in r.head_to_head:
         if h.ratio_p50 > 1.2:

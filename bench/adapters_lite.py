@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench import _sections as sections
 from bench._data import Dataset, exact_top_k, make_dataset
 from bench._stats import Latency, Timer, recall_at_k, summarise
 from okai_insight.adapters.base import DatabaseAdapter
@@ -173,19 +174,8 @@ def render(results: Sequence[LiteResult], *, command: str, data: Dataset) -> str
 
 
 def record(section: str, path: Path = DOCS) -> None:
-    """Replace this benchmark's section of ``path`` (or append it), leaving every other section as it is.
-
-    Example:
-        >>> record("## SQLite and in-memory\\n\\nfigures\\n", Path("/tmp/b.md"))    # doctest: +SKIP
-    """
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    start = text.find(f"\n{HEADING}\n")
-    if start < 0:
-        path.write_text(text.rstrip("\n") + "\n\n" + section, encoding="utf-8")
-        return
-    end = text.find("\n## ", start + 1)
-    tail = "" if end < 0 else text[end:]
-    path.write_text(text[: start + 1] + section.rstrip("\n") + "\n" + tail, encoding="utf-8")
+    """Replace this benchmark's section of ``path`` between its markers (or append it), leaving the rest alone."""
+    sections.write_section(path, "bench.adapters_lite", section)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,7 @@ import psycopg
 from pgvector.psycopg import register_vector
 from psycopg.types.json import Jsonb
 
+from bench import _sections as sections
 from bench._server import bench_server, create_database, server_facts
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.diagnostics import health
@@ -196,15 +197,8 @@ def render(r: dict[str, Any], command: str) -> str:
 
 
 def write_section(text: str, path: Path = DOCS) -> None:
-    """Replace the Doctor section of ``path`` (re-read now: other benchmarks write their own sections), or append."""
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        tail = rest.split(END, 1)[1]
-        new = head + text + tail
-    else:
-        new = current.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new, encoding="utf-8")
+    """Replace this benchmark's section of ``path`` between its markers (or append it), leaving the rest alone."""
+    sections.write_section(path, "bench.doctor", text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import psycopg
 
+from bench import _sections as sections
 from bench._data import make_dataset
 from bench._server import bench_server, create_database, server_facts
 
@@ -269,15 +270,8 @@ def _render(
 
 
 def write_section(text: str, path: Path = DOCS) -> None:
-    """Replace the section between the markers (or append it), leaving the rest of the file alone."""
-    current = path.read_text(encoding="utf-8") if path.exists() else ""
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        _, tail = rest.split(END, 1)
-        new = head + text.rstrip("\n") + tail
-    else:
-        new = current.rstrip("\n") + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
+    """Replace this benchmark's section of ``path`` between its markers (or append it), leaving the rest alone."""
+    sections.write_section(path, "embeddings", text)
 
 
 def main(argv: list[str] | None = None) -> int:

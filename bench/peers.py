@@ -45,6 +45,7 @@ import numpy as np
 import psycopg
 from psycopg.types.json import Jsonb
 
+from bench import _sections as sections
 from bench._data import Dataset, exact_top_k, make_dataset
 from bench._report import machine
 from bench._server import bench_server, create_database, server_facts
@@ -415,9 +416,9 @@ def faiss_hnsw(
 ) -> list[Point]:
     """faiss ``IndexHNSWFlat`` (inner product on unit vectors = cosine), M 16, efConstruction 64; one query a call.
 
-    Example:
-        >>> d = make_dataset(rows=500, dim=16, queries=5, seed=0)
-        >>> faiss_hnsw(d.embeddings, d.queries, exact_top_k(d.embeddings, d.queries), (64,))[0].recall >= 0.9
+    Example (needs the ``bench`` extra, which ``make bench`` installs and the test suite does not):
+        >>> d = make_dataset(rows=500, dim=16, queries=5, seed=0)  # doctest: +SKIP
+        >>> faiss_hnsw(d.embeddings, d.queries, exact_top_k(d.embeddings, d.queries), (64,))[0].recall >= 0.9  # doctest: +SKIP
         True
     """
     import faiss  # the `bench` extra
@@ -442,9 +443,9 @@ def hnswlib_hnsw(
 ) -> list[Point]:
     """hnswlib (inner product), M 16, ef_construction 64; one query a call on one thread.
 
-    Example:
-        >>> d = make_dataset(rows=500, dim=16, queries=5, seed=0)
-        >>> hnswlib_hnsw(d.embeddings, d.queries, exact_top_k(d.embeddings, d.queries), (64,))[0].recall >= 0.9
+    Example (needs the ``bench`` extra, which ``make bench`` installs and the test suite does not):
+        >>> d = make_dataset(rows=500, dim=16, queries=5, seed=0)  # doctest: +SKIP
+        >>> hnswlib_hnsw(d.embeddings, d.queries, exact_top_k(d.embeddings, d.queries), (64,))[0].recall >= 0.9  # doctest: +SKIP
         True
     """
     import hnswlib  # the `bench` extra
@@ -807,20 +808,8 @@ def _node_version() -> str:
 
 
 def write_section(text: str, path: Path = DOCS) -> None:
-    """Replace the Peers section between its markers (or append it), leaving every other section alone.
-
-    Example:
-        >>> p = Path("/tmp/peers-doc.md"); p.write_text("# B\\n")                       # doctest: +SKIP
-        >>> write_section(f"{START}\\nx\\n{END}\\n", p); START in p.read_text()         # doctest: +SKIP
-        True
-    """
-    current = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    if START in current and END in current:
-        head, rest = current.split(START, 1)
-        new = head + text.rstrip("\n") + rest.split(END, 1)[1]
-    else:
-        new = current.rstrip("\n") + "\n\n" + text
-    path.write_text(new, encoding="utf-8")
+    """Replace this benchmark's section of ``path`` between its markers (or append it), leaving the rest alone."""
+    sections.write_section(path, "bench.peers", text)
 
 
 def main(argv: list[str] | None = None) -> int:
