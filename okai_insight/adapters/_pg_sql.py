@@ -125,16 +125,30 @@ class Statements:
             query = query + sql.SQL(" LIMIT %(limit)s")
         return query
 
-    def insert_memory(self) -> sql.Composed:
+    def insert_memory(self, checked: MemoryFilters | None = None) -> sql.Composed:
+        """One memory; ``checked`` decides its unique flag inside the same statement (see near_duplicate)."""
+        flag = sql.SQL("%(unique)s") if checked is None else sql.SQL("NOT ({})").format(self.near_duplicate(checked))
         return sql.SQL(
             'INSERT INTO memories ("id", "type", "createdAt", "content", "embedding", "userId", "agentId", '
             '"roomId", {unique}) VALUES (%(id)s, %(type)s, COALESCE(%(created_at)s, CURRENT_TIMESTAMP), '
-            "%(content)s, {q}, %(user_id)s, %(agent_id)s, %(room_id)s, %(unique)s) "
+            "%(content)s, {q}, %(user_id)s, %(agent_id)s, %(room_id)s, {flag}) "
             'ON CONFLICT {key} DO NOTHING RETURNING "id"'
         ).format(
             unique=self.unique,
             q=sql.SQL("%(embedding)s::{}").format(sql.SQL(self.profile.vector_type)),
+            flag=flag,
             key=self.memory_key,
+        )
+
+    def near_duplicate(self, f: MemoryFilters) -> sql.Composed:
+        """Whether the filtered set holds a row within %(threshold)s of %(q)s, as a boolean expression.
+
+        The same choice as a search makes, in SQL: a set smaller than %(cap)s rows is searched exactly, a larger
+        one through the HNSW index. Each branch is an uncorrelated subquery, which PostgreSQL runs only when the
+        CASE reaches it, so one statement does what count, search and insert did in three round trips.
+        """
+        return sql.SQL("CASE WHEN ({count}) < %(cap)s THEN EXISTS ({exact}) ELSE EXISTS ({index}) END").format(
+            count=self.count_bounded(f), exact=self.search_exact(f), index=self.search_index(f)
         )
 
     def copy_memories(self, table: str = "memories") -> sql.Composed:

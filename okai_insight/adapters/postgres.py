@@ -564,20 +564,25 @@ class PostgresAdapter(DatabaseAdapter):
         def write(c: Conn, attempt: int) -> uuid.UUID:
             if check:
                 # Check and insert under one per-room lock, in one transaction: two writers storing the same
-                # message at once cannot both find "no near-duplicate" and both be marked unique.
-                with c.transaction():
-                    key = f"okai-unique:{params['type']}:{params['room_id']}"
+                # message at once cannot both find "no near-duplicate" and both be marked unique. The lock is
+                # taken by its own statement before the insert starts, so the insert's snapshot (a new one per
+                # statement) sees every row a writer committed before releasing it. Sent as one pipeline: one
+                # round trip for BEGIN, lock, settings, the checked insert and COMMIT.
+                f = MemoryFilters(room=params["room_id"] is not None)
+                checked = {
+                    **params,
+                    "q": emb,
+                    "threshold": self.settings.duplicate_threshold,
+                    "k": 1,
+                    "cap": self.settings.exact_search_max_rows + 1,
+                }
+                key = f"okai-unique:{params['type']}:{params['room_id']}"
+                with c.pipeline(), c.transaction():
                     c.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
-                    search = {
-                        "q": emb,
-                        "type": params["type"],
-                        "room_id": params["room_id"],
-                        "agent_id": None,
-                        "threshold": self.settings.duplicate_threshold,
-                        "k": 1,
-                    }
-                    similar = self._search(c, MemoryFilters(room=params["room_id"] is not None), search)
-                    row = c.execute(insert, {**params, "unique": not similar}).fetchone()
+                    if self.embedding_dimension > WIDE_VECTOR_DIMENSIONS:  # keep the index: see _search
+                        c.execute("SELECT set_config('enable_sort', 'off', true)")
+                    cur = c.execute(self.statements.text("insert_memory", f), checked)
+                row = cur.fetchone()
             else:
                 row = c.execute(insert, params).fetchone()
             if row is None and attempt == 0:
