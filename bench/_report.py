@@ -236,8 +236,9 @@ def render(r: Results, *, command: str, when: dt.datetime | None = None) -> str:
             "",
             f"{p.rows} rows a side into the {c.rows:,}-row table with its HNSW index, autocommit, interleaved.",
             "Each new row is a stored row plus noise, in that row's room, so some are near-duplicates.",
-            "`create_memory(unique=True)` counts the room's rows (bounded), searches them for a near-duplicate",
-            "(cosine similarity >= 0.95, exactly for a room this size), then inserts; the raw",
+            "`create_memory(unique=True)` decides its `unique` flag inside the INSERT: one statement counts the",
+            "room's rows (bounded), searches them for a near-duplicate (cosine similarity >= 0.95, exactly for a",
+            "room this size) and inserts, sent with its lock in one round trip; the raw",
             "peers are a bare INSERT, and an HNSW duplicate check (ef_search 100, relaxed iterative scan) plus",
             f"INSERT. okai-insight marked {p.duplicates_found} of its rows as near-duplicates (`unique` false).",
             "",
@@ -270,9 +271,10 @@ def _findings(r: Results) -> list[str]:
             search = trips.get("search_memories_by_embedding")
             why = f"{search[0]} round trip(s) against {search[1]}" if search else "an unknown number of round trips"
             out.append(
-                f"- **Search at ef_search {h.ef_search} above goal ({h.ratio_p50:.2f}x > 1.2x at p50).** Same SQL and "
-                f"plan, {why}; the rest is client-side work per call (pool checkout, validation, composing the "
-                "statement, building `Memory` objects)."
+                f"- **Search at ef_search {h.ef_search} above goal ({h.ratio_p50:.2f}x > 1.2x at p50).** Same plan, "
+                f"{why}; the statement adds a type filter and a threshold over the top k (a few tens of microseconds "
+                "on the server), the rest is client-side work per call (pool checkout, validation, building "
+                "`Memory` objects)."
             )
             break
     by_label = {p.label: p for p in r.filtered}

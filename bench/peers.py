@@ -762,7 +762,7 @@ def _findings(r: Results) -> list[str]:
     out.append(
         f"- **Per-row creates:** okai-insight {w_okai.rows_s:,.0f} rows/s against ElizaOS {w_eliza.rows_s:,.0f} "
         f"({w_okai.rows_s / w_eliza.rows_s:.2f}x). Both search the row's room for a near-duplicate and insert one "
-        "row into a table with its HNSW index (okai-insight in 3 round trips: count, search, insert; ElizaOS in 2, "
+        "row into a table with its HNSW index (okai-insight in 1 round trip, the check inside the INSERT; ElizaOS in 2, "
         "sending the vector as text in both); on 2 shared cores incremental HNSW insertion dominates either way."
     )
     if r.matched:

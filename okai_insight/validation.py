@@ -47,6 +47,13 @@ def check_embedding(value: Any, dimension: int | None, *, allow_zero: bool = Tru
         ...
         okai_insight.errors.InvalidEmbedding: embedding holds NaN or infinite values (or values beyond float32's range)
     """
+    if type(value) is np.ndarray and value.dtype == np.float32 and value.ndim == 1 and value.size == dimension:
+        # The common case (an encoder's output), checked with one sum: in float64 it cannot overflow on float32
+        # values, so it is finite exactly when every value is. A zero sum (a zero vector, or one whose values
+        # cancel) goes to the full check when zero vectors are refused.
+        total = float(value.sum(dtype=np.float64))
+        if math.isfinite(total) and (allow_zero or total != 0.0):
+            return value
     if value is None:
         raise InvalidEmbedding("embedding is missing")
     if isinstance(value, str | bytes):
@@ -178,6 +185,8 @@ def content_json(content: Any, what: str = "content") -> str:
 
 def _check_keys(value: Any, path: str) -> None:
     # json.dumps would turn {1: "x"} into {"1": "x"} silently; a stored row must read back as it was written.
+    if type(value) is dict and all(type(k) is str and type(v) in _FLAT for k, v in value.items()):
+        return  # the common flat dict of strings and numbers, without the per-item ABC checks below
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
@@ -188,6 +197,10 @@ def _check_keys(value: Any, path: str) -> None:
         for i, item in enumerate(value):
             if isinstance(item, Mapping | list | tuple):
                 _check_keys(item, f"{path}[{i}]")
+
+
+#: Value types that hold no keys to check (``_check_keys``'s fast path).
+_FLAT = frozenset({str, int, float, bool, type(None)})
 
 
 def _walk(value: Any, path: str) -> None:

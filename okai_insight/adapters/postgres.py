@@ -33,6 +33,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from okai_insight.adapters._pg_sql import MemoryFilters, Statements
+from okai_insight.adapters._pg_vector import register_vector_types
 from okai_insight.adapters._retry import with_retries
 from okai_insight.adapters.base import DatabaseAdapter, IdLike, Vector
 from okai_insight.errors import (
@@ -95,9 +96,7 @@ def register(conn: Conn, *, ef_search: int | None = None) -> None:
         >>> with psycopg.connect(url) as conn:              # doctest: +SKIP
         ...     register(conn)
     """
-    from pgvector.psycopg import register_vector
-
-    register_vector(conn)
+    register_vector_types(conn)
     if ef_search is not None:
         conn.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(ef_search),))
     # pgvector 0.8: keep scanning the HNSW graph until enough rows pass the filters (room, agent, type).
@@ -504,18 +503,20 @@ class PostgresAdapter(DatabaseAdapter):
         st = self.statements
         exact = False
         if f.room or f.agent or f.unique:
+            # Two prepared statements (count, then search) beat one that chooses in SQL (Statements.search): that
+            # one must be planned on every call (see create_memory), which costs more than the round trip saved.
             cap = self.settings.exact_search_max_rows
             (n,) = c.execute(st.text("count_bounded", f), {**params, "cap": cap + 1}).fetchone() or (0,)
             exact = n <= cap
         if exact:
             return c.execute(st.text("search_exact", f), params, binary=True).fetchall()
+        query = st.text("search_index", f)
         # The HNSW path. The planner prices an HNSW scan by ef_search and the dimension; at 1536 dimensions with
         # ef_search 80-150 it prefers reading the whole table and sorting it (measured: 370 ms instead of 3 ms).
         # For wide vectors, sorting is switched off for this one statement so the index is used; and ef_search
         # is raised to k when k is larger (pgvector caps it at 1000; beyond, the iterative scan, on for every
         # connection, reads on until k rows are found). Narrow vectors with k <= ef_search, the common case,
         # need neither: one statement, one round trip.
-        query = st.text("search_index", f)
         ef = self.settings.hnsw_ef_search or 40
         wide = self.embedding_dimension > WIDE_VECTOR_DIMENSIONS
         if not wide and params["k"] <= ef:
@@ -581,7 +582,10 @@ class PostgresAdapter(DatabaseAdapter):
                     c.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
                     if self.embedding_dimension > WIDE_VECTOR_DIMENSIONS:  # keep the index: see _search
                         c.execute("SELECT set_config('enable_sort', 'off', true)")
-                    cur = c.execute(self.statements.text("insert_memory", f), checked)
+                    # Planned for its own values on every call, never prepared: after five runs PostgreSQL may switch
+                    # a prepared statement to a generic plan, costed with both branches and a LIMIT of unknown
+                    # size, whose index branch reads the whole room instead of the index (seen in the tests).
+                    cur = c.execute(self.statements.text("insert_memory", f), checked, prepare=False)
                 row = cur.fetchone()
             else:
                 row = c.execute(insert, params).fetchone()

@@ -20,10 +20,12 @@ def test_small_run_is_exact_on_both_adapters(tmp_path):
 def test_record_replaces_only_its_section(tmp_path):
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n## Bulk ingest\n\nkeep me\n", encoding="utf-8")
-    record(f"{HEADING}\n\nfirst\n", doc)  # appended
-    assert doc.read_text(encoding="utf-8").endswith(f"keep me\n\n{HEADING}\n\nfirst\n")
-    doc.write_text(doc.read_text(encoding="utf-8") + "\n## Per-row writes\n\nme too\n", encoding="utf-8")
+    record(f"{HEADING}\n\nfirst\n", doc)  # appended between its markers
+    text = doc.read_text(encoding="utf-8")
+    assert text.index("keep me") < text.index("<!-- bench.adapters_lite:start -->") < text.index("first")
+    # a later section right after it, with its own start marker, which a heading-based rewrite once swallowed
+    doc.write_text(text + "\n<!-- other:start -->\n## Per-row writes\n\nme too\n<!-- other:end -->\n", encoding="utf-8")
     record(f"{HEADING}\n\nsecond\n", doc)  # replaced in place, the sections around it kept
     text = doc.read_text(encoding="utf-8")
     assert text.count(HEADING) == 1 and "first" not in text
-    assert text.index("keep me") < text.index("second") < text.index("## Per-row writes") < text.index("me too")
+    assert text.index("keep me") < text.index("second") < text.index("<!-- other:start -->") < text.index("me too")

@@ -1,5 +1,6 @@
-"""create_memory(unique=True) decides the unique flag inside its INSERT: exactly on a small room, through the HNSW
-index on a large one, with the same answer either way, in one round trip."""
+"""The one-statement choice between exact and HNSW search (Statements.search): a filtered set of at most
+exact_search_max_rows rows is searched exactly, a larger one through the index, with the same answers; used by
+filtered searches and by create_memory(unique=True), which decides the unique flag inside its INSERT."""
 
 from __future__ import annotations
 
@@ -131,3 +132,65 @@ def test_an_existing_id_is_refused_and_nothing_changes(world):
         )
     assert db.get_memory_by_id(mid).content == {"n": 1}
     db.remove_memory(mid, "messages")
+
+
+@pytest.mark.parametrize("branch", ["exact", "hnsw"])
+def test_filtered_search_takes_the_chosen_branch_and_finds_the_true_neighbours(world, pg_url, branch):
+    db, vectors, big, small, _agent = world
+    saved = db.settings
+    db.settings = dataclasses.replace(saved, exact_search_max_rows=10_000 if branch == "exact" else 0)
+    rng = np.random.default_rng(5)
+    queries = vectors[rng.choice(4980, 20, replace=False)] + np.float32(0.05) * rng.normal(size=(20, DIM)).astype(
+        np.float32
+    )
+    try:
+        before = _index_scans(db, pg_url)
+        found = [db.search_memories_by_embedding(q, table_name="messages", count=10, room_id=big) for q in queries]
+        scans = _index_scans(db, pg_url) - before
+    finally:
+        db.settings = saved
+    truth = np.argsort(-(vectors[:4980] @ (queries / np.linalg.norm(queries, axis=1, keepdims=True)).T), axis=0)[:10]
+    hits = sum(len({m.content["i"] for m in got} & set(truth[:, j].tolist())) for j, got in enumerate(found))
+    recall = hits / (10 * len(queries))
+    for got in found:
+        assert len(got) == 10 and all(m.room_id == big for m in got)
+        sims = [m.similarity for m in got]
+        assert sims == sorted(sims, reverse=True), "results are not nearest first"
+    if branch == "exact":
+        assert scans == 0 and recall == 1.0
+    else:
+        assert scans >= len(queries) and recall >= 0.9
+
+
+def test_a_small_room_is_searched_exactly_even_when_the_table_is_large(world, pg_url):
+    db, vectors, _big, small, _agent = world
+    before = _index_scans(db, pg_url)
+    got = db.search_memories_by_embedding(vectors[4990], table_name="messages", count=5, room_id=small)
+    assert _index_scans(db, pg_url) == before
+    assert got[0].content["i"] == 4990 and len(got) == 5
+    assert all(m.room_id == small for m in got)
+
+
+def test_repeated_checks_keep_taking_the_chosen_branch(world, pg_url):
+    """Eight exact checks, then eight through the index: a prepared statement's generic plan (PostgreSQL's choice
+    after five runs) would keep the index branch off the index; the statement is planned for each call."""
+    db, vectors, big, _small, agent = world
+    saved = db.settings
+    made = []
+    try:
+        db.settings = dataclasses.replace(saved, exact_search_max_rows=10_000)
+        for i in range(8):
+            memory = Memory(room_id=big, agent_id=agent, content={}, embedding=vectors[i])
+            made.append(db.create_memory(memory, "messages", True))
+        db.settings = dataclasses.replace(saved, exact_search_max_rows=0)
+        before = _index_scans(db, pg_url)
+        for i in range(8, 16):
+            memory = Memory(room_id=big, agent_id=agent, content={}, embedding=vectors[i])
+            made.append(db.create_memory(memory, "messages", True))
+        scans = _index_scans(db, pg_url) - before
+    finally:
+        db.settings = saved
+    assert scans == 8
+    assert all(db.get_memory_by_id(m).unique is False for m in made)  # each is a copy of a stored row
+    for m in made:
+        db.remove_memory(m, "messages")
