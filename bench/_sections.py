@@ -10,7 +10,7 @@ from pathlib import Path
 
 TITLE = (
     "# Benchmarks\n\n"
-    "`make bench` (`python -m bench`, about 12 minutes on 2 cores) regenerates every section except the doctor's, "
+    "`make bench` (`python -m bench`, about 14 minutes on 2 cores) regenerates every section except the doctor's, "
     "which needs a million rows and runs on its own (`python -m bench.doctor`, about 6 minutes); each section "
     "names the command that produced it, the machine and the date.\n"
 )
