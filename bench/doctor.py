@@ -43,7 +43,8 @@ ROOMS = 100
 CHUNK = 50_000
 GOAL_S = 10.0
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
-START, END = "<!-- bench.doctor:start -->", "<!-- bench.doctor:end -->"
+SECTION = "bench.doctor"
+START, END = sections.markers(SECTION)
 COPY_SQL = 'COPY memories ("id", "type", "content", "embedding", "roomId", "agentId") FROM STDIN (FORMAT BINARY)'
 
 
@@ -198,7 +199,7 @@ def render(r: dict[str, Any], command: str) -> str:
 
 def write_section(text: str, path: Path = DOCS) -> None:
     """Replace this benchmark's section of ``path`` between its markers (or append it), leaving the rest alone."""
-    sections.write_section(path, "bench.doctor", text)
+    sections.write_section(path, SECTION, text)
 
 
 def main(argv: list[str] | None = None) -> int:

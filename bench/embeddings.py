@@ -40,8 +40,8 @@ from bench._data import make_dataset
 from bench._server import bench_server, create_database, server_facts
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-START = "<!-- embeddings:start -->"
-END = "<!-- embeddings:end -->"
+SECTION = "embeddings"
+START, END = sections.markers(SECTION)
 EF_SEARCH = (10, 20, 40, 80, 200, 400)
 
 _COLD = """
@@ -271,7 +271,7 @@ def _render(
 
 def write_section(text: str, path: Path = DOCS) -> None:
     """Replace this benchmark's section of ``path`` between its markers (or append it), leaving the rest alone."""
-    sections.write_section(path, "embeddings", text)
+    sections.write_section(path, SECTION, text)
 
 
 def main(argv: list[str] | None = None) -> int:

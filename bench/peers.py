@@ -58,8 +58,8 @@ HERE = Path(__file__).resolve().parent
 NODE_DIR = HERE / "peers" / "node"
 SCRIPT = HERE / "peers" / "eliza_bench.mjs"
 DOCS = HERE.parent / "docs" / "benchmarks.md"
-START = "<!-- bench.peers:start -->"
-END = "<!-- bench.peers:end -->"
+SECTION = "bench.peers"
+START, END = sections.markers(SECTION)
 ELIZA_VERSION = "0.1.9"
 #: ElizaOS 0.1.9's search, quoted from node_modules/@elizaos/adapter-postgres/dist/index.js (searchMemoriesByEmbedding)
 #: with the options the benchmark passes ({tableName: "messages", count: 10}); used here only for EXPLAIN.
@@ -810,7 +810,7 @@ def _node_version() -> str:
 
 def write_section(text: str, path: Path = DOCS) -> None:
     """Replace this benchmark's section of ``path`` between its markers (or append it), leaving the rest alone."""
-    sections.write_section(path, "bench.peers", text)
+    sections.write_section(path, SECTION, text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -147,30 +147,20 @@ class Statements:
     def near_duplicate(self, f: MemoryFilters) -> sql.Composed:
         """Whether the filtered set holds a row within %(threshold)s of %(q)s (with %(k)s = 1), as a boolean.
 
-        The search itself (see :meth:`search`) inside EXISTS: one statement does what count, search and insert
-        did in three round trips.
-        """
-        return sql.SQL("EXISTS ({})").format(self.search(f))
-
-    def search(self, f: MemoryFilters) -> sql.Composed:
-        """Nearest first under any filters, in one statement (one round trip).
-
-        Unfiltered (the type only), through the HNSW index. Filtered by room, agent or unique, the set is first
-        counted up to %(cap)s rows: a smaller set is searched exactly (recall 1.0, and faster than walking a
-        graph whose nearest rows mostly belong to other rooms), a larger one through the index. Both branches are
-        in the statement; each is guarded by a one-time filter on the materialised count, so PostgreSQL runs
-        only the chosen one ("never executed" in EXPLAIN ANALYZE for the other). Run it unprepared: a generic
-        plan would cost both branches with a LIMIT of unknown size and keep the index branch off the index.
-        Used inside create_memory's INSERT; searches themselves send the count and the chosen search as two
-        prepared statements, which is faster than planning this one on every call.
+        The choice a search makes, in SQL, so the INSERT can hold the whole check: unfiltered (the type only),
+        through the HNSW index; filtered by room, agent or unique, the set is counted up to %(cap)s rows and a
+        smaller set is searched exactly, a larger one through the index. Each branch is guarded by a one-time
+        filter on the materialised count, so PostgreSQL runs only the chosen one ("never executed" in EXPLAIN
+        ANALYZE for the other). Run it unprepared: a generic plan would cost both branches with a LIMIT of
+        unknown size and keep the index branch off the index. Searches themselves send the count and the chosen
+        search as two prepared statements, which is faster than planning this on every call.
         """
         if not (f.room or f.agent or f.unique):
-            return self.search_index(f)
+            return sql.SQL("EXISTS ({})").format(self.search_index(f))
         return sql.SQL(
-            "WITH bounded AS MATERIALIZED ({count}) "
-            "SELECT * FROM ({exact}) AS e WHERE (SELECT n FROM bounded) < %(cap)s "
-            "UNION ALL SELECT * FROM ({index}) AS i WHERE (SELECT n FROM bounded) >= %(cap)s "
-            "ORDER BY distance"
+            "EXISTS (WITH bounded AS MATERIALIZED ({count}) "
+            "SELECT 1 FROM ({exact}) AS e WHERE (SELECT n FROM bounded) < %(cap)s "
+            "UNION ALL SELECT 1 FROM ({index}) AS i WHERE (SELECT n FROM bounded) >= %(cap)s)"
         ).format(count=self.count_bounded(f), exact=self.search_exact(f), index=self.search_index(f))
 
     def copy_memories(self, table: str = "memories") -> sql.Composed:

@@ -42,9 +42,8 @@ def register_vector_types(conn: psycopg.Connection[Any]) -> None:
         >>> with psycopg.connect(url) as conn:              # doctest: +SKIP
         ...     register_vector_types(conn)
     """
-    register_vector(conn)
-    info = conn.adapters.types.get("vector")
-    if info is None:  # pragma: no cover - register_vector raised already
-        return
-    dumper = type("NumpyVectorBinaryDumperForOid", (NumpyVectorBinaryDumper,), {"oid": info.oid})
+    register_vector(conn)  # raises when the database has no vector type
+    dumper = type(
+        "NumpyVectorBinaryDumperForOid", (NumpyVectorBinaryDumper,), {"oid": conn.adapters.types["vector"].oid}
+    )
     conn.adapters.register_dumper("numpy.ndarray", dumper)

@@ -83,6 +83,9 @@ Conn = psycopg.Connection[Any]
 #: switch sorting off for their one statement.
 WIDE_VECTOR_DIMENSIONS = 512
 
+#: Settings for one statement's HNSW scan, inside its transaction (see PostgresAdapter._index_settings).
+_LOCAL_INDEX_SETTINGS = "SELECT set_config('enable_sort', %s, true), set_config('hnsw.ef_search', %s, true)"
+
 #: fuzzystrmatch's levenshtein() refuses longer arguments.
 LEVENSHTEIN_MAX_CHARS = 255
 
@@ -503,37 +506,41 @@ class PostgresAdapter(DatabaseAdapter):
         st = self.statements
         exact = False
         if f.room or f.agent or f.unique:
-            # Two prepared statements (count, then search) beat one that chooses in SQL (Statements.search): that
-            # one must be planned on every call (see create_memory), which costs more than the round trip saved.
+            # Two prepared statements (count, then search) beat one that chooses in SQL (as near_duplicate does):
+            # that one must be planned on every call (see create_memory), costing more than the round trip saved.
             cap = self.settings.exact_search_max_rows
             (n,) = c.execute(st.text("count_bounded", f), {**params, "cap": cap + 1}).fetchone() or (0,)
             exact = n <= cap
         if exact:
             return c.execute(st.text("search_exact", f), params, binary=True).fetchall()
         query = st.text("search_index", f)
-        # The HNSW path. The planner prices an HNSW scan by ef_search and the dimension; at 1536 dimensions with
-        # ef_search 80-150 it prefers reading the whole table and sorting it (measured: 370 ms instead of 3 ms).
-        # For wide vectors, sorting is switched off for this one statement so the index is used; and ef_search
-        # is raised to k when k is larger (pgvector caps it at 1000; beyond, the iterative scan, on for every
-        # connection, reads on until k rows are found). Narrow vectors with k <= ef_search, the common case,
-        # need neither: one statement, one round trip.
-        ef = self.settings.hnsw_ef_search or 40
-        wide = self.embedding_dimension > WIDE_VECTOR_DIMENSIONS
-        if not wide and params["k"] <= ef:
+        local = self._index_settings(params["k"])
+        if local is None:
             return c.execute(query, params, binary=True).fetchall()
-        local_ef = str(min(max(params["k"], ef), 1000))
-        sort = "off" if wide else "on"
         with c.pipeline():  # BEGIN, settings, query, COMMIT: sent together, one round trip
             in_transaction = c.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
             if not in_transaction:
                 c.execute("BEGIN")
-            c.execute(
-                "SELECT set_config('enable_sort', %s, true), set_config('hnsw.ef_search', %s, true)", (sort, local_ef)
-            )
+            c.execute(_LOCAL_INDEX_SETTINGS, local)
             cur = c.execute(query, params, binary=True)
             if not in_transaction:
                 c.execute("COMMIT")
         return cur.fetchall()
+
+    def _index_settings(self, k: int) -> tuple[str, str] | None:
+        """enable_sort and hnsw.ef_search for one HNSW search of ``k`` rows, or None when the defaults serve.
+
+        The planner prices an HNSW scan by ef_search and the dimension; at 1536 dimensions with ef_search 80-150
+        it prefers reading the whole table and sorting it (measured: 370 ms instead of 3 ms). For wide vectors,
+        sorting is switched off for the statement so the index is used; and ef_search is raised to k when k is
+        larger (pgvector caps it at 1000; beyond, the iterative scan, on for every connection, reads on until k
+        rows are found). Narrow vectors with k <= ef_search, the common case, need neither: one statement.
+        """
+        ef = self.settings.hnsw_ef_search or 40
+        wide = self.embedding_dimension > WIDE_VECTOR_DIMENSIONS
+        if not wide and k <= ef:
+            return None
+        return ("off" if wide else "on"), str(min(max(k, ef), 1000))
 
     def _prepare_memory(self, memory: Memory, table: str) -> dict[str, Any]:
         if not isinstance(memory, Memory):
@@ -580,8 +587,9 @@ class PostgresAdapter(DatabaseAdapter):
                 key = f"okai-unique:{params['type']}:{params['room_id']}"
                 with c.pipeline(), c.transaction():
                     c.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
-                    if self.embedding_dimension > WIDE_VECTOR_DIMENSIONS:  # keep the index: see _search
-                        c.execute("SELECT set_config('enable_sort', 'off', true)")
+                    local = self._index_settings(1)
+                    if local is not None:
+                        c.execute(_LOCAL_INDEX_SETTINGS, local)
                     # Planned for its own values on every call, never prepared: after five runs PostgreSQL may switch
                     # a prepared statement to a generic plan, costed with both branches and a LIMIT of unknown
                     # size, whose index branch reads the whole room instead of the index (seen in the tests).
