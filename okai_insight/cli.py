@@ -17,10 +17,13 @@ import dataclasses
 import importlib
 import io
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import IO, Any, NoReturn
 
+from okai_insight._redact import redact, redact_exception
 from okai_insight._version import __version__
 from okai_insight.errors import OkaiError
 
@@ -45,6 +48,62 @@ The database URL comes from the command's URL argument, else OKAI_DATABASE_URL, 
 """
 
 Formatter = argparse.RawDescriptionHelpFormatter
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, whose usage errors mask secrets: they quote the offending value, which may be a URL
+    given in the wrong place (``--target postgresql://u:pw@h/db``). Subparsers inherit the class.
+
+    Example:
+        >>> p = ArgumentParser(prog="x"); _ = p.add_argument("--n", type=int)
+        >>> p.parse_args(["--n", "postgresql://u:pw@h/db"])      # doctest: +SKIP
+        usage: x [-h] [--n N]
+        x: error: argument --n: invalid int value: 'postgresql://u:***@h/db'
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {redact(message)}\n")
+
+
+class _RedactingStream:
+    """Wraps stdout or stderr for the duration of a command: whole lines (ended by a newline or a carriage
+    return, as progress bars write) are masked before they reach the terminal; the rest waits for a flush."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        cut = max(self._pending.rfind("\n"), self._pending.rfind("\r"))
+        if cut >= 0:
+            self._stream.write(redact(self._pending[: cut + 1]))
+            self._pending = self._pending[cut + 1 :]
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._stream.write(redact(self._pending))
+            self._pending = ""
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding ... of the real stream
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def _redacted_output() -> Iterator[None]:
+    """Everything a command prints, its progress bars and the warnings and log lines that reach the terminal,
+    with secrets masked: a library message may quote a URL (libpq quotes a URI it cannot parse)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _RedactingStream(saved[0]), _RedactingStream(saved[1])  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        for wrapper in (sys.stdout, sys.stderr):
+            wrapper.flush()
+        sys.stdout, sys.stderr = saved
 
 
 def add_url_argument(parser: argparse.ArgumentParser) -> None:
@@ -123,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
         >>> "server" in build_parser().format_help()
         True
     """
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="okai-insight",
         description="okai-insight: AI-agent memory databases (PostgreSQL + pgvector) and their diagnostics.",
         epilog=EPILOG,
@@ -149,7 +208,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         >>> main(["--version"])                               # doctest: +SKIP
         okai-insight 0.1.0
     """
-    parser = build_parser()
+    with _redacted_output():
+        return _run(build_parser(), argv)
+
+
+def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
     if func is None:
@@ -161,20 +224,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except OkaiError as exc:
-        kind = type(exc).__name__
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else kind
-        print(f"okai-insight: error: {kind}: {message}", file=sys.stderr)
+        print(f"okai-insight: error: {type(exc).__name__}: {redact_exception(exc)}", file=sys.stderr)
         from okai_insight.errors import InvalidInput
 
         return 2 if isinstance(exc, InvalidInput) else 1
-    except Exception as exc:  # the CLI's edge: one line, never a traceback
+    except Exception as exc:  # the CLI's edge: one line, never a traceback (it could quote a password)
         import psycopg
 
         if isinstance(exc, psycopg.Error):
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            print(f"okai-insight: database error: {first}", file=sys.stderr)
+            print(f"okai-insight: database error: {redact_exception(exc)}", file=sys.stderr)
             return 1
-        raise
+        print(f"okai-insight: error: {type(exc).__name__}: {redact_exception(exc)}", file=sys.stderr)
+        if os.environ.get("OKAI_DEBUG"):
+            import traceback
+
+            print(redact("".join(traceback.format_exception(exc))), file=sys.stderr)
+        else:
+            print("okai-insight: (OKAI_DEBUG=1 prints the traceback, secrets masked)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

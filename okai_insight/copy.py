@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from okai_insight._redact import redact
 from okai_insight.errors import ConfigurationError, DimensionMismatch, FeatureNotAvailable, InvalidInput, SchemaError
 
 #: Column kinds: how a value travels between PostgreSQL and SQLite.
@@ -442,7 +443,7 @@ def _copy(
         held = dst.count(t) if dst.has_table(t) else 0
         if held:
             raise InvalidInput(f"the target already holds {held} rows in {t.name}: copy needs an empty target")
-    report = CopyReport(source=_redact(source_url), target=_redact(target_url), dimension=dimension)
+    report = CopyReport(source=redact(source_url), target=redact(target_url), dimension=dimension)
     with tqdm(total=sum(counts.values()), unit="rows", desc="copy", disable=not progress) as bar:
         for t in TABLES:
             if not counts[t.name]:
@@ -481,17 +482,6 @@ def _verify(src: _Endpoint, dst: _Endpoint, report: CopyReport, batch_size: int)
                 f"copy verification failed: the {name} embeddings' checksums differ ({a[:12]} != {b[:12]})"
             )
         report.checksums[name] = a
-
-
-def _redact(url: str) -> str:
-    """A URL without its password, for reports and progress output."""
-    import urllib.parse
-
-    parts = urllib.parse.urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-    return url
 
 
 __all__ = ["TABLES", "CopyReport", "Table", "copy_database", "embedding_checksum"]

@@ -22,10 +22,10 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO, TypeVar
-from urllib.parse import urlsplit, urlunsplit
 
 from tqdm import tqdm
 
+from okai_insight._redact import redact
 from okai_insight.adapters.base import DatabaseAdapter
 from okai_insight.data import DemoDataset, DemoLog, demo_dataset
 from okai_insight.errors import DimensionMismatch, DuplicateId, FeatureNotAvailable, InvalidInput
@@ -341,7 +341,7 @@ def run_demo(
     def say(text: str = "") -> None:
         print(text, file=stream)
 
-    say(f"okai-insight demo: {_redact(target)}{'' if url else '  (embedded PostgreSQL)'}")
+    say(f"okai-insight demo: {redact(target)}{'' if url else '  (embedded PostgreSQL)'}")
     with okai_insight.connect(target) as db:
         report = load(db, rows=rows, progress=progress)
         counts = demo_counts(db)
@@ -403,11 +403,3 @@ def _print_searches(say: Callable[..., None], ds: DemoDataset, searches: list[tu
                 f"     -> nothing from {wanted.name!r}, the room about this: its memories were embedded by "
                 "another model, so a MiniLM query cannot see them."
             )
-
-
-def _redact(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url

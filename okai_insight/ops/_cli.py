@@ -195,6 +195,15 @@ def _encrypt(args: argparse.Namespace) -> int:
     elif args.action == "rotate":
         n = encryption.rotate(url, ring, fields=fields, batch_size=args.batch_size)
         print(f"re-encrypted {n} rows under key {ring.current}")
+    if args.vacuum_full and args.action != "usage":
+        wal = (
+            "CHECKPOINT done: WAL that holds them is recycled as the server goes on (archives and backups keep theirs)"
+            if encryption.vacuum_full(url)
+            else "CHECKPOINT refused (needs superuser or pg_checkpoint): WAL recycles on the server's schedule"
+        )
+        print(f"VACUUM FULL memories done: no dead row version holds the old values any more; {wal}")
+    elif args.action == "seal":
+        print(f"note: {encryption.SEAL_LEFTOVERS}")
     rows = [{"key_id": k, "fields": v} for k, v in encryption.key_usage(url, fields=fields).items()]
     print(format_rows(rows, "text"))
     return 0
@@ -413,6 +422,7 @@ def register(subparsers: Any) -> None:
         "seal content fields with AES-GCM (keys from OKAI_ENCRYPTION_KEYS), rotate keys, or show key usage",
         "  export OKAI_ENCRYPTION_KEYS=2025-06:$(openssl rand -base64 32)\n"
         "  okai-insight encrypt seal                       # encrypt content.text of every memory\n"
+        "  okai-insight encrypt seal --vacuum-full         # and rewrite the table: no plaintext in dead rows\n"
         "  okai-insight encrypt rotate                     # after adding a new key (the last listed is current)\n"
         "  okai-insight encrypt usage",
         _encrypt,
@@ -421,6 +431,12 @@ def register(subparsers: Any) -> None:
     add_url_argument(p)
     p.add_argument("--field", action="append", help="content field to protect (repeatable; default text)")
     p.add_argument("--batch-size", type=int, default=500, help="rows per transaction (default 500)")
+    p.add_argument(
+        "--vacuum-full",
+        action="store_true",
+        help="after seal or rotate, VACUUM FULL memories and CHECKPOINT, so the old values do not stay in dead "
+        "rows (locks the table during the rewrite)",
+    )
 
     p = _add(
         subparsers,

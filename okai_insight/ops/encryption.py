@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +52,19 @@ def _aesgcm(key: bytes) -> Any:
     return AESGCM(key)
 
 
+def _name(kid: str) -> str:
+    """A key id as error messages show it: quoted when it looks like an id, else withheld, because a mistyped
+    entry (``base64key`` without ``kid:``) puts the key itself where the id should be.
+
+    Example:
+        >>> _name("2025-06"), _name(base64.b64encode(bytes(32)).decode())
+        ("key id '2025-06'", 'a key id that looks like key material (not shown)')
+    """
+    if len(kid) <= 40 and re.fullmatch(r"[A-Za-z0-9._\-]+", kid):
+        return f"key id {kid!r}"
+    return "a key id that looks like key material (not shown)"
+
+
 @dataclass(frozen=True)
 class Keyring:
     """Keys by id (32 bytes each, AES-256) and the id of the one new envelopes use.
@@ -69,11 +83,12 @@ class Keyring:
             raise ConfigurationError("a keyring needs at least one key")
         for kid, key in self.keys.items():
             if not isinstance(kid, str) or not kid or ":" in kid or "," in kid:
-                raise ConfigurationError(f"key id {kid!r} must be a non-empty string without ':' or ','")
+                shown = _name(kid) if isinstance(kid, str) and kid else "an empty key id"
+                raise ConfigurationError(f"{shown}: a key id must be a non-empty string without ':' or ','")
             if not isinstance(key, bytes) or len(key) != 32:
-                raise ConfigurationError(f"key {kid!r} must be 32 bytes (AES-256)")
+                raise ConfigurationError(f"{_name(kid)}: the key must be 32 bytes (AES-256)")
         if self.current not in self.keys:
-            raise ConfigurationError(f"the current key {self.current!r} is not in the keyring")
+            raise ConfigurationError(f"the current key ({_name(self.current)}) is not in the keyring")
 
     @classmethod
     def generate(cls, kid: str) -> Keyring:
@@ -99,20 +114,37 @@ class Keyring:
         """Read ``OKAI_ENCRYPTION_KEYS`` (``kid:base64key,kid2:base64key``); the last key listed is current unless
         ``OKAI_ENCRYPTION_KEY_ID`` names another.
 
+        Errors name an entry by its position and key id, never by its key (nor by an "id" that is really a key).
+
         Example:
             >>> key = base64.b64encode(bytes(32)).decode()
             >>> Keyring.from_env({"OKAI_ENCRYPTION_KEYS": f"a:{key},b:{key}"}).current
             'b'
+            >>> Keyring.from_env({"OKAI_ENCRYPTION_KEYS": key})
+            Traceback (most recent call last):
+            okai_insight.errors.ConfigurationError: OKAI_ENCRYPTION_KEYS entry 1 has no key id: write kid:base64key
         """
         env = os.environ if environ is None else environ
         raw = env.get("OKAI_ENCRYPTION_KEYS", "")
         keys: dict[str, bytes] = {}
-        for part in filter(None, (p.strip() for p in raw.split(","))):
-            kid, _, b64 = part.partition(":")
+        for n, part in enumerate(filter(None, (p.strip() for p in raw.split(","))), 1):
+            kid, sep, b64 = part.partition(":")
+            if not sep or not kid.strip():
+                raise ConfigurationError(f"OKAI_ENCRYPTION_KEYS entry {n} has no key id: write kid:base64key")
+            kid = kid.strip()
             try:
-                keys[kid] = base64.b64decode(b64, validate=True)
-            except ValueError as exc:
-                raise ConfigurationError(f"OKAI_ENCRYPTION_KEYS: key {kid!r} is not valid base64") from exc
+                key = base64.b64decode(b64.strip(), validate=True)
+            except ValueError:
+                # ``from None``: binascii's message does not quote the input today, but a traceback should not
+                # depend on that.
+                raise ConfigurationError(
+                    f"OKAI_ENCRYPTION_KEYS entry {n} ({_name(kid)}): the key is not valid base64"
+                ) from None
+            if len(key) != 32:
+                raise ConfigurationError(
+                    f"OKAI_ENCRYPTION_KEYS entry {n} ({_name(kid)}): the key is {len(key)} bytes, AES-256 needs 32"
+                )
+            keys[kid] = key
         if not keys:
             raise ConfigurationError("OKAI_ENCRYPTION_KEYS is empty: set kid:base64key[,kid:base64key...]")
         return cls(keys, current=env.get("OKAI_ENCRYPTION_KEY_ID") or list(keys)[-1])
@@ -257,6 +289,40 @@ def rotate(url: str, ring: Keyring, *, fields: Sequence[str] = ("text",), batch_
         2000
     """
     return _batches(url, ring, fields, batch_size, _STALE, {"kid": ring.current})
+
+
+#: What ``encrypt seal`` leaves behind, said after every seal (and in docs/operations.md).
+SEAL_LEFTOVERS = (
+    "the old plaintext is still on disk: in the dead row versions of memories until VACUUM FULL rewrites the "
+    "table, in WAL until its segments are recycled (and in WAL archives, replicas and backups taken before). "
+    "Run `okai-insight encrypt seal --vacuum-full` (or VACUUM (FULL) memories; CHECKPOINT) in a quiet moment: "
+    "it locks the table while it rewrites it"
+)
+
+
+def vacuum_full(url: str, *, lock_timeout_ms: int = 5_000, statement_timeout_ms: int = 3_600_000) -> bool:
+    """Rewrite ``memories`` (``VACUUM (FULL, ANALYZE)``) so the dead row versions that still hold plaintext after
+    :func:`encrypt_existing` are gone, then ``CHECKPOINT`` so WAL holding it can be recycled sooner. Returns
+    whether the checkpoint ran (it needs superuser or ``pg_checkpoint``; without it WAL recycles on the server's
+    own schedule).
+
+    VACUUM FULL takes an ACCESS EXCLUSIVE lock for the rewrite: ``lock_timeout_ms`` bounds the wait for it (so
+    it never queues every reader behind a long transaction), ``statement_timeout_ms`` the rewrite itself.
+
+    Example:
+        >>> vacuum_full(url)                                              # doctest: +SKIP
+        True
+    """
+    with _connect(url) as conn:
+        conn.autocommit = True  # VACUUM cannot run inside a transaction block
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", (str(int(lock_timeout_ms)),))
+        conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(int(statement_timeout_ms)),))
+        conn.execute("VACUUM (FULL, ANALYZE) memories")
+        try:
+            conn.execute("CHECKPOINT")
+        except psycopg.errors.InsufficientPrivilege:
+            return False
+    return True
 
 
 def key_usage(url: str, *, fields: Sequence[str] = ("text",)) -> dict[str, int]:

@@ -8,12 +8,15 @@ Example:
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from okai_insight._redact import redact
 from okai_insight.errors import FeatureNotAvailable, OkaiError
 from okai_insight.report._kernel import this_python_kernel
 from okai_insight.report._paths import notebook_path
@@ -63,10 +66,50 @@ def execute_notebook(
                 execution_timeout=timeout_s,
             )
         except PapermillExecutionError as exc:
+            _redact_outputs(out)
             raise NotebookFailed(
-                f"{source.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} (executed copy: {out})"
-            ) from exc
+                redact(
+                    f"{source.name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue} (executed copy: {out})"
+                )
+            ) from None  # papermill's own message repeats the cell's traceback, which may quote the URL
+    _redact_outputs(out)
     return out
+
+
+def _redact_outputs(executed: Path) -> None:
+    """Mask secrets in an executed notebook's outputs (an error's traceback can quote a database URL)."""
+    import nbformat
+
+    if not executed.exists():
+        return
+    nb = nbformat.read(str(executed), as_version=4)  # type: ignore[no-untyped-call]
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = redact(str(output["text"]))
+            if "evalue" in output:
+                output["evalue"] = redact(str(output["evalue"]))
+            if "traceback" in output:
+                output["traceback"] = [redact(line) for line in output["traceback"]]
+            for kind, value in output.get("data", {}).items():
+                if kind.startswith("text/"):
+                    output["data"][kind] = redact(value if isinstance(value, str) else "".join(value))
+    nbformat.write(nb, str(executed))  # type: ignore[no-untyped-call]
+
+
+@contextmanager
+def _kernel_environment(name: str, value: str) -> Iterator[None]:
+    """Set an environment variable for the kernels started in the block (they inherit this process's
+    environment), and restore it afterwards."""
+    before = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def export_html(executed: str | Path, output: str | Path, *, title: str = "okai-insight report") -> Path:
@@ -90,7 +133,7 @@ def export_html(executed: str | Path, output: str | Path, *, title: str = "okai-
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(body, encoding="utf-8")
+    out.write_text(redact(body), encoding="utf-8")  # the last wall: no password or key leaves in the HTML
     return out
 
 
@@ -118,12 +161,14 @@ def build_report(
     check_count(sample, "sample", minimum=1, maximum=1_000_000)
     check_count(queries, "queries", minimum=1, maximum=10_000)
     target = open_target(url)
-    with tempfile.TemporaryDirectory(prefix="okai-report-") as tmp:
+    # The URL reaches the kernel through its environment, never as a papermill parameter: parameters are
+    # written into the executed notebook (its injected cell and metadata), which a kept notebook or the HTML
+    # would then carry. Only the embedded demo database (whose URL holds no password) goes as a parameter.
+    parameters = {"url": target.url if target.demo else None, "demo": target.demo, "sample": sample}
+    with (
+        tempfile.TemporaryDirectory(prefix="okai-report-") as tmp,
+        _kernel_environment("OKAI_DATABASE_URL", target.url),
+    ):
         executed = Path(keep_notebook) if keep_notebook else Path(tmp) / "report.ipynb"
-        execute_notebook(
-            "report",
-            executed,
-            {"url": target.url, "demo": target.demo, "sample": sample, "queries": queries},
-            cwd=tmp,
-        )
+        execute_notebook("report", executed, parameters | {"queries": queries}, cwd=tmp)
         return export_html(executed, output)

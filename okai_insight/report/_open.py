@@ -9,7 +9,8 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+
+from okai_insight._redact import redact
 
 
 @dataclass(frozen=True)
@@ -26,25 +27,10 @@ class Target:
         Example:
             >>> Target("postgresql://u:secret@h/db", False).display
             'postgresql://u:***@h/db'
+            >>> Target("postgresql://u@h/db?password=secret", False).display
+            'postgresql://u@h/db?password=***'
         """
         return redact(self.url)
-
-
-def redact(url: str) -> str:
-    """Mask the password in a URL.
-
-    Example:
-        >>> redact("postgresql://me:pw@localhost/agents")
-        'postgresql://me:***@localhost/agents'
-    """
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return url
-    if password:
-        return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{password}@", ":***@")))
-    return url
 
 
 def open_target(url: str | None = None, *, rows: int | None = None, progress: bool = False) -> Target:
