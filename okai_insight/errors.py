@@ -85,3 +85,18 @@ class EmbeddedServerError(OkaiError):
 
 class BackupError(OkaiError):
     """A backup or restore failed, or a restored database does not match its source."""
+
+
+class OkaiWarning(UserWarning):
+    """Base class of every warning okai-insight issues."""
+
+
+class DeepContentWarning(OkaiWarning):
+    """A stored JSON value is nested deeper than Python's recursive JSON decoder can follow; it was decoded without
+    recursion and returned whole, but recursive tools (``json.dumps``, ``==``, ``repr``, ``copy.deepcopy``) may fail
+    on it. okai-insight never writes such a value (``validation.MAX_CONTENT_DEPTH``): another writer did."""
+
+
+class StatementRefused(InvalidInput):
+    """SQL text okai-insight will not run: more than one statement, a kind EXPLAIN does not take, a write under
+    EXPLAIN ANALYZE, or a function whose effect a rollback does not undo. Nothing was sent to run."""

@@ -15,11 +15,12 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from okai_insight import _json
 from okai_insight.errors import (
     DimensionMismatch,
     InvalidContent,
@@ -33,36 +34,87 @@ from okai_insight.models import Embedding, GoalStatus, UserState
 #: A memory table name (the stored ``type``): letters, digits, ``_`` and ``-``, at most 63 characters.
 TABLE_NAME_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,62}$")
 
+# -- Limits every adapter enforces, so one input gets one answer everywhere (PostgreSQL, SQLite, in-memory,
+# Supabase) and the answer is a typed refusal before anything is sent, never a driver error afterwards.
+
+#: Deepest nesting of objects and arrays in stored JSON (the top-level object is level 1). Python's json module
+#: recurses once a level and shares its recursion limit (1000 frames) with its caller's frames, so a value must
+#: stay well below 1000 to be encoded and decoded from inside a deep call stack (web frameworks, async runtimes,
+#: pytest: a few hundred frames); 512 leaves ~490 frames to the caller. PostgreSQL's jsonb goes to ~10,000
+#: levels and SQLite's json_valid to 1,000 (2,000 before 3.45), both far above. Rows nested deeper that another
+#: program wrote are still read (okai_insight._json decodes them without recursion).
+MAX_CONTENT_DEPTH = 512
+
+#: Largest stored JSON document, in bytes of its UTF-8 text. PostgreSQL's jsonb refuses a document whose binary
+#: form exceeds 256 MB (268,435,455 bytes); that form can be 6x its text (measured on PostgreSQL 18: an array of
+#: one-digit numbers, 2 text bytes an element, takes 12), so 32 MiB of any JSON text is at most 192 MB of jsonb
+#: (measured: 32 MiB of ``[0,0,...]`` is 201,326,586 bytes of jsonb, accepted). SQLite's 1 GB string limit is
+#: far above. Applies to memory and knowledge content, account details, goal objectives, log bodies and cache
+#: values.
+MAX_CONTENT_BYTES = 32 * 1024 * 1024
+
+#: Longest cache key, account email and account username, in UTF-8 bytes. Each is in a btree index (the cache's
+#: primary key ("key", "agentId"); UNIQUE on email and username in okai-insight's schema), and a btree index
+#: row is at most 2,704 bytes on 8 kB pages. Text that does not compress (random tokens, hashes) fits up to
+#: 2,692 bytes alone and 2,655 bytes next to a 36-character agent id (measured on PostgreSQL 18); 2,048 bytes
+#: leaves room for the index row's headers on every profile, whatever the text.
+MAX_INDEXED_TEXT_BYTES = 2048
+
+#: Largest squared L2 norm of a stored or query embedding. pgvector computes cosine distance with float32
+#: accumulators (``norma += a[i] * a[i]``), so a vector whose squared norm passes float32's maximum (3.4e38) has
+#: an infinite norm: its similarity to everything is 0 or NaN, and it is stored but never found. 1e38 keeps a
+#: margin for float32 rounding over 16,000 dimensions (relative error < 1e-3).
+MAX_SQUARED_NORM = 1e38
+
+#: Smallest squared L2 norm of a non-zero embedding: float32's smallest normal number. Below it, the squares
+#: pgvector sums in float32 are subnormal or vanish (a component of 1e-23 squares to 0), and the cosine of a
+#: non-zero vector divides by a zero or meaningless norm.
+MIN_SQUARED_NORM = float(np.finfo(np.float32).tiny)
+
 
 def check_embedding(value: Any, dimension: int | None, *, allow_zero: bool = True) -> Embedding:
     """Return ``value`` as a 1-D float32 array after checking its length and values.
 
     Raises :class:`DimensionMismatch` when the length differs from ``dimension`` and :class:`InvalidEmbedding`
-    for empty, non-numeric, multi-dimensional, NaN or infinite input, or an all-zero query when ``allow_zero``
-    is False (a zero vector has no cosine direction).
+    for empty, non-numeric (complex numbers and strings included), multi-dimensional, NaN or infinite input, a
+    vector whose squared norm lies outside what pgvector's float32 cosine can use (:data:`MAX_SQUARED_NORM`,
+    :data:`MIN_SQUARED_NORM`), or an all-zero query when ``allow_zero`` is False (a zero vector has no cosine
+    direction).
 
     Example:
         >>> check_embedding([0.5, float("nan")], 2)
         Traceback (most recent call last):
         ...
         okai_insight.errors.InvalidEmbedding: embedding holds NaN or infinite values (or values beyond float32's range)
+        >>> check_embedding([1e20, 1e20], 2)
+        Traceback (most recent call last):
+        ...
+        okai_insight.errors.InvalidEmbedding: embedding's values are too large: its squared norm 2e+40 overflows float32, in which pgvector computes cosine distance (at most 1e+38)
     """
     if type(value) is np.ndarray and value.dtype == np.float32 and value.ndim == 1 and value.size == dimension:
-        # The common case (an encoder's output), checked with one sum: in float64 it cannot overflow on float32
-        # values, so it is finite exactly when every value is. A zero sum (a zero vector, or one whose values
-        # cancel) goes to the full check when zero vectors are refused.
-        total = float(value.sum(dtype=np.float64))
-        if math.isfinite(total) and (allow_zero or total != 0.0):
+        # The common case (an encoder's output), checked with one float64 dot product: float32 values cannot
+        # overflow it, and it is NaN or infinite exactly when a value is, so it decides finiteness and the norm
+        # at once. Anything it does not accept goes to the full check, which computes the same number.
+        wide = value.astype(np.float64)
+        squared = float(wide @ wide)
+        if MIN_SQUARED_NORM <= squared <= MAX_SQUARED_NORM or (squared == 0.0 and allow_zero):
             return value
     if value is None:
         raise InvalidEmbedding("embedding is missing")
     if isinstance(value, str | bytes):
         raise InvalidEmbedding("embedding must be a sequence of numbers, not a string")
     try:
+        raw = value if isinstance(value, np.ndarray) else np.asarray(value)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidEmbedding(f"embedding must be a sequence of numbers: {exc}") from None
+    if raw.dtype.kind not in _NUMERIC_KINDS:
+        # complex: a cast would drop the imaginary part (numpy only warns); text: numpy would parse "1.5"
+        raise InvalidEmbedding(f"embedding must hold real numbers, got {_KIND_NAMES.get(raw.dtype.kind, raw.dtype)}")
+    try:
         # One conversion, straight to the stored precision; values beyond float32's range become inf and are
         # refused with NaN below (numpy would warn about the overflow: the refusal is the message).
         with np.errstate(over="ignore", invalid="ignore"):
-            arr = np.asarray(value, dtype=np.float32)
+            arr = raw.astype(np.float32, copy=raw.dtype != np.float32)
     except (TypeError, ValueError, OverflowError) as exc:
         raise InvalidEmbedding(f"embedding must be a sequence of numbers: {exc}") from None
     if arr.ndim != 1:
@@ -73,9 +125,27 @@ def check_embedding(value: Any, dimension: int | None, *, allow_zero: bool = Tru
         raise DimensionMismatch(expected=dimension, got=int(arr.size))
     if not np.isfinite(arr).all():
         raise InvalidEmbedding("embedding holds NaN or infinite values (or values beyond float32's range)")
-    if not allow_zero and not arr.any():
+    wide = arr.astype(np.float64)
+    squared = float(wide @ wide)
+    if squared > MAX_SQUARED_NORM:
+        raise InvalidEmbedding(
+            f"embedding's values are too large: its squared norm {squared:.3g} overflows float32, in which "
+            f"pgvector computes cosine distance (at most {MAX_SQUARED_NORM:.3g})"
+        )
+    if squared == 0.0 and not allow_zero:
         raise InvalidEmbedding("a zero vector has no direction: cosine similarity to it is undefined")
+    if 0.0 < squared < MIN_SQUARED_NORM:
+        raise InvalidEmbedding(
+            f"embedding's values are too small: its squared norm {squared:.3g} underflows float32, in which "
+            "pgvector computes cosine distance, so its direction is lost"
+        )
     return arr
+
+
+#: numpy dtype kinds an embedding may arrive as: bool, signed and unsigned integers, floats, and objects (a list
+#: of Decimals, say; an object that is not a real number fails the float32 conversion).
+_NUMERIC_KINDS = frozenset("biufO")
+_KIND_NAMES = {"c": "complex numbers", "U": "text", "S": "bytes", "M": "datetimes", "m": "timedeltas"}
 
 
 def check_id(value: Any, name: str = "id") -> uuid.UUID:
@@ -144,7 +214,8 @@ def check_content(content: Any, what: str = "content") -> dict[str, Any]:
     """Check that content is a JSON object PostgreSQL's jsonb and SQLite's JSON will both accept.
 
     NUL characters and unpaired surrogates (text that was invalid UTF-8) are refused: jsonb rejects ``\\u0000``,
-    a failure ElizaOS users meet with scraped text.
+    a failure ElizaOS users meet with scraped text. So are values nested deeper than :data:`MAX_CONTENT_DEPTH`,
+    values that contain themselves, and documents larger than :data:`MAX_CONTENT_BYTES`.
 
     Example:
         >>> check_content({"text": "a\\x00b"})
@@ -152,7 +223,7 @@ def check_content(content: Any, what: str = "content") -> dict[str, Any]:
         ...
         okai_insight.errors.InvalidContent: content.text holds a NUL character, which JSON columns cannot store
     """
-    return json.loads(content_json(content, what))  # type: ignore[no-any-return]
+    return _json.loads(content_json(content, what))  # type: ignore[no-any-return]
 
 
 def content_json(content: Any, what: str = "content") -> str:
@@ -163,12 +234,25 @@ def content_json(content: Any, what: str = "content") -> str:
     Example:
         >>> content_json({"text": "hi"})
         '{"text": "hi"}'
+        >>> deep: dict = {}
+        >>> for _ in range(MAX_CONTENT_DEPTH): deep = {"a": deep}
+        >>> content_json(deep)
+        Traceback (most recent call last):
+        ...
+        okai_insight.errors.InvalidContent: content is nested more than 512 levels deep (at content.a.a.a.a.a.a...)
     """
     if not isinstance(content, Mapping):
         raise InvalidContent(f"{what} must be a JSON object (dict), got {type(content).__name__}")
-    _check_keys(content, what)
+    _check_structure(content, what)
     try:
         text = json.dumps(content, ensure_ascii=False, allow_nan=False)
+    except RecursionError:
+        # within MAX_CONTENT_DEPTH, but the caller's own stack is deep: encode without recursion (scalars are
+        # still checked by json.dumps, which raises TypeError or ValueError for them like the call above)
+        try:
+            text = _json.dumps(content, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise InvalidContent(f"{what} is not JSON-serialisable: {exc}") from None
     except (TypeError, ValueError) as exc:
         _walk(content, what)  # name the offending field when we can
         raise InvalidContent(f"{what} is not JSON-serialisable: {exc}") from None
@@ -176,30 +260,52 @@ def content_json(content: Any, what: str = "content") -> str:
     if "\\u0000" in text:
         _walk(content, what)
     try:
-        text.encode("utf-8")
+        size = len(text.encode("utf-8"))
     except UnicodeEncodeError:
         _walk(content, what)
         raise InvalidContent(f"{what} holds invalid UTF-8 text") from None
+    if size > MAX_CONTENT_BYTES:
+        raise InvalidContent(
+            f"{what} is {size:,} bytes as JSON, more than the {MAX_CONTENT_BYTES:,} every adapter stores "
+            "(PostgreSQL's jsonb refuses documents past 256 MB of its binary form)"
+        )
     return text
 
 
-def _check_keys(value: Any, path: str) -> None:
-    # json.dumps would turn {1: "x"} into {"1": "x"} silently; a stored row must read back as it was written.
-    if type(value) is dict and all(type(k) is str and type(v) in _FLAT for k, v in value.items()):
+def _check_structure(root: Any, path: str) -> None:
+    """Refuse non-string keys (json.dumps would turn ``{1: "x"}`` into ``{"1": "x"}`` silently: a stored row must
+    read back as it was written), nesting deeper than :data:`MAX_CONTENT_DEPTH` and values that contain
+    themselves. Iterative, so no input can exhaust Python's recursion limit here."""
+    if type(root) is dict and all(type(k) is str and type(v) in _FLAT for k, v in root.items()):
         return  # the common flat dict of strings and numbers, without the per-item ABC checks below
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise InvalidContent(f"{path} has a non-string key {key!r}")
+    # One frame per open container: its remaining members, its path, whether it is a mapping, its id.
+    frames: list[tuple[Iterator[Any], str, bool, int]] = [(_members(root), path, True, id(root))]
+    open_ids = {id(root)}
+    while frames:
+        members, where, is_mapping, ident = frames[-1]
+        for key, item in members:
+            if is_mapping and not isinstance(key, str):
+                raise InvalidContent(f"{where} has a non-string key {key!r}")
             if isinstance(item, Mapping | list | tuple):
-                _check_keys(item, f"{path}.{key}")
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            if isinstance(item, Mapping | list | tuple):
-                _check_keys(item, f"{path}[{i}]")
+                inner = f"{where}.{key}" if is_mapping else f"{where}[{key}]"
+                if id(item) in open_ids:
+                    raise InvalidContent(f"{inner} contains itself, which JSON cannot represent")
+                if len(frames) >= MAX_CONTENT_DEPTH:
+                    shown = inner if len(inner) <= 60 else inner[:57] + "..."
+                    raise InvalidContent(f"{path} is nested more than {MAX_CONTENT_DEPTH} levels deep (at {shown})")
+                frames.append((_members(item), inner, isinstance(item, Mapping), id(item)))
+                open_ids.add(id(item))
+                break
+        else:
+            frames.pop()
+            open_ids.discard(ident)
 
 
-#: Value types that hold no keys to check (``_check_keys``'s fast path).
+def _members(value: Any) -> Iterator[tuple[Any, Any]]:
+    return iter(value.items()) if isinstance(value, Mapping) else enumerate(value)
+
+
+#: Value types that hold no keys to check (``_check_structure``'s fast path).
 _FLAT = frozenset({str, int, float, bool, type(None)})
 
 
@@ -243,6 +349,46 @@ def check_text(value: Any, name: str, *, max_chars: int | None = None, optional:
     if max_chars is not None and len(value) > max_chars:
         raise InvalidInput(f"{name} is longer than {max_chars} characters")
     return value
+
+
+def check_indexed_text(value: Any, name: str, *, optional: bool = False) -> str | None:
+    """Check a text parameter that a btree index holds (a cache key, an account's email or username): at most
+    :data:`MAX_INDEXED_TEXT_BYTES` bytes of UTF-8, on every adapter, so SQLite and the in-memory adapter refuse
+    what PostgreSQL's index could not store.
+
+    Example:
+        >>> check_indexed_text("agent-7/last-summary", "key")
+        'agent-7/last-summary'
+        >>> check_indexed_text("é" * 1500, "account.email")
+        Traceback (most recent call last):
+        ...
+        okai_insight.errors.InvalidInput: account.email is 3000 bytes of UTF-8, more than the 2048 an indexed column holds
+    """
+    text = check_text(value, name, optional=optional)
+    if text is not None and len(text) * 4 > MAX_INDEXED_TEXT_BYTES:  # shorter text fits whatever its characters
+        size = len(text.encode("utf-8"))
+        if size > MAX_INDEXED_TEXT_BYTES:
+            raise InvalidInput(
+                f"{name} is {size} bytes of UTF-8, more than the {MAX_INDEXED_TEXT_BYTES} an indexed column holds"
+            )
+    return text
+
+
+def check_cache_value(value: Any) -> str:
+    """Check a cache value (a string, stored as a JSON string): no larger than :data:`MAX_CONTENT_BYTES` as JSON.
+
+    Example:
+        >>> check_cache_value('{"summary": "..."}')
+        '{"summary": "..."}'
+    """
+    text = check_text(value, "value") or ""
+    if len(text) * 6 + 2 > MAX_CONTENT_BYTES:  # as a JSON string a character takes at most 6 bytes (\\u001f)
+        size = len(json.dumps(text, ensure_ascii=False).encode("utf-8"))
+        if size > MAX_CONTENT_BYTES:
+            raise InvalidContent(
+                f"value is {size:,} bytes as JSON, more than the {MAX_CONTENT_BYTES:,} every adapter stores"
+            )
+    return text
 
 
 def check_count(value: Any, name: str = "count", *, minimum: int = 0, maximum: int = 100_000) -> int:
