@@ -19,15 +19,17 @@ import uuid
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from okai_insight.adapters._supabase_base import SupabaseAdapter
 from okai_insight.adapters.base import IdLike
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.errors import ConfigurationError, ConnectionFailed, PermissionDenied, SchemaError
+from okai_insight.models import Account, Actor
 from okai_insight.schema import read_profile
 from okai_insight.schema.supabase import SUPABASE_SETTING, apply
 from okai_insight.settings import Settings
-from okai_insight.validation import check_id
+from okai_insight.validation import check_content, check_id, check_text
 
 #: The roles a direct connection may act as (Supabase's API roles; anon reads nothing in this schema).
 ROLES = ("authenticated", "service_role", "anon")
@@ -101,6 +103,60 @@ class SupabaseDirectAdapter(SupabaseAdapter, PostgresAdapter):
         )
 
     _copy_into_table = False
+
+    def get_actor_details(self, room_id: IdLike) -> list[Actor]:
+        """The participants of a room with their public profiles; as a user, through ``public.get_actor_details``
+        (accounts rows are readable only by their subject and creator; the function shows co-participants'
+        names, never their email, and only for rooms the user can access).
+
+        Example:
+            >>> [a.name for a in db.get_actor_details(room)]   # doctest: +SKIP
+            ['Eliza', 'Sam']
+        """
+        if self.role == "service_role":
+            return super().get_actor_details(room_id)
+        rid = check_id(room_id, "room_id")
+        rows = self._run(
+            lambda c, _: c.execute(
+                'SELECT "id", "name", "username", "details" FROM public.get_actor_details(%s)', (rid,)
+            ).fetchall()
+        )
+        return [Actor(r[0], r[1], r[2], r[3] or {}) for r in rows]
+
+    def create_account(self, account: Account) -> bool:
+        """Create an account; a user whose own account someone else pre-created claims it (its fields become the
+        given ones and ``createdBy`` the user), so its creator keeps no rights over it.
+
+        Example:
+            >>> db.create_account(Account(id=db.user_id, name="Sam", email="sam@example.org"))   # doctest: +SKIP
+            True
+        """
+        created = super().create_account(account)
+        if created or self.user_id is None or check_id(account.id, "account.id") != self.user_id:
+            return created
+        details = check_content(account.details or {}, "account.details")
+        check_text(account.email, "account.email")
+
+        def claim(c: psycopg.Connection[Any], _: int) -> bool:
+            return (
+                c.execute(
+                    'UPDATE accounts SET "name" = %s, "username" = %s, "email" = %s, "avatarUrl" = %s, '
+                    '"details" = %s, "createdBy" = %s WHERE "id" = %s AND "createdBy" IS DISTINCT FROM %s',
+                    (
+                        account.name,
+                        account.username,
+                        account.email,
+                        account.avatar_url,
+                        Jsonb(details),
+                        self.user_id,
+                        self.user_id,
+                        self.user_id,
+                    ),
+                ).rowcount
+                > 0
+            )
+
+        return self._run(claim)
 
 
 def _has_supabase_migration(conn: psycopg.Connection[Any]) -> bool:

@@ -29,8 +29,14 @@ def test_contract_supabase_is_an_authenticated_user_under_rls(make_database, tmp
         v = np.ones(DIM, dtype=np.float32)
         with pytest.raises(PermissionDenied):  # a memory of neither the acting user nor its agent
             db.create_memory(Memory(room_id=room, user_id=stranger, content={"text": "x"}, embedding=v), "messages")
+        with pytest.raises(PermissionDenied):  # the stranger takes no part in the room
+            as_user(db, stranger).create_memory(
+                Memory(room_id=room, user_id=stranger, content={"text": "planted"}, embedding=v), "messages"
+            )
+        their_room = as_user(db, stranger).create_room()
+        as_user(db, stranger).add_participant(stranger, their_room)
         theirs = as_user(db, stranger).create_memory(
-            Memory(room_id=room, user_id=stranger, content={"text": "theirs"}, embedding=v), "messages"
+            Memory(room_id=their_room, user_id=stranger, content={"text": "theirs"}, embedding=v), "messages"
         )
         assert db.get_memory_by_id(theirs) is None
         assert admin(db).get_memory_by_id(theirs) is not None  # the setup-only service_role sees every row

@@ -45,16 +45,25 @@ def test_every_table_has_row_level_security(supabase_url: str) -> None:
     assert rows == [(t, True) for t in TABLES]
 
 
-def test_spec_policy_is_installed_verbatim_in_meaning(supabase_url: str) -> None:
+def test_one_policy_per_table_and_command(supabase_url: str) -> None:
+    """Every memory table has exactly one permissive policy for each of SELECT, INSERT, UPDATE, DELETE (or none,
+    which refuses the command): no FOR ALL policy widens a command it was not written for."""
     with psycopg.connect(supabase_url) as conn:
-        policies = dict(
-            conn.execute("SELECT policyname, qual FROM pg_policies WHERE tablename = 'memories'").fetchall()
-        )
-        tables_with_policy = {t for (t,) in conn.execute("SELECT DISTINCT tablename FROM pg_policies")}
-    assert set(policies) == {"memories_isolation"}
-    qual = policies["memories_isolation"]
-    assert '"userId"' in qual and '"agentId"' in qual and "auth.uid()" in qual
-    assert tables_with_policy == set(TABLES)
+        rows = conn.execute("SELECT tablename, cmd, permissive, qual, with_check FROM pg_policies").fetchall()
+    commands: dict[str, list[str]] = {}
+    for table, cmd, permissive, _qual, _check in rows:
+        assert permissive == "PERMISSIVE" and cmd != "ALL"
+        commands.setdefault(table, []).append(cmd)
+    assert set(commands) == set(TABLES)
+    assert all(len(cmds) == len(set(cmds)) for cmds in commands.values())
+    assert sorted(commands["relationships"]) == ["DELETE", "INSERT", "SELECT"]
+    assert sorted(commands["logs"]) == ["DELETE", "INSERT", "SELECT"]
+    assert sorted(commands["memories"]) == ["DELETE", "INSERT", "SELECT", "UPDATE"]
+    memories = {cmd: (qual, check) for table, cmd, _p, qual, check in rows if table == "memories"}
+    # The spec's memories_isolation (the user or the agent), tied to a room the caller can access.
+    insert_check = memories["INSERT"][1]
+    assert '"userId"' in insert_check and '"agentId"' in insert_check and "auth.uid()" in insert_check
+    assert 'can_access_room("roomId")' in insert_check
 
 
 def test_rpcs_are_security_invoker_and_not_for_anon(supabase_url: str) -> None:
@@ -67,6 +76,12 @@ def test_rpcs_are_security_invoker_and_not_for_anon(supabase_url: str) -> None:
             (list(RPCS),),
         ).fetchall()
     assert rows == [(name, False, False, True) for name in RPCS]
+    with psycopg.connect(supabase_url) as conn:
+        actors = conn.execute(
+            "SELECT p.prosecdef, has_function_privilege('anon', p.oid, 'EXECUTE') FROM pg_proc AS p "
+            "WHERE p.oid = 'public.get_actor_details(uuid)'::regprocedure"
+        ).fetchone()
+    assert actors == (True, False)  # definer: it answers only for rooms the caller can access (test_isolation)
 
 
 def test_role_grants(supabase_url: str) -> None:

@@ -280,8 +280,29 @@ BEGIN
 END
 $$;
 
+-- The participants of a room the caller can access, with their public profile (never the email): accounts
+-- rows are readable only by their subject and creator, so the names of the other people in a room come from
+-- here. SECURITY DEFINER, and it answers nothing about rooms the caller cannot access.
+CREATE FUNCTION public.get_actor_details(
+    "query_roomId" UUID
+)
+RETURNS TABLE ("id" UUID, "name" TEXT, "username" TEXT, "details" JSONB)
+LANGUAGE sql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+    SELECT a."id", a."name", a."username", a."details"
+    FROM public.participants AS p
+    JOIN public.accounts AS a ON a."id" = p."userId"
+    WHERE p."roomId" = "query_roomId"
+      AND okai_private.can_access_room("query_roomId")
+    ORDER BY a."name", a."id"
+$$;
+
 REVOKE ALL ON FUNCTION public.search_memories, public.count_memories, public.remove_memories, public.create_room,
-    public.get_embedding_list, public.check_similarity_and_insert, public.search_knowledge FROM PUBLIC, anon;
+    public.get_embedding_list, public.check_similarity_and_insert, public.search_knowledge, public.get_actor_details
+    FROM PUBLIC, anon;
 GRANT EXECUTE ON FUNCTION public.search_memories, public.count_memories, public.remove_memories,
-    public.create_room, public.get_embedding_list, public.check_similarity_and_insert, public.search_knowledge
-    TO authenticated, service_role;
+    public.create_room, public.get_embedding_list, public.check_similarity_and_insert, public.search_knowledge,
+    public.get_actor_details TO authenticated, service_role;

@@ -2,12 +2,12 @@
 
 One SQL script for a Supabase project, rendered for an embedding dimension from the core migrations
 (``okai_insight/schema/migrations``, so both schemas stay the same tables) and the Supabase steps in this folder.
-It needs what every Supabase project has: the ``auth`` schema (``auth.uid()``) and the roles ``anon``,
+It needs what every Supabase project has: the ``auth`` schema (``auth.uid()``, ``auth.users``) and the roles ``anon``,
 ``authenticated`` and ``service_role``.
 
 Example:
     >>> from okai_insight.schema.supabase import render
-    >>> "CREATE POLICY \\"memories_isolation\\" ON memories" in render(384)
+    >>> "CREATE POLICY \\"memories_insert\\" ON memories" in render(384)
     True
 """
 
@@ -85,7 +85,7 @@ def render(dimension: int = 384, *, transaction: bool = True) -> str:
 
 
 def missing_prerequisites(conn: psycopg.Connection[Any]) -> list[str]:
-    """What the database lacks for the migration: Supabase's auth.uid() and roles (empty when ready).
+    """What the database lacks for the migration: Supabase's auth.uid(), auth.users and roles (empty when ready).
 
     Example:
         >>> missing_prerequisites(conn)                     # doctest: +SKIP
@@ -94,6 +94,8 @@ def missing_prerequisites(conn: psycopg.Connection[Any]) -> list[str]:
     missing = []
     if conn.execute("SELECT to_regprocedure('auth.uid()')").fetchone() == (None,):
         missing.append("function auth.uid()")
+    if conn.execute("SELECT to_regclass('auth.users')").fetchone() == (None,):
+        missing.append("table auth.users")
     roles = {r for (r,) in conn.execute("SELECT rolname FROM pg_roles")}
     missing += [f"role {r}" for r in ("anon", "authenticated", "service_role") if r not in roles]
     return missing
