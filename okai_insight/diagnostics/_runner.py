@@ -188,6 +188,39 @@ class Runner:
             ctx, self._pool_ctx = self._pool_ctx, None
             ctx.__exit__(None, None, None)
 
+    @contextmanager
+    def throwaway(self) -> Iterator[Runner]:
+        """A runner on a new connection to the same database, closed at the end: never the caller's connection,
+        never returned to a pool. EXPLAIN ANALYZE runs there, so session state the statement may leave (an
+        advisory lock, a setting, a prepared statement) dies with the connection.
+
+        Example:
+            >>> with run.throwaway() as once:                                # doctest: +SKIP
+            ...     once.execute(sql.SQL("SELECT pg_backend_pid() AS pid")).rows
+        """
+        once = Runner(self._conninfo(), settings=self.settings)
+        try:
+            yield once
+        finally:
+            once.close()
+
+    def _conninfo(self) -> str:
+        """Where to open another connection to this runner's database (a URL or a libpq conninfo string)."""
+        target = self.target
+        if target is None or isinstance(target, str):
+            from okai_insight._connect import resolve_url
+
+            return resolve_url(target, self.settings)
+        if isinstance(target, _PooledAdapter):
+            return str(target.url)
+        info = self.connection.info
+        params = info.get_parameters()
+        if info.password:  # get_parameters() leaves the password out
+            params["password"] = info.password
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(**params)
+
     @property
     def connection(self) -> Conn:
         """The connection in use (opened on first use)."""
@@ -227,12 +260,15 @@ class Runner:
         label: str = "query",
         read_only: bool = True,
         local_settings: Mapping[str, str] | None = None,
+        unbound_params: bool = False,
     ) -> QueryResult:
         """Run one statement in a rolled-back READ ONLY transaction with the configured timeouts.
 
         ``local_settings`` are set for that transaction only (``SET LOCAL``, after the timeouts, so they may
         override them). ``read_only=False`` is for EXPLAIN ANALYZE of a statement the caller opted to run: it
-        still rolls back.
+        still rolls back. The statement goes over the extended protocol (one statement, whatever its text);
+        ``unbound_params=True`` is for ``EXPLAIN (GENERIC_PLAN)`` of a ``$1`` query, which cannot be bound
+        without values: the server parses it alone first (extended protocol, nothing runs), then it runs as text.
 
         Example:
             >>> run.execute(sql.SQL("SELECT 1 AS one")).rows             # doctest: +SKIP
@@ -257,7 +293,20 @@ class Runner:
                     )
                     for name, value in (local_settings or {}).items():
                         cur.execute("SELECT set_config(%s, %s, true)", (name, str(value)))
-                    cur.execute(statement, params if params is not None else {})
+                    # last, so no setting above undoes it: the server reads backslashes in '' strings as the parser
+                    # that checked the statement did (libpg_query), whatever the database's default
+                    cur.execute("SELECT set_config('standard_conforming_strings', 'on', true)")
+                    # The statement may hold a user's SQL text (explain). psycopg sends a statement without
+                    # parameters over the simple query protocol, which runs every ';'-separated statement in the
+                    # string (a COMMIT among them ends the READ ONLY transaction). In pipeline mode it always uses
+                    # the extended protocol, where the server itself refuses a second statement ("cannot insert
+                    # multiple commands into a prepared statement"); prepare=False leaves no prepared statement
+                    # behind on a pooled connection.
+                    if unbound_params:
+                        cur.execute(_parsed_alone(conn, statement))
+                    else:
+                        with conn.pipeline():
+                            cur.execute(statement, params if params is not None else {}, prepare=False)
                     columns = tuple(d.name for d in cur.description or ())
                     rows = cur.fetchall() if cur.description else []
                 finally:
@@ -355,6 +404,25 @@ class Runner:
             raise CheckUnavailable(
                 f"{why} needs PostgreSQL {minimum // 10000} or newer (this server is {self.features.server_version})"
             )
+
+
+def _parsed_alone(conn: Conn, statement: sql.SQL | sql.Composed) -> bytes:
+    """The statement's bytes as psycopg would send them, after the server parsed them as ONE statement.
+
+    A Parse message (the extended protocol's first step) runs nothing and is refused for a string holding more
+    than one statement ("cannot insert multiple commands into a prepared statement"): the server's own check,
+    made in the same transaction (same settings) as the simple-protocol run that follows. It leaves the unnamed
+    statement, which the next query replaces.
+    """
+    from psycopg._queries import PostgresQuery  # psycopg's own %%-unescaping, so the bytes match exactly
+    from psycopg.adapt import Transformer
+
+    pgq = PostgresQuery(Transformer.from_context(conn))
+    pgq.convert(statement, {})
+    result = conn.pgconn.prepare(b"", pgq.query)
+    if result.status != psycopg.pq.ExecStatus.COMMAND_OK:
+        raise psycopg.errors.error_from_result(result, encoding=conn.info.encoding)
+    return pgq.query
 
 
 @contextmanager

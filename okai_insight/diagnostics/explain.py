@@ -33,8 +33,9 @@ from okai_insight.diagnostics._plan import PlanNode, parse_plan, tree_text
 from okai_insight.diagnostics._plan_findings import DEFAULT_EF_SEARCH, PlanContext, plan_findings
 from okai_insight.diagnostics._result import Finding, Result, findings_html, result_html
 from okai_insight.diagnostics._runner import CheckUnavailable, Runner, Target, using
+from okai_insight.diagnostics._side_effects import plan_function_names, refuse_by_name, refuse_volatile
 from okai_insight.diagnostics._statement import classify
-from okai_insight.errors import InvalidInput
+from okai_insight.errors import InvalidInput, StatementRefused
 
 #: The user's statement failed on its own terms (bad SQL, unknown table or column, wrong parameter type).
 _QUERY_ERRORS = (
@@ -167,14 +168,21 @@ def explain(
         >>> plan.root.node_type, plan.execution_ms < 100                             # doctest: +SKIP
         ('Aggregate', True)
     """
-    stmt = classify(query)
+    stmt = classify(query, params)
     if analyze and stmt.writes and not allow_writes:
-        raise InvalidInput(
+        raise StatementRefused(
             f"EXPLAIN ANALYZE would execute this {stmt.keyword}: it writes to the database. Explain it without "
             "analyze (nothing runs), or pass allow_writes=True to run it in a transaction that is rolled back "
             "(its rows vanish; sequences still advance and triggers still fire)."
         )
+    refuse_by_name(stmt.functions, analyze=analyze, allow_writes=allow_writes)
     local = {str(k): str(v) for k, v in (settings or {}).items()}
+    refused = sorted(k for k in local if k.lower() in _FIXED_SETTINGS)
+    if refused:
+        raise StatementRefused(
+            f"explain() does not take the setting {refused[0]}: it decides how the statement is read or whether "
+            "it may write, which the safety checks rely on"
+        )
     if timeout_ms is not None:
         if int(timeout_ms) <= 0:
             raise InvalidInput(f"timeout_ms must be positive, got {timeout_ms!r}")
@@ -191,31 +199,21 @@ def explain(
             if run.features.server_version_num < 160000:
                 raise InvalidInput("a generic plan for a $1 query needs PostgreSQL 16 or later; pass values instead")
             options.append("GENERIC_PLAN")
-        if analyze:
-            options += ["ANALYZE", f"BUFFERS {'ON' if buffers else 'OFF'}"]
         body = stmt.text if params is not None else stmt.text.replace("%", "%%")
-        statement = sql.SQL("EXPLAIN ({}) ").format(sql.SQL(", ".join(options))) + sql.SQL(body)  # type: ignore[arg-type]
-        try:
-            out = run.execute(
-                statement,
-                params,
-                label="explain",
-                read_only=not (analyze and stmt.writes),
-                local_settings=local,
-            )
-        except psycopg.errors.ReadOnlySqlTransaction as exc:
-            raise InvalidInput(
-                "EXPLAIN ANALYZE refused: the statement tried to write (a data-modifying function, FOR UPDATE, or "
-                f"nextval), and it runs READ ONLY ({str(exc).strip().splitlines()[0]}); pass allow_writes=True "
-                "to run it in a rolled-back transaction"
-            ) from exc
-        except _QUERY_ERRORS as exc:
-            raise InvalidInput(f"EXPLAIN failed: {str(exc).strip().splitlines()[0]}") from exc
-        except CheckUnavailable as exc:
-            if isinstance(exc.__cause__, _QUERY_ERRORS):
-                raise InvalidInput(f"EXPLAIN failed: {str(exc.__cause__).strip().splitlines()[0]}") from exc
-            raise
-        document = out.rows[0][out.columns[0]]
+        if analyze:
+            # First the plan without running anything: its VERBOSE output names every function the statement
+            # would call, views and row security policies included, which the text alone does not show.
+            planned = _run_explain(run, ["VERBOSE", "FORMAT JSON"], body, params, read_only=True, local=local)
+            names = stmt.functions | plan_function_names(planned)
+            refuse_by_name(names, analyze=True, allow_writes=allow_writes)
+            calls = {"functions": sorted(names), "operators": sorted(stmt.operators)}
+            refuse_volatile(run.query("explain", "volatile_calls", calls).rows, allow_writes=allow_writes)
+            options += ["ANALYZE", f"BUFFERS {'ON' if buffers else 'OFF'}"]
+            # It runs on a connection of its own, closed afterwards: no session state can outlive it.
+            with run.throwaway() as once:
+                document = _run_explain(once, options, body, params, read_only=not stmt.writes, local=local)
+        else:
+            document = _run_explain(run, options, body, params, read_only=True, local=local)
         nodes = parse_plan(document)
         ctx = _context(run, stmt.text, analyze, document[0], nodes, local)
     found = plan_findings(nodes, ctx)
@@ -236,6 +234,55 @@ def explain(
         planning_ms=top.get("Planning Time"),
         execution_ms=top.get("Execution Time"),
     )
+
+
+#: Settings explain() does not take from its caller: how the text is lexed, and the transaction's read-only mode.
+_FIXED_SETTINGS = frozenset(
+    {
+        "standard_conforming_strings",
+        "backslash_quote",
+        "transaction_read_only",
+        "default_transaction_read_only",
+        "session_authorization",
+        "role",
+    }
+)
+
+
+def _run_explain(
+    run: Runner,
+    options: Sequence[str],
+    body: str,
+    params: Mapping[str, Any] | Sequence[Any] | None,
+    *,
+    read_only: bool,
+    local: Mapping[str, str],
+) -> list[dict[str, Any]]:
+    """``EXPLAIN (options) body`` through the runner; the plan document, or a typed error."""
+    statement = sql.SQL("EXPLAIN ({}) ").format(sql.SQL(", ".join(options))) + sql.SQL(body)  # type: ignore[arg-type]
+    try:
+        out = run.execute(
+            statement,
+            params,
+            label="explain",
+            read_only=read_only,
+            local_settings=local,
+            unbound_params="GENERIC_PLAN" in options,
+        )
+    except psycopg.errors.ReadOnlySqlTransaction as exc:
+        raise StatementRefused(
+            "EXPLAIN ANALYZE refused: the statement tried to write (a data-modifying function, FOR UPDATE, or "
+            f"nextval), and it runs READ ONLY ({str(exc).strip().splitlines()[0]}); pass allow_writes=True "
+            "to run it in a rolled-back transaction"
+        ) from exc
+    except _QUERY_ERRORS as exc:
+        raise InvalidInput(f"EXPLAIN failed: {str(exc).strip().splitlines()[0]}") from exc
+    except CheckUnavailable as exc:
+        if isinstance(exc.__cause__, _QUERY_ERRORS):
+            raise InvalidInput(f"EXPLAIN failed: {str(exc.__cause__).strip().splitlines()[0]}") from exc
+        raise
+    document: list[dict[str, Any]] = out.rows[0][out.columns[0]]
+    return document
 
 
 def _context(

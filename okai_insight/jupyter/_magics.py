@@ -71,6 +71,19 @@ def _split_options(text: str) -> tuple[list[str], str]:
     return options, text.strip()
 
 
+def _shell_words(text: str) -> list[str]:
+    """The words of a magic's line (shell quoting); unbalanced quotes are a UsageError, not a traceback.
+
+    Example:
+        >>> _shell_words("doctor --check 'a b'")
+        ['doctor', '--check', 'a b']
+    """
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise UsageError(f"cannot split the line into words: {exc}") from None
+
+
 def display(obj: Any) -> None:
     """IPython's display (typed)."""
     _display(obj)  # type: ignore[no-untyped-call]
@@ -137,13 +150,15 @@ class OkaiMagics(Magics):
     @line_magic("okai")  # type: ignore[arg-type]  # IPython types the named form loosely
     def okai(self, line: str) -> Any:
         """``%okai doctor | explain ... | <diagnostic> | sql <concern>/<name> | connect URL`` (``%okai`` alone: usage)."""
-        words = shlex.split(line)
-        if not words or words[0] in ("help", "-h", "--help"):
+        command, tail = [*line.split(None, 1), "", ""][:2]
+        if not command or command in ("help", "-h", "--help"):
             print(USAGE)
             return None
-        command, rest = words[0], words[1:]
         try:
-            return self._dispatch(command, rest, line)
+            if command == "explain":  # the rest is SQL, taken as typed: shell quoting rules do not apply to it
+                options, query = _split_options(tail)
+                return self._explain(_explain_parser("%okai explain").parse_args(options), query)
+            return self._dispatch(command, _shell_words(tail))
         except OkaiError as exc:
             raise UsageError(f"{type(exc).__name__}: {exc}") from None
 
@@ -151,13 +166,13 @@ class OkaiMagics(Magics):
     def okai_explain(self, line: str, cell: str) -> Any:
         """The cell is the statement; the line takes ``--analyze``, ``--set k=v``, ``--compare k=v``,
         ``--params VAR`` (a dict or list in the notebook's namespace) and ``--allow-writes``."""
-        args = _explain_parser("%%okai_explain").parse_args(shlex.split(line))
+        args = _explain_parser("%%okai_explain").parse_args(_shell_words(line))
         try:
             return self._explain(args, cell)
         except OkaiError as exc:
             raise UsageError(f"{type(exc).__name__}: {exc}") from None
 
-    def _dispatch(self, command: str, rest: list[str], line: str) -> Any:
+    def _dispatch(self, command: str, rest: list[str]) -> Any:
         if command == "connect":
             if len(rest) != 1:
                 raise UsageError("%okai connect URL")
@@ -172,9 +187,6 @@ class OkaiMagics(Magics):
             p.add_argument("--check", action="append")
             args = p.parse_args(rest)
             return health(args.url or self.database_url(), checks=args.check)
-        if command == "explain":
-            options, query = _split_options(line.split("explain", 1)[1])
-            return self._explain(_explain_parser("%okai explain").parse_args(options), query)
         if command == "sql":
             return self._sql(rest)
         checks = _diagnostics()
