@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from okai_insight import _json
 from okai_insight.errors import (
@@ -140,6 +141,20 @@ def check_embedding(value: Any, dimension: int | None, *, allow_zero: bool = Tru
             "pgvector computes cosine distance, so its direction is lost"
         )
     return arr
+
+
+def norms_in_range(rows: npt.NDArray[Any]) -> bool:
+    """Whether every row of a 2-D float array is a vector :func:`check_embedding` would store: a squared norm of
+    zero or within [:data:`MIN_SQUARED_NORM`, :data:`MAX_SQUARED_NORM`]. For checking a batch in one pass; a
+    batch that fails is checked row by row for the precise error.
+
+    Example:
+        >>> norms_in_range(np.array([[1.0, 0.0], [0.0, 0.0]])), norms_in_range(np.array([[1e20, 0.0]]))
+        (True, False)
+    """
+    wide = rows.astype(np.float64)
+    squared = np.einsum("ij,ij->i", wide, wide)
+    return bool((((squared >= MIN_SQUARED_NORM) & (squared <= MAX_SQUARED_NORM)) | (squared == 0.0)).all())
 
 
 #: numpy dtype kinds an embedding may arrive as: bool, signed and unsigned integers, floats, and objects (a list

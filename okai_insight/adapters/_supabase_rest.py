@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from okai_insight import _json as okai_json
 from okai_insight.adapters import _supabase_rest_codec as codec
 from okai_insight.adapters._supabase_base import SupabaseAdapter
 from okai_insight.adapters.base import IdLike, Vector
@@ -44,12 +45,14 @@ from okai_insight.models import (
 )
 from okai_insight.settings import Settings
 from okai_insight.validation import (
+    check_cache_value,
     check_content,
     check_count,
     check_embedding,
     check_goal_status,
     check_id,
     check_ids,
+    check_indexed_text,
     check_optional_id,
     check_table_name,
     check_text,
@@ -210,9 +213,10 @@ class SupabaseRestAdapter(SupabaseAdapter):
 
     def create_account(self, account: Account) -> bool:
         aid = check_id(account.id, "account.id")
-        for name in ("name", "username", "avatar_url"):
+        for name in ("name", "avatar_url"):
             check_text(getattr(account, name), f"account.{name}", optional=True)
-        check_text(account.email, "account.email")
+        check_indexed_text(account.username, "account.username", optional=True)  # one limit on every adapter
+        check_indexed_text(account.email, "account.email")
         row = {
             "id": str(aid),
             "name": account.name,
@@ -692,7 +696,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
 
     # -- cache ----------------------------------------------------------------------------------------------
     def _cache_key(self, key: Any, agent_id: Any) -> tuple[str, str]:
-        return check_text(key, "key", max_chars=10_000) or "", str(check_id(agent_id, "agent_id"))
+        return check_indexed_text(key, "key") or "", str(check_id(agent_id, "agent_id"))
 
     def get_cache(self, *, key: str, agent_id: IdLike) -> str | None:
         k, a = self._cache_key(key, agent_id)
@@ -706,7 +710,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
         from postgrest.types import ReturnMethod
 
         k, a = self._cache_key(key, agent_id)
-        v = check_text(value, "value")
+        v = check_cache_value(value)
         row = {"key": k, "agentId": a, "value": v}
         self._execute(self._table("cache").upsert(row, on_conflict="key,agentId", returning=ReturnMethod.minimal))
         return True
@@ -721,9 +725,7 @@ def _str(value: uuid.UUID | None) -> str | None:
 
 
 def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value)
+    return okai_json.dumps(value)
 
 
 def _iso(value: Any, name: str) -> str:

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -32,6 +31,8 @@ import psycopg_pool
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from okai_insight import _json
+from okai_insight.adapters._pg_json import register_json_loader
 from okai_insight.adapters._pg_sql import MemoryFilters, Statements
 from okai_insight.adapters._pg_vector import register_vector_types
 from okai_insight.adapters._retry import with_retries
@@ -61,12 +62,14 @@ from okai_insight.models import (
 from okai_insight.schema import SchemaProfile, migrate
 from okai_insight.settings import Settings
 from okai_insight.validation import (
+    check_cache_value,
     check_content,
     check_count,
     check_embedding,
     check_goal_status,
     check_id,
     check_ids,
+    check_indexed_text,
     check_optional_id,
     check_table_name,
     check_text,
@@ -100,6 +103,7 @@ def register(conn: Conn, *, ef_search: int | None = None) -> None:
         ...     register(conn)
     """
     register_vector_types(conn)
+    register_json_loader(conn)  # rows nested too deep for json.loads are still read
     if ef_search is not None:
         conn.execute("SELECT set_config('hnsw.ef_search', %s, false)", (str(ef_search),))
     # pgvector 0.8: keep scanning the HNSW graph until enough rows pass the filters (room, agent, type).
@@ -273,9 +277,10 @@ class PostgresAdapter(DatabaseAdapter):
 
     def create_account(self, account: Account) -> bool:
         aid = check_id(account.id, "account.id")
-        for name in ("name", "username", "avatar_url"):
+        for name in ("name", "avatar_url"):
             check_text(getattr(account, name), f"account.{name}", optional=True)
-        check_text(account.email, "account.email")
+        check_indexed_text(account.username, "account.username", optional=True)
+        check_indexed_text(account.email, "account.email")
         details = check_content(account.details or {}, "account.details")
 
         def insert(c: Conn, attempt: int) -> bool:
@@ -316,7 +321,7 @@ class PostgresAdapter(DatabaseAdapter):
             id=row[0],
             type=row[1],
             created_at=row[2],
-            content=row[3] if isinstance(row[3], dict) else json.loads(row[3]),
+            content=_content(row[3]),
             embedding=None if emb is None else np.asarray(emb.to_numpy(), dtype=np.float32),
             user_id=row[5],
             agent_id=row[6],
@@ -1077,7 +1082,7 @@ class PostgresAdapter(DatabaseAdapter):
     # -- cache ----------------------------------------------------------------------------------------------
     def _cache_key(self, key: Any, agent_id: Any) -> tuple[str, str]:
         self._require("cache")
-        return check_text(key, "key", max_chars=10_000) or "", str(check_id(agent_id, "agent_id"))
+        return check_indexed_text(key, "key") or "", str(check_id(agent_id, "agent_id"))
 
     def get_cache(self, *, key: str, agent_id: IdLike) -> str | None:
         k, a = self._cache_key(key, agent_id)
@@ -1088,11 +1093,11 @@ class PostgresAdapter(DatabaseAdapter):
             return None
         value = row[0]
         # okai-insight stores the string as a JSON string; ElizaOS rows hold the parsed JSON document.
-        return value if isinstance(value, str) else json.dumps(value)
+        return value if isinstance(value, str) else _json.dumps(value)
 
     def set_cache(self, *, key: str, agent_id: IdLike, value: str) -> bool:
         k, a = self._cache_key(key, agent_id)
-        v = check_text(value, "value")
+        v = check_cache_value(value)
         self._run(
             lambda c, _: c.execute(
                 'INSERT INTO cache ("key", "agentId", "value") VALUES (%s, %s, %s) '
@@ -1108,6 +1113,17 @@ class PostgresAdapter(DatabaseAdapter):
         return self._run(
             lambda c, _: c.execute('DELETE FROM cache WHERE "key" = %s AND "agentId" = %s', (k, a)).rowcount > 0
         )
+
+
+def _content(value: Any) -> Any:
+    """A memory's content as the jsonb loader returned it: an object; or, from writers that stored the object's
+    JSON text as a jsonb string, that text decoded; anything else as it is (a read never fails on a row)."""
+    if isinstance(value, str):
+        try:
+            return _json.loads(value)
+        except ValueError:
+            return value
+    return value
 
 
 def _jsonb_text(text: str) -> Jsonb:

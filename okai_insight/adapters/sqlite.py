@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from okai_insight import _json as okai_json
 from okai_insight.adapters._sqlite_driver import Connection, pick_driver
 from okai_insight.adapters._sqlite_functions import (
     blob,
@@ -69,18 +70,21 @@ from okai_insight.models import (
 )
 from okai_insight.settings import Settings
 from okai_insight.validation import (
+    check_cache_value,
     check_content,
     check_count,
     check_embedding,
     check_goal_status,
     check_id,
     check_ids,
+    check_indexed_text,
     check_optional_id,
     check_table_name,
     check_text,
     check_threshold,
     check_timestamp,
     check_user_state,
+    norms_in_range,
 )
 
 T = TypeVar("T")
@@ -221,10 +225,11 @@ class SqliteAdapter(DatabaseAdapter):
 
     def create_account(self, account: Account) -> bool:
         aid = check_id(account.id, "account.id")
-        for name in ("name", "username", "avatar_url"):
+        for name in ("name", "avatar_url"):
             check_text(getattr(account, name), f"account.{name}", optional=True)
-        check_text(account.email, "account.email")
-        details = json.dumps(check_content(account.details or {}, "account.details"))
+        check_indexed_text(account.username, "account.username", optional=True)  # one limit on every adapter
+        check_indexed_text(account.email, "account.email")
+        details = okai_json.dumps(check_content(account.details or {}, "account.details"))
         values = (str(aid), account.name, account.username, account.email, account.avatar_url, details, now_text())
         # ON CONFLICT DO NOTHING covers the id, username and email: any of them taken means False, as in PostgreSQL.
         return self._write(
@@ -257,7 +262,7 @@ class SqliteAdapter(DatabaseAdapter):
             id=_uuid(row[0]),
             type=row[1],
             created_at=to_datetime(row[2]),
-            content=json.loads(row[3]),
+            content=okai_json.loads(row[3]),
             embedding=from_blob(row[4]),
             user_id=to_uuid(row[5]),
             agent_id=to_uuid(row[6]),
@@ -404,7 +409,7 @@ class SqliteAdapter(DatabaseAdapter):
     def log(self, *, body: dict[str, Any], user_id: IdLike, room_id: IdLike, type: str) -> None:
         values = (
             str(uuid.uuid4()),
-            json.dumps(check_content(body, "body")),
+            okai_json.dumps(check_content(body, "body")),
             str(check_id(user_id, "user_id")),
             str(check_id(room_id, "room_id")),
             check_text(type, "type", max_chars=200),
@@ -453,7 +458,7 @@ class SqliteAdapter(DatabaseAdapter):
             "id": str(check_id(memory.id, "memory.id") if memory.id is not None else uuid.uuid4()),
             "type": table,
             "created_at": created,
-            "content": json.dumps(check_content(memory.content, "memory.content")),
+            "content": okai_json.dumps(check_content(memory.content, "memory.content")),
             "embedding": emb,
             "user_id": id_text(check_optional_id(memory.user_id, "memory.user_id")),
             "agent_id": id_text(check_optional_id(memory.agent_id, "memory.agent_id")),
@@ -503,7 +508,7 @@ class SqliteAdapter(DatabaseAdapter):
         if not arrays:
             return [None] * len(memories)
         matrix = np.stack(arrays).astype("<f4") + np.float32(0.0)  # -0.0 becomes 0.0, as blob() does
-        if not (np.isfinite(np.stack(arrays)).all() and np.isfinite(matrix).all()):
+        if not (np.isfinite(np.stack(arrays)).all() and np.isfinite(matrix).all() and norms_in_range(matrix)):
             return None
         rows = iter(matrix)
         return [None if m.embedding is None else next(rows).tobytes() for m in memories]
@@ -846,7 +851,7 @@ class SqliteAdapter(DatabaseAdapter):
         values = (
             str(check_id(knowledge.id, "knowledge.id")),
             id_text(check_optional_id(knowledge.agent_id, "knowledge.agent_id")),
-            json.dumps(check_content(knowledge.content, "knowledge.content")),
+            okai_json.dumps(check_content(knowledge.content, "knowledge.content")),
             blob(emb),
             int(bool(knowledge.is_main)),
             id_text(check_optional_id(knowledge.original_id, "knowledge.original_id")),
@@ -881,20 +886,20 @@ class SqliteAdapter(DatabaseAdapter):
     # -- cache ----------------------------------------------------------------------------------------------
     @staticmethod
     def _cache_key(key: Any, agent_id: Any) -> tuple[str, str]:
-        return check_text(key, "key", max_chars=10_000) or "", str(check_id(agent_id, "agent_id"))
+        return check_indexed_text(key, "key") or "", str(check_id(agent_id, "agent_id"))
 
     def get_cache(self, *, key: str, agent_id: IdLike) -> str | None:
         k, a = self._cache_key(key, agent_id)
         rows = self._read(lambda c: c.query('SELECT "value" FROM cache WHERE "key" = ? AND "agentId" = ?', (k, a)))
         if not rows or rows[0][0] is None:
             return None
-        value = json.loads(rows[0][0])
+        value = okai_json.loads(rows[0][0])
         # okai-insight stores the string as a JSON string; a row holding another JSON document is returned as JSON.
-        return value if isinstance(value, str) else json.dumps(value)
+        return value if isinstance(value, str) else okai_json.dumps(value)
 
     def set_cache(self, *, key: str, agent_id: IdLike, value: str) -> bool:
         k, a = self._cache_key(key, agent_id)
-        v = json.dumps(check_text(value, "value"))
+        v = json.dumps(check_cache_value(value))
         self._write(
             lambda c: c.run(
                 'INSERT INTO cache ("key", "agentId", "value", "createdAt") VALUES (?, ?, ?, ?) '
@@ -915,7 +920,7 @@ def _uuid(value: Any) -> uuid.UUID:
 
 
 def _json(value: Any) -> Any:
-    return None if value is None else json.loads(value)
+    return None if value is None else okai_json.loads(value)
 
 
 def _timestamp(value: Any, name: str) -> str | None:
@@ -941,7 +946,7 @@ def _knowledge(r: Sequence[Any], similarity: float | None = None) -> KnowledgeIt
     return KnowledgeItem(
         id=_uuid(r[0]),
         agent_id=to_uuid(r[1]),
-        content=json.loads(r[2]),
+        content=okai_json.loads(r[2]),
         embedding=from_blob(r[3]),
         created_at=to_datetime(r[4]),
         is_main=bool(r[5]),
