@@ -73,7 +73,14 @@ def register(subparsers: Any) -> None:
         formatter_class=Formatter,
     )
     add_url_argument(p)
-    p.add_argument("--dimension", type=int, default=None, help="embedding dimension for a new schema (default 384)")
+    p.add_argument(
+        "--dimension",
+        type=int,
+        default=None,
+        help="embedding dimension: a new schema gets it, an existing schema must already have it (else an error, "
+        "nothing changed); default: the existing schema's, or 384 for a new one. PostgreSQL 1-16000 (HNSW index "
+        "as vector up to 2000, as halfvec up to 4000, no index above), SQLite 1-8192",
+    )
     p.set_defaults(func=_init)
 
     p = subparsers.add_parser(

@@ -28,6 +28,15 @@ def resolve_url(url: str | None = None, settings: Settings | None = None) -> str
     return EmbeddedServer(s.data_dir + "/pgdata" if s.data_dir else None).start()
 
 
+def _check_dimension_for(chosen_url: str | None, dimension: object) -> None:
+    """Refuse a dimension the chosen backend cannot hold, before a server is started (the adapter checks again)."""
+    if chosen_url is not None and chosen_url.startswith(("sqlite:", "memory:")):
+        from okai_insight.adapters._sqlite_schema import check_dimension as check
+    else:
+        from okai_insight.schema import check_dimension as check
+    check(dimension)
+
+
 def connect(
     url: str | None = None,
     *,
@@ -39,7 +48,11 @@ def connect(
     """Open a ready adapter for ``url`` (``postgresql://...``); with no URL and no ``OKAI_DATABASE_URL`` the
     embedded PostgreSQL in the user's data directory is started (or reused).
 
-    ``dimension`` is the embedding dimension used if the schema has to be created (default 384). Keyword
+    ``dimension`` is an explicit request: a new schema is created with it, and an existing one storing another
+    dimension is refused with :class:`~okai_insight.errors.SchemaDimensionMismatch` (nothing is changed). Without
+    it an existing schema's dimension is adopted and a new one gets ``Settings.embedding_dimension`` (384).
+    Impossible dimensions raise :class:`~okai_insight.errors.InvalidDimension` before any server is started or
+    file created (PostgreSQL 1-16000, HNSW-indexed up to 4000; SQLite and ``memory://`` 1-8192). Keyword
     overrides set :class:`~okai_insight.settings.Settings` fields, e.g. ``pool_max_size=5``.
 
     Example:
@@ -49,6 +62,8 @@ def connect(
         384
     """
     s = (settings or Settings.from_env()).replace(**overrides)
+    if dimension is not None:
+        _check_dimension_for(url or s.database_url, dimension)
     target = resolve_url(url, s)
     if target.startswith(_POSTGRES_SCHEMES):
         from okai_insight.adapters.postgres import PostgresAdapter
@@ -73,5 +88,9 @@ def connect(
             "memory://, supabase:// (or no URL for the embedded PostgreSQL)"
         )
     if init:
-        adapter.init()
+        try:
+            adapter.init()
+        except BaseException:
+            adapter.close()  # a refused init (e.g. a dimension mismatch) leaves no pool or client open
+            raise
     return adapter

@@ -100,3 +100,32 @@ class DeepContentWarning(OkaiWarning):
 class StatementRefused(InvalidInput):
     """SQL text okai-insight will not run: more than one statement, a kind EXPLAIN does not take, a write under
     EXPLAIN ANALYZE, or a function whose effect a rollback does not undo. Nothing was sent to run."""
+
+
+class InvalidDimension(InvalidInput, SchemaError):
+    """An embedding dimension the backend cannot store: not a positive integer, or above its limit (pgvector
+    16,000; sqlite-vec 8,192). Raised before anything is created. Also a :class:`SchemaError`, as before."""
+
+
+class SchemaDimensionMismatch(DimensionMismatch):
+    """A dimension was asked for explicitly (``connect(dimension=...)``, ``init --dimension``) and the database's
+    schema already stores embeddings of another; nothing was changed. Connect without a dimension to adopt the
+    stored one; a schema's dimension never changes in place.
+
+    Example:
+        >>> err = SchemaDimensionMismatch(requested=768, stored=1536)
+        >>> isinstance(err, DimensionMismatch), err.expected, err.got
+        (True, 1536, 768)
+        >>> print(err)  # doctest: +ELLIPSIS
+        dimension 768 was requested, but this database stores 1536-dimension embeddings; ...
+    """
+
+    def __init__(self, requested: int, stored: int) -> None:
+        self.expected = stored
+        self.got = requested
+        InvalidInput.__init__(
+            self,
+            f"dimension {requested} was requested, but this database stores {stored}-dimension embeddings; "
+            f"connect without a dimension to use {stored}, or use a new database for {requested} "
+            "(a schema's dimension is fixed when it is created)",
+        )

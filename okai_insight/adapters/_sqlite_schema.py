@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass
 
 from okai_insight.adapters._sqlite_driver import Connection
-from okai_insight.errors import SchemaError
+from okai_insight.errors import InvalidDimension, SchemaDimensionMismatch, SchemaError
 
 #: sqlite-vec 0.1's largest vec0 dimension.
 VEC0_MAX_DIM = 8192
@@ -289,15 +289,23 @@ MIGRATIONS = (
 
 
 def check_dimension(dimension: object) -> int:
-    """Refuse a dimension vec0 cannot index.
+    """Refuse a dimension vec0 cannot index (:class:`InvalidDimension`, before anything is created).
 
     Example:
         >>> check_dimension(384)
         384
     """
     if isinstance(dimension, bool) or not isinstance(dimension, int) or not 1 <= dimension <= VEC0_MAX_DIM:
-        raise SchemaError(f"embedding dimension must be an integer from 1 to {VEC0_MAX_DIM}, got {dimension!r}")
+        raise InvalidDimension(
+            f"embedding dimension must be an integer from 1 to {VEC0_MAX_DIM} (sqlite-vec's vec0 limit), "
+            f"got {dimension!r}"
+        )
     return dimension
+
+
+def _check_request(requested: int | None, recorded: int | None) -> None:
+    if requested is not None and recorded is not None and requested != recorded:
+        raise SchemaDimensionMismatch(requested=requested, stored=recorded)
 
 
 def _tables(conn: Connection) -> set[str]:
@@ -318,8 +326,12 @@ def _state(conn: Connection) -> tuple[set[int], int | None]:
     return applied, (int(json.loads(row[0][0])) if row else None)
 
 
-def migrate(conn: Connection, *, dimension: int = 384) -> int:
-    """Bring the database to the latest schema and return its embedding dimension (the recorded one wins).
+def migrate(conn: Connection, *, dimension: int | None = None, default_dimension: int = 384) -> int:
+    """Bring the database to the latest schema and return its embedding dimension.
+
+    ``dimension`` is an explicit request: a new file gets it, and a file that records another dimension is refused
+    with :class:`SchemaDimensionMismatch` before anything is written. ``None`` adopts the recorded dimension, or
+    creates the schema with ``default_dimension``.
 
     Safe to call from several threads or processes at once: the fast path reads two small tables; pending steps
     run in one ``BEGIN IMMEDIATE`` transaction that re-reads what is applied once it holds the write lock.
@@ -328,11 +340,14 @@ def migrate(conn: Connection, *, dimension: int = 384) -> int:
         >>> migrate(conn, dimension=8)                         # doctest: +SKIP
         8
     """
+    if dimension is not None:
+        check_dimension(dimension)
     latest = MIGRATIONS[-1].version
     applied, recorded = _state(conn)
+    _check_request(dimension, recorded)
     if latest in applied and recorded is not None:
         return recorded
-    check_dimension(dimension)
+    chosen = check_dimension(default_dimension if dimension is None else dimension)
     conn.run("BEGIN IMMEDIATE")
     try:
         conn.script(
@@ -341,11 +356,10 @@ def migrate(conn: Connection, *, dimension: int = 384) -> int:
             "CREATE TABLE IF NOT EXISTS okai_settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
         )
         applied, recorded = _state(conn)
+        _check_request(dimension, recorded)  # another process may have created the schema meanwhile
         if recorded is None:
-            conn.run(
-                "INSERT INTO okai_settings (key, value) VALUES ('embedding_dimension', ?)", (json.dumps(dimension),)
-            )
-            recorded = dimension
+            conn.run("INSERT INTO okai_settings (key, value) VALUES ('embedding_dimension', ?)", (json.dumps(chosen),))
+            recorded = chosen
         for step in MIGRATIONS:
             if step.version in applied:
                 continue

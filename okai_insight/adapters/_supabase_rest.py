@@ -29,6 +29,7 @@ from okai_insight.errors import (
     DuplicateId,
     InvalidInput,
     NotFound,
+    SchemaDimensionMismatch,
     SchemaError,
 )
 from okai_insight.models import (
@@ -43,6 +44,7 @@ from okai_insight.models import (
     Relationship,
     UserState,
 )
+from okai_insight.schema import check_dimension
 from okai_insight.settings import Settings
 from okai_insight.validation import (
     check_cache_value,
@@ -90,7 +92,9 @@ class SupabaseRestAdapter(SupabaseAdapter):
         self.key = key
         self.access_token = access_token
         self.settings = settings or Settings.from_env()
-        self.embedding_dimension = dimension or self.settings.embedding_dimension
+        #: An explicit dimension must match the project's recorded one (init refuses otherwise); None adopts it.
+        self._explicit_dimension = None if dimension is None else check_dimension(dimension)
+        self.embedding_dimension = self._explicit_dimension or self.settings.embedding_dimension
         self._client: Any = None
         self._http: Any = None
 
@@ -126,7 +130,10 @@ class SupabaseRestAdapter(SupabaseAdapter):
         values = {r["key"]: r["value"] for r in rows}
         if "supabase_migration" not in values:
             raise SchemaError("this project lacks okai-insight's Supabase migration; apply it (docs/supabase.md)")
-        self.embedding_dimension = int(values["embedding_dimension"])
+        stored = int(values["embedding_dimension"])
+        if self._explicit_dimension is not None and self._explicit_dimension != stored:
+            raise SchemaDimensionMismatch(requested=self._explicit_dimension, stored=stored)
+        self.embedding_dimension = stored
 
     def close(self) -> None:
         self._client = None

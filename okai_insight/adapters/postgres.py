@@ -59,7 +59,7 @@ from okai_insight.models import (
     Relationship,
     UserState,
 )
-from okai_insight.schema import SchemaProfile, migrate
+from okai_insight.schema import SchemaProfile, check_dimension, migrate
 from okai_insight.settings import Settings
 from okai_insight.validation import (
     check_cache_value,
@@ -124,7 +124,9 @@ class PostgresAdapter(DatabaseAdapter):
     def __init__(self, url: str, *, settings: Settings | None = None, dimension: int | None = None) -> None:
         self.url = url
         self.settings = settings or Settings.from_env()
-        self._requested_dimension = dimension or self.settings.embedding_dimension
+        #: An explicit dimension must match a stored schema's (migrate refuses otherwise); None adopts the stored one.
+        self._explicit_dimension = None if dimension is None else check_dimension(dimension)
+        self._requested_dimension = self._explicit_dimension or self.settings.embedding_dimension
         self._pool: psycopg_pool.ConnectionPool[Conn] | None = None
         self.profile: SchemaProfile | None = None
         self._sql: Statements | None = None
@@ -139,7 +141,7 @@ class PostgresAdapter(DatabaseAdapter):
 
         def _migrate(_attempt: int) -> SchemaProfile:
             with psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(s.connect_timeout_s))) as conn:
-                return migrate(conn, dimension=self._requested_dimension)
+                return migrate(conn, dimension=self._explicit_dimension, default_dimension=self._requested_dimension)
 
         try:
             profile = with_retries(_migrate, attempts=s.retry_attempts, base_delay_s=s.retry_base_delay_s)

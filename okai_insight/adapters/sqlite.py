@@ -44,7 +44,7 @@ from okai_insight.adapters._sqlite_functions import (
     ts_text,
 )
 from okai_insight.adapters._sqlite_pool import ConnectionPool
-from okai_insight.adapters._sqlite_schema import migrate
+from okai_insight.adapters._sqlite_schema import check_dimension, migrate
 from okai_insight.adapters._sqlite_search import (
     KNOWLEDGE_COLUMNS,
     MEMORY_COLUMNS,
@@ -133,7 +133,9 @@ class SqliteAdapter(DatabaseAdapter):
     def __init__(self, url: str, *, settings: Settings | None = None, dimension: int | None = None) -> None:
         self.url = url
         self.settings = settings or Settings.from_env()
-        self._requested_dimension = dimension or self.settings.embedding_dimension
+        #: An explicit dimension must match the file's recorded one (migrate refuses otherwise); None adopts it.
+        self._explicit_dimension = None if dimension is None else check_dimension(dimension)
+        self._requested_dimension = self._explicit_dimension or self.settings.embedding_dimension
         self.embedding_dimension = self._requested_dimension
         self._pool: ConnectionPool | None = None
         self.profile = None  # the PostgreSQL schema profile has no SQLite counterpart
@@ -166,7 +168,9 @@ class SqliteAdapter(DatabaseAdapter):
             conn.query("PRAGMA synchronous = NORMAL")  # durable across application crashes; WAL's usual setting
         try:
             with pool._lock:
-                self.embedding_dimension = migrate(conn, dimension=self._requested_dimension)
+                self.embedding_dimension = migrate(
+                    conn, dimension=self._explicit_dimension, default_dimension=self._requested_dimension
+                )
         except BaseException:
             pool.close()
             raise

@@ -1,9 +1,17 @@
-from okai_insight.schema._migrate import Migration, ensure_extensions, migrate, migrations, vector_type_for
+from okai_insight.schema._migrate import (
+    Migration,
+    check_dimension,
+    ensure_extensions,
+    migrate,
+    migrations,
+    vector_type_for,
+)
 from okai_insight.schema._profile import SchemaProfile, read_profile
 
 __all__ = [
     "Migration",
     "SchemaProfile",
+    "check_dimension",
     "ensure_extensions",
     "migrate",
     "migrations",

@@ -20,13 +20,18 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from okai_insight.errors import FeatureNotAvailable, SchemaError
+from okai_insight.errors import FeatureNotAvailable, InvalidDimension, SchemaDimensionMismatch
 from okai_insight.schema._profile import SchemaProfile, read_profile
 
-#: pgvector's HNSW limits: 2000 dimensions for vector, 4000 for halfvec.
+#: pgvector's HNSW limits: 2000 dimensions for vector, 4000 for halfvec; its vector type holds up to 16000.
 HNSW_MAX_VECTOR_DIM = 2000
 HNSW_MAX_HALFVEC_DIM = 4000
 PGVECTOR_MAX_DIM = 16000
+#: What a schema gets for each range of dimensions; every refusal quotes it.
+DIMENSION_LIMITS = (
+    f"1-{HNSW_MAX_VECTOR_DIM}: vector with an HNSW index; {HNSW_MAX_VECTOR_DIM + 1}-{HNSW_MAX_HALFVEC_DIM}: halfvec "
+    f"with an HNSW index; {HNSW_MAX_HALFVEC_DIM + 1}-{PGVECTOR_MAX_DIM}: vector without an index (exact search only)"
+)
 #: Arbitrary, fixed key: every okai-insight process migrating one database serialises on it.
 _LOCK_KEY = 0x6F6B6169  # "okai"
 
@@ -56,15 +61,32 @@ def migrations() -> list[Migration]:
     return sorted(found, key=lambda m: m.version)
 
 
+def check_dimension(dimension: object) -> int:
+    """Refuse a dimension PostgreSQL's schema cannot hold (raises :class:`InvalidDimension` quoting the limits).
+
+    Example:
+        >>> check_dimension(1536)
+        1536
+        >>> check_dimension(20000)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        okai_insight.errors.InvalidDimension: embedding dimension must be an integer from 1 to 16000 (1-2000: ...
+    """
+    if isinstance(dimension, bool) or not isinstance(dimension, int) or not 1 <= dimension <= PGVECTOR_MAX_DIM:
+        raise InvalidDimension(
+            f"embedding dimension must be an integer from 1 to {PGVECTOR_MAX_DIM} ({DIMENSION_LIMITS}), "
+            f"got {dimension!r}"
+        )
+    return dimension
+
+
 def vector_type_for(dimension: int) -> tuple[str, str | None]:
     """The column type and HNSW operator class for a dimension (None: no HNSW index possible).
 
     Example:
-        >>> vector_type_for(384), vector_type_for(3072)
-        (('vector', 'vector_cosine_ops'), ('halfvec', 'halfvec_cosine_ops'))
+        >>> vector_type_for(384), vector_type_for(3072), vector_type_for(6000)
+        (('vector', 'vector_cosine_ops'), ('halfvec', 'halfvec_cosine_ops'), ('vector', None))
     """
-    if isinstance(dimension, bool) or not isinstance(dimension, int) or not 1 <= dimension <= PGVECTOR_MAX_DIM:
-        raise SchemaError(f"embedding dimension must be an integer from 1 to {PGVECTOR_MAX_DIM}, got {dimension!r}")
+    check_dimension(dimension)
     if dimension <= HNSW_MAX_VECTOR_DIM:
         return "vector", "vector_cosine_ops"
     if dimension <= HNSW_MAX_HALFVEC_DIM:
@@ -105,23 +127,40 @@ def ensure_extensions(conn: psycopg.Connection[Any]) -> None:
                 pass  # a concurrent process created it first
 
 
-def migrate(conn: psycopg.Connection[Any], *, dimension: int = 384) -> SchemaProfile:
+def _check_request(requested: int | None, stored: int | None) -> None:
+    if requested is not None and stored is not None and requested != stored:
+        raise SchemaDimensionMismatch(requested=requested, stored=stored)
+
+
+def migrate(
+    conn: psycopg.Connection[Any], *, dimension: int | None = None, default_dimension: int = 384
+) -> SchemaProfile:
     """Bring the connection's database to the latest okai-insight schema; attach to ElizaOS schemas untouched.
 
-    ``dimension`` only matters when the schema is created; afterwards the recorded one is used.
+    ``dimension`` is an explicit request: a new schema is created with it, and an existing schema (okai's or
+    ElizaOS's) whose dimension differs is refused with :class:`SchemaDimensionMismatch` before anything is
+    written. ``None`` adopts the stored dimension, or creates the schema with ``default_dimension``. Dimensions
+    outside pgvector's limits raise :class:`InvalidDimension` (see ``DIMENSION_LIMITS``).
     ``conn`` must be in autocommit mode (each step manages its own transaction).
 
     Example:
         >>> migrate(conn, dimension=768).dimension        # doctest: +SKIP
         768
+        >>> migrate(conn, dimension=1536)                 # doctest: +SKIP
+        Traceback (most recent call last):
+        okai_insight.errors.SchemaDimensionMismatch: dimension 1536 was requested, but this database stores ...
     """
+    if dimension is not None:
+        check_dimension(dimension)  # refuse a bad request before reading or touching anything
     latest = migrations()[-1].version
     profile = read_profile(conn)
+    _check_request(dimension, profile.dimension)
     if profile.flavor == "elizaos":
         return profile  # attach as it is: never alter a database ElizaOS owns
     if profile.flavor == "okai" and profile.schema_version == latest:
         return profile  # fast path: no lock, no DDL
-    vector_type_for(dimension)  # refuse a bad dimension before touching anything
+    chosen = default_dimension if dimension is None else dimension
+    check_dimension(chosen)  # the default comes from Settings / OKAI_EMBEDDING_DIMENSION: refuse it as well
     ensure_extensions(conn)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
@@ -138,14 +177,16 @@ def migrate(conn: psycopg.Connection[Any], *, dimension: int = 384) -> SchemaPro
         applied = {v for (v,) in conn.execute("SELECT version FROM okai_schema_version")}
         row = conn.execute("SELECT value FROM okai_settings WHERE key = 'embedding_dimension'").fetchone()
         if row is not None:
-            dimension = int(row[0])
+            # a half-migrated schema (or one a concurrent process just created) has its dimension recorded
+            _check_request(dimension, int(row[0]))
+            chosen = int(row[0])
         else:
             conn.execute(
-                "INSERT INTO okai_settings (key, value) VALUES ('embedding_dimension', %s::jsonb)", (str(dimension),)
+                "INSERT INTO okai_settings (key, value) VALUES ('embedding_dimension', %s::jsonb)", (str(chosen),)
             )
-        column_type, ops = vector_type_for(dimension)
+        column_type, ops = vector_type_for(chosen)
         params = {
-            "embedding_type": sql.SQL("{}({})").format(sql.SQL(column_type), sql.Literal(dimension)),
+            "embedding_type": sql.SQL("{}({})").format(sql.SQL(column_type), sql.Literal(chosen)),
             "vector_ops": sql.SQL(ops or "vector_cosine_ops"),
         }
         for step in migrations():

@@ -19,7 +19,7 @@ import okai_insight
 from okai_insight.adapters._sqlite_driver import open_connection, pick_driver
 from okai_insight.adapters._sqlite_functions import levenshtein_within
 from okai_insight.adapters.sqlite import SqliteAdapter, parse_sqlite_url
-from okai_insight.errors import ConfigurationError, ConnectionFailed, NotFound, SchemaError
+from okai_insight.errors import ConfigurationError, ConnectionFailed, NotFound, SchemaDimensionMismatch, SchemaError
 from okai_insight.models import KnowledgeItem, Memory
 from okai_insight.settings import Settings
 from tests.adapters._data import brute_force, build_world
@@ -27,7 +27,7 @@ from tests.adapters._data import brute_force, build_world
 DIM = 16
 
 
-def _open(path: Path, *, driver: str | None = None, dim: int = DIM, **overrides) -> SqliteAdapter:
+def _open(path: Path, *, driver: str | None = None, dim: int | None = DIM, **overrides) -> SqliteAdapter:
     url = f"sqlite:///{path}" + (f"?driver={driver}" if driver else "")
     db = SqliteAdapter(url, settings=Settings.from_env({}, **overrides), dimension=dim)
     db.init()
@@ -300,7 +300,9 @@ def test_migrations_are_recorded_once_and_dimension_kept(tmp_path):
     for t in threads:
         t.join()
     assert errors == []
-    again = _open(path, dim=DIM * 2)  # the recorded dimension wins over the requested one
+    with pytest.raises(SchemaDimensionMismatch):  # an explicit request must match the recorded one (issue 19)
+        _open(path, dim=DIM * 2)
+    again = _open(path, dim=None)  # no request: the recorded dimension is adopted
     try:
         assert again.embedding_dimension == DIM
         assert _raw(again, "SELECT version, name FROM okai_schema_version ORDER BY version") == [

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from okai_insight.adapters.postgres import PostgresAdapter
-from okai_insight.errors import DimensionMismatch, SchemaError
+from okai_insight.errors import DimensionMismatch, SchemaDimensionMismatch, SchemaError
 from okai_insight.models import Account, Memory
 from okai_insight.schema import migrate, migrations, vector_type_for
 from tests.contract.elizaos_schema import create_elizaos_schema
@@ -63,13 +63,15 @@ def test_dimension_chosen_at_creation(make_database, dimension, column, opclass)
         db.close()
 
 
-def test_recorded_dimension_wins_over_a_later_request(make_database):
+def test_recorded_dimension_is_adopted_and_a_disagreeing_request_refused(make_database):
     url = make_database("dim")
     PostgresAdapter(url, dimension=768).init()
-    db = PostgresAdapter(url, dimension=384)
+    db = PostgresAdapter(url)  # no request: the recorded dimension is adopted
     db.init()
     assert db.embedding_dimension == 768
     db.close()
+    with pytest.raises(SchemaDimensionMismatch, match=r"384 was requested.*768"):  # issue 19 item 2: was adopted
+        PostgresAdapter(url, dimension=384).init()
 
 
 @pytest.mark.parametrize("bad", [0, -1, 16001, 2.5, True])
