@@ -24,6 +24,12 @@ from hypothesis import strategies as st
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.errors import OkaiError
 from okai_insight.models import Memory
+from okai_insight.validation import (
+    MAX_CONTENT_DEPTH,
+    MAX_INDEXED_TEXT_BYTES,
+    MAX_SQUARED_NORM,
+    MIN_SQUARED_NORM,
+)
 from tests.reliability.conftest import DIM, changes, install_change_counter, make_adapter, seed_room
 
 pytestmark = pytest.mark.slow
@@ -52,6 +58,8 @@ any_text = st.one_of(
     st.text(st.characters(exclude_categories=()), max_size=40),
     st.sampled_from(SQL_FRAGMENTS),
     st.text(max_size=5).map(lambda s: s * 2000),  # big
+    # around the indexed-text limit (cache keys, emails), incompressible as PostgreSQL's index would see it
+    st.sampled_from([MAX_INDEXED_TEXT_BYTES, MAX_INDEXED_TEXT_BYTES + 1, 2700]).map(lambda n: os.urandom(n).hex()[:n]),
 )
 finite = st.floats(allow_nan=False, allow_infinity=False, width=32)
 any_float = st.floats(allow_nan=True, allow_infinity=True)
@@ -61,10 +69,34 @@ json_value = st.recursive(
     lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(any_text, inner, max_size=4)),
     max_leaves=12,
 )
+
+
+def nested(depth: int) -> dict[str, Any]:
+    """Content ``depth`` levels deep (the object itself is level 1), objects and arrays alternating."""
+    inner: Any = "leaf"
+    for level in range(depth - 1):
+        inner = [inner] if level % 2 else {"k": inner}
+    return {"text": "deep", "a": inner} if depth > 1 else {"text": "deep"}
+
+
+def self_containing() -> dict[str, Any]:
+    loop: dict[str, Any] = {"text": "loop"}
+    loop["again"] = [loop]
+    return loop
+
+
+#: Content at and past okai_insight.validation's depth limit (the limit, one more, ~990 where json recursed out,
+#: 3000) and a value containing itself. The size limit (MAX_CONTENT_BYTES) is held on every adapter by
+#: tests/contract/test_limits.py: 0.2 s a case would add minutes to this sweep.
+limit_content = st.one_of(
+    st.sampled_from([MAX_CONTENT_DEPTH - 1, MAX_CONTENT_DEPTH, MAX_CONTENT_DEPTH + 1, 990, 3000]).map(nested),
+    st.builds(self_containing),
+)
 content = st.one_of(
     st.dictionaries(any_text, json_value, max_size=5),
     st.fixed_dictionaries({"text": any_text}),
     json_value,  # not a dict at all, sometimes
+    limit_content,
 )
 embedding = st.one_of(
     st.lists(finite, min_size=DIM, max_size=DIM),
@@ -72,6 +104,10 @@ embedding = st.one_of(
     st.integers(0, 2 * DIM).map(lambda n: np.ones(n, dtype=np.float32)),
     st.just(np.zeros(DIM, dtype=np.float32)),
     st.just(np.full(DIM, 1e39)),  # overflows float32
+    st.sampled_from([1e19, 1e20, 3.0e38]).map(lambda v: np.full(DIM, v, dtype=np.float32)),  # norm overflows
+    st.just(np.full(DIM, 1e-23, dtype=np.float32)),  # squares vanish in float32
+    st.lists(st.complex_numbers(max_magnitude=10), min_size=DIM, max_size=DIM),
+    st.just(np.ones(DIM, dtype=np.complex64)),
     st.just(np.ones((2, DIM // 2), dtype=np.float32)),
     any_text,
     st.none(),
@@ -110,13 +146,18 @@ def test_float32_overflow_is_a_typed_error_without_a_warning(db: PostgresAdapter
 
 def _valid_vector(value: Any) -> np.ndarray[Any, Any] | None:
     try:
+        if np.asarray(value).dtype.kind not in "biuf":  # complex, text, objects: never an embedding
+            return None
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         return None
     if isinstance(value, str | bytes) or arr.ndim != 1 or arr.size != DIM or not np.all(np.isfinite(arr)):
         return None
     out = arr.astype(np.float32)
-    return out if np.all(np.isfinite(out)) else None
+    if not np.all(np.isfinite(out)):
+        return None
+    squared = float(out.astype(np.float64) @ out.astype(np.float64))  # pgvector's float32 cosine must work
+    return out if squared == 0.0 or MIN_SQUARED_NORM <= squared <= MAX_SQUARED_NORM else None
 
 
 def _same_json(a: Any, b: Any) -> bool:
