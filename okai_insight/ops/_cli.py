@@ -119,10 +119,16 @@ def _compress(args: argparse.Namespace) -> int:
         print(
             f"dry run: {impact.rows_affected} of {impact.rows_total} embeddings as halfvec save ~{impact.bytes_saved} "
             f"bytes; recall@{impact.k} {impact.recall_at_k:.3f} over {impact.queries} queries "
-            "(add --execute to convert the column)"
+            + (
+                "(--execute converts the whole column, every row: measure it without --older-than-days)"
+                if args.older_than_days
+                else "(add --execute to convert the column)"
+            )
         )
         return 0
-    done = compress_to_halfvec(url, min_recall=args.min_recall, queries=args.queries, k=args.k)
+    done = compress_to_halfvec(
+        url, min_recall=args.min_recall, queries=args.queries, k=args.k, older_than_days=args.older_than_days
+    )
     print(
         f"converted to halfvec (recall@{done.impact.k} {done.impact.recall_at_k:.3f}); memories "
         f"{done.table_bytes_before} -> {done.table_bytes_after} bytes"
@@ -353,7 +359,12 @@ def register(subparsers: Any) -> None:
         _compress,
     )
     add_url_argument(p)
-    p.add_argument("--older-than-days", type=int, default=0, help="measure for embeddings older than this (0: all)")
+    p.add_argument(
+        "--older-than-days",
+        type=int,
+        default=0,
+        help="measure for embeddings older than this (0: all); refused with --execute, which converts every row",
+    )
     p.add_argument("--queries", type=int, default=50, help="sample queries for the recall measurement (50)")
     p.add_argument("-k", type=int, default=10, help="recall@k (default 10)")
     p.add_argument("--min-recall", type=float, default=0.99, help="refuse to convert below this recall (0.99)")

@@ -9,8 +9,10 @@ a little noise added, so they look like the agent's own queries.
 :func:`compress_to_halfvec` converts the ``embedding`` column to ``halfvec(N)`` and rebuilds the HNSW index with
 ``halfvec_cosine_ops``; the adapter reads the new type from the schema profile and casts its queries. It refuses
 when the measured recall is below ``min_recall``. The conversion rewrites the table under an ACCESS EXCLUSIVE lock:
-run it in a maintenance window. Keeping recent rows at full precision and old ones as halfvec in one table needs
-two columns the adapter searches together; that is not built.
+run it in a maintenance window. It converts every row: a column has one type for the whole table, so "compress only
+the inactive memories" would need a second halfvec column (or table) for the old rows that the adapter searches
+together with the first; that is not built, and ``compress_to_halfvec(older_than_days=N)`` is refused rather than
+silently converting everything. ``older_than_days`` scopes only the measurement.
 
 Example:
     >>> from okai_insight.ops.compression import halfvec_impact, compress_to_halfvec
@@ -148,14 +150,35 @@ class CompressionResult:
         return self.table_bytes_before - self.table_bytes_after
 
 
-def compress_to_halfvec(url: str, *, min_recall: float = 0.99, queries: int = 50, k: int = 10) -> CompressionResult:
+#: Why an age filter cannot scope the conversion; the CLI and the library refuse with these words.
+WHOLE_COLUMN_ONLY = (
+    "the conversion changes the type of memories.embedding, and a column has one type for every row: it cannot "
+    "compress only embeddings older than {days} days (that needs a second halfvec column searched together with "
+    "the first, which is not built). --older-than-days / older_than_days scopes only the measurement; to convert "
+    "every row, run the conversion without it after measuring with 0"
+)
+
+
+def compress_to_halfvec(
+    url: str, *, min_recall: float = 0.99, queries: int = 50, k: int = 10, older_than_days: int = 0
+) -> CompressionResult:
     """Convert ``memories.embedding`` to ``halfvec(N)`` and rebuild its HNSW index, if recall@k stays at or above
-    ``min_recall`` (measured first with :func:`halfvec_impact`).
+    ``min_recall`` (measured first with :func:`halfvec_impact` over every row, since every row is converted).
+
+    ``older_than_days`` other than 0 is refused with :class:`InvalidInput` before connecting: the column's type is
+    per table, so only the whole column can be converted (see the module docstring).
 
     Example:
         >>> compress_to_halfvec(url).impact.recall_at_k >= 0.99                  # doctest: +SKIP
         True
+        >>> compress_to_halfvec("postgresql://localhost/agents", older_than_days=90)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        okai_insight.errors.InvalidInput: the conversion changes the type of memories.embedding, and a column has ...
     """
+    if isinstance(older_than_days, bool) or not isinstance(older_than_days, int) or older_than_days < 0:
+        raise InvalidInput(f"older_than_days must be an integer >= 0, got {older_than_days!r}")
+    if older_than_days:
+        raise InvalidInput(WHOLE_COLUMN_ONLY.format(days=older_than_days))
     if not 0 < min_recall <= 1:
         raise InvalidInput(f"min_recall must be in (0, 1], got {min_recall}")
     impact = halfvec_impact(url, queries=queries, k=k)

@@ -81,3 +81,39 @@ def test_conversion_keeps_the_adapter_working(url, capsys):
         db.close()
     with pytest.raises(InvalidInput, match="already halfvec"):
         halfvec_impact(url)
+
+
+def _column_state(url: str) -> tuple[object, ...]:
+    """The embedding column's type, its index's operator class and a digest of every stored embedding."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            """
+            SELECT
+                (SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+                 WHERE attrelid = 'memories'::regclass AND attname = 'embedding'),
+                (SELECT opc.opcname FROM pg_index AS i JOIN pg_opclass AS opc ON opc.oid = i.indclass[0]
+                 WHERE i.indexrelid = 'idx_memories_embedding'::regclass),
+                (SELECT md5(string_agg("id"::text || embedding::text, ',' ORDER BY "id")) FROM memories)
+            """
+        ).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def test_an_age_scoped_conversion_is_refused_and_changes_nothing(make_database, capsys):
+    # issue 19 item 3: "--older-than-days 90 --execute" used to convert every row, the age filter ignored
+    target = populate(make_database("halfage"), memories=20).url
+    before = _column_state(target)
+    assert before[:2] == (f"vector({DIM})", "vector_cosine_ops")
+    assert main(["compress", target, "--older-than-days", "30", "--execute", "--min-recall", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert "InvalidInput" in err and "one type for every row" in err and "older than 30 days" in err
+    with pytest.raises(InvalidInput, match="cannot compress only embeddings older than 90 days"):
+        compress_to_halfvec(target, older_than_days=90, min_recall=0.5)
+    with pytest.raises(InvalidInput, match="integer >= 0"):
+        compress_to_halfvec(target, older_than_days=-1)
+    assert _column_state(target) == before
+    # the dry run measures the old rows and says what --execute would really do
+    assert main(["compress", target, "--older-than-days", "30", "--queries", "5"]) == 0
+    assert "--execute converts the whole column, every row" in capsys.readouterr().out
+    assert _column_state(target) == before
