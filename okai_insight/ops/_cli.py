@@ -20,7 +20,7 @@ def _url(args: argparse.Namespace) -> str:
 def _backup(args: argparse.Namespace) -> int:
     from okai_insight.ops.backup import backup
 
-    made = backup(_url(args), args.output, overwrite=args.overwrite)
+    made = backup(_url(args), args.output, overwrite=args.overwrite, timeout_s=args.timeout_s)
     counts = made.fingerprint.row_counts
     print(
         f"wrote {made.path} ({made.size_bytes} bytes, {sum(counts.values())} rows in {len(counts)} tables, "
@@ -32,10 +32,11 @@ def _backup(args: argparse.Namespace) -> int:
 def _restore(args: argparse.Namespace) -> int:
     from okai_insight.ops.backup import restore
 
-    done = restore(args.dump, _url(args), clean=args.clean, jobs=args.jobs)
+    done = restore(args.dump, _url(args), clean=args.clean, timeout_s=args.timeout_s)
     print(
-        f"restored {done.path}: verified, {sum(done.found.row_counts.values())} rows and "
-        f"{len(done.found.embedding_checksums)} embedding checksums equal the source ({done.duration_ms:.0f} ms)"
+        f"restored {done.path} in one transaction: verified before commit, {sum(done.expected.row_counts.values())} "
+        f"rows and {len(done.expected.embedding_checksums)} embedding checksums equal the source "
+        f"({done.duration_ms:.0f} ms)"
     )
     return 0
 
@@ -43,8 +44,11 @@ def _restore(args: argparse.Namespace) -> int:
 def _basebackup(args: argparse.Namespace) -> int:
     from okai_insight.ops.backup import basebackup
 
-    done = basebackup(_url(args), args.output)
-    print(f"physical copy in {done.path} ({done.size_bytes} bytes, {done.duration_ms:.0f} ms)")
+    done = basebackup(_url(args), args.output, owner=args.owner, timeout_s=args.timeout_s)
+    print(
+        f"physical copy in {done.path} ({done.size_bytes} bytes, {done.duration_ms:.0f} ms); start it with "
+        f"okai-insight server start --data-dir {done.path}"
+    )
     return 0
 
 
@@ -177,17 +181,20 @@ def _secure(args: argparse.Namespace) -> int:
         print("audit: off")
     tls = security.check_tls(url)
     print(f"tls: sslmode={tls.sslmode} [{tls.status}] {tls.detail}; this connection encrypted: {tls.encrypted}")
+    if tls.server_note:
+        print(f"tls: {tls.server_note}")
     return 0 if tls.status != "critical" else 1
 
 
 def _verify_isolation(args: argparse.Namespace) -> int:
     from okai_insight.ops.security import verify_isolation
 
-    report = verify_isolation(_url(args), role=args.role, max_users=args.users)
-    print(format_rows(report.users, args.format))
+    report = verify_isolation(_url(args), role=args.role, statement_timeout_ms=args.timeout_ms)
+    print(format_rows(report.checks, args.format))
+    print(f"acted as ({report.mode}): {', '.join(report.users)}")
     for problem in report.problems:
         print(f"PROBLEM: {problem}")
-    print("isolation verified" if report.ok else "isolation BROKEN")
+    print("isolation verified" if report.ok else f"isolation BROKEN: {len(report.problems)} problem(s)")
     return 0 if report.ok else 1
 
 
@@ -259,6 +266,12 @@ def _partition(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--timeout-s", type=float, default=3600.0, help="stop the PostgreSQL program after this long (default 3600)"
+    )
+
+
 def _add(subparsers: Any, name: str, help_text: str, examples: str, func: Any) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = subparsers.add_parser(
         name,
@@ -283,29 +296,40 @@ def register(subparsers: Any) -> None:
     add_url_argument(p)
     p.add_argument("-o", "--output", required=True, help="the dump file to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    _add_timeout(p)
 
     p = _add(
         subparsers,
         "restore",
-        "restore a dump with pg_restore into an existing database and verify it equals its source",
+        "check a dump is intact, then restore it into an existing database in one transaction that commits only if "
+        "it equals its source",
         "  okai-insight restore agents.dump postgresql://me@db/agents_copy\n"
-        "  okai-insight restore agents.dump postgresql://me@db/agents --clean --jobs 2",
+        "  okai-insight restore agents.dump postgresql://me@db/agents --clean",
         _restore,
     )
     p.add_argument("dump", help="a file written by okai-insight backup (its .fingerprint.json beside it)")
     add_url_argument(p)
-    p.add_argument("--clean", action="store_true", help="drop the dump's objects before restoring them")
-    p.add_argument("--jobs", type=int, default=1, help="parallel restore jobs (default 1)")
+    p.add_argument(
+        "--clean", action="store_true", help="drop the dump's objects before restoring them (in the same transaction)"
+    )
+    _add_timeout(p)
 
     p = _add(
         subparsers,
         "basebackup",
-        "take a physical copy of the whole cluster with pg_basebackup -Fp -Xs",
-        "  okai-insight basebackup -o /backups/base-$(date +%F)",
+        "take a physical copy of the whole cluster with pg_basebackup -Fp -Xs, ready to start",
+        "  okai-insight basebackup -o /backups/base-$(date +%F)\n"
+        "  okai-insight server start --data-dir /backups/base-2025-06-01   # a copy of its own, on its own socket",
         _basebackup,
     )
     add_url_argument(p)
     p.add_argument("-o", "--output", required=True, help="a new, empty directory")
+    p.add_argument(
+        "--owner",
+        default=None,
+        help="the system user a server on the copy runs as (default: you; as root, the embedded server's user)",
+    )
+    _add_timeout(p)
 
     p = _add(
         subparsers,
@@ -418,13 +442,17 @@ def register(subparsers: Any) -> None:
     p = _add(
         subparsers,
         "verify-isolation",
-        "impersonate users under row level security and prove each sees only their own memories",
-        "  okai-insight verify-isolation\n  okai-insight verify-isolation --role app_user --users 20",
+        "inspect the row level security policies and act as two users on every table and command; exit 1 on any leak",
+        "  okai-insight verify-isolation\n  okai-insight verify-isolation postgresql://postgres@db.x.supabase.co/postgres",
         _verify_isolation,
     )
     add_url_argument(p)
-    p.add_argument("--role", default="app_user", help="the role the application uses (default app_user)")
-    p.add_argument("--users", type=int, default=10, help="how many memory owners to impersonate (default 10)")
+    p.add_argument(
+        "--role",
+        default=None,
+        help="the role the application acts as (default: authenticated on a Supabase profile, else app_user)",
+    )
+    p.add_argument("--timeout-ms", type=int, default=10_000, help="statement timeout for each probe (10000)")
     add_format_argument(p)
 
     p = _add(

