@@ -87,6 +87,36 @@ class BackupError(OkaiError):
     """A backup or restore failed, or a restored database does not match its source."""
 
 
+class DatabaseUnavailable(ConnectionFailed):
+    """The database cannot be reached or does not answer; ``reason`` says why.
+
+    Reasons: ``"refused"`` (nothing listens at the address), ``"timeout"`` (no answer in time: a frozen server or
+    a lost network), ``"authentication"`` (the server answered and refused the login: role, password, database or
+    pg_hba.conf), ``"unknown host"``, ``"connection lost"``, ``"unavailable"`` (anything else). Never carries the
+    password.
+
+    Example:
+        >>> err = DatabaseUnavailable("refused", "nothing listens at /tmp/.s.PGSQL.5432")
+        >>> isinstance(err, ConnectionFailed), err.reason, str(err)
+        (True, 'refused', 'database unreachable (refused): nothing listens at /tmp/.s.PGSQL.5432')
+    """
+
+    def __init__(self, reason: str, detail: str) -> None:
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"database unreachable ({reason}): {detail}")
+
+
+class QueryTimeout(OkaiError, TimeoutError):
+    """The server cancelled a statement that ran past ``Settings.adapter_statement_timeout_ms`` (or was cancelled by an
+    administrator); nothing of the call's transaction was committed."""
+
+
+class LockTimeout(QueryTimeout):
+    """A statement waited longer than ``Settings.adapter_lock_timeout_ms`` for a lock another session holds; nothing
+    of the call's transaction was committed."""
+
+
 class OkaiWarning(UserWarning):
     """Base class of every warning okai-insight issues."""
 

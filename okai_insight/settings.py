@@ -46,6 +46,17 @@ class Settings:
     #: Diagnostics: every statement is cancelled after this long, and gives up waiting for a lock after that.
     statement_timeout_ms: int = 5_000
     lock_timeout_ms: int = 1_000
+    #: Adapter calls: the server cancels a statement after this long (QueryTimeout) and gives up waiting for a lock
+    #: after that (LockTimeout); 0 switches either off. When the server cannot even enforce it (frozen, or the
+    #: network is gone) the client drops the connection ``adapter_statement_timeout_ms`` + ``connect_timeout_s``
+    #: after the call began, raising DatabaseUnavailable("timeout").
+    adapter_statement_timeout_ms: int = 30_000
+    adapter_lock_timeout_ms: int = 10_000
+    #: TCP connections: keepalive probes after this long idle, and the kernel gives up on unacknowledged data (or
+    #: unanswered probes) after ``tcp_user_timeout_ms``, so a vanished server breaks the connection instead of
+    #: leaving it waiting. Unix-socket connections (the embedded server) do not need them.
+    tcp_keepalives_idle_s: int = 10
+    tcp_user_timeout_ms: int = 10_000
     #: Where the embedded PostgreSQL keeps its data; None means the platform's user data directory.
     data_dir: str | None = None
     #: Read replicas (comma separated in ``OKAI_REPLICA_URLS``): read-only adapter methods run on them, writes on

@@ -15,7 +15,8 @@ from typing import TypeVar
 import psycopg
 import psycopg_pool
 
-from okai_insight.errors import ConnectionFailed, PoolTimeout
+from okai_insight.adapters._pg_health import RETRYABLE_REASONS
+from okai_insight.errors import ConnectionFailed, DatabaseUnavailable, PoolTimeout
 
 T = TypeVar("T")
 
@@ -53,8 +54,20 @@ def backoff_delays(attempts: int, base_s: float, cap_s: float = 5.0) -> list[flo
     return [random.uniform(0, min(cap_s, base_s * 2**i)) for i in range(attempts)]
 
 
-def with_retries(fn: Callable[[int], T], *, attempts: int, base_delay_s: float) -> T:
+def with_retries(
+    fn: Callable[[int], T],
+    *,
+    attempts: int,
+    base_delay_s: float,
+    explain: Callable[[BaseException], DatabaseUnavailable | None] | None = None,
+) -> T:
     """Call ``fn(attempt)``; on a connection-class error sleep and call it again, up to ``attempts`` retries.
+
+    ``explain`` says why the database cannot be reached (a :class:`DatabaseUnavailable` with its reason) after a
+    connection error or a pool timeout; for a pool timeout, None means the pool is merely exhausted (every
+    connection busy: :class:`PoolTimeout`, not retried, since the pool already waited its full timeout). An
+    unreachable database is retried like a lost connection while its reason may pass (refused, timeout: a restart
+    or a failover), and not when it cannot (authentication).
 
     Example:
         >>> with_retries(lambda attempt: attempt + 1, attempts=3, base_delay_s=0.01)
@@ -66,13 +79,26 @@ def with_retries(fn: Callable[[int], T], *, attempts: int, base_delay_s: float) 
         try:
             return fn(attempt)
         except psycopg_pool.PoolTimeout as exc:
-            raise PoolTimeout(f"no database connection became free in time: {exc}") from exc
-        except (psycopg.Error, psycopg_pool.PoolClosed) as exc:
-            if isinstance(exc, psycopg_pool.PoolClosed):
-                raise ConnectionFailed("the adapter is closed") from exc
+            cause = explain(exc) if explain is not None else None
+            if cause is None:
+                raise PoolTimeout(f"no database connection became free in time: {exc}") from exc
+            if cause.reason not in RETRYABLE_REASONS or attempt >= len(delays):
+                raise _after(cause, attempt) from exc
+        except psycopg_pool.PoolClosed as exc:
+            raise ConnectionFailed("the adapter is closed") from exc
+        except psycopg.Error as exc:
             if not is_connection_error(exc):
                 raise
             if attempt >= len(delays):
-                raise ConnectionFailed(f"database unreachable after {attempt + 1} attempts: {exc}") from exc
-            time.sleep(delays[attempt])
-            attempt += 1
+                cause = explain(exc) if explain is not None else None
+                if cause is None:
+                    raise ConnectionFailed(f"database unreachable after {attempt + 1} attempts: {exc}") from exc
+                raise _after(cause, attempt) from exc
+        time.sleep(delays[attempt])
+        attempt += 1
+
+
+def _after(cause: DatabaseUnavailable, attempt: int) -> DatabaseUnavailable:
+    if attempt == 0:
+        return cause
+    return DatabaseUnavailable(cause.reason, f"{cause.detail} (after {attempt + 1} attempts)")

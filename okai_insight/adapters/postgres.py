@@ -32,19 +32,25 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from okai_insight import _json
+from okai_insight.adapters._pg_connect import call_timeout_s, connection_kwargs, set_session_timeouts
+from okai_insight.adapters._pg_health import ConnectionHealth, explain_failure, recording_connection_class
 from okai_insight.adapters._pg_json import register_json_loader
 from okai_insight.adapters._pg_sql import MemoryFilters, Statements
 from okai_insight.adapters._pg_vector import register_vector_types
+from okai_insight.adapters._pg_watchdog import WATCHDOG
 from okai_insight.adapters._retry import with_retries
 from okai_insight.adapters.base import DatabaseAdapter, IdLike, Vector
 from okai_insight.errors import (
     ConnectionFailed,
+    DatabaseUnavailable,
     DuplicateId,
     FeatureNotAvailable,
     InvalidInput,
+    LockTimeout,
     NotFound,
     OkaiError,
     PermissionDenied,
+    QueryTimeout,
 )
 from okai_insight.models import (
     Account,
@@ -134,19 +140,27 @@ class PostgresAdapter(DatabaseAdapter):
         #: Sends read-only transactions to replicas (``okai_insight.ops.replicas.ReplicaRouter``); built by
         #: init() from ``Settings.replica_urls``. None: everything runs on ``url``.
         self.router: Any = None
+        #: The outcome of the pool's connection attempts: why the database is unreachable, if it is.
+        self._health = ConnectionHealth(url, probe_timeout_s=self.settings.connect_timeout_s)
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def init(self) -> None:
         s = self.settings
 
         def _migrate(_attempt: int) -> SchemaProfile:
-            with psycopg.connect(self.url, autocommit=True, connect_timeout=max(1, int(s.connect_timeout_s))) as conn:
+            with psycopg.connect(self.url, **connection_kwargs(self.url, s, autocommit=True)) as conn:
+                # A migration waits for no lock longer than a call would, but may build an index for minutes.
+                set_session_timeouts(conn, s, statement=False)
                 return migrate(conn, dimension=self._explicit_dimension, default_dimension=self._requested_dimension)
 
         try:
-            profile = with_retries(_migrate, attempts=s.retry_attempts, base_delay_s=s.retry_base_delay_s)
+            profile = with_retries(
+                _migrate, attempts=s.retry_attempts, base_delay_s=s.retry_base_delay_s, explain=self._explain_failure
+            )
         except psycopg.errors.InsufficientPrivilege as exc:
             raise PermissionDenied(f"this role may not create okai-insight's schema: {exc}") from exc
+        except psycopg.errors.LockNotAvailable as exc:
+            raise LockTimeout(f"the schema is locked by another session: {_detail(exc)}") from exc
         except psycopg.OperationalError as exc:
             raise ConnectionFailed(str(exc).strip()) from exc
         self.profile = profile
@@ -160,10 +174,15 @@ class PostgresAdapter(DatabaseAdapter):
                 max_size=s.pool_max_size,
                 max_idle=s.pool_idle_timeout_s,
                 timeout=s.connect_timeout_s,
+                # psycopg_pool retries a failed connection with backoff for 5 minutes by default, and a call cannot
+                # start a new attempt meanwhile: after a restart the pool stayed empty for as long as the backoff.
+                # Giving up soon lets the next call's demand try at once.
+                reconnect_timeout=max(1.0, 2 * s.connect_timeout_s),
                 # Autocommit: a single statement is its own transaction, so reads and one-statement writes take one
                 # round trip instead of BEGIN, statement, COMMIT; multi-statement work opens a transaction.
-                kwargs={"connect_timeout": max(1, int(s.connect_timeout_s)), "autocommit": True},
-                configure=lambda conn: register(conn, ef_search=s.hnsw_ef_search),
+                kwargs=connection_kwargs(self.url, s, autocommit=True),
+                connection_class=recording_connection_class(self._health),
+                configure=self._configure,
                 name="okai-insight",
                 open=False,
             )
@@ -172,6 +191,18 @@ class PostgresAdapter(DatabaseAdapter):
             from okai_insight.ops.replicas import ReplicaRouter
 
             self.router = ReplicaRouter(s.replica_urls, settings=s)
+
+    def _configure(self, conn: Conn) -> None:
+        register(conn, ef_search=self.settings.hnsw_ef_search)
+        set_session_timeouts(conn, self.settings)
+
+    def _explain_failure(self, exc: BaseException) -> DatabaseUnavailable | None:
+        """Why the database is unreachable after ``exc`` (a connection error or a pool timeout); None when a pool
+        timeout only means every connection is busy."""
+        known = self._health.explain()
+        if known is not None or isinstance(exc, psycopg_pool.PoolTimeout):
+            return known
+        return explain_failure(exc, self.url, probe_timeout_s=self.settings.connect_timeout_s)
 
     def close(self) -> None:
         if self.router is not None:
@@ -207,27 +238,44 @@ class PostgresAdapter(DatabaseAdapter):
         restarted server breaks them all), so the retry gets a live one.
         """
         transaction = atomic or self._needs_transaction
+        bound_s = call_timeout_s(self.settings)
 
         def attempt(n: int) -> T:
             router = self.router
             if n > 0:
                 self.pool.check()
             pool = self.pool if router is None else router.pool_for(self.pool, read_only=read_only, attempt=n)
-            with pool.connection() as conn:
-                if transaction:
-                    with conn.transaction():
-                        self._begin(conn)
+            with pool.connection() as conn, WATCHDOG.guard(conn, timeout_s=bound_s) as guard:
+                try:
+                    if transaction:
+                        with conn.transaction():
+                            self._begin(conn)
+                            result = fn(conn, n)
+                    else:
                         result = fn(conn, n)
-                else:
-                    result = fn(conn, n)
-                if router is not None and not read_only:
-                    router.after_write(conn)
+                    if router is not None and not read_only:
+                        router.after_write(conn)
+                except psycopg.Error as exc:
+                    if guard is not None and guard.fired:
+                        # The server did not even enforce its statement_timeout: frozen, or the network is gone.
+                        # Not retried: the call's time is spent. A write in flight is all or nothing.
+                        raise DatabaseUnavailable(
+                            "timeout", f"no answer from the database within {bound_s:g} s; the connection was dropped"
+                        ) from exc
+                    raise
                 return result
 
         try:
             return with_retries(
-                attempt, attempts=self.settings.retry_attempts, base_delay_s=self.settings.retry_base_delay_s
+                attempt,
+                attempts=self.settings.retry_attempts,
+                base_delay_s=self.settings.retry_base_delay_s,
+                explain=self._explain_failure,
             )
+        except psycopg.errors.LockNotAvailable as exc:
+            raise LockTimeout(f"gave up waiting for a lock (lock_timeout): {_detail(exc)}") from exc
+        except psycopg.errors.QueryCanceled as exc:
+            raise QueryTimeout(f"the statement was cancelled: {_detail(exc)}") from exc
         except psycopg.errors.ForeignKeyViolation as exc:
             raise NotFound(f"a referenced row does not exist: {_detail(exc)}") from exc
         except (psycopg.errors.CheckViolation, psycopg.errors.NotNullViolation) as exc:
@@ -833,6 +881,11 @@ class PostgresAdapter(DatabaseAdapter):
         rid = check_id(room_id, "room_id")
 
         def delete(c: Conn, _: int) -> bool:
+            # Lock the room first: an insert into it (which takes a KEY SHARE lock on the room through its foreign
+            # key) either committed before, and is deleted below, or waits and then fails with NotFound. Without the
+            # lock a row inserted between the deletes made the last one fail with a foreign key error.
+            if c.execute('SELECT 1 FROM rooms WHERE "id" = %s FOR UPDATE', (rid,)).fetchone() is None:
+                return False
             # Explicit deletes: the spec's foreign keys do not cascade (ElizaOS's do; both work).
             for table in ("memories", "participants", "goals", "logs"):
                 if table == "logs" and not (self.profile and self.profile.has_logs):

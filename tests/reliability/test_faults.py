@@ -1,24 +1,35 @@
-"""Faults: the server stops (immediate mode, i.e. a crash) mid-ingest and mid-search, and the pool runs dry.
+"""Faults: the server stops (immediate mode, i.e. a crash) mid-ingest and mid-search, freezes (SIGSTOP), is down
+or refuses the login, a lock is held, and the pool runs dry.
 
-What must hold: every failure the caller sees is a typed okai-insight error; every acknowledged write is there
-exactly once after the restart; nothing is duplicated by retries; a write that failed is all or nothing; the
-adapter recovers by itself once the server is back; an exhausted pool fails within its timeout instead of hanging.
+What must hold: every failure the caller sees is a typed okai-insight error, raised within the configured timeout
+(never a hang); every acknowledged write is there exactly once after the restart; nothing is duplicated by
+retries; a write that failed is all or nothing; the adapter recovers by itself once the server is back; an
+exhausted pool is told apart from an unreachable database, and an unreachable one says why.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
+import psutil
 import psycopg
 import pytest
 
+from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.embedded import EmbeddedServer
-from okai_insight.errors import ConnectionFailed, PoolTimeout
-from tests.reliability.conftest import make_adapter, memories, seed_room
+from okai_insight.errors import ConnectionFailed, DatabaseUnavailable, LockTimeout, PoolTimeout, QueryTimeout
+from okai_insight.models import Goal
+from okai_insight.settings import Settings
+from tests.reliability.conftest import DIM, make_adapter, memories, seed_room
 
 BATCH = 500
 
@@ -181,3 +192,201 @@ def test_search_during_a_restart_recovers_after_it(own_server: EmbeddedServer, o
     # once one search succeeds, the pool has shed its dead connections: every later search succeeds
     assert all(o == rows[17].id for o in after[first_ok:]), after[first_ok:]
     db.close()
+
+
+# -- hangs: a frozen server, a held lock -------------------------------------------------------------------------
+#: What the fault tests below configure: the server cancels a statement after 1 s; the client, when the server
+#: cannot (frozen), drops the call after statement timeout + connect timeout = 2 s.
+FAST = {"adapter_statement_timeout_ms": 1000, "adapter_lock_timeout_ms": 500, "connect_timeout_s": 1.0}
+CALL_BOUND_S = 2.0
+
+
+def _timed(call: Callable[[], Any], *, limit_s: float) -> tuple[BaseException | None, float]:
+    """Run ``call`` in a thread; its error (None if it returned) and how long it took. Fails after ``limit_s``
+    instead of hanging the suite (before the timeouts existed such a call waited for as long as the fault)."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        start = time.monotonic()
+        try:
+            call()
+        except BaseException as exc:
+            outcome["error"] = exc
+        outcome["elapsed_s"] = time.monotonic() - start
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(limit_s)
+    assert not thread.is_alive(), f"the call still hangs after {limit_s} s"
+    return outcome.get("error"), float(outcome["elapsed_s"])
+
+
+@contextmanager
+def _frozen(pids: list[int]) -> Iterator[None]:
+    """SIGSTOP these processes for the block; SIGCONT always follows."""
+    stopped = []
+    try:
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+            stopped.append(pid)
+        yield
+    finally:
+        for pid in stopped:
+            os.kill(pid, signal.SIGCONT)
+
+
+def _backend_pid(db: PostgresAdapter) -> int:
+    with db.pool.connection() as conn:
+        return int(conn.info.backend_pid)
+
+
+def _server_pids(server: EmbeddedServer) -> list[int]:
+    pid = server.status().pid
+    assert pid is not None
+    return [pid, *(p.pid for p in psutil.Process(pid).children())]
+
+
+def test_a_frozen_backend_gives_a_typed_error_within_the_call_timeout(own_db_url: str) -> None:
+    db = make_adapter(own_db_url, pool_min_size=1, pool_max_size=1, retry_attempts=0, **FAST)
+    agent, room = seed_room(db)
+    kept = memories(agent, room, 5, np.random.default_rng(11))
+    db.create_memories(kept, "messages")
+    try:
+        with _frozen([_backend_pid(db)]):
+            error, elapsed = _timed(lambda: db.get_memories(room, "messages", count=10), limit_s=10)
+        assert isinstance(error, DatabaseUnavailable) and error.reason == "timeout", repr(error)
+        assert CALL_BOUND_S - 0.2 <= elapsed <= CALL_BOUND_S + 1.5, f"raised after {elapsed:.2f} s"
+        # the dropped connection is not handed out again: the next call gets a fresh one, and nothing was lost
+        assert {m.id for m in db.get_memories(room, "messages", count=10)} == {m.id for m in kept}
+    finally:
+        db.close()
+
+
+def test_a_frozen_server_gives_typed_errors_within_the_timeouts_and_loses_nothing(
+    own_server: EmbeddedServer, own_db_url: str
+) -> None:
+    db = make_adapter(own_db_url, pool_min_size=1, pool_max_size=2, retry_attempts=0, **FAST)
+    agent, room = seed_room(db)
+    acked = [db.create_memory(m, "messages") for m in memories(agent, room, 5, np.random.default_rng(5))]
+    in_flight = memories(agent, room, 1, np.random.default_rng(6), tag="in-flight")[0]
+    errors: list[tuple[BaseException | None, float]] = []
+    try:
+        with _frozen(_server_pids(own_server)):  # postmaster and every backend: nothing answers, nothing cancels
+            errors.append(_timed(lambda: db.create_memory(in_flight, "messages"), limit_s=15))
+            # the pool's other connection, or a new one (which the frozen postmaster never answers)
+            errors.append(_timed(lambda: db.get_room(room), limit_s=15))
+            errors.append(_timed(lambda: db.count_memories(room, unique=False, table_name="messages"), limit_s=15))
+        for error, elapsed in errors:
+            assert isinstance(error, DatabaseUnavailable) and error.reason == "timeout", repr(error)
+            assert elapsed <= CALL_BOUND_S + 2.5, f"{error!r} after {elapsed:.2f} s"
+        # thawed: the adapter serves again, every acknowledged write is there, the one in flight all or nothing
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                stored = {m.id for m in db.get_memories(room, "messages", count=100)}
+                break
+            except ConnectionFailed:
+                assert time.monotonic() < deadline, "the adapter did not recover after SIGCONT"
+                time.sleep(0.2)
+        assert set(acked) <= stored and stored - set(acked) <= {in_flight.id}
+    finally:
+        db.close()
+
+
+def test_a_held_lock_gives_lock_timeout_and_a_slow_statement_query_timeout(own_db_url: str) -> None:
+    db = make_adapter(own_db_url, retry_attempts=0, **FAST)
+    agent, room = seed_room(db)
+    goal = Goal(room_id=room, user_id=agent, name="g")
+    gid = db.create_goal(goal)
+    mid = db.create_memory(memories(agent, room, 1, np.random.default_rng(2))[0], "messages")
+    with psycopg.connect(own_db_url) as holder:
+        holder.execute('SELECT 1 FROM goals WHERE "id" = %s FOR UPDATE', (gid,))
+        error, elapsed = _timed(lambda: db.update_goal_status(gid, "DONE"), limit_s=10)
+        assert isinstance(error, LockTimeout), repr(error)
+        assert 0.4 <= elapsed <= 1.5, f"LockTimeout after {elapsed:.2f} s, lock_timeout is 0.5 s"
+        error, _ = _timed(lambda: db.remove_room(room), limit_s=10)
+        assert isinstance(error, LockTimeout), repr(error)
+        holder.rollback()
+        # a lock wait longer than the statement timeout (lock timeout off) is cut by the statement timeout
+        slow = make_adapter(own_db_url, retry_attempts=0, **{**FAST, "adapter_lock_timeout_ms": 0})
+        try:
+            holder.execute("LOCK TABLE memories IN ACCESS EXCLUSIVE MODE")
+            error, elapsed = _timed(lambda: slow.get_memory_by_id(mid), limit_s=10)
+            assert type(error) is QueryTimeout, repr(error)
+            assert 0.9 <= elapsed <= 2.0, f"QueryTimeout after {elapsed:.2f} s, statement_timeout is 1 s"
+        finally:
+            holder.rollback()
+            slow.close()
+    # nothing was changed by the refused calls
+    assert db.get_goals(room)[0].status.value == "IN_PROGRESS"
+    assert db.get_memory_by_id(mid) is not None
+    db.close()
+
+
+# -- an outage is not pool exhaustion ----------------------------------------------------------------------------
+def test_a_stopped_server_is_reported_unreachable_refused_without_the_password(
+    own_server: EmbeddedServer, own_db_url: str
+) -> None:
+    url = own_db_url.replace("postgres:@", "postgres:s3cret-pw@")  # trust auth ignores it; messages must not show it
+    db = PostgresAdapter(url, settings=Settings(embedding_dimension=DIM, retry_attempts=1, **FAST))  # type: ignore[arg-type]
+    db.init()
+    _, room = seed_room(db)
+    own_server.stop(mode="fast")
+    try:
+        for call in (lambda: db.get_room(room), lambda: db.create_room()):
+            error, elapsed = _timed(call, limit_s=20)
+            assert isinstance(error, DatabaseUnavailable), repr(error)
+            assert not isinstance(error, PoolTimeout)
+            assert error.reason == "refused" and str(error).startswith("database unreachable (refused)"), str(error)
+            assert "s3cret-pw" not in str(error) and "s3cret-pw" not in repr(error.__cause__)
+            assert elapsed <= 2 * (1.0 + 0.5) + 1.5, f"{elapsed:.2f} s"  # two pool waits and a backoff
+        fresh = PostgresAdapter(url, settings=Settings(embedding_dimension=DIM, retry_attempts=0))
+        with pytest.raises(DatabaseUnavailable, match=r"^database unreachable \(refused\)") as caught:
+            fresh.init()
+        assert "s3cret-pw" not in str(caught.value)
+    finally:
+        own_server.start()
+    _recovered(lambda: db.get_room(room) == room, within_s=10)  # and it recovers by itself, soon
+    db.close()
+
+
+def _recovered(check: Callable[[], bool], *, within_s: float) -> None:
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            if check():
+                return
+        except ConnectionFailed:
+            pass
+        assert time.monotonic() < deadline, f"not recovered {within_s} s after the server came back"
+        time.sleep(0.1)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [(("postgres:@", "no_such_role:@"), "authentication"), (("/rel_", "/no_such_db_"), "no such database")],
+)
+def test_a_refused_login_says_so_and_is_not_retried(own_db_url: str, change: tuple[str, str], reason: str) -> None:
+    db = PostgresAdapter(own_db_url.replace(*change), settings=Settings(embedding_dimension=DIM, retry_attempts=5))
+    error, elapsed = _timed(db.init, limit_s=20)
+    assert isinstance(error, DatabaseUnavailable) and error.reason == reason, repr(error)
+    assert elapsed < 5, f"{elapsed:.1f} s"
+
+
+def test_a_frozen_postmaster_is_unreachable_timeout_for_a_new_connection(
+    own_server: EmbeddedServer, own_db_url: str
+) -> None:
+    db = make_adapter(own_db_url, pool_min_size=1, pool_max_size=1, retry_attempts=0, **FAST)
+    _, room = seed_room(db)
+    try:
+        with db.pool.connection():  # the pool's one connection is busy: the call needs a new one
+            db.pool.resize(1, 2)
+            postmaster = own_server.status().pid
+            assert postmaster is not None
+            with _frozen([postmaster]):
+                error, elapsed = _timed(lambda: db.get_room(room), limit_s=15)
+        assert isinstance(error, DatabaseUnavailable) and error.reason == "timeout", repr(error)
+        assert elapsed <= 3.5, f"{elapsed:.2f} s"
+        assert db.get_room(room) == room
+    finally:
+        db.close()
