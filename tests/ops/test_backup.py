@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
 
+import psutil
 import psycopg
 import pytest
+from psycopg import sql
 
 from okai_insight.embedded import EmbeddedServer
-from okai_insight.errors import BackupError, InvalidInput
+from okai_insight.errors import BackupError, ConnectionFailed, InvalidInput
+from okai_insight.ops._client_tools import client_connection
 from okai_insight.ops._restore import restore_in_one_transaction
 from okai_insight.ops.backup import (
     Fingerprint,
@@ -261,3 +271,144 @@ def test_cli_restore_of_a_damaged_dump_is_one_line_and_exit_1(
         assert err.startswith("okai-insight: error: BackupError:") and "Traceback" not in err, err
         assert len(err.strip().splitlines()) == 1
     assert database_fingerprint(target) == before
+
+
+def test_cli_basebackup_taken_as_root_is_startable(small_server, server_dir, capsys):
+    """The red-team run (as root): the CLI's copy failed to start with pg_control: Permission denied, since its
+    files were root's and the server runs as another user."""
+    from okai_insight.cli import main
+
+    dest = server_dir / "cli-base"
+    assert main(["basebackup", small_server.url(), "-o", str(dest)]) == 0
+    assert f"server start --data-dir {dest}" in capsys.readouterr().out
+    copy = EmbeddedServer(dest)
+    try:
+        copied = copy.start()
+        assert copied != small_server.url()
+        with psycopg.connect(copied) as conn:
+            assert conn.execute("SELECT count(*) FROM memories").fetchone() == (50,)
+    finally:
+        copy.stop(mode="immediate")
+
+
+# -- the password never reaches a child's command line ---------------------------------------------------------------
+
+PASSWORD = "S3cret:pa55\\word"  # a colon and a backslash: the password file's escaping matters
+
+
+@pytest.fixture(scope="module")
+def password_server():
+    """A server of its own where the role okai_pw must give a password (scram) for databases and replication;
+    yields (server, url with the password, admin url)."""
+    root = Path(tempfile.mkdtemp(prefix="okai-pw-"))
+    server = EmbeddedServer(root / "pg")
+    try:
+        admin = server.start()
+        populate(admin, memories=20)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("CREATE ROLE okai_pw LOGIN SUPERUSER REPLICATION PASSWORD {}").format(sql.Literal(PASSWORD))
+            )
+            conn.execute("CREATE SCHEMA other")
+            conn.execute("CREATE TABLE other.blocker (x int)")
+        hba = server.data_dir / "pg_hba.conf"
+        rules = "local all okai_pw scram-sha-256\nlocal replication okai_pw scram-sha-256\n"
+        hba.write_text(rules + hba.read_text())
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute("SELECT pg_reload_conf()")
+        url = admin.replace("postgres:@", f"okai_pw:{quote(PASSWORD, safe='')}@")
+        with pytest.raises(psycopg.OperationalError, match="password"):  # the password is really needed
+            psycopg.connect(url.replace(quote(PASSWORD, safe=""), "wrong"), connect_timeout=5).close()
+        yield server, url, admin
+    finally:
+        server.stop(mode="immediate")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _child_named(name, timeout_s=30.0):
+    """Our running child process ``name`` (waiting for it to appear)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for child in psutil.Process().children(recursive=True):
+            with contextlib.suppress(psutil.NoSuchProcess):
+                if child.name() == name:
+                    return child
+        time.sleep(0.02)
+    raise AssertionError(f"no {name} child appeared")
+
+
+def _what_others_see(pid):
+    """The command line as any local user reads it, and the environment (only its user and root can)."""
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    return cmdline, environ
+
+
+def test_the_helper_keeps_the_password_off_the_command_line():
+    url = f"postgresql://okai_pw:{quote(PASSWORD, safe='')}@/okai?host=/tmp"
+    with client_connection(url) as child:
+        assert PASSWORD not in child.dsn and "password" not in child.dsn
+        assert "user=okai_pw" in child.dsn and "host=/tmp" in child.dsn
+        passfile = Path(child.env["PGPASSFILE"])
+        assert passfile.stat().st_mode & 0o777 == 0o600
+        assert passfile.read_text() == "*:*:*:*:S3cret\\:pa55\\\\word\n"
+        assert PASSWORD not in " ".join(f"{k}={v}" for k, v in child.env.items() if k != "PGPASSWORD")
+    assert not passfile.exists()
+    with client_connection(url.replace("@/okai?", "@/okai?password=other&")) as child:  # ?password= too
+        assert "other" not in child.dsn
+
+
+def test_pg_dump_runs_without_the_password_in_its_argv(password_server, tmp_path):
+    """Observe the real pg_dump: it is held on a lock (a table outside the fingerprinted schema) while we read
+    /proc/<pid>/cmdline, then released; the dump, made with scram authentication, is complete."""
+    server, url, admin = password_server
+    holder = psycopg.connect(admin)
+    holder.execute("LOCK TABLE other.blocker IN ACCESS EXCLUSIVE MODE")
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(made=backup(url, tmp_path / "pw.dump")))
+    worker.start()
+    try:
+        child = _child_named("pg_dump")
+        cmdline, environ = _what_others_see(child.pid)
+        assert "okai_pw" in cmdline and PASSWORD not in cmdline and quote(PASSWORD, safe="") not in cmdline
+        assert PASSWORD not in environ and "PGPASSFILE=" in environ
+    finally:
+        holder.rollback()
+        holder.close()
+        worker.join(60)
+    assert result["made"].fingerprint.row_counts["public.memories"] == 20
+
+
+def test_restore_runs_psql_without_the_password_in_its_argv(password_server, tmp_path):
+    """psql is held by --clean's DROP on a table another session reads, while we read its command line."""
+    server, url, admin = password_server
+    made = backup(url, tmp_path / "pw2.dump")
+    holder = psycopg.connect(admin)
+    holder.execute("SELECT count(*) FROM memories").fetchone()  # an ACCESS SHARE lock until rollback
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(done=restore(made.path, url, clean=True)))
+    worker.start()
+    try:
+        child = _child_named("psql")
+        cmdline, environ = _what_others_see(child.pid)
+        assert "okai_pw" in cmdline and PASSWORD not in cmdline and quote(PASSWORD, safe="") not in cmdline
+        assert PASSWORD not in environ
+    finally:
+        holder.rollback()
+        holder.close()
+        worker.join(60)
+    assert result["done"].verified
+
+
+def test_basebackup_with_a_password_and_errors_without_it(password_server, server_dir):
+    server, url, admin = password_server
+    copy = basebackup(url, server_dir / "pwbase", sync=False)
+    assert (copy.path / "PG_VERSION").is_file()
+    wrong = url.replace(quote(PASSWORD, safe=""), "Wr0ng-pa55word")
+    for call in (
+        lambda: backup(wrong, server_dir / "x.dump"),
+        lambda: basebackup(wrong, server_dir / "wrongbase", sync=False),
+    ):
+        with pytest.raises((BackupError, ConnectionFailed)) as caught:
+            call()
+        assert "Wr0ng-pa55word" not in str(caught.value) and "password authentication failed" in str(caught.value)
