@@ -52,6 +52,11 @@ def _aesgcm(key: bytes) -> Any:
     return AESGCM(key)
 
 
+#: A key id is written in clear into every envelope and printed by ``encrypt``: it must look like a name, not
+#: like key material (a 32-byte key is 44 characters of base64 or 64 of hex, and base64 has '+', '/', '=').
+_KEY_ID = re.compile(r"[A-Za-z0-9._\-]{1,40}")
+
+
 def _name(kid: str) -> str:
     """A key id as error messages show it: quoted when it looks like an id, else withheld, because a mistyped
     entry (``base64key`` without ``kid:``) puts the key itself where the id should be.
@@ -60,7 +65,7 @@ def _name(kid: str) -> str:
         >>> _name("2025-06"), _name(base64.b64encode(bytes(32)).decode())
         ("key id '2025-06'", 'a key id that looks like key material (not shown)')
     """
-    if len(kid) <= 40 and re.fullmatch(r"[A-Za-z0-9._\-]+", kid):
+    if _KEY_ID.fullmatch(kid):
         return f"key id {kid!r}"
     return "a key id that looks like key material (not shown)"
 
@@ -82,9 +87,11 @@ class Keyring:
         if not self.keys:
             raise ConfigurationError("a keyring needs at least one key")
         for kid, key in self.keys.items():
-            if not isinstance(kid, str) or not kid or ":" in kid or "," in kid:
+            if not isinstance(kid, str) or not _KEY_ID.fullmatch(kid):
                 shown = _name(kid) if isinstance(kid, str) and kid else "an empty key id"
-                raise ConfigurationError(f"{shown}: a key id must be a non-empty string without ':' or ','")
+                raise ConfigurationError(
+                    f"{shown}: a key id is 1 to 40 letters, digits, '.', '_' or '-' (it is stored in clear)"
+                )
             if not isinstance(key, bytes) or len(key) != 32:
                 raise ConfigurationError(f"{_name(kid)}: the key must be 32 bytes (AES-256)")
         if self.current not in self.keys:
@@ -132,6 +139,11 @@ class Keyring:
             if not sep or not kid.strip():
                 raise ConfigurationError(f"OKAI_ENCRYPTION_KEYS entry {n} has no key id: write kid:base64key")
             kid = kid.strip()
+            if not _KEY_ID.fullmatch(kid):
+                raise ConfigurationError(
+                    f"OKAI_ENCRYPTION_KEYS entry {n}: {_name(kid)}; a key id is 1 to 40 letters, digits, '.', '_' "
+                    "or '-'"
+                )
             try:
                 key = base64.b64decode(b64.strip(), validate=True)
             except ValueError:

@@ -97,6 +97,15 @@ def _redact_outputs(executed: Path) -> None:
     nbformat.write(nb, str(executed))  # type: ignore[no-untyped-call]
 
 
+def _check_reachable(url: str) -> None:
+    """Connect once the way the notebook's diagnostics will, so an unreachable or malformed URL fails in a
+    fraction of a second with the library's own error instead of after a kernel has started."""
+    from okai_insight.diagnostics import Runner
+
+    with Runner(url):
+        pass
+
+
 @contextmanager
 def _kernel_environment(name: str, value: str) -> Iterator[None]:
     """Set an environment variable for the kernels started in the block (they inherit this process's
@@ -161,6 +170,7 @@ def build_report(
     check_count(sample, "sample", minimum=1, maximum=1_000_000)
     check_count(queries, "queries", minimum=1, maximum=10_000)
     target = open_target(url)
+    _check_reachable(target.url)
     # The URL reaches the kernel through its environment, never as a papermill parameter: parameters are
     # written into the executed notebook (its injected cell and metadata), which a kept notebook or the HTML
     # would then carry. Only the embedded demo database (whose URL holds no password) goes as a parameter.
