@@ -7,8 +7,10 @@ that proves isolation, an audit trail of writes in ``logs``, and a TLS (``sslmod
   ``okai_uid()``, which reads the session setting ``okai.user_id``. :class:`IsolatedPostgresAdapter` sets it (and
   the role) at the start of every transaction, so one pool can serve many users. Supabase's variant lives in
   ``okai_insight/schema/supabase``.
-* :func:`verify_isolation` impersonates users (``SET LOCAL ROLE``, ``okai.user_id``) and proves each sees exactly
-  their own memories, nobody writes one as someone else, and a session without a user id sees nothing.
+* :func:`verify_isolation` (``okai_insight/ops/_isolation.py``) reads the policies themselves (``pg_policies``:
+  permissive policies beyond the expected set, literal ids, ``true`` expressions, RLS off or not forced, grants to
+  ``anon``/``PUBLIC``) and acts as two users on every table and command (``SET LOCAL ROLE`` plus ``okai.user_id``,
+  or the JWT claims on Supabase), in a transaction that is rolled back; any leak is a problem.
 * :func:`enable_audit`: a trigger records every insert, update and delete on ``memories`` in ``logs``
   (who: the session's ``okai.user_id``, else the row's user or agent; what: operation, table, id; when: the log
   row's ``createdAt``).
@@ -23,8 +25,7 @@ Example:
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -32,8 +33,26 @@ from psycopg import conninfo, sql
 
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.errors import ConfigurationError, ConnectionFailed, InvalidInput
+from okai_insight.ops._isolation import IsolationReport, verify_isolation
 from okai_insight.settings import Settings
 from okai_insight.validation import check_id
+
+#: The isolation verifier lives in its own module; these names stay importable from here.
+__all__ = [
+    "ANALYST_ROLE",
+    "APP_ROLE",
+    "NO_TLS_SERVER",
+    "IsolatedPostgresAdapter",
+    "IsolationReport",
+    "TlsReport",
+    "check_tls",
+    "create_roles",
+    "disable_audit",
+    "disable_isolation",
+    "enable_audit",
+    "enable_isolation",
+    "verify_isolation",
+]
 
 APP_ROLE = "app_user"
 ANALYST_ROLE = "okai_analyst"
@@ -176,99 +195,6 @@ class IsolatedPostgresAdapter(PostgresAdapter):
         )
 
 
-@dataclass(frozen=True)
-class IsolationReport:
-    """What :func:`verify_isolation` saw for each impersonated user, and the problems it found."""
-
-    users: list[dict[str, Any]]
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when every check passed.
-
-        Example:
-            >>> IsolationReport([], []).ok
-            True
-        """
-        return not self.problems
-
-
-def verify_isolation(url: str, *, role: str = APP_ROLE, max_users: int = 10) -> IsolationReport:
-    """Impersonate up to ``max_users`` owners of memories (and a stranger) as ``role`` and prove isolation.
-
-    For each user: the memories visible equal those they own (as ``userId`` or ``agentId``), none belongs to
-    someone else, and inserting a memory as someone else is refused. A session without a user id sees nothing.
-    Everything runs in transactions that are rolled back. The connecting role must be allowed to ``SET ROLE``.
-
-    Example:
-        >>> verify_isolation(url).problems                                 # doctest: +SKIP
-        []
-    """
-    _check_role_name(role)
-    if isinstance(max_users, bool) or not isinstance(max_users, int) or max_users < 1:
-        raise InvalidInput(f"max_users must be a positive integer, got {max_users!r}")
-    problems: list[str] = []
-    users: list[dict[str, Any]] = []
-    with _connect(url) as conn:
-        rls = conn.execute("SELECT relrowsecurity FROM pg_class WHERE oid = 'memories'::regclass").fetchone()
-        if not (rls and rls[0]):
-            return IsolationReport([], ["row level security is off on memories (okai-insight secure --enable)"])
-        owners = [
-            r[0]
-            for r in conn.execute(
-                'SELECT u FROM (SELECT "userId" AS u FROM memories UNION SELECT "agentId" FROM memories) AS o '
-                "WHERE u IS NOT NULL ORDER BY u LIMIT %s",
-                (max_users,),
-            )
-        ]
-        rooms = conn.execute('SELECT "roomId" FROM memories WHERE "roomId" IS NOT NULL LIMIT 1').fetchone()
-        for uid in [*owners, uuid.uuid4(), None]:
-            truth = conn.execute(
-                'SELECT count(*) FROM memories WHERE "userId" = %(u)s OR "agentId" = %(u)s', {"u": uid}
-            ).fetchone()
-            expected = int(truth[0]) if truth and uid is not None else 0
-            with conn.transaction(force_rollback=True):
-                conn.execute(
-                    "SELECT set_config('role', %s, true), set_config('okai.user_id', %s, true)",
-                    (role, "" if uid is None else str(uid)),
-                )
-                seen = conn.execute(
-                    'SELECT count(*), count(*) FILTER (WHERE "userId" IS DISTINCT FROM %(u)s '
-                    'AND "agentId" IS DISTINCT FROM %(u)s) FROM memories',
-                    {"u": uid},
-                ).fetchone()
-                visible, foreign = (int(seen[0]), int(seen[1])) if seen else (0, 0)
-                refused = _insert_as_other_is_refused(conn, uid, owners, rooms[0] if rooms else None)
-            label = "no user id" if uid is None else str(uid)
-            users.append({"user_id": label, "visible": visible, "owned": expected, "foreign_visible": foreign})
-            if visible != expected:
-                problems.append(f"{label}: sees {visible} memories, owns {expected}")
-            if foreign:
-                problems.append(f"{label}: sees {foreign} memories of other users")
-            if refused is False:
-                problems.append(f"{label}: could insert a memory as another user")
-    return IsolationReport(users, problems)
-
-
-def _insert_as_other_is_refused(
-    conn: psycopg.Connection[Any], uid: uuid.UUID | None, owners: list[uuid.UUID], room: uuid.UUID | None
-) -> bool | None:
-    other = next((o for o in owners if o != uid), None)
-    if other is None:
-        return None
-    try:
-        with conn.transaction():
-            conn.execute(
-                'INSERT INTO memories ("type", "content", "userId", "agentId", "roomId") '
-                "VALUES ('messages', '{}'::jsonb, %s, %s, %s)",
-                (other, other, room),
-            )
-    except psycopg.errors.InsufficientPrivilege:
-        return True
-    return False
-
-
 def enable_audit(url: str) -> None:
     """Record every write on ``memories`` in ``logs`` (type ``audit``) with a trigger (idempotent).
 
@@ -306,9 +232,20 @@ _SSLMODES = {
 }
 
 
+#: What ``secure`` prints when the server cannot encrypt (the embedded server is built without OpenSSL).
+NO_TLS_SERVER = (
+    "this server cannot encrypt connections (ssl = off{library}): okai-insight's embedded server is built without "
+    "OpenSSL. Keep it on its unix socket or on loopback (listen_addresses = 'localhost') and never expose its port. "
+    "For TLS, use a PostgreSQL server built with OpenSSL and ssl = on (a packaged PostgreSQL, or a managed "
+    "provider such as Supabase, RDS or Cloud SQL) and connect with sslmode=verify-full and sslrootcert=<its CA>."
+)
+_LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+
 @dataclass(frozen=True)
 class TlsReport:
-    """The URL's sslmode, what it means, and whether this connection is encrypted."""
+    """The URL's sslmode, what it means, whether this connection is encrypted, and whether the server can
+    encrypt at all (``server_tls``: its ``ssl`` setting; ``ssl_library`` is empty on a build without OpenSSL)."""
 
     sslmode: str
     status: str
@@ -316,16 +253,35 @@ class TlsReport:
     local_socket: bool
     encrypted: bool | None = None
     tls_version: str | None = None
+    server_tls: bool | None = None
+    ssl_library: str | None = None
+
+    @property
+    def server_note(self) -> str | None:
+        """What to do when the server has no TLS (None when it has, or was not asked).
+
+        Example:
+            >>> "sslmode=verify-full" in TlsReport("prefer", "ok", "", True, server_tls=False).server_note
+            True
+        """
+        if self.server_tls is not False:
+            return None
+        library = "; built without an SSL library" if self.ssl_library == "" else ""
+        return NO_TLS_SERVER.format(library=library)
 
 
 def check_tls(url: str, *, connect: bool = True) -> TlsReport:
-    """Judge the URL's ``sslmode`` (unix sockets need no TLS) and, if ``connect``, read ``pg_stat_ssl``.
+    """Judge the URL's ``sslmode`` (unix sockets and loopback need no TLS) and, if ``connect``, read
+    ``pg_stat_ssl`` and whether the server can encrypt at all (``ssl``, ``ssl_library``). A server without TLS
+    reached over the network is critical whatever the sslmode says.
 
     Example:
         >>> check_tls("postgresql://u@db.example.com/agents?sslmode=verify-full", connect=False).status
         'ok'
         >>> check_tls("postgresql://u@db.example.com/agents", connect=False).status
         'critical'
+        >>> check_tls("postgresql://u@localhost/agents", connect=False).local_socket
+        True
     """
     try:
         info = conninfo.conninfo_to_dict(url)
@@ -335,12 +291,25 @@ def check_tls(url: str, *, connect: bool = True) -> TlsReport:
     if mode not in _SSLMODES:
         raise ConfigurationError(f"unknown sslmode {mode!r}: use one of {', '.join(_SSLMODES)}")
     hosts = [h for h in str(info.get("host") or "").split(",")]
-    local = all(h.startswith("/") or h == "" for h in hosts) and not info.get("hostaddr")
-    status, detail = ("ok", "unix socket: traffic never leaves the machine") if local else _SSLMODES[mode]
-    encrypted = version = None
+    addrs = [a for a in str(info.get("hostaddr") or "").split(",") if a]
+    sockets = all(h.startswith("/") or h == "" for h in hosts) and not addrs
+    loopback = all(h in _LOOPBACK or h.startswith("/") for h in hosts if h) and all(a in _LOOPBACK for a in addrs)
+    local = sockets or loopback
+    if sockets:
+        status, detail = "ok", "unix socket: traffic never leaves the machine"
+    elif loopback:
+        status, detail = "ok", "loopback: traffic never leaves the machine"
+    else:
+        status, detail = _SSLMODES[mode]
+    encrypted = version = server_tls = library = None
     if connect:
         with _connect(url) as conn:
             row = conn.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
             if row is not None:
                 encrypted, version = bool(row[0]), row[1]
-    return TlsReport(mode, status, detail, local, encrypted, version)
+            settings = conn.execute("SELECT current_setting('ssl'), current_setting('ssl_library', true)").fetchone()
+            if settings is not None:
+                server_tls, library = settings[0] == "on", settings[1]
+        if server_tls is False and not local:
+            status, detail = "critical", "the server has no TLS: everything, passwords included, crosses in clear"
+    return TlsReport(mode, status, detail, local, encrypted, version, server_tls, library)

@@ -43,17 +43,17 @@ TABLES = {
 }
 #: A harmless assignment per table for the UPDATE probes (the row is rewritten with its own value).
 TOUCH = {
-    "accounts": '"name" = "name"',
-    "rooms": '"createdAt" = "createdAt"',
-    "participants": '"userState" = "userState"',
-    "memories": '"content" = "content"',
-    "goals": '"status" = "status"',
-    "logs": '"body" = "body"',
-    "relationships": '"status" = "status"',
-    "knowledge": '"content" = "content"',
-    "cache": '"value" = "value"',
-    "okai_schema_version": '"name" = "name"',
-    "okai_settings": '"value" = "value"',
+    "accounts": "\"name\" = 'okai-verify'",
+    "rooms": '"createdAt" = now()',
+    "participants": '"userState" = NULL',
+    "memories": "\"content\" = '{}'",
+    "goals": "\"status\" = 'okai-verify'",
+    "logs": "\"body\" = '{}'",
+    "relationships": "\"status\" = 'okai-verify'",
+    "knowledge": "\"content\" = '{}'",
+    "cache": "\"value\" = '{}'",
+    "okai_schema_version": "\"name\" = 'okai-verify'",
+    "okai_settings": "\"value\" = '{}'",
 }
 #: Refused either by the policies (new row violates ...) or by the grants (permission denied): both mean "no".
 REFUSED = (psycopg.errors.InsufficientPrivilege,)
@@ -93,18 +93,21 @@ def owner_of(supabase_url: str, worlds: list[World]) -> dict[tuple[str, str], in
     return owners
 
 
+def act(conn: psycopg.Connection[Any], uid: uuid.UUID | None, role: str = "authenticated") -> None:
+    """Act as ``uid`` for the rest of the transaction, the way the direct transport does (role + claims)."""
+    claims: dict[str, Any] = {"role": role}
+    if uid is not None:
+        claims["sub"] = str(uid)
+    conn.execute(
+        "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)", (role, json.dumps(claims))
+    )
+
+
 @contextmanager
 def acting(url: str, uid: uuid.UUID | None, role: str = "authenticated") -> Iterator[psycopg.Connection[Any]]:
-    """A transaction acting as ``uid`` the way the direct transport does (role + request.jwt.claims), rolled
-    back at the end."""
+    """A transaction acting as ``uid``, rolled back at the end."""
     with psycopg.connect(url) as conn:
-        claims: dict[str, Any] = {"role": role}
-        if uid is not None:
-            claims["sub"] = str(uid)
-        conn.execute(
-            "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-            (role, json.dumps(claims)),
-        )
+        act(conn, uid, role)
         yield conn
         conn.rollback()
 
@@ -118,22 +121,30 @@ def _run(conn: psycopg.Connection[Any], statement: str, params: tuple[Any, ...] 
         return None
 
 
-def _deletable(conn: psycopg.Connection[Any], table: str, keys: list[str]) -> list[str]:
-    """The rows of ``table`` the policies let this session delete. A referenced row cannot go (foreign key), so
-    rows are tried one by one then: a foreign key violation means the policy matched the row."""
+def _reached(
+    conn: psycopg.Connection[Any], uid: uuid.UUID | None, table: str, verb: str, role: str = "authenticated"
+) -> list[str]:
+    """The rows of ``table`` an unconditional UPDATE (the row's ctid moves) or DELETE (the row is gone) by ``uid``
+    reached, read back as the owner. Unconditional, because PostgreSQL applies the SELECT policy to every row a
+    WHERE or RETURNING clause reads: only a blind statement shows a leaky UPDATE or DELETE policy. Before a DELETE
+    of accounts or rooms the rows referencing them go (as the owner), or the first foreign key would stop it."""
     pk = TABLES[table]
+    rows = f"SELECT ({pk})::text, ctid::text FROM {table}".encode()
+    statement = f"UPDATE {table} SET {TOUCH[table]}" if verb == "UPDATE" else f"DELETE FROM {table}"
     try:
-        return _run(conn, f"DELETE FROM {table} RETURNING ({pk})::text") or []
-    except psycopg.errors.ForeignKeyViolation:
-        pass
-    matched = []
-    for key in keys:
-        try:
-            if _run(conn, f"DELETE FROM {table} WHERE ({pk})::text = %s RETURNING ({pk})::text", (key,)):
-                matched.append(key)
-        except psycopg.errors.ForeignKeyViolation:
-            matched.append(key)
-    return matched
+        with conn.transaction(force_rollback=True):
+            conn.execute("SELECT set_config('role', 'none', true)")
+            before = dict(conn.execute(rows).fetchall())
+            if verb == "DELETE" and table in ("accounts", "rooms"):
+                for child in ("memories", "participants", "goals", "logs", "relationships", "knowledge"):
+                    conn.execute(f"DELETE FROM {child}".encode())
+            act(conn, uid, role)
+            conn.execute(statement.encode())
+            conn.execute("SELECT set_config('role', 'none', true)")
+            after = dict(conn.execute(rows).fetchall())
+    except REFUSED:
+        return []
+    return [k for k, ctid in before.items() if after.get(k) != ctid]
 
 
 PAIRS = list(itertools.permutations(range(3), 2))
@@ -147,8 +158,8 @@ def test_raw_select_update_delete_touch_only_the_actors_rows(
     for me, w in enumerate(worlds):
         with acting(supabase_url, w.agent) as conn:
             seen = _run(conn, f"SELECT ({pk})::text FROM {table}") or []
-            updated = _run(conn, f"UPDATE {table} SET {TOUCH[table]} RETURNING ({pk})::text") or []
-            deleted = _deletable(conn, table, [k for (t, k) in owner_of if t == table])
+            updated = _reached(conn, w.agent, table, "UPDATE")
+            deleted = _reached(conn, w.agent, table, "DELETE")
         for verb, rows in (("sees", seen), ("updates", updated), ("deletes", deleted)):
             foreign = [r for r in rows if owner_of.get((table, r), me) != me]
             assert not foreign, f"{w.agent} {verb} {len(foreign)} {table} rows of other users"
@@ -161,8 +172,8 @@ def test_no_identity_sees_and_changes_nothing(supabase_url: str, worlds: list[Wo
     for table, pk in TABLES.items():
         with acting(supabase_url, uid, role) as conn:
             assert not _run(conn, f"SELECT ({pk})::text FROM {table}"), (role, table)
-            assert not _run(conn, f"UPDATE {table} SET {TOUCH[table]} RETURNING ({pk})::text"), (role, table)
-            assert not _run(conn, f"DELETE FROM {table} RETURNING ({pk})::text"), (role, table)
+            assert not _reached(conn, uid, table, "UPDATE", role), (role, table)
+            assert not _reached(conn, uid, table, "DELETE", role), (role, table)
 
 
 def _forged_inserts(me: World, them: World, stranger: uuid.UUID) -> list[tuple[str, str, tuple[Any, ...]]]:
