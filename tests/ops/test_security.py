@@ -158,3 +158,18 @@ def test_tls_check(secured):
     assert check_tls("postgresql://u@db.example.com/a?sslmode=disable", connect=False).status == "critical"
     with pytest.raises(ConfigurationError):
         check_tls("postgresql://u@db.example.com/a?sslmode=sometimes", connect=False)
+
+
+def test_secure_states_that_the_embedded_server_has_no_tls(secured, capsys):
+    from okai_insight.cli import main
+
+    report = check_tls(secured.url)
+    assert report.server_tls is False and report.ssl_library == ""  # built without OpenSSL
+    assert "without OpenSSL" in report.server_note and "sslmode=verify-full" in report.server_note
+    assert main(["secure", secured.url]) == 0  # a unix socket: nothing crosses the network
+    out = capsys.readouterr().out
+    assert "cannot encrypt connections" in out and "loopback" in out and "ssl = on" in out
+    # The same server reached over TCP on another address is critical, whatever the URL's sslmode promises.
+    tcp = check_tls("postgresql://u@db.example.com/a?sslmode=verify-full", connect=False)
+    assert tcp.status == "ok" and tcp.server_tls is None  # unknown without connecting
+    assert check_tls("postgresql://u@127.0.0.1/a", connect=False).status == "ok"  # loopback never leaves the host
