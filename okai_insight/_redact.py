@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import logging
 import re
 
 MASK = "***"
@@ -77,34 +76,6 @@ def redact(text: str) -> str:
     return _JWT.sub(MASK, text)
 
 
-class RedactingFilter(logging.Filter):
-    """A logging filter that masks secrets in a record's message (its arguments merged in first).
-
-    Add it to a handler to cover every logger that handler serves (a filter on a logger does not see its
-    children's records).
-
-    Example:
-        >>> record = logging.LogRecord("x", logging.WARNING, "", 0, "connecting to %s", ("postgresql://u:pw@h/db",), None)
-        >>> RedactingFilter().filter(record), record.getMessage()
-        (True, 'connecting to postgresql://u:***@h/db')
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        masked = redact(message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        if record.exc_info and record.exc_info[1] is not None:
-            # The formatter would print the exception's own text later: keep only its masked form.
-            record.exc_text = redact(_format_exception(record))
-            record.exc_info = None
-        return True
-
-
-def _format_exception(record: logging.LogRecord) -> str:
-    return logging.Formatter().formatException(record.exc_info) if record.exc_info else ""
-
-
 def redact_exception(exc: BaseException) -> str:
     """The first line of an exception's message, masked (its class name when the message is empty).
 
@@ -116,4 +87,4 @@ def redact_exception(exc: BaseException) -> str:
     return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
-__all__ = ["MASK", "RedactingFilter", "redact", "redact_exception"]
+__all__ = ["MASK", "redact", "redact_exception"]

@@ -339,3 +339,50 @@ def test_seal_says_plaintext_remains_and_vacuum_full_removes_it(make_database, m
     assert "VACUUM FULL memories done" in out and "CHECKPOINT done" in out and not leaks(out)
     with psycopg.connect(url) as conn:
         assert not _raw_pages_hold(conn, needle), "after VACUUM FULL no page of memories holds it"
+
+
+# -- the redactor itself ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [*MALFORMED.values(), f"Authorization: Bearer {SERVICE_KEY}", f"sb_secret_{PASSWORD}"])
+def test_redact_masks_every_shape_even_unparsable(text: str):
+    from okai_insight._redact import redact
+
+    assert leaks(text) and not leaks(redact(text)), redact(text)
+    assert not leaks(redact(f'libpq: invalid URI "{text}" near ...')), "quoted inside a message too"
+
+
+@pytest.mark.parametrize(
+    "harmless",
+    [
+        "postgresql://postgres:@/okai?host=/tmp/pgdata",  # the embedded server's URL: no password
+        "postgresql://localhost:5432/agents?sslmode=require",
+        "sqlite:////var/lib/agent.db",
+        "Index Cond: (key = 'abc'::text)",
+        "SET hnsw.ef_search = 100",
+    ],
+)
+def test_redact_leaves_text_without_secrets_alone(harmless: str):
+    from okai_insight._redact import redact
+
+    assert redact(harmless) == harmless
+
+
+def test_cli_output_is_masked_even_when_written_in_pieces(capsys):
+    """A secret split over several writes (print's separate pieces, a progress bar) is masked as a whole line."""
+    import sys
+
+    from okai_insight.cli import _redacted_output
+
+    with _redacted_output():
+        for piece in (
+            "connecting to postgresql://u:",
+            PASSWORD[:5],
+            PASSWORD[5:],
+            "@h/db",
+            "\n",
+            "tail: pass",
+            "word=",
+            PASSWORD,
+        ):
+            sys.stdout.write(piece)
+    out = capsys.readouterr().out
+    assert out == "connecting to postgresql://u:***@h/db\ntail: password=***", "an unfinished line is masked at flush"
