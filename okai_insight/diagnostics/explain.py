@@ -47,6 +47,8 @@ _QUERY_ERRORS = (
     psycopg.errors.UndefinedObject,
     psycopg.errors.UndefinedParameter,
     psycopg.errors.InvalidParameterValue,
+    psycopg.errors.FeatureNotSupported,
+    psycopg.errors.CardinalityViolation,
     psycopg.ProgrammingError,
 )
 
