@@ -268,6 +268,17 @@ def test_report_html_and_kept_notebook_hold_no_password(make_database, tmp_path:
     assert not leaks(kept.read_text()), "nor does the executed notebook (parameters, metadata, outputs)"
 
 
+@pytest.mark.parametrize("shape", ["bad ipv6", "supabase direct", "password parameter"])
+def test_a_report_section_that_fails_does_not_quote_the_url(shape: str, monkeypatch):
+    """In a live notebook (no HTML export to mask it afterwards) a failed section says why, masked."""
+    from okai_insight.report import indexes_section
+
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "1")
+    section = indexes_section(MALFORMED[shape])
+    assert section.status == "unavailable"
+    assert not leaks(section.html + section.text), section.text
+
+
 # -- keys -------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "entries",

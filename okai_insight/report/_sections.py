@@ -40,9 +40,10 @@ def guarded(title: str) -> Callable[[Callable[P, Section]], Callable[P, Section]
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
+                from okai_insight._redact import redact_exception
                 from okai_insight.errors import OkaiError
 
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                first = redact_exception(exc)  # a driver's message can quote the URL it could not use
                 reason = first if isinstance(exc, OkaiError) else f"{type(exc).__name__}: {first}"
                 return unavailable(title, reason)
 
