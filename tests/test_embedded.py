@@ -67,3 +67,45 @@ def test_full_lifecycle_and_connect_without_url(monkeypatch, tmp_path, capsys):
     assert server.status().running is False
     assert main(["server", "stop"]) == 0
     assert "not running" in capsys.readouterr().out
+
+
+def test_start_right_after_kill_9_of_the_postmaster(monkeypatch, tmp_path, capsys):
+    """kill -9 leaves postmaster.pid (and the socket's lock file) behind, often with a zombie postmaster or
+    orphaned backends; start must see the lock is stale, as PostgreSQL decides, and start. Three times in a row,
+    through EmbeddedServer.start, okai_insight.connect() and `okai-insight server start`, each serving the rows
+    written before."""
+    import os
+    import signal
+    import time
+
+    monkeypatch.setenv("OKAI_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("OKAI_DATABASE_URL", raising=False)
+    server = EmbeddedServer()
+    url = server.start()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("CREATE TABLE kept (n int)")
+            conn.execute("INSERT INTO kept SELECT generate_series(1, 100)")
+        starts = [
+            server.start,
+            lambda: okai_insight.connect(init=False).close(),
+            lambda: main(["server", "start"]),
+        ]
+        for trial, start in enumerate(starts):
+            busy = psycopg.connect(server.url())  # an open session: its backend is orphaned by the kill
+            busy.execute("SELECT count(*) FROM kept")
+            old_pid = server.status().pid
+            assert old_pid is not None
+            os.kill(old_pid, signal.SIGKILL)
+            t0 = time.monotonic()
+            outcome = start()
+            assert outcome in (None, 0) or str(outcome).startswith("postgresql://"), outcome
+            status = server.status()
+            assert status.running and status.pid != old_pid, f"trial {trial}: {status}"
+            with psycopg.connect(server.url()) as conn:
+                assert conn.execute("SELECT count(*) FROM kept").fetchone() == (100,), f"trial {trial}"
+            assert time.monotonic() - t0 < 30
+            busy.close()
+        capsys.readouterr()
+    finally:
+        server.stop(mode="immediate")
