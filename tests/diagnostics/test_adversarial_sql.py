@@ -382,23 +382,23 @@ def test_standard_conforming_strings_off_cannot_hide_a_call(db: Db, make_databas
 
 def test_session_state_of_explain_analyze_dies_with_its_connection(db: Db) -> None:
     """What no name check sees (a trigger of a statement run with allow_writes) runs on a throwaway connection:
-    the session-level advisory lock and setting it leaves vanish with it; the pool's connections stay clean."""
+    the session-level advisory lock it takes vanishes with it, on the caller's own connection and on a pool."""
     with psycopg.connect(db.url, autocommit=True) as conn:
         conn.execute(
             "CREATE FUNCTION grab() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"PERFORM pg_advisory_lock({LOCK_KEY}); PERFORM set_config('application_name', 'pwned', false); "
-            "RETURN NEW; END $$"
+            f"PERFORM pg_advisory_lock({LOCK_KEY}); RETURN NEW; END $$"
         )
         conn.execute("CREATE TABLE trapped (id int)")
         conn.execute("CREATE TRIGGER grab BEFORE INSERT ON trapped FOR EACH ROW EXECUTE FUNCTION grab()")
     db.last = None  # tables change here
     try:
         before = state(db)
-        plan = ex.explain(db.adapter, "INSERT INTO trapped VALUES (1)", analyze=True, allow_writes=True)
-        assert plan.root.node_type == "ModifyTable" and plan.nodes[0].actual_rows is not None
-        assert state(db) == before  # no lock held, no session renamed, the row rolled back
-        with db.adapter.pool.connection() as conn:
-            assert conn.execute("SELECT current_setting('application_name')").fetchone() != ("pwned",)
+        with psycopg.connect(db.url) as caller:  # a notebook's own connection, left as it was found
+            for target in (caller, db.adapter):
+                plan = ex.explain(target, "INSERT INTO trapped VALUES (1)", analyze=True, allow_writes=True)
+                assert plan.root.node_type == "ModifyTable" and plan.nodes[0].actual_rows == 0
+                assert state(db) == before  # no lock held by anyone, the row rolled back
+            assert caller.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     finally:
         with psycopg.connect(db.url, autocommit=True) as conn:
             conn.execute("DROP TABLE trapped")

@@ -79,6 +79,17 @@ def test_okai_explain_line_and_cell(ip):
         ip.run_cell_magic("okai_explain", "--params nothing_here", "SELECT 1")
 
 
+def test_okai_explain_takes_the_sql_as_typed(ip):
+    """The statement after ``%okai explain`` is SQL, not shell words: E'\'' was an unbalanced shell quote
+    (ValueError with a traceback), and smuggled statements are a typed refusal."""
+    plan = ip.run_line_magic("okai", "explain SELECT E'\\'' AS quote")
+    assert isinstance(plan, ExplainResult) and plan.query == "SELECT E'\\'' AS quote"
+    with pytest.raises(UsageError, match="StatementRefused: EXPLAIN takes one statement at a time; this text holds 3"):
+        ip.run_line_magic("okai", "explain SELECT E'\\''; COMMIT; DELETE FROM memories; --'")
+    with pytest.raises(UsageError, match="cannot split the line"):
+        ip.run_line_magic("okai", "doctor --check 'unbalanced")
+
+
 def test_every_diagnostics_query_runs_under_jupysql(ip, tmp_path, healthy):
     """Files without parameters run as they are (``%sql --file``); files with parameters run with the defaults
     their header documents (``-- Defaults:``) substituted, which is the supported way (jupysql does not bind
