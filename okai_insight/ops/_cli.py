@@ -1,5 +1,5 @@
-"""Operations subcommands: backup, restore, basebackup, maintain, retention, archive-restore, partition,
-replication, promote, secure, verify-isolation, health, metrics."""
+"""Operations subcommands: backup, restore, basebackup, wal-archive, pitr-restore, maintain, retention,
+archive-restore, partition, replication, promote, secure, verify-isolation, health, metrics."""
 
 from __future__ import annotations
 
@@ -49,6 +49,41 @@ def _basebackup(args: argparse.Namespace) -> int:
         f"physical copy in {done.path} ({done.size_bytes} bytes, {done.duration_ms:.0f} ms); start it with "
         f"okai-insight server start --data-dir {done.path}"
     )
+    return 0
+
+
+def _wal_archive(args: argparse.Namespace) -> int:
+    from okai_insight.ops.pitr import archive_now, enable_wal_archiving
+
+    url = _url(args)
+    if args.archive_dir:
+        setup = enable_wal_archiving(url, args.archive_dir)
+        print(f"WAL archiving into {setup.archive_dir} (basic_archive)")
+        if setup.restart_needed:
+            print("restart the server to begin archiving (okai-insight server stop && okai-insight server start)")
+            return 0
+    if args.check or not args.archive_dir:
+        print(f"archived WAL segment {archive_now(url, timeout_s=args.timeout_s)}: everything committed so far is in")
+    return 0
+
+
+def _pitr_restore(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from okai_insight.errors import InvalidInput
+    from okai_insight.ops.pitr import restore_to_time
+
+    try:
+        at = dt.datetime.fromisoformat(args.to)
+    except ValueError:
+        raise InvalidInput(f"--to {args.to!r} is not an ISO 8601 time (e.g. 2025-06-01T12:00:00+00:00)") from None
+    done = restore_to_time(args.base, args.archive_dir, at, args.output, owner=args.owner, timeout_s=args.timeout_s)
+    print(
+        f"recovered to {done.target_time.isoformat()} in {done.path}: last replayed commit "
+        f"{done.last_replayed_commit.isoformat() if done.last_replayed_commit else 'none after the base backup'}"
+        f"{f', first left out {done.stopped_before}' if done.stopped_before else ''}"
+    )
+    print(f"running at {done.url} (okai-insight server stop --data-dir {done.path} to stop it)")
     return 0
 
 
@@ -330,6 +365,34 @@ def register(subparsers: Any) -> None:
         help="the system user a server on the copy runs as (default: you; as root, the embedded server's user)",
     )
     _add_timeout(p)
+
+    p = _add(
+        subparsers,
+        "wal-archive",
+        "archive every WAL segment into a directory (point-in-time recovery), or check that archiving works",
+        "  okai-insight wal-archive --archive-dir /backups/wal      # then restart the server once\n"
+        "  okai-insight wal-archive --check                         # close the current segment, wait until archived",
+        _wal_archive,
+    )
+    add_url_argument(p)
+    p.add_argument("--archive-dir", default=None, help="where the server copies WAL segments (absolute path)")
+    p.add_argument("--check", action="store_true", help="switch to a new WAL segment and wait until it is archived")
+    p.add_argument("--timeout-s", type=float, default=60.0, help="how long --check waits (default 60)")
+
+    p = _add(
+        subparsers,
+        "pitr-restore",
+        "recover a base backup with the archived WAL up to a moment into a new data directory, start and verify it",
+        "  okai-insight pitr-restore --base /backups/base-2025-06-01 --archive-dir /backups/wal \\\n"
+        "      --to 2025-06-01T14:30:00+00:00 -o /srv/agents-at-1430",
+        _pitr_restore,
+    )
+    p.add_argument("--base", required=True, help="a base backup (okai-insight basebackup) taken after archiving began")
+    p.add_argument("--archive-dir", required=True, help="the WAL archive (okai-insight wal-archive)")
+    p.add_argument("--to", required=True, help="the moment, ISO 8601 with a time zone")
+    p.add_argument("-o", "--output", required=True, help="a new, empty directory for the recovered cluster")
+    p.add_argument("--owner", default=None, help="the system user the recovered server runs as (as for basebackup)")
+    p.add_argument("--timeout-s", type=float, default=600.0, help="how long the recovery may take (default 600)")
 
     p = _add(
         subparsers,
