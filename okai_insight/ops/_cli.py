@@ -34,9 +34,9 @@ def _restore(args: argparse.Namespace) -> int:
 
     done = restore(args.dump, _url(args), clean=args.clean, timeout_s=args.timeout_s)
     print(
-        f"restored {done.path} in one transaction: verified before commit, {sum(done.expected.row_counts.values())} "
-        f"rows and {len(done.expected.embedding_checksums)} embedding checksums equal the source "
-        f"({done.duration_ms:.0f} ms)"
+        f"restored {done.path}: verified, {sum(done.expected.row_counts.values())} rows and "
+        f"{len(done.expected.embedding_checksums)} embedding checksums equal the source, checked inside the "
+        f"restore's one transaction before it committed ({done.duration_ms:.0f} ms)"
     )
     return 0
 
