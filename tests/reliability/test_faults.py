@@ -390,3 +390,71 @@ def test_a_frozen_postmaster_is_unreachable_timeout_for_a_new_connection(
         assert db.get_room(room) == room
     finally:
         db.close()
+
+
+# -- failover under a writer -------------------------------------------------------------------------------------
+def test_failover_under_a_writer_surfaces_no_pool_timeout_and_loses_nothing() -> None:
+    """The primary crashes; the standby is promoted 2 s later. Before, the first write after the crash waited one
+    pool timeout and surfaced PoolTimeout (not retried: "the pool is exhausted"); now the pool's failed connection
+    attempts say the database is unreachable (refused), which is retried, so the writer rides through the
+    failover, and anything that still fails says why. Every acknowledged write is on the new primary."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from okai_insight.ops.replicas import create_replica, failover_url, promote, replication_status
+
+    root = Path(tempfile.mkdtemp(prefix="okai-failover-"))  # like tests/ops/test_replicas.py: the owner must reach it
+    primary = EmbeddedServer(root / "primary")
+    standby: EmbeddedServer | None = None
+    db: PostgresAdapter | None = None
+    try:
+        purl = primary.start()
+        make_adapter(purl).close()  # the schema, replicated with everything else
+        standby = create_replica(purl, root / "standby", owner_like=root / "primary")
+        surl = standby.url()
+        assert surl is not None
+        with psycopg.connect(purl, autocommit=True) as conn:  # synchronous: acknowledged means on the standby too
+            conn.execute("ALTER SYSTEM SET synchronous_standby_names = '*'")
+            conn.execute("SELECT pg_reload_conf()")
+        _recovered(lambda: [s["sync_state"] for s in replication_status(purl).standbys] == ["sync"], within_s=20)
+        db = make_adapter(failover_url(purl, surl), retry_attempts=8, retry_base_delay_s=0.2, **FAST)
+        agent, room = seed_room(db)
+        acked: list[uuid.UUID] = []
+        failures: list[BaseException] = []
+        stop = threading.Event()
+        rng = np.random.default_rng(9)
+
+        def writer() -> None:
+            while not stop.is_set():
+                m = memories(agent, room, 1, rng, tag=f"w{len(acked)}-{len(failures)}")[0]
+                try:
+                    acked.append(db.create_memory(m, "messages"))
+                except BaseException as exc:
+                    failures.append(exc)
+
+        thread = threading.Thread(target=writer, daemon=True)
+        thread.start()
+        try:
+            _recovered(lambda: len(acked) >= 20, within_s=20)
+            primary.stop(mode="immediate")  # a crash
+            time.sleep(2.0)
+            at_failover = len(acked)
+            assert promote(surl)
+            _recovered(lambda: len(acked) >= at_failover + 20, within_s=30)
+        finally:
+            stop.set()
+            thread.join(60)
+        assert not thread.is_alive(), "the writer hung"
+        assert not [e for e in failures if isinstance(e, PoolTimeout)], [repr(e) for e in failures[:3]]
+        assert all(isinstance(e, DatabaseUnavailable) for e in failures), [repr(e) for e in failures[:3]]
+        with psycopg.connect(surl) as conn:
+            stored = {r[0] for r in conn.execute('SELECT "id" FROM memories WHERE "roomId" = %s', (room,))}
+        assert set(acked) <= stored
+    finally:
+        if db is not None:
+            db.close()
+        if standby is not None:
+            standby.stop(mode="immediate")
+        primary.stop(mode="immediate")
+        shutil.rmtree(root, ignore_errors=True)
