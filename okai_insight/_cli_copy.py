@@ -29,7 +29,9 @@ def register(subparsers: Any) -> None:
         help="copy every table (embeddings included) from one database to another, and verify it",
         description="Copy accounts, rooms, memories with their embeddings, goals, participants, relationships, "
         "logs, cache and knowledge from one database to an empty one, in batches with a progress bar. "
-        "Refuses to mix embedding dimensions; verifies row counts and an embedding checksum at the end. "
+        "Refuses to mix embedding dimensions; verifies row counts and an embedding checksum (values: -0.0 equals "
+        "0.0) before it publishes anything: a new SQLite file appears only once verified, any other target is "
+        "written in one transaction, rolled back if verification fails, so a rerun starts from an empty target. "
         "URLs: postgresql://..., sqlite:///relative.db or sqlite:////absolute.db, memory://name.",
         epilog="examples:\n"
         "  okai-insight copy --from sqlite:///agent.db --to postgresql://me@localhost/agents\n"
@@ -39,7 +41,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--from", dest="source", required=True, metavar="URL", help="the database to copy")
     p.add_argument("--to", dest="target", required=True, metavar="URL", help="the empty database to fill")
-    p.add_argument("--batch-size", type=int, default=1000, help="rows per batch and transaction (default 1000)")
+    p.add_argument("--batch-size", type=int, default=1000, help="rows read and written at a time (default 1000)")
     p.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
     add_format_argument(p)
     p.set_defaults(func=_copy)

@@ -2,14 +2,30 @@
 connection, as its role and user: row level security decides what is read and written), SQLite, in-memory.
 
 Every table is copied (accounts, rooms, memories with their embeddings, goals, participants, relationships,
-logs, cache, knowledge) with ids, timestamps and flags kept, in batches (keyset pagination on the source, one
-transaction a batch on the target) behind a tqdm progress bar. The copy
+logs, cache, knowledge) with ids, timestamps and flags kept, in batches (keyset pagination on the source; one
+transaction for the whole target, see below) behind a tqdm progress bar. The copy
 
 * refuses a target whose embedding dimension differs from the source's
   (:class:`~okai_insight.errors.DimensionMismatch`) and a target that already holds rows, before writing anything;
 * verifies at the end that every table has the same row count on both sides and that an order-independent
-  SHA-256 checksum over (id, embedding bytes) of memories and knowledge matches, raising
-  :class:`~okai_insight.errors.SchemaError` if not.
+  SHA-256 checksum over (id, embedding values) of memories and knowledge matches, raising
+  :class:`~okai_insight.errors.SchemaError` if not. The checksum hashes float32 values with negative zero made
+  positive, the same on both sides: SQLite stores ``-0.0`` as ``0.0`` (so that zero vectors look zero), and the
+  values are equal;
+* publishes the target only once it is verified, and leaves nothing behind otherwise:
+
+  - a **new SQLite file** is written as a staging file beside it (``.<name>.okai-copy-<random>``, same directory,
+    so same file system) and renamed into place after verification; the name is taken with a hard link, which
+    fails if a file of that name appeared meanwhile. A failed or interrupted copy leaves no file of the target's
+    name (an interrupted one may leave the dot-file staging copy, never mistaken for the target);
+  - an **existing (empty) SQLite file**, a ``memory://`` database and a **PostgreSQL** (or Supabase direct)
+    target are written and verified in **one transaction** on one connection, committed only once verified: on
+    any failure, or if the process dies, the server (or SQLite's journal) rolls it back and the target is as
+    empty as before, so a rerun is accepted. While the copy runs, the target's tables are locked by that
+    transaction (other writers wait; readers see the empty tables).
+
+  Source rows are read in batches of their own transactions: a source written to during the copy may fail
+  verification (the checksum re-reads it), which leaves the target untouched, as above.
 
 Typical uses: graduating an agent from SQLite to PostgreSQL, or importing an ElizaOS database.
 
@@ -22,9 +38,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
+import os
+import urllib.parse
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -163,6 +182,11 @@ class _Endpoint:
 
     half_precision = False
 
+    def staged(self) -> contextlib.AbstractContextManager[None]:
+        """Within this block, every write and read of this endpoint runs in one transaction on one connection,
+        committed when the block ends normally and rolled back when it raises."""
+        raise NotImplementedError
+
     def has_table(self, table: Table) -> bool:
         raise NotImplementedError
 
@@ -187,12 +211,44 @@ class _SqliteEndpoint(_Endpoint):
         from okai_insight.adapters import _sqlite_functions as f
 
         self.db, self.f = adapter, f
+        self._conn: Any = None  # the staging transaction's connection, inside staged()
+
+    @contextlib.contextmanager
+    def staged(self) -> Iterator[None]:
+        from okai_insight.adapters._sqlite_pool import translate
+
+        pool = self.db.pool
+        driver = pool.driver
+        # A connection of its own, outside the adapter's per-thread set and its process write lock: other writers
+        # of this file wait for the busy timeout and get a typed error instead of queueing behind the whole copy.
+        conn = pool.open()
+        try:
+            conn.run("BEGIN IMMEDIATE")
+            self._conn = conn
+            try:
+                yield
+                conn.run("COMMIT")  # deferred foreign keys are checked here; a failure rolls back below
+            except BaseException as exc:
+                conn.rollback()
+                if isinstance(exc, driver.constraint_error):
+                    raise InvalidInput(f"the target refused a row: {exc}") from exc
+                if isinstance(exc, driver.error):
+                    raise translate(driver, exc) from exc
+                raise
+        finally:
+            self._conn = None
+            conn.close()
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self._conn is not None:
+            return list(self._conn.query(sql, params))
+        return list(self.db.pool.transaction(lambda c: c.query(sql, params)))
 
     def has_table(self, table: Table) -> bool:
         return True
 
     def count(self, table: Table) -> int:
-        return int(self.db.pool.transaction(lambda c: c.query(f'SELECT count(*) FROM "{table.name}"'))[0][0])
+        return int(self._query(f'SELECT count(*) FROM "{table.name}"')[0][0])
 
     def _decode(self, kind: str, v: Any) -> Any:
         if v is None:
@@ -236,8 +292,7 @@ class _SqliteEndpoint(_Endpoint):
                 cond.append(f"({key}) > ({marks})")
             sql = f'SELECT {cols} FROM "{table.name}"' + (f" WHERE {' AND '.join(cond)}" if cond else "")
             sql += f" ORDER BY {key} LIMIT {int(size)}"
-            params = () if last is None else last
-            raw = self.db.pool.transaction(lambda c, s=sql, p=params: c.query(s, p))
+            raw = self._query(sql, () if last is None else last)
             if not raw:
                 return
             last = tuple(raw[-1][table.names.index(k)] for k in table.key)
@@ -249,7 +304,10 @@ class _SqliteEndpoint(_Endpoint):
         cols = ", ".join(f'"{c}"' for c in table.names)
         sql = f'INSERT INTO "{table.name}" ({cols}) VALUES ({", ".join("?" for _ in table.names)})'
         encoded = [tuple(self._encode(k, v) for (_, k), v in zip(table.columns, r, strict=True)) for r in rows]
-        self.db.pool.transaction(lambda c: c.run_many(sql, encoded), write=True)
+        if self._conn is not None:
+            self._conn.run_many(sql, encoded)
+        else:
+            self.db.pool.transaction(lambda c: c.run_many(sql, encoded), write=True)
 
 
 class _PostgresEndpoint(_Endpoint):
@@ -257,6 +315,27 @@ class _PostgresEndpoint(_Endpoint):
         self.db = adapter
         self.profile = adapter.profile
         self.half_precision = self.profile.vector_type == "halfvec"
+        self._conn: Any = None  # the staging transaction's connection, inside staged()
+
+    @contextlib.contextmanager
+    def staged(self) -> Iterator[None]:
+        with self.db.pool.connection() as conn, conn.transaction():
+            self.db._begin(conn)  # e.g. Supabase: SET LOCAL role and claims, for the whole transaction
+            self._conn = conn
+            try:
+                yield
+            finally:
+                self._conn = None
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        """The staging transaction's connection, or a short transaction of its own."""
+        if self._conn is not None:
+            yield self._conn
+            return
+        with self.db.pool.connection() as conn, conn.transaction():
+            self.db._begin(conn)  # e.g. Supabase: act as the adapter's role and user, under its policies
+            yield conn
 
     def has_table(self, table: Table) -> bool:
         p = self.profile
@@ -279,8 +358,7 @@ class _PostgresEndpoint(_Endpoint):
     def count(self, table: Table) -> int:
         from psycopg import sql
 
-        with self.db.pool.connection() as conn, conn.transaction():
-            self.db._begin(conn)
+        with self._transaction() as conn:
             row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table.name))).fetchone()
         return int(row[0]) if row else 0
 
@@ -302,8 +380,7 @@ class _PostgresEndpoint(_Endpoint):
             if cond:
                 query += sql.SQL(" WHERE ") + sql.SQL(" AND ").join(cond)
             query += sql.SQL(" ORDER BY {} LIMIT {}").format(key, sql.Literal(int(size)))
-            with self.db.pool.connection() as conn, conn.transaction():
-                self.db._begin(conn)  # e.g. Supabase: act as the adapter's role and user, under its policies
+            with self._transaction() as conn:
                 raw = conn.execute(query, last or (), binary=True).fetchall()
             if not raw:
                 return
@@ -335,8 +412,7 @@ class _PostgresEndpoint(_Endpoint):
 
         columns = sql.SQL(", ").join(sql.Identifier(str(real)) for _, real, _ in keep)
         values = [[encode(k, r[i]) for i, _, k in keep] for r in rows]
-        with self.db.pool.connection() as conn, conn.transaction():
-            self.db._begin(conn)
+        with self._transaction() as conn:
             if self.db._copy_into_table:
                 with conn.cursor().copy(
                     sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table.name), columns)
@@ -375,14 +451,19 @@ def _endpoint(adapter: Any) -> _Endpoint:
 
 
 # -- checksum and the copy itself -----------------------------------------------------------------------------
-def embedding_checksum(pairs: Iterator[tuple[uuid.UUID, np.ndarray | None]], *, half: bool = False) -> str:
-    """An order-independent SHA-256 checksum of (id, float32 embedding bytes) pairs (sum of row digests).
+def embedding_checksum(pairs: Iterator[tuple[uuid.UUID, Any]], *, half: bool = False) -> str:
+    """An order-independent SHA-256 checksum of (id, embedding) pairs: the sum of one digest a row, over the id's
+    bytes and the embedding's float32 values (little-endian) with ``-0.0`` made ``0.0``.
 
-    ``half`` rounds embeddings to float16 first, for comparing with a halfvec column.
+    It compares values, not storage: SQLite stores negative zero as zero, and ``-0.0 == 0.0``. ``half`` rounds
+    embeddings to float16 first, for comparing with a halfvec column.
 
     Example:
         >>> a = [(uuid.UUID(int=1), np.ones(2, np.float32)), (uuid.UUID(int=2), None)]
         >>> embedding_checksum(iter(a)) == embedding_checksum(iter(a[::-1]))
+        True
+        >>> one = uuid.UUID(int=1)
+        >>> embedding_checksum(iter([(one, [-0.0, 1.0])])) == embedding_checksum(iter([(one, [0.0, 1.0])]))
         True
     """
     total = 0
@@ -392,6 +473,8 @@ def embedding_checksum(pairs: Iterator[tuple[uuid.UUID, np.ndarray | None]], *, 
             arr = np.asarray(emb, dtype=np.float32)
             if half:
                 arr = arr.astype(np.float16).astype(np.float32)
+            # -0.0 + 0.0 is 0.0 (IEEE 754, round to nearest); every other value, NaN included, is kept as it is.
+            arr = arr + np.float32(0.0)
             h.update(arr.astype("<f4").tobytes())
         total = (total + int.from_bytes(h.digest(), "big")) % (1 << 256)
     return f"{total:064x}"
@@ -408,7 +491,8 @@ def copy_database(source_url: str, target_url: str, *, batch_size: int = 1000, p
 
     The target's schema is created with the source's embedding dimension when it has none yet. Raises
     :class:`DimensionMismatch` when the target's dimension differs and :class:`InvalidInput` when it already
-    holds rows, before writing anything; :class:`SchemaError` when verification fails.
+    holds rows, before writing anything; :class:`SchemaError` when verification fails, leaving the target as it
+    was (a new SQLite file is not created; any other target is written in one transaction, rolled back).
 
     Example:
         >>> copy_database("postgresql://localhost/agents", "sqlite:///agents.db", batch_size=500)  # doctest: +SKIP
@@ -418,16 +502,71 @@ def copy_database(source_url: str, target_url: str, *, batch_size: int = 1000, p
         raise InvalidInput(f"batch_size must be an integer from 1 to 100000, got {batch_size!r}")
     if source_url == target_url:
         raise InvalidInput("the source and the target are the same database")
+    staging = _NewSqliteFile.for_url(target_url)
     source = _open(source_url, None)
     try:
         dimension = int(source.embedding_dimension)
-        target = _open(target_url, dimension)
+        if staging is None:
+            target = _open(target_url, dimension)
+            try:
+                return _copy(source, target, source_url, target_url, dimension, batch_size, progress)
+            finally:
+                target.close()
         try:
-            return _copy(source, target, source_url, target_url, dimension, batch_size, progress)
+            target = _open(staging.url, dimension)
+            try:
+                report = _copy(source, target, source_url, target_url, dimension, batch_size, progress)
+            finally:
+                target.close()  # the last connection: SQLite checkpoints and removes the -wal and -shm files
+            staging.publish()
+            return report
         finally:
-            target.close()
+            staging.discard()
     finally:
         source.close()
+
+
+class _NewSqliteFile:
+    """A SQLite target that does not exist yet: filled as a staging file in the same directory, then given the
+    target's name (a hard link: it fails rather than replace a file that appeared meanwhile)."""
+
+    def __init__(self, url: str, path: str) -> None:
+        self.final = path
+        directory, name = os.path.split(path)
+        self.path = os.path.join(directory, f".{name}.okai-copy-{uuid.uuid4().hex[:12]}")
+        query = urllib.parse.urlsplit(url).query
+        self.url = "sqlite:///" + urllib.parse.quote(self.path) + (f"?{query}" if query else "")
+
+    @classmethod
+    def for_url(cls, url: str) -> _NewSqliteFile | None:
+        """The staging plan for ``url``, or None when it is not a SQLite file or the file exists already."""
+        if not url.startswith("sqlite:"):
+            return None
+        from okai_insight.adapters.sqlite import parse_sqlite_url
+
+        path = os.path.abspath(parse_sqlite_url(url)[0])
+        return None if os.path.lexists(path) else cls(url, path)
+
+    def publish(self) -> None:
+        for suffix in ("-wal", "-shm", "-journal"):
+            if os.path.exists(self.path + suffix):  # a connection still open somewhere: the file is not complete
+                raise SchemaError(f"the copy's staging file {self.path} is still in use ({suffix} file present)")
+        try:
+            os.link(self.path, self.final)
+        except FileExistsError:
+            raise InvalidInput(f"{self.final} appeared while the copy ran: copy needs a new or empty target") from None
+        except OSError:  # a file system without hard links: replace, after checking once more
+            if os.path.lexists(self.final):
+                raise InvalidInput(
+                    f"{self.final} appeared while the copy ran: copy needs a new or empty target"
+                ) from None
+            os.replace(self.path, self.final)
+
+    def discard(self) -> None:
+        """Remove the staging file and its companions (after publish() only the staging name goes)."""
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path + suffix)
 
 
 def _copy(
@@ -444,7 +583,8 @@ def _copy(
         if held:
             raise InvalidInput(f"the target already holds {held} rows in {t.name}: copy needs an empty target")
     report = CopyReport(source=redact(source_url), target=redact(target_url), dimension=dimension)
-    with tqdm(total=sum(counts.values()), unit="rows", desc="copy", disable=not progress) as bar:
+    # One transaction on the target for the writes and the verification: committed only once verified.
+    with dst.staged(), tqdm(total=sum(counts.values()), unit="rows", desc="copy", disable=not progress) as bar:
         for t in TABLES:
             if not counts[t.name]:
                 report.rows[t.name] = 0
@@ -457,7 +597,7 @@ def _copy(
                     dst.write(t, batch)
                     bar.update(len(batch))
             report.rows[t.name] = counts[t.name]
-    _verify(src, dst, report, batch_size)
+        _verify(src, dst, report, batch_size)
     return report
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
 import uuid
 
 import numpy as np
@@ -11,7 +14,7 @@ import pytest
 import okai_insight
 from okai_insight.cli import main
 from okai_insight.copy import TABLES, copy_database, embedding_checksum
-from okai_insight.errors import DimensionMismatch, InvalidInput
+from okai_insight.errors import DimensionMismatch, InvalidInput, SchemaError
 from okai_insight.models import Account, Goal, KnowledgeItem, Memory, Objective
 from tests.contract.elizaos_schema import create_elizaos_schema
 
@@ -230,3 +233,155 @@ def test_copy_through_supabase_direct(make_database):
     as_agent = f"{supa_url}user_id={agent}"
     report = copy_database(as_agent, mine, progress=False)
     assert 0 < report.rows["memories"] == agent_rows < 252
+
+
+# -- verification compares values, and a target is published only once verified (issue 19 item 1) -------------
+def _rows_in(url: str) -> dict[str, int]:
+    """Rows in every copied table of a database, read without okai-insight (PostgreSQL or SQLite file)."""
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(url[len("sqlite:///") :])) as conn:
+            return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in _KEYS}
+    with psycopg.connect(url) as conn:
+        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in _KEYS}
+
+
+@pytest.fixture(scope="module")
+def demo_url(make_database):
+    """The shipped demo dataset (1,979 memories, most of them holding -0.0 somewhere) in PostgreSQL."""
+    from okai_insight.demo import load
+
+    url = make_database("copy_demo")
+    with okai_insight.connect(url, dimension=384) as db:
+        load(db, progress=False)
+    return url
+
+
+def test_checksum_compares_values_so_negative_zero_equals_zero():
+    plus = [(uuid.UUID(int=1), np.array([0.0, 1.0, 0.0], dtype=np.float32))]
+    minus = [(uuid.UUID(int=1), np.array([-0.0, 1.0, -0.0], dtype=np.float32))]
+    assert embedding_checksum(iter(minus)) == embedding_checksum(iter(plus))
+    assert embedding_checksum(iter(minus), half=True) == embedding_checksum(iter(plus), half=True)
+    # float32 values, whatever the array's own type: the same numbers hash the same.
+    assert embedding_checksum(iter([(uuid.UUID(int=1), [0.5, 1.0, 0.0])])) == embedding_checksum(
+        iter([(uuid.UUID(int=1), np.array([0.5, 1.0, -0.0], dtype=np.float64))])
+    )
+
+
+def test_the_demo_dataset_copies_from_postgres_to_sqlite_and_verifies(demo_url, tmp_path, capsys):
+    with psycopg.connect(demo_url) as conn:
+        (signed_zero_rows,) = conn.execute(
+            "SELECT count(*) FROM memories WHERE embedding IS NOT NULL "
+            "AND EXISTS (SELECT 1 FROM unnest(embedding::real[]) AS v WHERE v = 0 AND v::text = '-0')"
+        ).fetchone()
+    assert signed_zero_rows > 1000  # the condition of the defect: 1,692 of the 1,979 demo vectors hold -0.0
+    lite = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert main(["copy", "--from", demo_url, "--to", lite, "--no-progress"]) == 0
+    assert "copied and verified" in capsys.readouterr().out
+    assert _rows_in(lite) == _rows_in(demo_url)
+    import sqlite3
+
+    with psycopg.connect(demo_url) as conn:
+        source = dict(conn.execute('SELECT "id"::text, embedding::real[] FROM memories').fetchall())
+    with contextlib.closing(sqlite3.connect(tmp_path / "demo.db")) as conn:
+        copied = dict(conn.execute("SELECT id, embedding FROM memories").fetchall())
+    assert source.keys() == copied.keys()
+    for rid, values in source.items():  # every value equal (-0.0 == 0.0), though the signs of zero differ
+        assert (values is None and copied[rid] is None) or np.array_equal(
+            np.frombuffer(copied[rid], dtype="<f4"), np.array(values, dtype=np.float32)
+        ), rid
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["demo.db"]  # no staging file left beside it
+
+
+def test_a_postgres_target_that_corrupts_a_row_is_rolled_back_and_a_rerun_works(demo_url, make_database):
+    target = make_database("copy_corrupt")
+    with okai_insight.connect(target, dimension=384):
+        pass  # the schema, as a user would prepare it
+    with psycopg.connect(demo_url) as conn:
+        (victim,) = conn.execute(
+            'SELECT "id" FROM memories WHERE embedding IS NOT NULL ORDER BY "id" LIMIT 1'
+        ).fetchone()
+    with psycopg.connect(target, autocommit=True) as conn:
+        # A real defect on the target's side: one embedding is stored with its first value changed.
+        conn.execute(
+            f"""CREATE FUNCTION corrupt() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW."id" = '{victim}' THEN
+                    NEW.embedding := (array_prepend(((NEW.embedding::real[])[1] + 0.5)::real,
+                                      (NEW.embedding::real[])[2:]))::vector;
+                END IF;
+                RETURN NEW;
+            END $$"""
+        )
+        conn.execute("CREATE TRIGGER corrupt BEFORE INSERT ON memories FOR EACH ROW EXECUTE FUNCTION corrupt()")
+    with pytest.raises(SchemaError, match="memories embeddings' checksums differ"):
+        copy_database(demo_url, target, batch_size=500, progress=False)
+    assert set(_rows_in(target).values()) == {0}  # nothing of the failed copy stays, in any table
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute("DROP TRIGGER corrupt ON memories")
+    report = copy_database(demo_url, target, batch_size=500, progress=False)
+    assert _rows_in(target) == _rows_in(demo_url) and report.rows["memories"] == _rows_in(demo_url)["memories"]
+
+
+def test_a_sqlite_target_that_corrupts_a_row_is_rolled_back_and_a_rerun_works(tmp_path):
+    import sqlite3
+
+    src, dst = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'b.db'}"
+    with okai_insight.connect(src, dimension=DIM) as db:
+        _populate(db)
+    with okai_insight.connect(dst, dimension=DIM):
+        pass
+    with contextlib.closing(sqlite3.connect(tmp_path / "b.db")) as conn:
+        # Once the memories are in, the first value of one stored embedding changes (to a little-endian float32
+        # 1.5): goals are copied after memories.
+        conn.execute(
+            "CREATE TRIGGER corrupt AFTER INSERT ON goals BEGIN "
+            "UPDATE memories SET embedding = unhex('0000C03F' || substr(hex(embedding), 9)) "
+            "WHERE id = (SELECT min(id) FROM memories WHERE embedding IS NOT NULL); END"
+        )
+        conn.commit()
+    with pytest.raises(SchemaError, match="checksums differ"):
+        copy_database(src, dst, batch_size=64, progress=False)
+    assert set(_rows_in(dst).values()) == {0}
+    with contextlib.closing(sqlite3.connect(tmp_path / "b.db")) as conn:
+        conn.execute("DROP TRIGGER corrupt")
+        conn.commit()
+    copy_database(src, dst, batch_size=64, progress=False)
+    assert _rows_in(dst) == _rows_in(src)
+
+
+def test_a_new_sqlite_file_appears_only_once_verified(make_database, tmp_path):
+    """A source that changes while it is copied (an agent writing) fails verification: the new file never
+    appears and no staging file stays; the rerun on a quiet source publishes it."""
+    source = make_database("copy_live")
+    with okai_insight.connect(source, dimension=DIM) as db:
+        _populate(db)
+    with psycopg.connect(source) as conn:
+        (victim,) = conn.execute(
+            'SELECT "id" FROM memories WHERE embedding IS NOT NULL ORDER BY "id" LIMIT 1'
+        ).fetchone()
+    stop, updates = threading.Event(), [0]
+
+    def agent_writing() -> None:
+        with psycopg.connect(source, autocommit=True) as conn:
+            while not stop.is_set():
+                updates[0] += 1
+                vec = "[" + ",".join([str(updates[0])] + ["1"] * (DIM - 1)) + "]"
+                conn.execute('UPDATE memories SET embedding = %s::vector WHERE "id" = %s', (vec, victim))
+
+    lite = tmp_path / "fresh.db"
+    writer = threading.Thread(target=agent_writing)
+    writer.start()
+    try:
+        while updates[0] < 3:
+            time.sleep(0.01)
+        with pytest.raises(SchemaError, match="checksums differ"):
+            copy_database(source, f"sqlite:///{lite}", batch_size=16, progress=False)
+    finally:
+        stop.set()
+        writer.join(30)
+    assert list(tmp_path.iterdir()) == []  # neither the target nor a staging file
+    report = copy_database(source, f"sqlite:///{lite}", batch_size=16, progress=False)
+    assert report.rows["memories"] == 252 and _rows_in(f"sqlite:///{lite}") == _rows_in(source)
+    assert [p.name for p in tmp_path.iterdir()] == ["fresh.db"]
