@@ -412,3 +412,12 @@ def test_basebackup_with_a_password_and_errors_without_it(password_server, serve
         with pytest.raises((BackupError, ConnectionFailed)) as caught:
             call()
         assert "Wr0ng-pa55word" not in str(caught.value) and "password authentication failed" in str(caught.value)
+
+
+def test_the_fingerprint_query_file_follows_the_library_style():
+    from okai_insight.diagnostics._sql import all_queries, load_sql
+
+    assert [q for q in all_queries() if q[0] == "ops"] == [("ops", "fingerprint")]
+    text = load_sql("ops", "fingerprint")
+    assert text.startswith("-- fingerprint:") and "-- Parameters:" in text
+    assert all("%" not in line for line in text.splitlines() if line.lstrip().startswith("--"))
