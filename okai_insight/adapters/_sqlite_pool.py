@@ -21,6 +21,7 @@ from okai_insight.adapters._sqlite_driver import Connection, Driver, open_connec
 from okai_insight.errors import (
     ConnectionFailed,
     InvalidInput,
+    LockTimeout,
     NotFound,
     OkaiError,
     PermissionDenied,
@@ -123,8 +124,13 @@ class ConnectionPool:
         """
         conn = self.connection()
         if write:
-            with self._lock:
+            # The same bound as another process's lock gets through the busy timeout (Settings.adapter_lock_timeout_ms).
+            if not self._lock.acquire(timeout=self.busy_timeout_ms / 1000):
+                raise LockTimeout(f"another writer held the database for more than {self.busy_timeout_ms} ms")
+            try:
                 return self._in_transaction(conn, fn, "BEGIN IMMEDIATE")
+            finally:
+                self._lock.release()
         return self._in_transaction(conn, fn, "BEGIN")
 
     def _in_transaction(self, conn: Connection, fn: Callable[[Connection], T], begin: str) -> T:
@@ -168,11 +174,11 @@ def translate(driver: Driver, exc: BaseException) -> OkaiError:
 
     Example:
         >>> translate(driver, busy_error)                      # doctest: +SKIP
-        ConnectionFailed('the database stayed locked ...')
+        LockTimeout('the database stayed locked ...')
     """
     code = driver.code(exc)
     if code in (drv.SQLITE_BUSY, drv.SQLITE_LOCKED):
-        return ConnectionFailed(f"the database stayed locked by another writer past the busy timeout: {exc}")
+        return LockTimeout(f"the database stayed locked by another writer past the busy timeout: {exc}")
     if code in (drv.SQLITE_READONLY, drv.SQLITE_PERM):
         return PermissionDenied(f"the database is read-only: {exc}")
     if code in (drv.SQLITE_CANTOPEN, drv.SQLITE_IOERR, drv.SQLITE_FULL):

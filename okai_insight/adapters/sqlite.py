@@ -91,8 +91,9 @@ T = TypeVar("T")
 
 #: fuzzystrmatch's limit, kept so results match the PostgreSQL adapter.
 LEVENSHTEIN_MAX_CHARS = 255
-#: How long a writer waits for another process's write lock before giving up.
-BUSY_TIMEOUT_MS = 10_000
+#: How long a writer waits for the write lock when ``Settings.adapter_lock_timeout_ms`` is 0 (off): SQLite has
+#: no endless busy wait, so about 24 days.
+BUSY_TIMEOUT_MS_OFF = 2**31 - 1
 
 
 def parse_sqlite_url(url: str) -> tuple[str, str | None]:
@@ -156,7 +157,12 @@ class SqliteAdapter(DatabaseAdapter):
         target, key, driver_name = self._target()
         driver = pick_driver(driver_name)
         pool = ConnectionPool(
-            target, driver=driver, lock_key=key, busy_timeout_ms=BUSY_TIMEOUT_MS, setup=self._setup_connection
+            target,
+            driver=driver,
+            lock_key=key,
+            # A writer waits for another's lock as long as a PostgreSQL statement waits for a row lock: LockTimeout.
+            busy_timeout_ms=self.settings.adapter_lock_timeout_ms or BUSY_TIMEOUT_MS_OFF,
+            setup=self._setup_connection,
         )
         conn = pool.connection()
         mode = self._journal_mode()

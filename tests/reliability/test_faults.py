@@ -458,3 +458,57 @@ def test_failover_under_a_writer_surfaces_no_pool_timeout_and_loses_nothing() ->
             standby.stop(mode="immediate")
         primary.stop(mode="immediate")
         shutil.rmtree(root, ignore_errors=True)
+
+
+# -- SQLite: the same lock timeout -------------------------------------------------------------------------------
+@pytest.mark.parametrize("holder", ["this process", "another process"])
+def test_sqlite_a_held_write_lock_gives_lock_timeout_within_the_setting(tmp_path: Any, holder: str) -> None:
+    """A writer of this process (the adapter's in-process write lock) or another process (``BEGIN IMMEDIATE``)
+    holds the database: a write waits ``adapter_lock_timeout_ms`` and raises LockTimeout, as on PostgreSQL.
+    Before, the first waited for as long as the holder held (no bound at all) and the second raised
+    ConnectionFailed after a fixed 10 s."""
+    import subprocess
+    import sys
+
+    import okai_insight
+
+    path = tmp_path / "locked.db"
+    db = okai_insight.connect(f"sqlite:///{path}", dimension=DIM, adapter_lock_timeout_ms=300)
+    other = okai_insight.connect(f"sqlite:///{path}", dimension=DIM)
+    release = threading.Event()
+    held = threading.Event()
+    proc: subprocess.Popen[str] | None = None
+    thread: threading.Thread | None = None
+    try:
+        if holder == "this process":
+
+            def hold(c: Any) -> None:
+                held.set()
+                release.wait(10)
+
+            thread = threading.Thread(target=lambda: other.pool.transaction(hold, write=True), daemon=True)
+            thread.start()
+            assert held.wait(5)
+        else:
+            # Another process: SQLite's file locks are per process, so a connection of this one would not do.
+            hold_lock = (
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
+                " c.execute('BEGIN IMMEDIATE'); print('held', flush=True); sys.stdin.read()"
+            )
+            proc = subprocess.Popen(
+                [sys.executable, "-c", hold_lock, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            )
+            assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        error, elapsed = _timed(lambda: db.create_room(), limit_s=8)
+        assert isinstance(error, LockTimeout), repr(error)
+        assert 0.25 <= elapsed <= 1.5, f"LockTimeout after {elapsed:.2f} s, the setting is 0.3 s"
+    finally:
+        release.set()
+        if thread is not None:
+            thread.join(10)
+        if proc is not None:
+            proc.communicate(timeout=10)  # closing stdin ends it, and its transaction
+    room = db.create_room()  # the lock is free again: writes go through, nothing was half written
+    assert db.get_room(room) == room
+    db.close()
+    other.close()
