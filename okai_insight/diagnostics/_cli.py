@@ -11,8 +11,10 @@ Example:
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from okai_insight.cli import Formatter, add_format_argument, add_url_argument, format_rows
@@ -110,9 +112,51 @@ def _register_explain(subparsers: Any) -> None:
     p.set_defaults(func=_explain)
 
 
-def _single(check: Callable[..., Result]) -> Callable[[argparse.Namespace], int]:
+def _numeric_options(check: Callable[..., Result]) -> list[tuple[inspect.Parameter, type]]:
+    """The check's keyword-only int/float parameters (its thresholds and limits), each with its type: the CLI
+    offers them as ``--name-in-dashes`` with the function's own default, so a default is stated once."""
+    kinds: dict[str, type] = {"int": int, "float": float}
+    out = []
+    for param in inspect.signature(check).parameters.values():
+        kind = kinds.get(
+            param.annotation if isinstance(param.annotation, str) else getattr(param.annotation, "__name__", "")
+        )
+        if param.kind is param.KEYWORD_ONLY and kind is not None and isinstance(param.default, (int, float)):
+            out.append((param, kind))
+    return out
+
+
+_UNITS = {"_ms": ("MS", " in milliseconds"), "_bytes": ("BYTES", " in bytes")}
+
+
+def _add_numeric_options(p: argparse.ArgumentParser, check: Callable[..., Result]) -> list[str]:
+    names = []
+    for param, kind in _numeric_options(check):
+        words, (metavar, unit) = param.name, ("N", "")
+        for suffix, spelled in _UNITS.items():
+            if words.endswith(suffix):
+                words, (metavar, unit) = words.removesuffix(suffix), spelled
+        p.add_argument(
+            "--" + param.name.replace("_", "-"),
+            type=kind,
+            default=param.default,
+            metavar=metavar,
+            help=f"{words.replace('_', ' ')}{unit} (default {param.default}, {check.__name__}'s own)",
+        )
+        names.append(param.name)
+    return names
+
+
+def _single(check: Callable[..., Result], options: Sequence[str] = ()) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
-        result = check(args.url)
+        from okai_insight.errors import InvalidInput
+
+        values = {name: getattr(args, name) for name in options}
+        for name, value in values.items():
+            # Every threshold and limit of a diagnostic is a count, a size, a duration or a ratio: never negative.
+            if not math.isfinite(value) or value < 0:
+                raise InvalidInput(f"--{name.replace('_', '-')} takes a number >= 0, got {value}")
+        result = check(args.url, **values)
         if args.format == "json":
             print(json.dumps(result.to_dict(), indent=2, default=str))
         elif args.format == "csv":
@@ -167,4 +211,8 @@ def register(subparsers: Any) -> None:
         )
         add_url_argument(sp)
         add_format_argument(sp)
-        sp.set_defaults(func=_single(check))
+        options = _add_numeric_options(sp, check)
+        durations = [name for name in options if name.endswith("_ms")]
+        if durations:
+            sp.epilog = f"{sp.epilog}\n  okai-insight {check.__name__} --{durations[0].replace('_', '-')} 5000"
+        sp.set_defaults(func=_single(check, options))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from okai_insight.cli import main
+from okai_insight.diagnostics import activity
 
 
 def test_doctor_exit_status_and_formats(planted, healthy, capsys):
@@ -21,3 +24,27 @@ def test_single_diagnostic_subcommand(planted, capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0].startswith("schema,table,index,qualified_index,covered_by")
     assert "planted_dup_type" in out
+
+
+def test_activity_thresholds_on_the_cli(planted, capsys):
+    """long_running_queries and idle_in_transaction take their thresholds from the CLI (issue 19 item 8); the
+    defaults are the functions' own (60 s), so the planted 1-second-old sessions stay quiet without them."""
+
+    def run(*argv: str) -> dict:
+        assert main([*argv, planted.url, "--format", "json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert run("long_running_queries")["findings"] == []
+    found = run("long_running_queries", "--min-duration-ms", "1000")["findings"]
+    assert f"pid {planted.long_pid}" in [f["subject"] for f in found]  # (and the planted blocked query)
+    assert {f["threshold"] for f in found} == {"duration_ms >= 1000"}
+    assert run("idle_in_transaction")["findings"] == []
+    idle = run("idle_in_transaction", "--min-idle-ms", "500")["findings"]
+    assert f"pid {planted.blocker_pid}" in [f["subject"] for f in idle]
+    assert main(["idle_in_transaction", planted.url, "--min-idle-ms", "-1"]) == 2
+    assert "InvalidInput: --min-idle-ms takes a number >= 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["long_running_queries", "--help"])
+    assert f"(default {activity.LONG_RUNNING_MS}, long_running_queries's own)" in " ".join(
+        capsys.readouterr().out.split()
+    )
