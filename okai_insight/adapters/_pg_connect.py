@@ -20,8 +20,10 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+import psycopg_pool
 from psycopg import conninfo as pg_conninfo
 
+from okai_insight.adapters._pg_watchdog import WATCHDOG
 from okai_insight.settings import Settings
 
 #: After ``tcp_keepalives_idle_s`` idle, probes go out this often, and this many unanswered ones break the link.
@@ -81,4 +83,22 @@ def call_timeout_s(settings: Settings) -> float:
     return settings.adapter_statement_timeout_ms / 1000 + settings.connect_timeout_s
 
 
-__all__ = ["call_timeout_s", "connection_kwargs", "set_session_timeouts"]
+class GuardedPool(psycopg_pool.ConnectionPool[psycopg.Connection[Any]]):
+    """A pool whose health check of idle connections (``check()``, run before a retry) is bounded like a call:
+    pinging a connection to a frozen server would otherwise wait forever on a Unix socket.
+
+    Example:
+        >>> GuardedPool("host=/nonexistent", open=False, check_timeout_s=2.0).check_timeout_s
+        2.0
+    """
+
+    def __init__(self, *args: Any, check_timeout_s: float = 0.0, **kwargs: Any) -> None:
+        self.check_timeout_s = check_timeout_s
+        super().__init__(*args, **kwargs)
+
+    def check_connection(self, conn: psycopg.Connection[Any]) -> None:  # type: ignore[override]
+        with WATCHDOG.guard(conn, timeout_s=self.check_timeout_s):
+            psycopg_pool.ConnectionPool.check_connection(conn)
+
+
+__all__ = ["GuardedPool", "call_timeout_s", "connection_kwargs", "set_session_timeouts"]

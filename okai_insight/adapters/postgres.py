@@ -32,7 +32,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from okai_insight import _json
-from okai_insight.adapters._pg_connect import call_timeout_s, connection_kwargs, set_session_timeouts
+from okai_insight.adapters._pg_connect import GuardedPool, call_timeout_s, connection_kwargs, set_session_timeouts
 from okai_insight.adapters._pg_health import ConnectionHealth, explain_failure, recording_connection_class
 from okai_insight.adapters._pg_json import register_json_loader
 from okai_insight.adapters._pg_sql import MemoryFilters, Statements
@@ -168,8 +168,9 @@ class PostgresAdapter(DatabaseAdapter):
         if profile.dimension is not None:
             self.embedding_dimension = profile.dimension
         if self._pool is None:
-            self._pool = psycopg_pool.ConnectionPool(
+            self._pool = GuardedPool(
                 self.url,
+                check_timeout_s=call_timeout_s(s),
                 min_size=s.pool_min_size,
                 max_size=s.pool_max_size,
                 max_idle=s.pool_idle_timeout_s,
@@ -193,8 +194,10 @@ class PostgresAdapter(DatabaseAdapter):
             self.router = ReplicaRouter(s.replica_urls, settings=s)
 
     def _configure(self, conn: Conn) -> None:
-        register(conn, ef_search=self.settings.hnsw_ef_search)
-        set_session_timeouts(conn, self.settings)
+        # Bounded like a call: a server that freezes right after accepting would hold a pool worker forever.
+        with WATCHDOG.guard(conn, timeout_s=call_timeout_s(self.settings)):
+            register(conn, ef_search=self.settings.hnsw_ef_search)
+            set_session_timeouts(conn, self.settings)
 
     def _explain_failure(self, exc: BaseException) -> DatabaseUnavailable | None:
         """Why the database is unreachable after ``exc`` (a connection error or a pool timeout); None when a pool

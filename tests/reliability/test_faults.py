@@ -323,6 +323,28 @@ def test_a_held_lock_gives_lock_timeout_and_a_slow_statement_query_timeout(own_d
     db.close()
 
 
+def test_a_retry_does_not_hang_on_a_frozen_idle_connection(own_db_url: str) -> None:
+    """A lost connection is retried after the pool checks its idle ones; that check pings each, and a ping to a
+    frozen backend waited forever (Unix socket: no keepalive). Now it is bounded like a call: the frozen one is
+    dropped and the retry gets a fresh connection."""
+    db = make_adapter(own_db_url, pool_min_size=2, pool_max_size=2, retry_attempts=2, **FAST)
+    _, room = seed_room(db)
+    try:
+        db.pool.wait(10)
+        lost, frozen = db.pool.getconn(), db.pool.getconn()
+        lost_pid, frozen_pid = lost.info.backend_pid, frozen.info.backend_pid
+        db.pool.putconn(lost)  # first out: the pool hands connections out in the order they came back
+        db.pool.putconn(frozen)
+        with psycopg.connect(own_db_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (lost_pid,))
+        with _frozen([frozen_pid]):
+            error, elapsed = _timed(lambda: db.get_room(room), limit_s=15)
+        assert error is None, repr(error)
+        assert elapsed <= CALL_BOUND_S + 2.5, f"{elapsed:.2f} s"
+    finally:
+        db.close()
+
+
 # -- an outage is not pool exhaustion ----------------------------------------------------------------------------
 def test_a_stopped_server_is_reported_unreachable_refused_without_the_password(
     own_server: EmbeddedServer, own_db_url: str
