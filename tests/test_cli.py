@@ -52,7 +52,9 @@ def test_bad_url_is_a_one_line_error(capsys):
 def test_unreachable_server_is_a_one_line_error(capsys, tmp_path):
     code = main(["init", f"postgresql://postgres@/nodb?host={tmp_path}&connect_timeout=1"])
     err = capsys.readouterr().err.strip()
-    assert code == 1 and err.startswith("okai-insight: error: ConnectionFailed") and "\n" not in err
+    # DatabaseUnavailable is a ConnectionFailed that says why (issue 12 item 7)
+    assert code == 1 and err.startswith("okai-insight: error: DatabaseUnavailable: database unreachable (refused)")
+    assert "\n" not in err
 
 
 def test_init_on_a_database(make_database, capsys):
