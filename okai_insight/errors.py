@@ -159,3 +159,12 @@ class SchemaDimensionMismatch(DimensionMismatch):
             f"connect without a dimension to use {stored}, or use a new database for {requested} "
             "(a schema's dimension is fixed when it is created)",
         )
+
+
+class NoSuchTable(InvalidInput, NotFound):
+    """A table named by the caller (e.g. ``maintain --table``) does not exist in the database; nothing was done.
+
+    Example:
+        >>> isinstance(NoSuchTable("no such table: 'memoires'"), (InvalidInput, NotFound))
+        True
+    """

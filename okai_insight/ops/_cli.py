@@ -1,5 +1,5 @@
 """Operations subcommands: backup, restore, basebackup, wal-archive, pitr-restore, maintain, retention,
-archive-restore, partition, replication, promote, secure, verify-isolation, health, metrics."""
+archive-restore, partition, replication, replica, promote, secure, verify-isolation, health, metrics."""
 
 from __future__ import annotations
 
@@ -193,6 +193,17 @@ def _promote(args: argparse.Namespace) -> int:
     ok = promote(_url(args))
     print("promoted: the server accepts writes" if ok else "promotion requested, not finished within the wait")
     return 0 if ok else 1
+
+
+def _replica(args: argparse.Namespace) -> int:
+    from okai_insight.ops.replicas import create_replica
+
+    standby = create_replica(_url(args), args.data_dir, owner_like=args.owner_like)
+    print(f"streaming replica running at {standby.url()} (data in {standby.data_dir})")
+    print(
+        f"check it with okai-insight replication; stop it with okai-insight server stop --data-dir {standby.data_dir}"
+    )
+    return 0
 
 
 def _secure(args: argparse.Namespace) -> int:
@@ -489,6 +500,26 @@ def register(subparsers: Any) -> None:
         _promote,
     )
     add_url_argument(p)
+
+    p = _add(
+        subparsers,
+        "replica",
+        "create a streaming replica of a local server (pg_basebackup -R) in a new directory and start it",
+        "  okai-insight replica create --data-dir /srv/standby            # of the embedded server\n"
+        "  okai-insight replica create 'postgresql://postgres@/agents?host=/srv/primary' --data-dir /srv/standby \\\n"
+        "      --owner-like /srv/primary\n"
+        "  okai-insight replication                                       # the primary now lists it, streaming",
+        _replica,
+    )
+    p.add_argument("action", choices=("create",), help="what to do")
+    add_url_argument(p)
+    p.add_argument("--data-dir", required=True, help="a new, empty directory for the replica's cluster")
+    p.add_argument(
+        "--owner-like",
+        default=None,
+        help="the replica runs as the owner of this directory, e.g. the primary's data directory (default: you; "
+        "as root, the embedded server's user)",
+    )
 
     p = _add(
         subparsers,

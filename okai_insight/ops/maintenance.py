@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from okai_insight.errors import ConnectionFailed, InvalidInput
+from okai_insight.errors import ConnectionFailed, InvalidInput, NoSuchTable
 
 #: An HNSW index this many times larger than its live rows need is worth rebuilding.
 DEFAULT_BLOAT_RATIO = 2.0
@@ -119,6 +119,10 @@ ORDER BY n.nspname, ic.relname
 """
 
 
+# What plan() can look at: the user tables pg_stat_user_tables lists (any schema).
+_TABLE_EXISTS = "SELECT count(*) FROM pg_stat_user_tables WHERE relname = %(table)s"
+
+
 def expected_hnsw_bytes(rows: int, dimensions: int, *, m: int = 16, type_name: str = "vector") -> int:
     """The size an HNSW index on ``rows`` live rows needs (pgvector 0.8.6; measured, within 10 % when fresh).
 
@@ -133,6 +137,9 @@ def expected_hnsw_bytes(rows: int, dimensions: int, *, m: int = 16, type_name: s
 def plan(url: str, *, table: str | None = None, bloat_ratio: float = DEFAULT_BLOAT_RATIO) -> list[Action]:
     """What maintenance the database needs now, and why (see the module docstring for the rules).
 
+    ``table`` limits the plan to one table (by name, in any schema) and its indexes; a name no user table has
+    raises :class:`~okai_insight.errors.NoSuchTable`, so a typo is not mistaken for "nothing to do".
+
     Example:
         >>> [a.kind for a in plan(url)]                          # doctest: +SKIP
         ['vacuum', 'reindex']
@@ -141,6 +148,10 @@ def plan(url: str, *, table: str | None = None, bloat_ratio: float = DEFAULT_BLO
         raise InvalidInput(f"bloat_ratio must be above 1, got {bloat_ratio}")
     actions: list[Action] = []
     with _connect(url) as conn:
+        if table is not None:
+            found = conn.execute(_TABLE_EXISTS, {"table": table}).fetchone()
+            if not found or not found[0]:
+                raise NoSuchTable(f"no such table: {table!r} (no user table of this database has that name)")
         for r in conn.execute(_TABLES, {"table": table}).fetchall():
             schema, name, live, dead, modified, never, reltuples, vt, vs, at, as_ = r
             vacuum_trigger = vt + vs * reltuples

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 
@@ -71,3 +73,48 @@ def test_secure_and_verify_isolation(url, capsys):
     assert "isolation verified" in capsys.readouterr().out
     assert main(["secure", url, "--isolation", "off", "--audit", "off"]) == 0
     assert main(["verify-isolation", url]) == 1  # row level security off: not isolated
+
+
+def test_maintain_a_missing_table_says_so(url, capsys):
+    """It answered "nothing to do" for a typo (issue 19 item 8)."""
+    assert main(["maintain", url, "--table", "memoires", "--dry-run"]) == 2
+    captured = capsys.readouterr()
+    assert "NoSuchTable: no such table: 'memoires'" in captured.err and "nothing to do" not in captured.out
+
+
+def test_replica_create_makes_a_streaming_replica(small_server, server_dir, capsys):
+    """okai-insight replica create wraps ops.replicas.create_replica: a real standby of a throwaway server that
+    replays what the primary commits (issue 19 item 8)."""
+    from okai_insight.embedded import EmbeddedServer
+    from okai_insight.ops.replicas import replication_status
+
+    with pytest.raises(SystemExit):
+        main(["replica", "--help"])
+    assert "pg_basebackup -R" in capsys.readouterr().out
+    primary = small_server.url()
+    data_dir = server_dir / "standby"
+    try:
+        assert (
+            main(["replica", "create", primary, "--data-dir", str(data_dir), "--owner-like", str(server_dir / "small")])
+            == 0
+        )
+        out = capsys.readouterr().out
+        standby = EmbeddedServer(data_dir).url()
+        assert standby is not None and standby != primary and f"streaming replica running at {standby}" in out
+        assert replication_status(standby).role == "standby"
+        with psycopg.connect(primary, autocommit=True) as conn:
+            conn.execute("CREATE TABLE replicated AS SELECT 42 AS answer")
+        deadline = time.monotonic() + 30
+        while True:  # the standby replays the commit
+            with psycopg.connect(standby, autocommit=True) as conn:
+                if conn.execute("SELECT to_regclass('replicated') IS NOT NULL").fetchone()[0]:
+                    assert conn.execute("SELECT answer FROM replicated").fetchone() == (42,)
+                    break
+            assert time.monotonic() < deadline, "the standby did not replay the primary's commit"
+            time.sleep(0.1)
+        assert [s["state"] for s in replication_status(primary).standbys] == ["streaming"]
+        # A directory that is not empty is refused before anything runs.
+        assert main(["replica", "create", primary, "--data-dir", str(data_dir)]) == 2
+        assert "is not empty" in capsys.readouterr().err
+    finally:
+        EmbeddedServer(data_dir).stop(mode="immediate")

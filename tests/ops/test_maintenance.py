@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from okai_insight.errors import InvalidInput
+from okai_insight.errors import InvalidInput, NoSuchTable, NotFound
 from okai_insight.ops.maintenance import Action, expected_hnsw_bytes, plan, reindex_work_mem_bytes, run
 from tests.ops._data import populate
 
@@ -79,3 +79,11 @@ def test_estimates_and_bad_input():
         plan("postgresql://unused", bloat_ratio=0.5)
     with pytest.raises(InvalidInput):
         Action("drop", "public", "memories", "").statement()
+
+
+def test_a_missing_table_is_named_not_called_healthy(url):
+    """maintain --table with a name no table has was "nothing to do" (issue 19 item 8): now a typed error."""
+    with pytest.raises(NoSuchTable, match="no such table: 'memoires'"):
+        plan(url, table="memoires")
+    assert issubclass(NoSuchTable, InvalidInput) and issubclass(NoSuchTable, NotFound)
+    assert plan(url, table="accounts") == []  # a table that exists and needs nothing is still just that
