@@ -21,8 +21,9 @@ transaction for the whole target, see below) behind a tqdm progress bar. The cop
   - an **existing (empty) SQLite file**, a ``memory://`` database and a **PostgreSQL** (or Supabase direct)
     target are written and verified in **one transaction** on one connection, committed only once verified: on
     any failure, or if the process dies, the server (or SQLite's journal) rolls it back and the target is as
-    empty as before, so a rerun is accepted. While the copy runs, the target's tables are locked by that
-    transaction (other writers wait; readers see the empty tables).
+    empty as before, so a rerun is accepted. While the copy runs, readers of the target see it empty; on SQLite
+    other writers wait for the busy timeout and fail (one writer at a time), on PostgreSQL only a write to a row
+    the copy holds waits.
 
   Source rows are read in batches of their own transactions: a source written to during the copy may fail
   verification (the checksum re-reads it), which leaves the target untouched, as above.
