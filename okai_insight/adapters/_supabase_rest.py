@@ -27,6 +27,7 @@ from okai_insight.errors import (
     ConfigurationError,
     ConnectionFailed,
     DuplicateId,
+    FeatureNotAvailable,
     InvalidInput,
     NotFound,
     SchemaDimensionMismatch,
@@ -541,6 +542,16 @@ class SupabaseRestAdapter(SupabaseAdapter):
 
     def remove_room(self, room_id: IdLike) -> None:
         rid = str(check_id(room_id, "room_id"))
+        try:
+            # One transaction that locks the room first, like the other adapters: a concurrent insert lands before
+            # or fails with NotFound, and never makes remove_room say NotFound while the room exists.
+            rows = self._rpc("remove_room", {"query_roomId": rid})
+        except FeatureNotAvailable:
+            rows = None  # a project migrated before the function existed: one request a table, as before
+        if rows is not None:
+            if not (rows and rows[0].get("removed")):
+                raise NotFound(f"room {rid} does not exist")
+            return
         for table in ("memories", "participants", "goals", "logs"):  # the spec's foreign keys do not cascade
             self._count(self._delete(table).eq("roomId", rid))
         if not self._count(self._delete("rooms").eq("id", rid)):

@@ -14,9 +14,11 @@ from okai_insight.errors import (
     DuplicateId,
     FeatureNotAvailable,
     InvalidInput,
+    LockTimeout,
     NotFound,
     OkaiError,
     PermissionDenied,
+    QueryTimeout,
 )
 from okai_insight.models import Embedding, Goal, KnowledgeItem, Memory
 
@@ -113,6 +115,10 @@ def error(code: str | None, message: str | None, details: str | None = None) -> 
         return PermissionDenied(text)
     if code in ("42P01", "42883", "PGRST202", "PGRST205"):
         return FeatureNotAvailable(f"{text}: apply okai-insight's Supabase migration (docs/supabase.md)")
+    if code == "55P03":  # lock_not_available: the lock_timeout ran out
+        return LockTimeout(text)
+    if code == "57014":  # query_canceled: the statement_timeout (Supabase sets one per role) ran out
+        return QueryTimeout(text)
     if code.startswith("08") or code.startswith("PGRST0"):  # connection; PGRST0xx: PostgREST cannot reach the db
         return ConnectionFailed(text)
     return OkaiError(f"Supabase error {code}: {text}")

@@ -300,9 +300,40 @@ AS $$
     ORDER BY a."name", a."id"
 $$;
 
+-- Delete a room with its memories, participants, goals and logs in one transaction (what the caller may delete).
+-- The room is locked first: an insert into it either committed before (and is deleted here) or waits and then
+-- fails on its foreign key, instead of making the last DELETE fail. False: no such room, or not the caller's.
+CREATE FUNCTION public.remove_room(
+    "query_roomId" UUID
+)
+RETURNS TABLE ("removed" BOOLEAN)
+LANGUAGE plpgsql
+VOLATILE
+SECURITY INVOKER
+SET search_path = public, extensions
+AS $$
+BEGIN
+    PERFORM
+    FROM public.rooms AS r
+    WHERE r."id" = "query_roomId"
+    FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT false;
+        RETURN;
+    END IF;
+    DELETE FROM public.memories AS m WHERE m."roomId" = "query_roomId";
+    DELETE FROM public.participants AS p WHERE p."roomId" = "query_roomId";
+    DELETE FROM public.goals AS g WHERE g."roomId" = "query_roomId";
+    DELETE FROM public.logs AS l WHERE l."roomId" = "query_roomId";
+    DELETE FROM public.rooms AS r WHERE r."id" = "query_roomId";
+    RETURN QUERY SELECT FOUND;
+END
+$$;
+
 REVOKE ALL ON FUNCTION public.search_memories, public.count_memories, public.remove_memories, public.create_room,
-    public.get_embedding_list, public.check_similarity_and_insert, public.search_knowledge, public.get_actor_details
+    public.get_embedding_list, public.check_similarity_and_insert, public.search_knowledge, public.get_actor_details,
+    public.remove_room
     FROM PUBLIC, anon;
 GRANT EXECUTE ON FUNCTION public.search_memories, public.count_memories, public.remove_memories,
     public.create_room, public.get_embedding_list, public.check_similarity_and_insert, public.search_knowledge,
-    public.get_actor_details TO authenticated, service_role;
+    public.get_actor_details, public.remove_room TO authenticated, service_role;
