@@ -381,7 +381,7 @@ def test_cli_output_is_masked_even_when_written_in_pieces(capsys):
     """A secret split over several writes (print's separate pieces, a progress bar) is masked as a whole line."""
     import sys
 
-    from okai_insight.cli import _redacted_output
+    from okai_insight.cli._output import redacted_output as _redacted_output
 
     with _redacted_output():
         for piece in (

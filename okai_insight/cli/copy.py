@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from okai_insight.cli import Formatter, add_format_argument, format_rows
+from okai_insight.cli._args import Formatter, add_format_argument
+from okai_insight.cli._output import format_rows
 
 
 def _copy(args: argparse.Namespace) -> int:
@@ -18,11 +19,11 @@ def _copy(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> None:
+def add_commands(subparsers: Any) -> None:
     """Add the ``copy`` subcommand to the CLI.
 
     Example:
-        >>> import argparse; p = argparse.ArgumentParser(); register(p.add_subparsers())
+        >>> import argparse; p = argparse.ArgumentParser(); add_commands(p.add_subparsers())
     """
     p = subparsers.add_parser(
         "copy",

@@ -17,7 +17,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from okai_insight.cli import Formatter, add_format_argument, add_url_argument, format_rows
+from okai_insight.cli._args import Formatter, add_format_argument, add_url_argument
+from okai_insight.cli._output import format_rows
 from okai_insight.diagnostics._result import Result
 
 
@@ -80,7 +81,7 @@ def _explain(args: argparse.Namespace) -> int:
     return 1 if "critical" in worst else 0
 
 
-def _register_explain(subparsers: Any) -> None:
+def _add_explain_command(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "explain",
         help="EXPLAIN one statement and say what is wrong with its plan (pev2 / depesz style, pgvector-aware)",
@@ -168,7 +169,7 @@ def _single(check: Callable[..., Result], options: Sequence[str] = ()) -> Callab
     return handler
 
 
-def register(subparsers: Any) -> None:
+def add_commands(subparsers: Any) -> None:
     """Add ``doctor`` and one subcommand per diagnostic to the CLI."""
     from okai_insight.diagnostics.health import CHECKS, check_names
 
@@ -188,7 +189,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--verbose", action="store_true", help="also print every check's rows")
     p.add_argument("--check", action="append", choices=check_names(), help="run only this check (repeatable)")
     p.set_defaults(func=_doctor)
-    _register_explain(subparsers)
+    _add_explain_command(subparsers)
 
     from okai_insight.diagnostics import activity, indexes, space, statements
 

@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from okai_insight.cli import Formatter, add_format_argument, add_url_argument, format_rows
+from okai_insight.cli._args import Formatter, add_format_argument, add_url_argument
+from okai_insight.cli._output import format_rows
 
 
 def _url(args: argparse.Namespace) -> str:
@@ -330,7 +331,7 @@ def _add(subparsers: Any, name: str, help_text: str, examples: str, func: Any) -
     return p
 
 
-def register(subparsers: Any) -> None:
+def add_commands(subparsers: Any) -> None:
     """Add the operations subcommands to the CLI."""
     p = _add(
         subparsers,

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from okai_insight.cli import Formatter, add_url_argument
+from okai_insight.cli._args import Formatter, add_url_argument
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -36,7 +36,7 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> None:
+def add_commands(subparsers: Any) -> None:
     """Add ``report`` to the CLI."""
     p = subparsers.add_parser(
         "report",

@@ -14,7 +14,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from okai_insight.cli import Formatter, add_format_argument, add_url_argument, format_rows
+from okai_insight.cli._args import Formatter, add_format_argument, add_url_argument
+from okai_insight.cli._output import format_rows
 from okai_insight.errors import InvalidInput
 
 
@@ -186,7 +187,7 @@ def _add(
     return p
 
 
-def register(subparsers: Any) -> None:
+def add_commands(subparsers: Any) -> None:
     """Add the embedding subcommands to the CLI."""
     from okai_insight.embeddings.conventions import CONVENTIONS
 

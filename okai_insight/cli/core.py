@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from okai_insight.cli import Formatter, add_format_argument, add_url_argument, format_rows
+from okai_insight.cli._args import Formatter, add_format_argument, add_url_argument
+from okai_insight.cli._output import format_rows
 
 
 def _server(args: argparse.Namespace) -> int:
@@ -48,7 +49,7 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(subparsers: Any) -> None:
+def add_commands(subparsers: Any) -> None:
     """Add the core subcommands to the CLI."""
     p = subparsers.add_parser(
         "server",
