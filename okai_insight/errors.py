@@ -13,6 +13,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class OkaiError(Exception):
     """Base class of every error okai-insight raises on purpose."""
@@ -168,3 +171,104 @@ class NoSuchTable(InvalidInput, NotFound):
         >>> isinstance(NoSuchTable("no such table: 'memoires'"), (InvalidInput, NotFound))
         True
     """
+
+
+def first_line(exc: BaseException) -> str:
+    """The one line an error is printed as: the server's primary message when there is one (psycopg's
+    ``diag.message_primary``, without libpq's ``DETAIL``/``HINT``/``LINE`` lines), else the first non-empty line of
+    ``str(exc)``, else the class name. Not masked: pass it through ``okai_insight._redact.redact`` before printing
+    text that may quote a URL.
+
+    Example:
+        >>> first_line(ValueError("bad value\\nsecond line"))
+        'bad value'
+        >>> first_line(KeyError())
+        'KeyError'
+    """
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None) if diag is not None else None
+    if primary and primary.strip():
+        return str(primary).strip().splitlines()[0]
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
+#: The one error table: a driver error's SQLSTATE (exact code, else its two-character class) -> the okai error and
+#: its message (``{detail}``: the server's DETAIL line, else its primary message). Checked exact codes first.
+#: SQLSTATEs: https://www.postgresql.org/docs/current/errcodes-appendix.html
+PG_ERROR_TABLE: dict[str, tuple[type[OkaiError], str]] = {
+    "55P03": (LockTimeout, "gave up waiting for a lock (lock_timeout): {detail}"),
+    "57014": (QueryTimeout, "the statement was cancelled: {detail}"),
+    "23503": (NotFound, "a referenced row does not exist: {detail}"),
+    "23505": (DuplicateId, "a row with this key already exists: {detail}"),
+    "23502": (InvalidInput, "the database refused the row: {detail}"),
+    "23514": (InvalidInput, "the database refused the row: {detail}"),
+    "22": (InvalidInput, "the database refused a value: {detail}"),
+    "42501": (PermissionDenied, "{detail}"),
+    "42P01": (FeatureNotAvailable, "{detail} (the table is missing; for okai-insight's own tables run init)"),
+    "42883": (FeatureNotAvailable, "{detail} (a required extension or function is missing)"),
+    "42704": (FeatureNotAvailable, "{detail} (a required extension or object is missing)"),
+    "55000": (FeatureNotAvailable, "{detail}"),
+    "57P01": (ConnectionFailed, "the server ended the connection: {detail}"),
+    "57P02": (ConnectionFailed, "the server ended the connection: {detail}"),
+    "57P03": (ConnectionFailed, "the server is not accepting connections yet: {detail}"),
+    "08": (ConnectionFailed, "{detail}"),
+    "53": (ConnectionFailed, "the server is out of a resource: {detail}"),
+}
+
+
+def pg_error(exc: BaseException, context: str = "") -> OkaiError | None:
+    """The okai error for a psycopg error (:data:`PG_ERROR_TABLE`), or None when it maps to none (a syntax
+    error, a bug: it should surface as it is). ``context`` prefixes the message. A psycopg
+    ``OperationalError`` without a SQLSTATE (libpq could not connect, or lost the connection) is a
+    :class:`ConnectionFailed`.
+
+    Example:
+        >>> import psycopg
+        >>> err = pg_error(psycopg.errors.LockNotAvailable("lock timeout"), "save")
+        >>> type(err).__name__, str(err)
+        ('LockTimeout', 'save: gave up waiting for a lock (lock_timeout): lock timeout')
+        >>> pg_error(ValueError("x")) is None
+        True
+    """
+    import psycopg  # here, not at the top: errors.py stays importable without the driver loaded
+
+    if not isinstance(exc, psycopg.Error):
+        return None
+    code = exc.sqlstate or ""
+    entry = PG_ERROR_TABLE.get(code) or PG_ERROR_TABLE.get(code[:2]) if code else None
+    if entry is None:
+        if isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+            entry = (ConnectionFailed, "{detail}")
+        else:
+            return None
+    cls, template = entry
+    diag = exc.diag
+    detail = (diag.message_detail or "").strip() or first_line(exc)
+    message = template.format(detail=detail)
+    return cls(f"{context}: {message}" if context else message)
+
+
+@contextmanager
+def translate_pg_errors(context: str = "") -> Iterator[None]:
+    """Raise the okai error for any psycopg error raised inside the block (:func:`pg_error`; the driver's error is
+    its ``__cause__``); other errors pass unchanged. The one place driver errors become okai errors, like httpx's
+    ``map_httpcore_exceptions()``.
+
+    Example:
+        >>> import psycopg
+        >>> with translate_pg_errors("load"):  # doctest: +ELLIPSIS
+        ...     raise psycopg.errors.InsufficientPrivilege("permission denied for table t")
+        Traceback (most recent call last):
+        ...
+        okai_insight.errors.PermissionDenied: load: permission denied for table t
+    """
+    try:
+        yield
+    except Exception as exc:
+        mapped = pg_error(exc, context)
+        if mapped is None:
+            raise
+        raise mapped from exc

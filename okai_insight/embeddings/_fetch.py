@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from okai_insight.diagnostics._runner import Runner
-from okai_insight.embeddings._session import read_only
 from okai_insight.embeddings._table import GroupBy, VectorTable, sample_percent
 from okai_insight.errors import InvalidInput
+from okai_insight.runner import Runner
 
 #: The metadata columns of a fetched frame, in order.
 META = ("id", "agent_id", "room_id", "user_id", "type", "created_at", "text_preview", "group")
@@ -124,8 +123,8 @@ def fetch(
     params.update((filters or Filters()).params(table))
     if table.declared_dims is None and dims is None:
         params["dims"] = None
-    with read_only(run) as tx:
-        res = tx.query("fetch_rows", params, identifiers=table.identifiers(group))
+    with run.transaction(vectors=True) as tx:
+        res = tx.query("embeddings", "fetch_rows", params, identifiers=table.identifiers(group))
     frame = pd.DataFrame([{k: r[k] for k in META} for r in res.rows], columns=list(META))
     X = to_matrix([r["embedding"] for r in res.rows])
     if not len(res.rows) and table.declared_dims:
@@ -148,8 +147,10 @@ def probe_neighbours(
         0.93
     """
     out: list[dict[str, Any]] = []
-    with read_only(run, {"hnsw.ef_search": str(max(40, k))}) as tx:
+    with run.transaction(settings={"hnsw.ef_search": str(max(40, k))}, vectors=True) as tx:
         for start in range(0, len(ids), PROBE_BATCH):
             batch = ids[start : start + PROBE_BATCH]
-            out += tx.query("near_neighbours", {"ids": batch, "k": k}, identifiers=table.identifiers(group)).rows
+            out += tx.query(
+                "embeddings", "near_neighbours", {"ids": batch, "k": k}, identifiers=table.identifiers(group)
+            ).rows
     return out

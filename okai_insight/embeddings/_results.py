@@ -17,8 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from okai_insight.diagnostics._result import Finding, Result
-from okai_insight.diagnostics._runner import CheckUnavailable, Runner, Target, using
+from okai_insight.results import Finding, Result
+from okai_insight.runner import CheckUnavailable, Runner, Target, using
 
 CONCERN = "embeddings"
 

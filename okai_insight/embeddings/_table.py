@@ -18,8 +18,8 @@ from typing import Any, Literal
 
 from psycopg import sql
 
-from okai_insight.diagnostics._runner import CheckUnavailable, Runner
 from okai_insight.errors import InvalidInput, UnknownTable
+from okai_insight.runner import CheckUnavailable, Runner
 
 #: Logical metadata name -> the column ElizaOS and okai-insight use for it.
 META_COLUMNS = {

@@ -28,14 +28,13 @@ from typing import Any
 
 import numpy as np
 
-from okai_insight.diagnostics._result import Finding
-from okai_insight.diagnostics._runner import Runner, Target
 from okai_insight.embeddings._fetch import Filters, fetch
 from okai_insight.embeddings._project import project
 from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
-from okai_insight.embeddings._session import read_only
 from okai_insight.embeddings._table import GroupBy, check_group, read_table
 from okai_insight.errors import ConfigurationError, InvalidInput, NotFound
+from okai_insight.results import Finding
+from okai_insight.runner import Runner, Target
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 #: Words too common to describe a cluster.
@@ -298,16 +297,19 @@ def neighbours(
                 f"the query vector has {q.shape[0]} dimensions, {t.qualified}.{t.column} {t.declared_dims}"
             )
         settings = {"hnsw.ef_search": str(ef_search if ef_search is not None else max(40, k))}
-        with read_only(run, settings) as tx:
+        with run.transaction(settings=settings, vectors=True) as tx:
             if mid is not None:
                 ident = t.identifiers()
-                found = tx.query("fetch_by_ids", {"ids": [mid]}, identifiers=ident).rows
+                found = tx.query("embeddings", "fetch_by_ids", {"ids": [mid]}, identifiers=ident).rows
                 if not found:
                     raise NotFound(f"no memory {mid} in {t.qualified}")
                 if found[0]["embedding"] is None:
                     raise InvalidInput(f"memory {mid} has no embedding")
             rows = tx.query(
-                "neighbours", {"id": mid, "q": q, "k": k, "preview_chars": preview_chars}, identifiers=t.identifiers()
+                "embeddings",
+                "neighbours",
+                {"id": mid, "q": q, "k": k, "preview_chars": preview_chars},
+                identifiers=t.identifiers(),
             ).rows
         for i, r in enumerate(rows, 1):
             r["rank"] = i
@@ -408,11 +410,12 @@ def drift(
             "since": since,
             "until": until,
         }
-        with read_only(run) as tx:
-            cents = tx.query("window_centroids", params, identifiers=t.identifiers(group)).rows
+        with run.transaction(vectors=True) as tx:
+            cents = tx.query("embeddings", "window_centroids", params, identifiers=t.identifiers(group)).rows
             base_rows = []
             if baseline is not None:
                 base_rows = tx.query(
+                    "embeddings",
                     "window_centroids",
                     {**params, "window": "year", "since": baseline[0], "until": baseline[1]},
                     identifiers=t.identifiers(group),

@@ -29,13 +29,13 @@ from typing import Any
 
 import numpy as np
 
-from okai_insight.diagnostics._result import Finding, Severity
-from okai_insight.diagnostics._runner import Runner, Target
 from okai_insight.embeddings._fetch import fetch, probe_neighbours
 from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
 from okai_insight.embeddings._split import two_populations
 from okai_insight.embeddings._table import GroupBy, VectorTable, check_group, read_table, sample_percent
 from okai_insight.errors import InvalidInput
+from okai_insight.results import Finding, Severity
+from okai_insight.runner import Runner, Target
 
 SOURCE = "pgvector README"
 ELIZA = "ElizaOS 0.1.9 (packages/adapter-postgres: 0.95 duplicate check before insert)"

@@ -26,13 +26,12 @@ from typing import Any
 import numpy as np
 from psycopg import sql
 
-from okai_insight.diagnostics._result import Finding
-from okai_insight.diagnostics._runner import CheckUnavailable, Runner, Target
 from okai_insight.embeddings._fetch import Filters, fetch
 from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
-from okai_insight.embeddings._session import Transaction, read_only
 from okai_insight.embeddings._table import VectorTable, read_table
 from okai_insight.errors import InvalidInput
+from okai_insight.results import Finding
+from okai_insight.runner import CheckUnavailable, Runner, Target, Transaction
 
 DEFAULT_EF_SEARCH = (10, 20, 40, 80, 100, 200, 400)
 SOURCE = "pgvector README (Query options; Iterative index scans)"
@@ -145,12 +144,12 @@ def _search(
     tx: Transaction, t: VectorTable, q: np.ndarray, qid: str, k: int, room: Any, agent: Any
 ) -> tuple[list[str], float]:
     params = {"q": q, "k": k + 1, "room_id": room, "agent_id": agent}
-    ids = [r["id"] for r in tx.query("knn_search", params, identifiers=t.identifiers()).rows]
+    ids = [r["id"] for r in tx.query("embeddings", "knn_search", params, identifiers=t.identifiers()).rows]
     return [i for i in ids if i != qid][:k], tx.last_ms
 
 
 def _uses_index(tx: Transaction, t: VectorTable, q: np.ndarray, k: int, room: Any, agent: Any) -> bool:
-    from okai_insight.diagnostics._sql import load_sql
+    from okai_insight.query_files import load_sql
 
     text = load_sql("embeddings", "knn_search")
     body = sql.SQL(text).format(**t.identifiers())  # type: ignore[arg-type]
@@ -208,7 +207,7 @@ def _tune(
     bar = tqdm(total=len(active) + len(configs), desc="recall tuning", unit="setting", leave=False)
     try:
         for scope in active:
-            with read_only(run, _EXACT) as tx:
+            with run.transaction(settings=_EXACT, vectors=True) as tx:
                 lists, times = [], []
                 for i, qid in enumerate(qids):
                     ids, ms = _search(tx, t, X[i], qid, k, *filt(scope, i))
@@ -221,7 +220,7 @@ def _tune(
             settings = {"hnsw.ef_search": str(ef)}
             if version >= (0, 8):
                 settings["hnsw.iterative_scan"] = mode
-            with read_only(run, settings) as tx:
+            with run.transaction(settings=settings, vectors=True) as tx:
                 recalls, times, lists, planned = [], [], [], []
                 for i, qid in enumerate(qids):
                     planned.append(_uses_index(tx, t, X[i], k, *filt(scope, i)))

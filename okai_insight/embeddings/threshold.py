@@ -30,14 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from okai_insight.diagnostics._result import Finding
-from okai_insight.diagnostics._runner import Runner, Target
 from okai_insight.embeddings._fetch import Filters, fetch, probe_neighbours, to_matrix
 from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
-from okai_insight.embeddings._session import read_only
 from okai_insight.embeddings._table import VectorTable, read_table
 from okai_insight.embeddings.conventions import CONVENTIONS, SIMILARITIES, from_cosine, scores
 from okai_insight.errors import InvalidInput
+from okai_insight.results import Finding
+from okai_insight.runner import Runner, Target
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -285,8 +284,8 @@ def _as_id(value: Any, what: str) -> str:
 def _vectors_by_id(run: Runner, t: VectorTable, ids: set[str]) -> dict[str, Any]:
     if not ids:
         return {}
-    with read_only(run) as tx:
-        got = tx.query("fetch_by_ids", {"ids": sorted(ids)}, identifiers=t.identifiers()).rows
+    with run.transaction(vectors=True) as tx:
+        got = tx.query("embeddings", "fetch_by_ids", {"ids": sorted(ids)}, identifiers=t.identifiers()).rows
     return {r["id"]: r for r in got}
 
 

@@ -151,7 +151,7 @@ def fingerprint_statement(conn: psycopg.Connection[Any], schemas: tuple[str, ...
         >>> fingerprint_statement(conn).startswith("-- fingerprint:")   # doctest: +SKIP
         True
     """
-    from okai_insight.diagnostics._sql import load_sql
+    from okai_insight.query_files import load_sql
 
     return psycopg.ClientCursor(conn).mogrify(load_sql("ops", "fingerprint"), {"schemas": list(schemas)})
 

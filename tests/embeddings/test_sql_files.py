@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from okai_insight.diagnostics._sql import all_queries, load_sql
+from okai_insight.query_files import all_queries, load_sql
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -13,7 +13,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_embeddings_query_is_used():
     source = "\n".join(p.read_text() for p in (ROOT / "okai_insight").rglob("*.py"))
     used = set(re.findall(r'query\(\s*"embeddings",\s*"(\w+)"', source))
-    used |= set(re.findall(r'tx\.query\(\s*"(\w+)"', source))
     used |= set(re.findall(r'load_sql\(\s*"embeddings",\s*"(\w+)"', source))
     files = {name for concern, name in all_queries() if concern == "embeddings"}
     assert files and files == used
