@@ -1,8 +1,8 @@
 """The Explain and Embeddings panels: EXPLAIN analysis with a before/after comparison, and the embedding explorer
 (scatter coloured by a chosen column; pick a point to see its memory and its neighbours).
 
-Both call the library (``okai_insight.diagnostics.explain``, ``okai_insight.embeddings.explore``); where this
-version does not have the function yet, the panel says so in one line.
+Both call the library (``okai_insight.diagnostics.explain``, ``okai_insight.embeddings.explore``); a failure
+shows as one line in the panel.
 
 Example:
     >>> from okai_insight.jupyter import ExplainWidget
@@ -17,8 +17,9 @@ from typing import Any
 import ipywidgets as widgets
 
 from okai_insight.diagnostics._result import findings_html
+from okai_insight.diagnostics.explain import compare_plans, explain
+from okai_insight.embeddings import explore, neighbours
 from okai_insight.jupyter._base import Panel, message_html
-from okai_insight.report._library import call_quietly, library_function
 from okai_insight.report._render import STYLE, figure_html, table_html
 from okai_insight.report._sections import analysis_runner
 
@@ -58,7 +59,6 @@ class ExplainWidget(Panel):
         return [self.query, widgets.HBox([self.analyze, self.compare_button]), self.comparison]
 
     def compute(self) -> Any:
-        explain = library_function("diagnostics", "explain")
         self.step(0, 1, "explaining")
         with analysis_runner(self.db, timeout_ms=30_000) as run:
             return explain(run, self.query.value, analyze=bool(self.analyze.value))
@@ -73,7 +73,6 @@ class ExplainWidget(Panel):
         if len(self.plans) < 2:
             return
         try:
-            compare_plans = library_function("diagnostics", "compare_plans")
             self.comparison.value = STYLE + _html_of(compare_plans(self.plans[-2], self.plans[-1]))
         except Exception as exc:
             from okai_insight.jupyter._base import short_error
@@ -107,10 +106,9 @@ class ExplorerWidget(Panel):
         return [widgets.HBox([self.color_by, self.point]), self.scatter, self.detail]
 
     def compute(self) -> Any:
-        explore = library_function("embeddings", "explore")
         self.step(0, 1, "reading and projecting embeddings")
         with analysis_runner(self.db) as run:
-            return call_quietly(explore, run, limit=self.sample)
+            return explore(run, limit=self.sample, progress=False)
 
     def frame(self) -> Any:
         """The projection's rows (coordinates and metadata) as a DataFrame."""
@@ -145,7 +143,6 @@ class ExplorerWidget(Panel):
         row = frame.iloc[int(self.point.value)].to_dict()
         parts = [table_html([row])]
         try:
-            neighbours = library_function("embeddings", "neighbours")
             with analysis_runner(self.db) as run:
                 parts.append(_html_of(neighbours(run, row.get("id"), k=10)))
         except Exception as exc:

@@ -17,8 +17,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from okai_insight.embeddings import tune_recall, tune_threshold
 from okai_insight.jupyter._base import Panel
-from okai_insight.report._library import call_quietly, library_function
 from okai_insight.report._render import STYLE, figure_html, table_html
 from okai_insight.report._sections import analysis_runner
 
@@ -61,10 +61,9 @@ class ThresholdWidget(Panel):
         return [self.slider, self.counts, self.plot]
 
     def compute(self) -> Any:
-        tune_threshold = library_function("embeddings", "tune_threshold")
         self.step(0, 1, "scoring pairs and sampled searches")
         with analysis_runner(self.db) as run:
-            return call_quietly(tune_threshold, run, queries=self.queries, convention=self.convention)
+            return tune_threshold(run, queries=self.queries, convention=self.convention)
 
     def render(self, data: Any) -> None:
         self.result = data
@@ -149,10 +148,9 @@ class RecallWidget(Panel):
         return [widgets.HBox([self.scope, self.mode, self.ef]), self.counts, self.plot]
 
     def compute(self) -> Any:
-        tune_recall = library_function("embeddings", "tune_recall")
         self.step(0, 1, "exact and HNSW searches at each ef_search")
         with analysis_runner(self.db) as run:
-            return call_quietly(tune_recall, run, queries=self.queries, k=self.k)
+            return tune_recall(run, queries=self.queries, k=self.k)
 
     def render(self, data: Any) -> None:
         self.result = data

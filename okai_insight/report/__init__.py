@@ -9,7 +9,6 @@ Example:
 
 from okai_insight.report._build import NotebookFailed, build_report, execute_notebook, export_html
 from okai_insight.report._kernel import this_python_kernel
-from okai_insight.report._library import has_function, library_function
 from okai_insight.report._open import Target, open_target
 from okai_insight.report._paths import NOTEBOOKS, notebook_path, notebooks_dir
 from okai_insight.report._render import STYLE, Section
@@ -35,10 +34,8 @@ __all__ = [
     "build_report",
     "execute_notebook",
     "export_html",
-    "has_function",
     "health_summary",
     "indexes_section",
-    "library_function",
     "notebook_path",
     "notebooks_dir",
     "open_target",

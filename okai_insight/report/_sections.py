@@ -17,7 +17,8 @@ from collections.abc import Callable
 from typing import Any, ParamSpec
 
 from okai_insight.diagnostics._result import Result, findings_html, result_html
-from okai_insight.report._library import call_quietly, library_function
+from okai_insight.embeddings import embedding_quality, explore, tune_recall, tune_threshold
+from okai_insight.embeddings._table import GroupBy
 from okai_insight.report._render import Section, badges, figure_html, table_html, unavailable
 
 P = ParamSpec("P")
@@ -222,24 +223,22 @@ def recall_section(target: str, *, queries: int = 50) -> Section:
         >>> recall_section(url, queries=20).title                 # doctest: +SKIP
         'Recall at the current settings'
     """
-    tune_recall = library_function("embeddings", "tune_recall")
     with analysis_runner(target) as run:
-        result = call_quietly(tune_recall, run, queries=queries)
+        result = tune_recall(run, queries=queries)
     body = _summary_html(result) + result._repr_html_() + _plot_html(result, alt="recall against ef_search")
     return Section("Recall at the current settings", body, text=str(result))
 
 
 @guarded("Embedding quality")
-def quality_section(target: str, *, by: str = "agent", probes: int = 500) -> Section:
+def quality_section(target: str, *, by: GroupBy = "agent", probes: int = 500) -> Section:
     """Dimensions, NULL / zero / non-unit vectors, duplicates and signs of mixed models, with the norm plot.
 
     Example:
         >>> quality_section(url).title                            # doctest: +SKIP
         'Embedding quality'
     """
-    embedding_quality = library_function("embeddings", "embedding_quality")
     with analysis_runner(target) as run:
-        result = call_quietly(embedding_quality, run, by=by, probes=probes)
+        result = embedding_quality(run, by=by, probes=probes)
     body = _summary_html(result) + result_html(result, max_rows=15)
     if result.status == "ok" and result.rows:
         body += _plot_html(result, alt="embedding norms per group")
@@ -254,9 +253,8 @@ def projection_section(target: str, *, sample: int = 2000, color_by: str = "room
         >>> projection_section(url, sample=500).title             # doctest: +SKIP
         'Projection of the memories'
     """
-    explore = library_function("embeddings", "explore")
     with analysis_runner(target) as run:
-        result = call_quietly(explore, run, limit=sample)
+        result = explore(run, limit=sample, progress=False)
     body = findings_html(result.findings) if result.findings else ""
     if result.status != "ok":
         body += result_html(result)
@@ -275,9 +273,8 @@ def threshold_section(target: str, *, queries: int = 50) -> Section:
         >>> threshold_section(url).title                          # doctest: +SKIP
         'Threshold guidance'
     """
-    tune_threshold = library_function("embeddings", "tune_threshold")
     with analysis_runner(target) as run:
-        result = call_quietly(tune_threshold, run, queries=queries)
+        result = tune_threshold(run, queries=queries)
     body = _summary_html(result) + _plot_html(result, alt="precision and recall against the threshold")
     body += result._repr_html_()
     return Section("Threshold guidance", body, text=str(result))

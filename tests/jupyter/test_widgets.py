@@ -10,7 +10,6 @@ import psycopg
 import pytest
 
 from okai_insight.diagnostics import health
-from okai_insight.errors import FeatureNotAvailable
 from okai_insight.jupyter import (
     PANELS,
     ActivityWidget,
@@ -20,7 +19,6 @@ from okai_insight.jupyter import (
     RecallWidget,
     ThresholdWidget,
 )
-from okai_insight.report import has_function, library_function
 
 
 def _count(widget, name: str) -> str:
@@ -130,15 +128,11 @@ def test_cancel_needs_opt_in_and_confirmation(demo_url: str) -> None:
     assert w.cancel_button.disabled and w.pending is None
 
 
-def test_missing_library_functions_degrade_to_a_message(demo_url: str) -> None:
-    with pytest.raises(FeatureNotAvailable, match="not available yet"):
-        library_function("embeddings", "no_such_function")
+def test_explain_widget_waits_for_a_query_then_explains_it(demo_url: str) -> None:
     w = ExplainWidget(demo_url, background=False)
     assert w.loads == 0, "Explain waits for a query"
     w.query.value = "SELECT count(*) FROM memories"
     w.refresh()
     assert w.loads == 1
-    if has_function("diagnostics", "explain"):
-        assert w.error is None and "memories" in w.body.value
-    else:
-        assert "Not available: okai_insight.diagnostics.explain is not available yet" in w.body.value
+    # explain is a direct import now (issue 13): no "not available yet" branch is left to take
+    assert w.error is None and "memories" in w.body.value
