@@ -2,9 +2,11 @@
 
 Every transaction starts as PostgREST starts one: ``set_config('role', 'authenticated', true)`` and
 ``set_config('request.jwt.claims', '{"sub": <user>, "role": "authenticated"}', true)``, so ``auth.uid()`` is the
-user and the migration's policies decide what each statement sees and writes. Everything else (pool, retries,
-HNSW search, keyset pages) is :class:`~okai_insight.adapters.postgres.PostgresAdapter`'s. Batches go through a
-temp table, because PostgreSQL refuses COPY FROM into a table with row level security.
+user and the migration's policies decide what each statement sees and writes. That per-transaction hook is
+:class:`~okai_insight.adapters._scoped.ScopedPostgresAdapter`'s (shared with the isolated adapter on plain
+PostgreSQL); everything else (pool, retries, HNSW search, keyset pages) is
+:class:`~okai_insight.adapters.postgres.PostgresAdapter`'s. Batches go through a temp table, because PostgreSQL
+refuses COPY FROM into a table with row level security.
 
 Example:
     >>> db = SupabaseDirectAdapter("postgresql://postgres:pw@db.x.supabase.co:5432/postgres",
@@ -21,9 +23,9 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
+from okai_insight.adapters._scoped import ScopedPostgresAdapter
 from okai_insight.adapters._supabase_base import SupabaseAdapter
 from okai_insight.adapters.base import IdLike
-from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.errors import ConfigurationError, ConnectionFailed, PermissionDenied, SchemaError
 from okai_insight.models import Account, Actor
 from okai_insight.schema import read_profile
@@ -35,7 +37,7 @@ from okai_insight.validation import check_content, check_id, check_text
 ROLES = ("authenticated", "service_role", "anon")
 
 
-class SupabaseDirectAdapter(SupabaseAdapter, PostgresAdapter):
+class SupabaseDirectAdapter(SupabaseAdapter, ScopedPostgresAdapter):
     """okai-insight's adapter over a direct connection to a Supabase database, acting as one user.
 
     ``user_id`` is the Supabase Auth user (the JWT's ``sub``) the statements run as; ``role`` is
@@ -96,13 +98,8 @@ class SupabaseDirectAdapter(SupabaseAdapter, PostgresAdapter):
             raise ConnectionFailed(str(exc).strip()) from exc
         super().init()
 
-    def _begin(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute(
-            "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-            (self.role, self._claims),
-        )
-
-    _copy_into_table = False
+    def _scope(self) -> dict[str, str]:
+        return {"request.jwt.claims": self._claims}
 
     def get_actor_details(self, room_id: IdLike) -> list[Actor]:
         """The participants of a room with their public profiles; as a user, through ``public.get_actor_details``

@@ -40,6 +40,7 @@ from okai_insight.adapters._pg_vector import register_vector_types
 from okai_insight.adapters._pg_watchdog import WATCHDOG
 from okai_insight.adapters._retry import with_retries
 from okai_insight.adapters.base import DatabaseAdapter, IdLike, Vector
+from okai_insight.adapters.routing import ReadRouter, ReplicaRouter
 from okai_insight.errors import (
     ConnectionFailed,
     DatabaseUnavailable,
@@ -137,9 +138,9 @@ class PostgresAdapter(DatabaseAdapter):
         self.profile: SchemaProfile | None = None
         self._sql: Statements | None = None
         self.embedding_dimension = self._requested_dimension
-        #: Sends read-only transactions to replicas (``okai_insight.ops.replicas.ReplicaRouter``); built by
+        #: Sends read-only transactions to replicas (``okai_insight.adapters.routing.ReplicaRouter``); built by
         #: init() from ``Settings.replica_urls``. None: everything runs on ``url``.
-        self.router: Any = None
+        self.router: ReadRouter | None = None
         #: The outcome of the pool's connection attempts: why the database is unreachable, if it is.
         self._health = ConnectionHealth(url, probe_timeout_s=self.settings.connect_timeout_s)
 
@@ -189,8 +190,6 @@ class PostgresAdapter(DatabaseAdapter):
             )
             self._pool.open(wait=False)
         if s.replica_urls and self.router is None:
-            from okai_insight.ops.replicas import ReplicaRouter
-
             self.router = ReplicaRouter(s.replica_urls, settings=s)
 
     def _configure(self, conn: Conn) -> None:

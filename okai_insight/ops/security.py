@@ -5,7 +5,8 @@ that proves isolation, an audit trail of writes in ``logs``, and a TLS (``sslmod
   read-only analyst role for the diagnostics (``pg_monitor``, ``SELECT`` on the tables, read-only transactions).
 * :func:`enable_isolation`: the spec's ``memories_isolation`` policy, with Supabase's ``auth.uid()`` replaced by
   ``okai_uid()``, which reads the session setting ``okai.user_id``. :class:`IsolatedPostgresAdapter` sets it (and
-  the role) at the start of every transaction, so one pool can serve many users. Supabase's variant lives in
+  the role) at the start of every transaction, so one pool can serve many users; it is an adapter, so it lives in
+  ``okai_insight/adapters/isolated.py`` and is re-exported here. Supabase's variant lives in
   ``okai_insight/schema/supabase``.
 * :func:`verify_isolation` (``okai_insight/ops/_isolation.py``) reads the policies themselves (``pg_policies``:
   permissive policies beyond the expected set, literal ids, ``true`` expressions, RLS off or not forced, grants to
@@ -31,13 +32,11 @@ from typing import Any
 import psycopg
 from psycopg import conninfo, sql
 
-from okai_insight.adapters.postgres import PostgresAdapter
-from okai_insight.errors import ConfigurationError, ConnectionFailed, InvalidInput
+from okai_insight.adapters.isolated import APP_ROLE, IsolatedPostgresAdapter, check_role_name
+from okai_insight.errors import ConfigurationError, ConnectionFailed
 from okai_insight.ops._isolation import IsolationReport, verify_isolation
-from okai_insight.settings import Settings
-from okai_insight.validation import check_id
 
-#: The isolation verifier lives in its own module; these names stay importable from here.
+#: The isolation verifier and the isolated adapter live in their own modules; these names stay importable from here.
 __all__ = [
     "ANALYST_ROLE",
     "APP_ROLE",
@@ -54,7 +53,6 @@ __all__ = [
     "verify_isolation",
 ]
 
-APP_ROLE = "app_user"
 ANALYST_ROLE = "okai_analyst"
 
 _UID_FUNCTION = """
@@ -94,12 +92,6 @@ def _connect(url: str) -> psycopg.Connection[Any]:
         raise ConnectionFailed(str(exc).strip()) from exc
 
 
-def _check_role_name(name: str) -> str:
-    if not isinstance(name, str) or not name.isidentifier() or len(name) > 63:
-        raise InvalidInput(f"role name must be a plain identifier, got {name!r}")
-    return name
-
-
 def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANALYST_ROLE) -> list[str]:
     """Create (if missing) and grant the application and analyst roles in the database at ``url``.
 
@@ -109,7 +101,7 @@ def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANAL
         >>> create_roles(url)[:2]                                         # doctest: +SKIP
         ['CREATE ROLE "app_user"', 'GRANT SELECT, INSERT ON "memories" TO "app_user"']
     """
-    app, analyst = sql.Identifier(_check_role_name(app_role)), sql.Identifier(_check_role_name(analyst_role))
+    app, analyst = sql.Identifier(check_role_name(app_role)), sql.Identifier(check_role_name(analyst_role))
     run: list[str] = []
     with _connect(url) as conn:
         schema = conn.execute("SELECT current_schema()").fetchone()
@@ -166,33 +158,6 @@ def disable_isolation(url: str) -> None:
     with _connect(url) as conn, conn.transaction():
         conn.execute('DROP POLICY IF EXISTS "memories_isolation" ON memories')
         conn.execute("ALTER TABLE memories DISABLE ROW LEVEL SECURITY")
-
-
-class IsolatedPostgresAdapter(PostgresAdapter):
-    """The PostgreSQL adapter acting for one user under row level security: every transaction starts with
-    ``SET LOCAL ROLE <role>`` and ``okai.user_id = <user>``.
-
-    Example:
-        >>> db = IsolatedPostgresAdapter(url, user_id=alice)              # doctest: +SKIP
-        >>> db.init(); db.get_memory_by_id(bobs_memory) is None            # doctest: +SKIP
-        True
-    """
-
-    #: COPY FROM is not allowed into a table with row level security: batches go through a temporary table.
-    _copy_into_table = False
-
-    def __init__(
-        self, url: str, *, user_id: Any, role: str = APP_ROLE, settings: Settings | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(url, settings=settings, **kwargs)
-        self.user_id = check_id(user_id, "user_id")
-        self.role = _check_role_name(role)
-
-    def _begin(self, conn: psycopg.Connection[Any]) -> None:
-        conn.execute(
-            "SELECT set_config('role', %s, true), set_config('okai.user_id', %s, true)",
-            (self.role, str(self.user_id)),
-        )
 
 
 def enable_audit(url: str) -> None:
