@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +65,64 @@ def test_init_on_a_database(make_database, capsys):
     assert "embedding dimension 768" in capsys.readouterr().out
     assert main(["init", url]) == 0  # idempotent; the recorded dimension wins
     assert "embedding dimension 768" in capsys.readouterr().out
+
+
+# -- the CLI is a leaf: the library never imports it (issue 13 item 5) -------------------------------------------
+PACKAGE_DIR = Path(__file__).resolve().parents[1] / "okai_insight"
+CLI_DIR = PACKAGE_DIR / "cli"
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Every module an ``import`` or ``from ... import`` in ``path`` names (relative ones resolved), at any depth
+    (an import inside a function counts), with ``from pkg import name`` also giving ``pkg.name``."""
+    package = ".".join(path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts[:-1])
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parent, *([node.module] if node.module else [])])
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _is_cli(module: str) -> bool:
+    return module == "okai_insight.cli" or module.startswith("okai_insight.cli.")
+
+
+def test_nothing_in_the_library_imports_the_cli():
+    """okai_insight/cli/ sits on top: the library, its widgets and reports never import it (``python -m
+    okai_insight``, the one entry point outside the package, is the exception)."""
+    offenders = []
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        if CLI_DIR in path.parents or path == PACKAGE_DIR / "__main__.py":
+            continue
+        offenders += [f"{path.relative_to(PACKAGE_DIR)}: {m}" for m in sorted(_imported_modules(path)) if _is_cli(m)]
+    assert offenders == []
+
+
+def test_the_command_modules_do_not_import_back_from_the_package_that_imports_them():
+    """No cycle: ``okai_insight/cli/__init__.py`` imports the command modules, so they take their helpers from
+    ``okai_insight.cli._args`` / ``_output``, never from ``okai_insight.cli`` itself."""
+    offenders = []
+    for path in sorted(CLI_DIR.glob("*.py")):
+        if path.name in ("__init__.py", "__main__.py"):
+            continue
+        for module in _imported_modules(path):
+            helper = module.removeprefix("okai_insight.cli.").split(".")[0]
+            if _is_cli(module) and (module == "okai_insight.cli" or not helper.startswith("_")):
+                offenders.append(f"{path.name}: {module}")
+    assert offenders == []
+
+
+def test_the_old_cli_modules_are_gone():
+    """One place for the CLI: no ``_cli.py`` left in the library's packages, no ``cli.py`` beside ``cli/``."""
+    names = ("cli.py", "_cli.py", "_cli_*.py")
+    leftovers = [
+        str(p.relative_to(PACKAGE_DIR)) for n in names for p in PACKAGE_DIR.rglob(n) if CLI_DIR not in p.parents
+    ]
+    assert leftovers == []
