@@ -171,7 +171,8 @@ def _single(check: Callable[..., Result], options: Sequence[str] = ()) -> Callab
 
 def add_commands(subparsers: Any) -> None:
     """Add ``doctor`` and one subcommand per diagnostic to the CLI."""
-    from okai_insight.diagnostics.health import CHECKS, check_names
+    from okai_insight.diagnostics import registry
+    from okai_insight.diagnostics.health import check_names
 
     p = subparsers.add_parser(
         "doctor",
@@ -191,17 +192,9 @@ def add_commands(subparsers: Any) -> None:
     p.set_defaults(func=_doctor)
     _add_explain_command(subparsers)
 
-    from okai_insight.diagnostics import activity, indexes, space, statements
-
-    extra = (
-        activity.running_queries,
-        activity.wait_events,
-        statements.query_stats,
-        indexes.index_usage,
-        space.table_sizes,
-    )
-    for check in (*CHECKS, *extra):
-        title = getattr(check, "title", check.__name__)
+    # every registered diagnostic, doctor's and the others; the embedding checks have their own subcommands
+    for entry in registry.entries(exclude=("embeddings",)):
+        check, title = entry.function, entry.title
         doc = (check.__doc__ or title).strip().split("\n\n")[0]
         sp = subparsers.add_parser(
             check.__name__,

@@ -4,6 +4,7 @@ Every diagnostic takes a database target (a URL, a psycopg connection, an adapte
 and returns a :class:`Result` with ``rows``, ``findings`` and renderings; :func:`health` runs them all.
 """
 
+from okai_insight.diagnostics import _registry as registry
 from okai_insight.diagnostics import (
     activity,
     connections,
@@ -33,6 +34,7 @@ __all__ = [
     "health",
     "indexes",
     "maintenance",
+    "registry",
     "replication",
     "settings",
     "space",

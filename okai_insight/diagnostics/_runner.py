@@ -30,8 +30,18 @@ Outcome = tuple[Rows, Findings] | tuple[Rows, Findings, tuple[str, ...]]
 Body = Callable[Concatenate[Runner, P], Outcome]
 
 
-def diagnostic(concern: str, title: str) -> Callable[[Body[P]], Callable[Concatenate[Target, P], Result]]:
-    """Make a diagnostic from ``body(run, **options) -> (rows, findings[, columns])``.
+def diagnostic(
+    concern: str,
+    title: str,
+    *,
+    doctor: bool = True,
+    adapter_only: bool = False,
+    shown_with: tuple[str, ...] = (),
+) -> Callable[[Body[P]], Callable[Concatenate[Target, P], Result]]:
+    """Make a diagnostic from ``body(run, **options) -> (rows, findings[, columns])`` and record it in the registry
+    (:mod:`okai_insight.diagnostics._registry`), from which doctor, the CLI, the magics, the widgets and the
+    report select it: ``doctor`` (part of ``health()``), ``adapter_only`` (doctor runs it only for an adapter),
+    ``shown_with`` (other concerns whose panel or section also shows it).
 
     The public function takes the database target first; it opens a runner, times the check, and turns
     :class:`CheckUnavailable` into a ``status="unavailable"`` result with an info finding saying how to enable it.
@@ -76,9 +86,13 @@ def diagnostic(concern: str, title: str) -> Callable[[Body[P]], Callable[Concate
 
         run_diagnostic.concern = concern  # type: ignore[attr-defined]
         run_diagnostic.title = title  # type: ignore[attr-defined]
+        from okai_insight.diagnostics import _registry
+
+        _registry.record(_registry.Entry(run_diagnostic, name, concern, title, doctor, adapter_only, shown_with))
         return run_diagnostic
 
     return wrap
+
 
 __all__ = [
     "CheckUnavailable",

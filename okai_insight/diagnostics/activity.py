@@ -32,7 +32,7 @@ LONG_RUNNING_MS = 60_000
 PGHERO_QUERIES = "PgHero lib/pghero/methods/queries.rb"
 
 
-@diagnostic("activity", "Running queries")
+@diagnostic("activity", "Running queries", doctor=False)
 def running_queries(run: Runner, *, min_duration_ms: float = 0) -> Outcome:
     """Statements running in this database now (not idle), longest first; no findings.
 
@@ -129,7 +129,7 @@ def blocked_queries(run: Runner) -> Outcome:
     return res.rows, findings, res.columns
 
 
-@diagnostic("activity", "Wait events")
+@diagnostic("activity", "Wait events", doctor=False)
 def wait_events(run: Runner) -> Outcome:
     """Active sessions grouped by what they wait on (``CPU / running`` when not waiting); no findings.
 

@@ -53,7 +53,7 @@ def connection_states(run: Runner) -> Outcome:
     return res.rows, findings, res.columns
 
 
-@diagnostic("connections", "Connection pool")
+@diagnostic("connections", "Connection pool", adapter_only=True)
 def pool_stats(run: Runner) -> Outcome:
     """The adapter's connection pool: size, in use, idle, waiting clients and timeouts (``psycopg_pool`` stats).
     Available when the diagnostics are given an adapter; a warning when requests timed out or clients wait.

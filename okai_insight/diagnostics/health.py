@@ -18,51 +18,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from okai_insight.diagnostics import (
-    activity,
-    connections,
-    indexes,
-    maintenance,
-    replication,
-    settings,
-    space,
-    statements,
-    vectors,
-)
+from okai_insight.diagnostics import registry
 from okai_insight.diagnostics._result import SEVERITIES, Finding, Result, findings_html, result_html
 from okai_insight.diagnostics._runner import Runner, Target, using
 from okai_insight.errors import InvalidInput
 from okai_insight.settings import Settings
 
-#: The checks ``health()`` runs, in report order (each a diagnostic with its defaults).
-CHECKS: tuple[Callable[..., Result], ...] = (
-    settings.server_features,
-    activity.long_running_queries,
-    activity.idle_in_transaction,
-    activity.blocked_queries,
-    connections.connection_states,
-    connections.pool_stats,
-    statements.slow_queries,
-    statements.statements_info,
-    indexes.invalid_indexes,
-    indexes.duplicate_indexes,
-    indexes.unused_indexes,
-    indexes.foreign_keys_without_index,
-    indexes.sequential_scans,
-    maintenance.vacuum_stats,
-    maintenance.transaction_id_danger,
-    maintenance.database_xid_age,
-    maintenance.sequence_danger,
-    replication.replication_status,
-    replication.replication_slots,
-    settings.key_settings,
-    settings.cache_hit_ratio,
-    space.database_size,
-    vectors.vector_extension,
-    vectors.vector_columns,
-    vectors.vector_indexes,
-    vectors.vector_queries,
-)
+
+def doctor_checks() -> list[Callable[..., Result]]:
+    """The checks ``health()`` runs, in report order: every diagnostic registered with ``doctor=True``.
+
+    Example:
+        >>> doctor_checks()[0].__name__
+        'server_features'
+    """
+    return registry.functions(doctor=True)
 
 
 def check_names() -> list[str]:
@@ -72,7 +42,7 @@ def check_names() -> list[str]:
         >>> "duplicate_indexes" in check_names()
         True
     """
-    return [c.__name__ for c in CHECKS]
+    return registry.names(doctor=True)
 
 
 @dataclass
@@ -196,7 +166,7 @@ class HealthReport:
 
 
 def health(db: Target = None, *, checks: Sequence[str] | None = None, settings: Settings | None = None) -> HealthReport:
-    """Run every check (or those named in ``checks``) on one connection and collect the results.
+    """Run every check (or those named in ``checks``, in that order) on one connection and collect the results.
 
     Example:
         >>> report = health(url)                                     # doctest: +SKIP
@@ -205,19 +175,20 @@ def health(db: Target = None, *, checks: Sequence[str] | None = None, settings: 
         warning: 2 (duplicate_indexes, unused_indexes)
         info: 0
     """
-    chosen = list(CHECKS)
+    chosen = registry.entries(doctor=True)
     if checks is not None:
-        unknown = sorted(set(checks) - set(check_names()))
+        known = [e.name for e in chosen]
+        unknown = sorted(set(checks) - set(known))
         if unknown:
-            raise InvalidInput(f"unknown check(s): {', '.join(unknown)} (known: {', '.join(check_names())})")
-        chosen = [c for c in CHECKS if c.__name__ in set(checks)]
+            raise InvalidInput(f"unknown check(s): {', '.join(unknown)} (known: {', '.join(known)})")
+        chosen = [registry.get(name) for name in dict.fromkeys(checks)]  # in the order asked for
     start = time.perf_counter()
     results: list[Result] = []
     with using(db, settings) as run:
-        for check in chosen:
-            if check is connections.pool_stats and run.adapter is None and checks is None:
+        for entry in chosen:
+            if entry.adapter_only and run.adapter is None and checks is None:
                 continue  # pool statistics exist only when the caller hands over its adapter
-            results.append(_run_one(check, run))
+            results.append(_run_one(entry.function, run))
         try:
             feats = run.features
             database, version = feats.database, feats.server_version

@@ -164,7 +164,7 @@ def sequential_scans(
     return res.rows, findings, res.columns
 
 
-@diagnostic("indexes", "Index usage")
+@diagnostic("indexes", "Index usage", doctor=False)
 def index_usage(run: Runner) -> Outcome:
     """Every index with its method, size, scans and rows read, largest first; no findings (a listing).
 

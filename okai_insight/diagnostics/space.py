@@ -26,7 +26,7 @@ def database_size(run: Runner) -> Outcome:
     return res.rows, [], res.columns
 
 
-@diagnostic("space", "Table sizes")
+@diagnostic("space", "Table sizes", doctor=False)
 def table_sizes(run: Runner, *, limit: int = 100) -> Outcome:
     """Tables with heap, TOAST, index and total bytes, largest first; no findings (a listing).
 

@@ -26,7 +26,7 @@ def _require(run: Runner) -> None:
     run.require_version(130000, why="pg_stat_statements' *_exec_time columns")
 
 
-@diagnostic("statements", "Top statements")
+@diagnostic("statements", "Top statements", doctor=False)
 def query_stats(run: Runner, *, order_by: str = "total", limit: int = 20) -> Outcome:
     """The ``limit`` statements with the most total time (``order_by="mean"`` or ``"calls"`` for the others).
 

@@ -246,7 +246,7 @@ def _column_findings(c: dict[str, Any], row: dict[str, Any], indexes: list[dict[
     return out
 
 
-@diagnostic("vectors", "Vector indexes")
+@diagnostic("vectors", "Vector indexes", shown_with=("indexes",))
 def vector_indexes(run: Runner) -> Outcome:
     """Every HNSW / IVFFlat index: column, operator class and the operator it serves, m / ef_construction or
     lists, size against shared_buffers (a warning when larger: searches read from disk) and
@@ -326,7 +326,7 @@ def vector_indexes(run: Runner) -> Outcome:
     return res.rows, findings, res.columns
 
 
-@diagnostic("vectors", "Vector queries against indexes")
+@diagnostic("vectors", "Vector queries against indexes", shown_with=("indexes",))
 def vector_queries(run: Runner) -> Outcome:
     """Whether the vector indexes can serve the statements actually run (pg_stat_statements, and the sessions
     running now): operator not matching the operator class (critical: every search reads the table), distance

@@ -14,8 +14,9 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from okai_insight.jupyter._base import Panel, message_html, short_error
+from okai_insight.jupyter._base import Panel, short_error
 from okai_insight.jupyter._panels import results_html
+from okai_insight.presentation import message_html
 
 
 class ActivityWidget(Panel):
@@ -64,9 +65,9 @@ class ActivityWidget(Panel):
         return [row, self.action_status]
 
     def compute(self) -> Any:
-        from okai_insight.diagnostics import Runner, activity
+        from okai_insight.diagnostics import Runner, registry
 
-        checks = (activity.running_queries, activity.blocked_queries, activity.wait_events)
+        checks = registry.functions(concern="activity")
         out = []
         with Runner(self.db) as run:
             for i, check in enumerate(checks):
@@ -75,9 +76,10 @@ class ActivityWidget(Panel):
         return out
 
     def render(self, data: Any) -> None:
-        from okai_insight.diagnostics.activity import lock_tree_text
+        from okai_insight.diagnostics.activity import blocked_queries, lock_tree_text, running_queries
 
-        running, blocked = data[0], data[1]
+        by_name = {r.name: r for r in data}
+        running, blocked = by_name[running_queries.__name__], by_name[blocked_queries.__name__]
         tree = lock_tree_text(blocked.rows) if blocked.rows else ""
         tree_html = f"<h4>Lock tree</h4><pre>{html.escape(tree)}</pre>" if tree else ""
         self.body.value = results_html(data) + tree_html

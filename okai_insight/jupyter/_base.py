@@ -21,19 +21,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from okai_insight.report._render import STYLE
-
-
-def message_html(text: str, *, kind: str = "info") -> str:
-    """A one-line message (``info``, ``error`` or ``unavailable``) as HTML.
-
-    Example:
-        >>> "Not available" in message_html("no explorer yet", kind="unavailable")
-        True
-    """
-    colour = {"info": "#555", "error": "#b00020", "unavailable": "#666"}[kind]
-    prefix = {"info": "", "error": "Error: ", "unavailable": "Not available: "}[kind]
-    return f"<p style='color:{colour};font-style:italic'>{html.escape(prefix + text)}</p>"
+from okai_insight.presentation import STYLE, message_html
 
 
 def short_error(exc: BaseException) -> str:

@@ -19,9 +19,8 @@ import ipywidgets as widgets
 from okai_insight.diagnostics._result import findings_html
 from okai_insight.diagnostics.explain import compare_plans, explain
 from okai_insight.embeddings import explore, neighbours
-from okai_insight.jupyter._base import Panel, message_html
-from okai_insight.report._render import STYLE, figure_html, table_html
-from okai_insight.report._sections import analysis_runner
+from okai_insight.jupyter._base import Panel
+from okai_insight.presentation import STYLE, analysis_runner, figure_html, message_html, table_html
 
 EXAMPLE_QUERY = 'SELECT id FROM memories ORDER BY "createdAt" DESC LIMIT 10'
 

@@ -100,11 +100,15 @@ def _pairs(items: list[str]) -> dict[str, str]:
 
 
 def _diagnostics() -> dict[str, Callable[..., Any]]:
-    from okai_insight.diagnostics import activity, indexes, space, statements
-    from okai_insight.diagnostics.health import CHECKS
+    """Every registered diagnostic by name (``%okai <name>``).
 
-    extra = (activity.running_queries, activity.wait_events, statements.query_stats, indexes.index_usage)
-    return {c.__name__: c for c in (*CHECKS, *extra, space.table_sizes)}
+    Example:
+        >>> "duplicate_indexes" in _diagnostics() and "table_sizes" in _diagnostics()
+        True
+    """
+    from okai_insight.diagnostics import registry
+
+    return {e.name: e.function for e in registry.entries()}
 
 
 @magics_class

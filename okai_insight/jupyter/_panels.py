@@ -12,19 +12,20 @@ from typing import Any
 
 import ipywidgets as widgets
 
-from okai_insight.diagnostics._result import Result, findings_html, result_html
+from okai_insight.diagnostics._result import Result, findings_html
 from okai_insight.jupyter._base import Panel
-from okai_insight.report._render import STYLE, badges
+from okai_insight.presentation import STYLE, badges
+from okai_insight.presentation import results_html as format_results
 
 
 def results_html(results: list[Result], *, max_rows: int = 25) -> str:
-    """Several results as one HTML block.
+    """Several results as one HTML block, with the style sheet.
 
     Example:
         >>> "<h4>T (a.b)</h4>" in results_html([Result("a", "b", "T")])
         True
     """
-    return STYLE + "".join(result_html(r, max_rows=max_rows) for r in results)
+    return STYLE + format_results(results, max_rows=max_rows)
 
 
 class HealthWidget(Panel):
@@ -50,21 +51,20 @@ class HealthWidget(Panel):
             self.render(self.data)
 
     def compute(self) -> Any:
-        from okai_insight.diagnostics import HealthReport, Runner, health
-        from okai_insight.diagnostics.health import check_names
+        from okai_insight.diagnostics import HealthReport, Runner, health, registry
 
-        names = check_names()
+        entries = registry.entries(doctor=True)
         results: list[Result] = []
         with Runner(self.db) as run:
             database = version = None
-            for i, name in enumerate(names):
-                self.step(i, len(names), name)
-                if name == "pool_stats" and run.adapter is None:
+            for i, entry in enumerate(entries):
+                self.step(i, len(entries), entry.name)
+                if entry.adapter_only and run.adapter is None:
                     continue  # as in health(): pool statistics exist only for an adapter's pool
-                part = health(run, checks=[name])
+                part = health(run, checks=[entry.name])
                 results += part.results
                 database, version = part.database, part.server_version
-        self.step(len(names), len(names), "done")
+        self.step(len(entries), len(entries), "done")
         return HealthReport(results, database, version, sum(r.duration_ms for r in results))
 
     def render(self, data: Any) -> None:
@@ -78,20 +78,40 @@ class HealthWidget(Panel):
 
 
 class _ResultsPanel(Panel):
-    """A panel showing a fixed list of diagnostics' results."""
+    """A panel showing the registered diagnostics of its ``concerns`` (``@diagnostic(..., shown_with=...)`` adds a
+    diagnostic of another concern), each called with the panel's :meth:`options` it takes."""
+
+    concerns: tuple[str, ...] = ()
 
     def checks(self) -> list[Any]:
-        raise NotImplementedError
+        """The diagnostics this panel shows, from the registry, in report order.
+
+        Example:
+            >>> [c.__name__ for c in SpaceWidget(autoload=False).checks()][:2]
+            ['database_size', 'table_sizes']
+        """
+        from okai_insight.diagnostics import registry
+
+        chosen = [f for concern in self.concerns for f in registry.functions(concern=concern)]
+        return list(dict.fromkeys(chosen))
+
+    def options(self) -> dict[str, Any]:
+        """Values of the panel's controls, passed to each check whose signature has a parameter of that name."""
+        return {}
 
     def compute(self) -> Any:
+        import inspect
+
         from okai_insight.diagnostics import Runner
 
         checks = self.checks()
+        options = self.options()
         out = []
         with Runner(self.db) as run:
             for i, check in enumerate(checks):
                 self.step(i, len(checks), getattr(check, "__name__", "check"))
-                out.append(check(run))
+                takes = inspect.signature(check).parameters
+                out.append(check(run, **{k: v for k, v in options.items() if k in takes}))
         return out
 
     def render(self, data: Any) -> None:
@@ -107,6 +127,7 @@ class StatementsWidget(_ResultsPanel):
     """
 
     title = "Statements"
+    concerns = ("statements",)
 
     def controls(self) -> list[Any]:
         self.order = widgets.Dropdown(options=["total", "mean", "calls"], value="total", description="order by")
@@ -115,38 +136,20 @@ class StatementsWidget(_ResultsPanel):
             w.observe(lambda _: self.refresh(), names="value")
         return [self.order, self.limit]
 
-    def checks(self) -> list[Any]:
-        from okai_insight.diagnostics import statements
-
-        def top(run: Any) -> Result:
-            return statements.query_stats(run, order_by=self.order.value, limit=int(self.limit.value))
-
-        top.__name__ = "query_stats"
-        return [top, statements.slow_queries, statements.statements_info]
+    def options(self) -> dict[str, Any]:
+        return {"order_by": self.order.value, "limit": int(self.limit.value)}
 
 
 class IndexesWidget(_ResultsPanel):
-    """Index usage, then duplicate, unused and invalid indexes, missing foreign-key indexes, sequential scans.
+    """Index usage, duplicate, unused and invalid indexes, missing foreign-key indexes, sequential scans, and the
+    vector indexes with the queries they serve.
 
     Example:
         >>> IndexesWidget(url)                                           # doctest: +SKIP
     """
 
     title = "Indexes"
-
-    def checks(self) -> list[Any]:
-        from okai_insight.diagnostics import indexes, vectors
-
-        return [
-            indexes.index_usage,
-            indexes.duplicate_indexes,
-            indexes.unused_indexes,
-            indexes.invalid_indexes,
-            indexes.foreign_keys_without_index,
-            indexes.sequential_scans,
-            vectors.vector_indexes,
-            vectors.vector_queries,
-        ]
+    concerns = ("indexes",)
 
 
 class SpaceWidget(_ResultsPanel):
@@ -157,14 +160,4 @@ class SpaceWidget(_ResultsPanel):
     """
 
     title = "Space & maintenance"
-
-    def checks(self) -> list[Any]:
-        from okai_insight.diagnostics import maintenance, space
-
-        return [
-            space.database_size,
-            space.table_sizes,
-            maintenance.vacuum_stats,
-            maintenance.transaction_id_danger,
-            maintenance.sequence_danger,
-        ]
+    concerns = ("space", "maintenance")

@@ -19,8 +19,7 @@ import ipywidgets as widgets
 
 from okai_insight.embeddings import tune_recall, tune_threshold
 from okai_insight.jupyter._base import Panel
-from okai_insight.report._render import STYLE, figure_html, table_html
-from okai_insight.report._sections import analysis_runner
+from okai_insight.presentation import STYLE, analysis_runner, figure_html, table_html
 
 
 def _count(name: str, label: str, value: Any) -> str:

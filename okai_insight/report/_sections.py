@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import functools
 import html
+import inspect
 from collections.abc import Callable
-from typing import Any, ParamSpec
+from typing import Any, Literal, ParamSpec
 
+from okai_insight.diagnostics import registry
 from okai_insight.diagnostics._result import Result, findings_html, result_html
 from okai_insight.embeddings import embedding_quality, explore, tune_recall, tune_threshold
-from okai_insight.embeddings._table import GroupBy
-from okai_insight.report._render import Section, badges, figure_html, table_html, unavailable
+from okai_insight.presentation import analysis_runner, badges, figure_html, results_html, table_html
+from okai_insight.report._render import Section, unavailable
 
 P = ParamSpec("P")
 
@@ -53,8 +55,27 @@ def guarded(title: str) -> Callable[[Callable[P, Section]], Callable[P, Section]
     return wrap
 
 
-def _results_html(results: list[Result], *, max_rows: int = 15) -> str:
-    return "".join(result_html(r, max_rows=max_rows) for r in results)
+def concern_results(target: Any, report: Any, concern: str, **options: Any) -> list[Result]:
+    """The results of one concern's registered diagnostics: taken from ``report`` (a :class:`HealthReport`) for
+    those doctor ran, else run on ``target`` with the ``options`` each takes (e.g. ``limit``).
+
+    Example:
+        >>> [r.name for r in concern_results(url, None, "space", limit=5)]     # doctest: +SKIP
+        ['database_size', 'table_sizes']
+    """
+    ran = {r.name: r for r in report.results} if report is not None else {}
+    out = []
+    for entry in registry.entries(concern=concern, own=True):
+        if entry.name in ran:
+            out.append(ran[entry.name])
+        elif not (entry.doctor and report is not None):  # doctor left it out (pool_stats without a pool)
+            takes = inspect.signature(entry.function).parameters
+            out.append(entry.function(target, **{k: v for k, v in options.items() if k in takes}))
+    return out
+
+
+def _noteworthy(result: Result) -> bool:
+    return bool(result.findings) or result.status != "ok"
 
 
 @guarded("Health summary")
@@ -115,13 +136,11 @@ def statements_section(target: str, report: Any = None, *, limit: int = 10) -> S
         >>> statements_section(url).title                         # doctest: +SKIP
         'Statements'
     """
-    from okai_insight.diagnostics import statements
+    from okai_insight.diagnostics.statements import query_stats
 
-    top = statements.query_stats(target, limit=limit)
-    results = [top]
-    if report is not None:
-        results.append(report.result("slow_queries"))
-    return Section("Statements", _results_html(results), text=top.to_text(max_rows=limit))
+    results = concern_results(target, report, "statements", limit=limit)
+    top = next(r for r in results if r.name == query_stats.__name__)
+    return Section("Statements", results_html(results, max_rows=15), text=top.to_text(max_rows=limit))
 
 
 @guarded("Indexes")
@@ -132,15 +151,14 @@ def indexes_section(target: str, report: Any = None) -> Section:
         >>> indexes_section(url).title                            # doctest: +SKIP
         'Indexes'
     """
-    from okai_insight.diagnostics import indexes
+    from okai_insight.diagnostics.indexes import index_usage
 
-    usage = indexes.index_usage(target)
-    results = [usage]
-    if report is not None:
-        names = ("invalid_indexes", "duplicate_indexes", "unused_indexes", "foreign_keys_without_index",
-                 "sequential_scans")  # fmt: skip
-        results += [r for r in report.results if r.name in names and (r.findings or r.status != "ok")]
-    return Section("Indexes", _results_html(results, max_rows=20), text=usage.to_text(max_rows=20))
+    # every index with its use, then the checks that found something
+    results = [
+        r for r in concern_results(target, report, "indexes") if r.name == index_usage.__name__ or _noteworthy(r)
+    ]
+    usage = next(r for r in results if r.name == index_usage.__name__)
+    return Section("Indexes", results_html(results, max_rows=20), text=usage.to_text(max_rows=20))
 
 
 @guarded("Space and maintenance")
@@ -151,14 +169,12 @@ def space_section(target: str, report: Any = None, *, limit: int = 15) -> Sectio
         >>> space_section(url).title                              # doctest: +SKIP
         'Space and maintenance'
     """
-    from okai_insight.diagnostics import maintenance, space
+    from okai_insight.diagnostics.space import table_sizes
 
-    results = [space.database_size(target), space.table_sizes(target, limit=limit)]
-    if report is not None:
-        results.append(report.result("vacuum_stats"))
-    else:
-        results.append(maintenance.vacuum_stats(target))
-    return Section("Space and maintenance", _results_html(results, max_rows=limit), text=results[1].to_text())
+    results = concern_results(target, report, "space", limit=limit)
+    results += [r for r in concern_results(target, report, "maintenance") if r.rows or _noteworthy(r)]
+    tables = next(r for r in results if r.name == table_sizes.__name__)
+    return Section("Space and maintenance", results_html(results, max_rows=limit), text=tables.to_text())
 
 
 @guarded("Vector indexes")
@@ -169,35 +185,8 @@ def vector_section(target: str, report: Any = None) -> Section:
         >>> vector_section(url).title                             # doctest: +SKIP
         'Vector indexes'
     """
-    from okai_insight.diagnostics import vectors
-
-    names = ("vector_extension", "vector_columns", "vector_indexes", "vector_queries")
-    source = report.result if report is not None else (lambda n: getattr(vectors, n)(target))
-    results = [source(n) for n in names]
-    return Section("Vector indexes", _results_html(results), text="\n".join(r.to_text() for r in results))
-
-
-#: Statement timeout for the embedding sections: they read vectors and walk the index for many probes.
-EMBEDDING_TIMEOUT_MS = 60_000
-
-
-def analysis_runner(target: Any, *, timeout_ms: int = EMBEDDING_TIMEOUT_MS) -> Any:
-    """A diagnostics :class:`~okai_insight.diagnostics.Runner` on ``target`` whose statement timeout is at least
-    ``timeout_ms`` (a report is a batch job; the 5 s default suits interactive checks). Use it as a context manager.
-
-    Example:
-        >>> with analysis_runner(url) as run:                     # doctest: +SKIP
-        ...     run.settings.statement_timeout_ms
-        60000
-    """
-    from okai_insight.diagnostics import Runner
-    from okai_insight.settings import Settings
-
-    if isinstance(target, Runner):
-        return target
-    base = Settings.from_env()
-    settings = base.replace(statement_timeout_ms=max(int(base.statement_timeout_ms), timeout_ms))
-    return Runner(target, settings=settings)
+    results = concern_results(target, report, "vectors")
+    return Section("Vector indexes", results_html(results, max_rows=15), text="\n".join(r.to_text() for r in results))
 
 
 def _summary_html(result: Any) -> str:
@@ -230,7 +219,9 @@ def recall_section(target: str, *, queries: int = 50) -> Section:
 
 
 @guarded("Embedding quality")
-def quality_section(target: str, *, by: GroupBy = "agent", probes: int = 500) -> Section:
+def quality_section(
+    target: str, *, by: Literal["agent", "room", "type", "user"] | None = "agent", probes: int = 500
+) -> Section:
     """Dimensions, NULL / zero / non-unit vectors, duplicates and signs of mixed models, with the norm plot.
 
     Example:
