@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from okai_insight._redact import redact
@@ -56,3 +57,35 @@ def add_format_argument(parser: argparse.ArgumentParser) -> None:
         'text'
     """
     parser.add_argument("--format", choices=("text", "json", "csv"), default="text", help="output format")
+
+
+def add_command(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    *,
+    help: str,  # argparse's own name for it
+    examples: Sequence[str],
+    func: Callable[[argparse.Namespace], int],
+    description: str | None = None,
+    notes: str = "",
+) -> argparse.ArgumentParser:
+    """Add one subcommand the way every command is added: a one-line ``help`` for the command list, a
+    ``description`` (default: the help as a sentence), an ``examples:`` epilog (one command line per entry, kept
+    as written) with optional ``notes`` after it, and the handler ``func``.
+
+    Example:
+        >>> p = ArgumentParser(prog="okai-insight"); sub = p.add_subparsers()
+        >>> cmd = add_command(sub, "hello", help="say hello", examples=["okai-insight hello"], func=lambda a: 0)
+        >>> cmd.description, cmd.epilog
+        ('Say hello.', 'examples:\\n  okai-insight hello')
+    """
+    epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples)
+    parser = subparsers.add_parser(
+        name,
+        help=help,
+        description=description if description is not None else f"{help[0].upper()}{help[1:]}.",
+        epilog=f"{epilog}\n\n{notes}" if notes else epilog,
+        formatter_class=Formatter,
+    )
+    parser.set_defaults(func=func)
+    return parser

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from okai_insight.cli._args import Formatter, add_format_argument
+from okai_insight.cli._args import add_command, add_format_argument
 from okai_insight.cli._output import format_rows
 
 
@@ -25,7 +25,8 @@ def add_commands(subparsers: Any) -> None:
     Example:
         >>> import argparse; p = argparse.ArgumentParser(); add_commands(p.add_subparsers())
     """
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "copy",
         help="copy every table (embeddings included) from one database to another, and verify it",
         description="Copy accounts, rooms, memories with their embeddings, goals, participants, relationships, "
@@ -34,15 +35,15 @@ def add_commands(subparsers: Any) -> None:
         "0.0) before it publishes anything: a new SQLite file appears only once verified, any other target is "
         "written in one transaction, rolled back if verification fails, so a rerun starts from an empty target. "
         "URLs: postgresql://..., sqlite:///relative.db or sqlite:////absolute.db, memory://name.",
-        epilog="examples:\n"
-        "  okai-insight copy --from sqlite:///agent.db --to postgresql://me@localhost/agents\n"
-        "  okai-insight copy --from postgresql://me@localhost/eliza --to sqlite:///eliza-backup.db\n"
-        "  okai-insight copy --from sqlite:///a.db --to sqlite:///b.db --batch-size 5000 --format json",
-        formatter_class=Formatter,
+        examples=[
+            "okai-insight copy --from sqlite:///agent.db --to postgresql://me@localhost/agents",
+            "okai-insight copy --from postgresql://me@localhost/eliza --to sqlite:///eliza-backup.db",
+            "okai-insight copy --from sqlite:///a.db --to sqlite:///b.db --batch-size 5000 --format json",
+        ],
+        func=_copy,
     )
     p.add_argument("--from", dest="source", required=True, metavar="URL", help="the database to copy")
     p.add_argument("--to", dest="target", required=True, metavar="URL", help="the empty database to fill")
     p.add_argument("--batch-size", type=int, default=1000, help="rows read and written at a time (default 1000)")
     p.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
     add_format_argument(p)
-    p.set_defaults(func=_copy)

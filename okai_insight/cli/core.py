@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from okai_insight.cli._args import Formatter, add_format_argument, add_url_argument
+from okai_insight.cli._args import add_command, add_format_argument, add_url_argument
 from okai_insight.cli._output import format_rows
 
 
@@ -51,27 +51,32 @@ def _demo(args: argparse.Namespace) -> int:
 
 def add_commands(subparsers: Any) -> None:
     """Add the core subcommands to the CLI."""
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "server",
         help="start, stop or inspect the embedded PostgreSQL",
         description="Manage the bundled PostgreSQL 18 + pgvector server (no install needed). Its data lives in "
         "the user data directory, or $OKAI_DATA_DIR/pgdata.",
-        epilog="examples:\n  okai-insight server start\n  okai-insight server status --format json\n"
-        '  psql "$(okai-insight server url)"\n  okai-insight server stop',
-        formatter_class=Formatter,
+        examples=[
+            "okai-insight server start",
+            "okai-insight server status --format json",
+            'psql "$(okai-insight server url)"',
+            "okai-insight server stop",
+        ],
+        func=_server,
     )
     p.add_argument("action", choices=("start", "stop", "status", "url"), help="what to do")
     p.add_argument("--data-dir", default=None, help="cluster directory (default: $OKAI_DATA_DIR/pgdata)")
     add_format_argument(p)
-    p.set_defaults(func=_server)
 
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "init",
         help="create or migrate the schema (attaches to ElizaOS databases untouched)",
         description="Create okai-insight's schema with the chosen embedding dimension, apply pending migrations, "
         "or recognise an existing ElizaOS database (which is never altered).",
-        epilog="examples:\n  okai-insight init\n  okai-insight init postgresql://me@localhost/agents --dimension 1536",
-        formatter_class=Formatter,
+        examples=["okai-insight init", "okai-insight init postgresql://me@localhost/agents --dimension 1536"],
+        func=_init,
     )
     add_url_argument(p)
     p.add_argument(
@@ -82,19 +87,18 @@ def add_commands(subparsers: Any) -> None:
         "nothing changed); default: the existing schema's, or 384 for a new one. PostgreSQL 1-16000 (HNSW index "
         "as vector up to 2000, as halfvec up to 4000, no index above), SQLite 1-8192",
     )
-    p.set_defaults(func=_init)
 
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "demo",
         help="load the demo agent dataset and run searches (the embedded server by default)",
         description="Start the embedded server (unless a URL is given), load a small realistic demo agent "
         "dataset and run semantic searches on it, printing what it did.",
-        epilog="examples:\n  okai-insight demo\n  okai-insight demo postgresql://me@localhost/scratch --rows 500\n\n"
-        "Loading is idempotent: running it again writes nothing new. The embeddings (all-MiniLM-L6-v2) are\n"
+        examples=["okai-insight demo", "okai-insight demo postgresql://me@localhost/scratch --rows 500"],
+        notes="Loading is idempotent: running it again writes nothing new. The embeddings (all-MiniLM-L6-v2) are\n"
         "precomputed, so no model or torch is needed.",
-        formatter_class=Formatter,
+        func=_demo,
     )
     add_url_argument(p)
     p.add_argument("--rows", type=int, default=None, help="load only the oldest N memories (default: all, about 2000)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=_demo)

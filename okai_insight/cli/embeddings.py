@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from typing import Any
 
-from okai_insight.cli._args import Formatter, add_format_argument, add_url_argument
+from okai_insight.cli._args import add_command, add_format_argument, add_url_argument
 from okai_insight.cli._output import format_rows
 from okai_insight.errors import InvalidInput
 
@@ -168,42 +167,23 @@ def _table_args(p: argparse.ArgumentParser) -> None:
     add_format_argument(p)
 
 
-def _add(
-    subparsers: Any,
-    name: str,
-    help_: str,
-    description: str,
-    examples: list[str],
-    handler: Callable[[argparse.Namespace], int],
-) -> argparse.ArgumentParser:
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        name,
-        help=help_,
-        description=description,
-        epilog="examples:\n" + "\n".join(f"  okai-insight {e}" for e in examples),
-        formatter_class=Formatter,
-    )
-    p.set_defaults(func=handler)
-    return p
-
-
 def add_commands(subparsers: Any) -> None:
     """Add the embedding subcommands to the CLI."""
     from okai_insight.embeddings.conventions import CONVENTIONS
 
-    p = _add(
+    p = add_command(
         subparsers,
         "embedding_quality",
-        "dimensions, NULL/zero/non-unit vectors, duplicates, mixed models",
-        "Check a table's embeddings per agent, room or type: the dimension histogram, NULL / zero / NaN / "
+        help="dimensions, NULL/zero/non-unit vectors, duplicates, mixed models",
+        description="Check a table's embeddings per agent, room or type: the dimension histogram, NULL / zero / NaN / "
         "non-unit vectors, norms, exact and near duplicates (through the vector index) and signs of two "
         "embedding models. Big tables are sampled (it says so). Read-only.",
-        [
-            "embedding_quality",
-            "embedding_quality postgresql://me@host/agents --by room",
-            "embedding_quality --table knowledge --by none --format json",
+        examples=[
+            "okai-insight embedding_quality",
+            "okai-insight embedding_quality postgresql://me@host/agents --by room",
+            "okai-insight embedding_quality --table knowledge --by none --format json",
         ],
-        _quality,
+        func=_quality,
     )
     _table_args(p)
     p.add_argument("--by", choices=("agent", "room", "type", "user", "none"), default="agent")
@@ -211,18 +191,18 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--near-threshold", type=float, default=None, help="cosine similarity of near duplicates")
     p.add_argument("--probes", type=int, default=1_000, help="rows probed for near duplicates")
 
-    p = _add(
+    p = add_command(
         subparsers,
         "explore",
-        "2-D map of memory embeddings (PCA + UMAP) and HDBSCAN clusters",
-        "Project memories' embeddings to 2-D (PCA, then UMAP), print the clusters (size, rooms, agents, "
+        help="2-D map of memory embeddings (PCA + UMAP) and HDBSCAN clusters",
+        description="Project memories' embeddings to 2-D (PCA, then UMAP), print the clusters (size, rooms, agents, "
         "frequent words) and optionally save the map as an image.",
-        [
-            "explore --output map.png",
-            "explore --agent-id 6f1c... --color type --output agent.png",
-            "explore --limit 5000 --format csv",
+        examples=[
+            "okai-insight explore --output map.png",
+            "okai-insight explore --agent-id 6f1c... --color type --output agent.png",
+            "okai-insight explore --limit 5000 --format csv",
         ],
-        _explore,
+        func=_explore,
     )
     _table_args(p)
     p.add_argument("--agent-id")
@@ -234,14 +214,14 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--output", help="write the map to this image file (png, svg, pdf)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    p = _add(
+    p = add_command(
         subparsers,
         "neighbours",
-        "nearest memories of a memory or a text, through the vector index",
-        "List the nearest memories of a memory (by id) or of a text (needs the optional embedding model), "
+        help="nearest memories of a memory or a text, through the vector index",
+        description="List the nearest memories of a memory (by id) or of a text (needs the optional embedding model), "
         "with cosine similarity.",
-        ["neighbours --id 2b0e...", "neighbours --text 'where did we park?' --k 5"],
-        _neighbours,
+        examples=["okai-insight neighbours --id 2b0e...", "okai-insight neighbours --text 'where did we park?' --k 5"],
+        func=_neighbours,
     )
     _table_args(p)
     who = p.add_mutually_exclusive_group(required=True)
@@ -249,29 +229,32 @@ def add_commands(subparsers: Any) -> None:
     who.add_argument("--text", help="a text to embed (pip install 'okai-insight[embeddings]')")
     p.add_argument("--k", type=int, default=10)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "drift",
-        "how far each time window's centroid moved from the first, per agent",
-        "Cosine distance of each time window's mean embedding from a baseline window (each group's first), "
+        help="how far each time window's centroid moved from the first, per agent",
+        description="Cosine distance of each time window's mean embedding from a baseline window (each group's first), "
         "per agent, room or type; centroids are computed in the database.",
-        ["drift", "drift --window day --by room"],
-        _drift,
+        examples=["okai-insight drift", "okai-insight drift --window day --by room"],
+        func=_drift,
     )
     _table_args(p)
     p.add_argument("--by", choices=("agent", "room", "type", "user", "none"), default="agent")
     p.add_argument("--window", choices=("hour", "day", "week", "month", "quarter", "year"), default="week")
     p.add_argument("--alert-distance", type=float, default=0.25)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "tune_threshold",
-        "precision / recall / F1 against the similarity threshold",
-        "Find the best-F1 match_threshold on labelled pairs (a CSV with columns query,memory,relevant) or on "
+        help="precision / recall / F1 against the similarity threshold",
+        description="Find the best-F1 match_threshold on labelled pairs (a CSV with columns query,memory,relevant) or on "
         "pseudo-labelled ones (same or overlapping text vs random pairs), and how many memories queries get "
         "at each threshold.",
-        ["tune_threshold", "tune_threshold --pairs labelled.csv --convention eliza --current 0.8"],
-        _threshold,
+        examples=[
+            "okai-insight tune_threshold",
+            "okai-insight tune_threshold --pairs labelled.csv --convention eliza --current 0.8",
+        ],
+        func=_threshold,
     )
     _table_args(p)
     p.add_argument("--pairs", help="CSV of labelled pairs: query,memory,relevant")
@@ -280,19 +263,19 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--limit", type=int, default=10, help="results a search returns (match_count)")
     p.add_argument("--current", type=float, default=None, help="the threshold in use, to compare")
 
-    p = _add(
+    p = add_command(
         subparsers,
         "tune_recall",
-        "HNSW recall@k and latency against hnsw.ef_search (and filters)",
-        "Compare exact top-k (index scans off) with HNSW top-k at each hnsw.ef_search, unfiltered and "
+        help="HNSW recall@k and latency against hnsw.ef_search (and filters)",
+        description="Compare exact top-k (index scans off) with HNSW top-k at each hnsw.ef_search, unfiltered and "
         "filtered by room / agent with and without hnsw.iterative_scan; print the SET statements to apply. "
         "Every search runs in a rolled-back READ ONLY transaction.",
-        [
-            "tune_recall",
-            "tune_recall --k 5 --target 0.99 --ef-search 20,40,100,200",
-            "tune_recall --scopes all --format json",
+        examples=[
+            "okai-insight tune_recall",
+            "okai-insight tune_recall --k 5 --target 0.99 --ef-search 20,40,100,200",
+            "okai-insight tune_recall --scopes all --format json",
         ],
-        _recall,
+        func=_recall,
     )
     _table_args(p)
     p.add_argument("--k", type=int, default=10)
@@ -301,18 +284,18 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--target", type=float, default=0.95, help="target recall@k")
     p.add_argument("--scopes", default="all,room,agent")
 
-    p = _add(
+    p = add_command(
         subparsers,
         "convert_threshold",
-        "port a threshold between cosine, ElizaOS 1-L2 and inner product",
-        "Convert a similarity threshold between conventions (cosine, cosine_distance, l2_distance, eliza = "
+        help="port a threshold between cosine, ElizaOS 1-L2 and inner product",
+        description="Convert a similarity threshold between conventions (cosine, cosine_distance, l2_distance, eliza = "
         "1 - L2, inner_product, negative_inner_product); exact for unit vectors, for other norms pass them.",
-        [
-            "convert_threshold 0.8 --from cosine --to eliza",
-            "convert_threshold 0.35 --from eliza --to cosine",
-            "convert_threshold 0.8 --from cosine --to inner_product --norm-a 7 --norm-b 7",
+        examples=[
+            "okai-insight convert_threshold 0.8 --from cosine --to eliza",
+            "okai-insight convert_threshold 0.35 --from eliza --to cosine",
+            "okai-insight convert_threshold 0.8 --from cosine --to inner_product --norm-a 7 --norm-b 7",
         ],
-        _convert,
+        func=_convert,
     )
     p.add_argument("value", type=float)
     p.add_argument("--from", dest="source", choices=CONVENTIONS, required=True)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from okai_insight.cli._args import Formatter, add_format_argument, add_url_argument
+from okai_insight.cli._args import add_command, add_format_argument, add_url_argument
 from okai_insight.cli._output import format_rows
 
 
@@ -319,40 +319,33 @@ def _add_timeout(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _add(subparsers: Any, name: str, help_text: str, examples: str, func: Any) -> argparse.ArgumentParser:
-    p: argparse.ArgumentParser = subparsers.add_parser(
-        name,
-        help=help_text,
-        description=help_text[0].upper() + help_text[1:] + ".",
-        epilog="examples:\n" + examples,
-        formatter_class=Formatter,
-    )
-    p.set_defaults(func=func)
-    return p
-
-
 def add_commands(subparsers: Any) -> None:
     """Add the operations subcommands to the CLI."""
-    p = _add(
+    p = add_command(
         subparsers,
         "backup",
-        "dump a database with pg_dump -Fc and record its fingerprint (row counts, embedding checksums)",
-        "  okai-insight backup -o agents.dump\n  okai-insight backup postgresql://me@db/agents -o /backups/a.dump",
-        _backup,
+        help="dump a database with pg_dump -Fc and record its fingerprint (row counts, embedding checksums)",
+        examples=[
+            "okai-insight backup -o agents.dump",
+            "okai-insight backup postgresql://me@db/agents -o /backups/a.dump",
+        ],
+        func=_backup,
     )
     add_url_argument(p)
     p.add_argument("-o", "--output", required=True, help="the dump file to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing file")
     _add_timeout(p)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "restore",
-        "check a dump is intact, then restore it into an existing database in one transaction that commits only if "
+        help="check a dump is intact, then restore it into an existing database in one transaction that commits only if "
         "it equals its source",
-        "  okai-insight restore agents.dump postgresql://me@db/agents_copy\n"
-        "  okai-insight restore agents.dump postgresql://me@db/agents --clean",
-        _restore,
+        examples=[
+            "okai-insight restore agents.dump postgresql://me@db/agents_copy",
+            "okai-insight restore agents.dump postgresql://me@db/agents --clean",
+        ],
+        func=_restore,
     )
     p.add_argument("dump", help="a file written by okai-insight backup (its .fingerprint.json beside it)")
     add_url_argument(p)
@@ -361,13 +354,15 @@ def add_commands(subparsers: Any) -> None:
     )
     _add_timeout(p)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "basebackup",
-        "take a physical copy of the whole cluster with pg_basebackup -Fp -Xs, ready to start",
-        "  okai-insight basebackup -o /backups/base-$(date +%F)\n"
-        "  okai-insight server start --data-dir /backups/base-2025-06-01   # a copy of its own, on its own socket",
-        _basebackup,
+        help="take a physical copy of the whole cluster with pg_basebackup -Fp -Xs, ready to start",
+        examples=[
+            "okai-insight basebackup -o /backups/base-$(date +%F)",
+            "okai-insight server start --data-dir /backups/base-2025-06-01   # a copy of its own, on its own socket",
+        ],
+        func=_basebackup,
     )
     add_url_argument(p)
     p.add_argument("-o", "--output", required=True, help="a new, empty directory")
@@ -378,26 +373,30 @@ def add_commands(subparsers: Any) -> None:
     )
     _add_timeout(p)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "wal-archive",
-        "archive every WAL segment into a directory (point-in-time recovery), or check that archiving works",
-        "  okai-insight wal-archive --archive-dir /backups/wal      # then restart the server once\n"
-        "  okai-insight wal-archive --check                         # close the current segment, wait until archived",
-        _wal_archive,
+        help="archive every WAL segment into a directory (point-in-time recovery), or check that archiving works",
+        examples=[
+            "okai-insight wal-archive --archive-dir /backups/wal      # then restart the server once",
+            "okai-insight wal-archive --check                         # close the current segment, wait until archived",
+        ],
+        func=_wal_archive,
     )
     add_url_argument(p)
     p.add_argument("--archive-dir", default=None, help="where the server copies WAL segments (absolute path)")
     p.add_argument("--check", action="store_true", help="switch to a new WAL segment and wait until it is archived")
     p.add_argument("--timeout-s", type=float, default=60.0, help="how long --check waits (default 60)")
 
-    p = _add(
+    p = add_command(
         subparsers,
         "pitr-restore",
-        "recover a base backup with the archived WAL up to a moment into a new data directory, start and verify it",
-        "  okai-insight pitr-restore --base /backups/base-2025-06-01 --archive-dir /backups/wal \\\n"
-        "      --to 2025-06-01T14:30:00+00:00 -o /srv/agents-at-1430",
-        _pitr_restore,
+        help="recover a base backup with the archived WAL up to a moment into a new data directory, start and verify it",
+        examples=[
+            "okai-insight pitr-restore --base /backups/base-2025-06-01 --archive-dir /backups/wal \\",
+            "    --to 2025-06-01T14:30:00+00:00 -o /srv/agents-at-1430",
+        ],
+        func=_pitr_restore,
     )
     p.add_argument("--base", required=True, help="a base backup (okai-insight basebackup) taken after archiving began")
     p.add_argument("--archive-dir", required=True, help="the WAL archive (okai-insight wal-archive)")
@@ -406,12 +405,15 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--owner", default=None, help="the system user the recovered server runs as (as for basebackup)")
     p.add_argument("--timeout-s", type=float, default=600.0, help="how long the recovery may take (default 600)")
 
-    p = _add(
+    p = add_command(
         subparsers,
         "maintain",
-        "VACUUM, ANALYZE and REINDEX what needs it, saying why (dead rows, stale statistics, bloated vector index)",
-        "  okai-insight maintain --dry-run\n  okai-insight maintain --table memories",
-        _maintain,
+        help="VACUUM, ANALYZE and REINDEX what needs it, saying why (dead rows, stale statistics, bloated vector index)",
+        examples=[
+            "okai-insight maintain --dry-run",
+            "okai-insight maintain --table memories",
+        ],
+        func=_maintain,
     )
     add_url_argument(p)
     p.add_argument("--dry-run", action="store_true", help="only say what would run and why")
@@ -419,14 +421,16 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--bloat-ratio", type=float, default=2.0, help="reindex HNSW indexes this much too big (2.0)")
     add_format_argument(p)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "retention",
-        "delete old memories by a retention policy (a dry run unless --execute), archiving to Parquet first",
-        "  okai-insight retention --older-than-months 6                 # the spec's cleanup, dry run\n"
-        "  okai-insight retention --older-than-months 6 --archive archive/ --execute\n"
-        "  okai-insight retention --older-than-days 30 --type messages --agent <uuid>",
-        _retention,
+        help="delete old memories by a retention policy (a dry run unless --execute), archiving to Parquet first",
+        examples=[
+            "okai-insight retention --older-than-months 6                 # the spec's cleanup, dry run",
+            "okai-insight retention --older-than-months 6 --archive archive/ --execute",
+            "okai-insight retention --older-than-days 30 --type messages --agent <uuid>",
+        ],
+        func=_retention,
     )
     add_url_argument(p)
     p.add_argument("--older-than-months", type=int, default=0, help="age in months")
@@ -439,23 +443,28 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--execute", action="store_true", help="really delete (without it: a dry run)")
     add_format_argument(p)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "archive-restore",
-        "put memories archived by okai-insight retention back (rows that exist are skipped)",
-        "  okai-insight archive-restore --archive archive/\n  okai-insight archive-restore --archive a.parquet",
-        _archive_restore,
+        help="put memories archived by okai-insight retention back (rows that exist are skipped)",
+        examples=[
+            "okai-insight archive-restore --archive archive/",
+            "okai-insight archive-restore --archive a.parquet",
+        ],
+        func=_archive_restore,
     )
     add_url_argument(p)
     p.add_argument("--archive", action="append", required=True, help="a Parquet file or a directory of them")
 
-    p = _add(
+    p = add_command(
         subparsers,
         "compress",
-        "measure the recall cost of half-precision (halfvec) embeddings, and convert the column (--execute)",
-        "  okai-insight compress --older-than-days 90          # dry run: recall and bytes saved\n"
-        "  okai-insight compress --execute --min-recall 0.99",
-        _compress,
+        help="measure the recall cost of half-precision (halfvec) embeddings, and convert the column (--execute)",
+        examples=[
+            "okai-insight compress --older-than-days 90          # dry run: recall and bytes saved",
+            "okai-insight compress --execute --min-recall 0.99",
+        ],
+        func=_compress,
     )
     add_url_argument(p)
     p.add_argument(
@@ -469,13 +478,15 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--min-recall", type=float, default=0.99, help="refuse to convert below this recall (0.99)")
     p.add_argument("--execute", action="store_true", help="convert memories.embedding to halfvec")
 
-    p = _add(
+    p = add_command(
         subparsers,
         "partition",
-        "hash-partition memories by agent: one HNSW index per partition, in one verified transaction",
-        "  okai-insight partition --by agent --partitions 16 --dry-run   # the statements and why, nothing changed\n"
-        "  okai-insight partition postgresql://me@db/agents --by agent --partitions 16",
-        _partition,
+        help="hash-partition memories by agent: one HNSW index per partition, in one verified transaction",
+        examples=[
+            "okai-insight partition --by agent --partitions 16 --dry-run   # the statements and why, nothing changed",
+            "okai-insight partition postgresql://me@db/agents --by agent --partitions 16",
+        ],
+        func=_partition,
     )
     add_url_argument(p)
     p.add_argument("--by", choices=("agent",), default="agent", help='the partition key (agent: "agentId")')
@@ -483,34 +494,41 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="only say what would run and why")
     add_format_argument(p)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "replication",
-        "show the server's replication role and each standby's lag",
-        "  okai-insight replication\n  okai-insight replication postgresql://me@standby/agents --format json",
-        _replication,
+        help="show the server's replication role and each standby's lag",
+        examples=[
+            "okai-insight replication",
+            "okai-insight replication postgresql://me@standby/agents --format json",
+        ],
+        func=_replication,
     )
     add_url_argument(p)
     add_format_argument(p)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "promote",
-        "promote a standby to primary (pg_promote) after its primary failed",
-        "  okai-insight promote postgresql://postgres@standby/agents",
-        _promote,
+        help="promote a standby to primary (pg_promote) after its primary failed",
+        examples=[
+            "okai-insight promote postgresql://postgres@standby/agents",
+        ],
+        func=_promote,
     )
     add_url_argument(p)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "replica",
-        "create a streaming replica of a local server (pg_basebackup -R) in a new directory and start it",
-        "  okai-insight replica create --data-dir /srv/standby            # of the embedded server\n"
-        "  okai-insight replica create 'postgresql://postgres@/agents?host=/srv/primary' --data-dir /srv/standby \\\n"
-        "      --owner-like /srv/primary\n"
-        "  okai-insight replication                                       # the primary now lists it, streaming",
-        _replica,
+        help="create a streaming replica of a local server (pg_basebackup -R) in a new directory and start it",
+        examples=[
+            "okai-insight replica create --data-dir /srv/standby            # of the embedded server",
+            "okai-insight replica create 'postgresql://postgres@/agents?host=/srv/primary' --data-dir /srv/standby \\",
+            "    --owner-like /srv/primary",
+            "okai-insight replication                                       # the primary now lists it, streaming",
+        ],
+        func=_replica,
     )
     p.add_argument("action", choices=("create",), help="what to do")
     add_url_argument(p)
@@ -522,24 +540,30 @@ def add_commands(subparsers: Any) -> None:
         "as root, the embedded server's user)",
     )
 
-    p = _add(
+    p = add_command(
         subparsers,
         "secure",
-        "create the roles, switch row level security and the audit trail on or off, and check TLS",
-        "  okai-insight secure --roles --isolation on --audit on\n  okai-insight secure   # only the TLS check",
-        _secure,
+        help="create the roles, switch row level security and the audit trail on or off, and check TLS",
+        examples=[
+            "okai-insight secure --roles --isolation on --audit on",
+            "okai-insight secure   # only the TLS check",
+        ],
+        func=_secure,
     )
     add_url_argument(p)
     p.add_argument("--roles", action="store_true", help="create app_user and okai_analyst with their grants")
     p.add_argument("--isolation", choices=("on", "off"), default=None, help="row level security on memories")
     p.add_argument("--audit", choices=("on", "off"), default=None, help="log every write on memories in logs")
 
-    p = _add(
+    p = add_command(
         subparsers,
         "verify-isolation",
-        "inspect the row level security policies and act as two users on every table and command; exit 1 on any leak",
-        "  okai-insight verify-isolation\n  okai-insight verify-isolation postgresql://postgres@db.x.supabase.co/postgres",
-        _verify_isolation,
+        help="inspect the row level security policies and act as two users on every table and command; exit 1 on any leak",
+        examples=[
+            "okai-insight verify-isolation",
+            "okai-insight verify-isolation postgresql://postgres@db.x.supabase.co/postgres",
+        ],
+        func=_verify_isolation,
     )
     add_url_argument(p)
     p.add_argument(
@@ -550,16 +574,18 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--timeout-ms", type=int, default=10_000, help="statement timeout for each probe (10000)")
     add_format_argument(p)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "encrypt",
-        "seal content fields with AES-GCM (keys from OKAI_ENCRYPTION_KEYS), rotate keys, or show key usage",
-        "  export OKAI_ENCRYPTION_KEYS=2025-06:$(openssl rand -base64 32)\n"
-        "  okai-insight encrypt seal                       # encrypt content.text of every memory\n"
-        "  okai-insight encrypt seal --vacuum-full         # and rewrite the table: no plaintext in dead rows\n"
-        "  okai-insight encrypt rotate                     # after adding a new key (the last listed is current)\n"
-        "  okai-insight encrypt usage",
-        _encrypt,
+        help="seal content fields with AES-GCM (keys from OKAI_ENCRYPTION_KEYS), rotate keys, or show key usage",
+        examples=[
+            "export OKAI_ENCRYPTION_KEYS=2025-06:$(openssl rand -base64 32)",
+            "okai-insight encrypt seal                       # encrypt content.text of every memory",
+            "okai-insight encrypt seal --vacuum-full         # and rewrite the table: no plaintext in dead rows",
+            "okai-insight encrypt rotate                     # after adding a new key (the last listed is current)",
+            "okai-insight encrypt usage",
+        ],
+        func=_encrypt,
     )
     p.add_argument("action", choices=("seal", "rotate", "usage"), help="what to do")
     add_url_argument(p)
@@ -572,23 +598,29 @@ def add_commands(subparsers: Any) -> None:
         "rows (locks the table during the rewrite)",
     )
 
-    p = _add(
+    p = add_command(
         subparsers,
         "health",
-        "check reachability, pgvector, schema version and replica lag; exit 0 ok, 1 warning, 2 critical",
-        "  okai-insight health && echo healthy\n  okai-insight health postgresql://me@db/agents --max-lag-ms 5000",
-        _health,
+        help="check reachability, pgvector, schema version and replica lag; exit 0 ok, 1 warning, 2 critical",
+        examples=[
+            "okai-insight health && echo healthy",
+            "okai-insight health postgresql://me@db/agents --max-lag-ms 5000",
+        ],
+        func=_health,
     )
     add_url_argument(p)
     p.add_argument("--max-lag-ms", type=float, default=10_000.0, help="replica lag above this warns (10000)")
     add_format_argument(p)
 
-    p = _add(
+    p = add_command(
         subparsers,
         "metrics",
-        "print a metrics snapshot (pool, queries, memory, vector search latency), also in Prometheus format",
-        "  okai-insight metrics\n  okai-insight metrics --format prometheus > /var/lib/node_exporter/okai.prom",
-        _metrics,
+        help="print a metrics snapshot (pool, queries, memory, vector search latency), also in Prometheus format",
+        examples=[
+            "okai-insight metrics",
+            "okai-insight metrics --format prometheus > /var/lib/node_exporter/okai.prom",
+        ],
+        func=_metrics,
     )
     add_url_argument(p)
     p.add_argument("--format", choices=("text", "json", "csv", "prometheus"), default="text", help="output format")

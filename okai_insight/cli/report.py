@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from okai_insight.cli._args import Formatter, add_url_argument
+from okai_insight.cli._args import add_command, add_url_argument
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -38,21 +38,24 @@ def _report(args: argparse.Namespace) -> int:
 
 def add_commands(subparsers: Any) -> None:
     """Add ``report`` to the CLI."""
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "report",
         help="write the diagnostic report as one HTML file (no URL: the embedded demo database)",
         description="Execute the report notebook with papermill on a database and export it to HTML without "
         "code cells: health summary, top findings with their fixes, statements, indexes, space, vector indexes "
         "and recall, embedding quality and a projection, threshold guidance. Read-only on the database. With no "
         "URL (and no OKAI_DATABASE_URL) it uses the embedded PostgreSQL with the demo dataset loaded.",
-        epilog="examples:\n  okai-insight report\n  okai-insight report -o /tmp/demo-report.html\n"
-        "  okai-insight report postgresql://me@localhost/agents -o agents.html --sample 5000\n"
-        "  okai-insight report --keep-notebook executed.ipynb   (the executed notebook too)",
-        formatter_class=Formatter,
+        examples=[
+            "okai-insight report",
+            "okai-insight report -o /tmp/demo-report.html",
+            "okai-insight report postgresql://me@localhost/agents -o agents.html --sample 5000",
+            "okai-insight report --keep-notebook executed.ipynb   (the executed notebook too)",
+        ],
+        func=_report,
     )
     add_url_argument(p)
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
     p.add_argument("--sample", type=int, default=2000, help="embeddings read for the projection (default 2000)")
     p.add_argument("--queries", type=int, default=50, help="sampled queries for the tuners (default 50)")
     p.add_argument("--keep-notebook", default=None, metavar="PATH", help="also keep the executed notebook")
-    p.set_defaults(func=_report)
