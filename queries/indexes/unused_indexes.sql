@@ -2,7 +2,7 @@
 -- last reset, and do not enforce a constraint (unique and primary-key indexes are left out).
 -- Shows: schema, table, index, qualified_index (quoted, for fix SQL), index_scans, size_bytes, definition,
 --        and stats_reset of the database (the counts are only as old as that).
--- Parameters: max_scans (default 0), min_size_bytes (default 10 MB = 10485760).
+-- Parameters: max_scans, min_size_bytes (defaults below: unused_indexes()'s own).
 -- Thresholds: PgHero lib/pghero/methods/indexes.rb (unused_indexes: idx_scan <= max_scans, largest first);
 --             the 10 MB floor: PgHero's "unused indexes" advice ignores small ones.
 -- Defaults: max_scans = 0, min_size_bytes = 10485760

@@ -1,7 +1,7 @@
 -- slow_queries: statements of this database whose mean execution time and call count both pass a threshold
 -- (pg_stat_statements, PostgreSQL 13+).
 -- Shows: queryid, calls, mean_ms, total_ms, max_ms, rows_per_call, user, query.
--- Parameters: min_mean_ms (default 20), min_calls (default 100).
+-- Parameters: min_mean_ms, min_calls (defaults below: slow_queries()'s own).
 -- Thresholds: PgHero lib/pghero.rb (slow_query_ms 20, slow_query_calls 100), used by
 --             lib/pghero/methods/query_stats.rb (slow_queries).
 -- Defaults: min_mean_ms = 20, min_calls = 100
