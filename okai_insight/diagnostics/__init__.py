@@ -2,6 +2,8 @@
 
 Every diagnostic takes a database target (a URL, a psycopg connection, an adapter, or an open :class:`Runner`)
 and returns a :class:`Result` with ``rows``, ``findings`` and renderings; :func:`health` runs them all.
+``@diagnostic(concern, title)`` makes one and records it in :mod:`registry`, which everything that lists
+diagnostics (doctor, the CLI, the magics, the widgets, the report) reads.
 """
 
 from okai_insight.diagnostics import _registry as registry
@@ -18,7 +20,7 @@ from okai_insight.diagnostics import (
     vectors,
 )
 from okai_insight.diagnostics._result import Finding, Result
-from okai_insight.diagnostics._runner import CheckUnavailable, Features, Runner
+from okai_insight.diagnostics._runner import CheckUnavailable, Features, Runner, diagnostic
 from okai_insight.diagnostics.health import HealthReport, health
 
 __all__ = [
@@ -30,6 +32,7 @@ __all__ = [
     "Runner",
     "activity",
     "connections",
+    "diagnostic",
     "explain",
     "health",
     "indexes",

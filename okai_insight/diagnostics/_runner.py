@@ -17,7 +17,7 @@ import functools
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
 from okai_insight.results import Finding, Result
 from okai_insight.runner import CheckUnavailable, Features, QueryResult, Rows, Runner, Target, using
@@ -28,8 +28,12 @@ Findings = list[Finding]
 Outcome = tuple[Rows, Findings] | tuple[Rows, Findings, tuple[str, ...]]
 
 Body = Callable[Concatenate[Runner, P], Outcome]
+#: What an embedding check's body returns: the result's fields by name (rows, findings, columns, summary, tables...).
+Fields = dict[str, Any]
+R = TypeVar("R", bound=Result)
 
 
+@overload
 def diagnostic(
     concern: str,
     title: str,
@@ -37,7 +41,30 @@ def diagnostic(
     doctor: bool = True,
     adapter_only: bool = False,
     shown_with: tuple[str, ...] = (),
-) -> Callable[[Body[P]], Callable[Concatenate[Target, P], Result]]:
+) -> Callable[[Body[P]], Callable[Concatenate[Target, P], Result]]: ...
+
+
+@overload
+def diagnostic(
+    concern: str,
+    title: str,
+    *,
+    result: type[R],
+    doctor: bool = True,
+    adapter_only: bool = False,
+    shown_with: tuple[str, ...] = (),
+) -> Callable[[Callable[Concatenate[Runner, P], Fields]], Callable[Concatenate[Target, P], R]]: ...
+
+
+def diagnostic(
+    concern: str,
+    title: str,
+    *,
+    result: type[Result] = Result,
+    doctor: bool = True,
+    adapter_only: bool = False,
+    shown_with: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Make a diagnostic from ``body(run, **options) -> (rows, findings[, columns])`` and record it in the registry
     (:mod:`okai_insight.diagnostics._registry`), from which doctor, the CLI, the magics, the widgets and the
     report select it: ``doctor`` (part of ``health()``), ``adapter_only`` (doctor runs it only for an adapter),
@@ -45,6 +72,8 @@ def diagnostic(
 
     The public function takes the database target first; it opens a runner, times the check, and turns
     :class:`CheckUnavailable` into a ``status="unavailable"`` result with an info finding saying how to enable it.
+    ``result``: the Result subclass to build (the embedding checks' results carry a summary, side tables and a
+    plot); its body returns the fields by name (``{"rows": ..., "findings": ..., "summary": ...}``).
 
     Example:
         >>> @diagnostic("indexes", "Invalid indexes")                       # doctest: +SKIP
@@ -52,18 +81,18 @@ def diagnostic(
         ...     return run.query("indexes", "invalid_indexes").rows, []
     """
 
-    def wrap(body: Body[P]) -> Callable[Concatenate[Target, P], Result]:
+    def wrap(body: Callable[..., Any]) -> Callable[..., Any]:
         name = body.__name__
 
         @functools.wraps(body)
-        def run_diagnostic(db: Target = None, /, *args: P.args, **kwargs: P.kwargs) -> Result:
+        def run_diagnostic(db: Target = None, /, *args: Any, **kwargs: Any) -> Result:
             start = time.perf_counter()
             try:
                 with using(db) as run:
                     out = body(run, *args, **kwargs)
             except CheckUnavailable as exc:
                 finding = Finding("info", str(exc), fix_sql=exc.fix_sql, check=name)
-                return Result(
+                return result(
                     concern,
                     name,
                     title,
@@ -72,16 +101,19 @@ def diagnostic(
                     note=str(exc),
                     duration_ms=(time.perf_counter() - start) * 1000,
                 )
-            rows, findings = out[0], out[1]
-            columns: tuple[str, ...] = out[2] if len(out) > 2 else ()  # type: ignore[misc]
-            return Result(
+            if isinstance(out, dict):
+                fields = dict(out)
+                findings = fields.pop("findings", [])
+            else:
+                fields = {"rows": out[0], "columns": out[2] if len(out) > 2 else ()}
+                findings = out[1]
+            return result(
                 concern,
                 name,
                 title,
-                rows=rows,
                 findings=[replace(f, check=name) for f in findings],
-                columns=columns,
                 duration_ms=(time.perf_counter() - start) * 1000,
+                **fields,
             )
 
         run_diagnostic.concern = concern  # type: ignore[attr-defined]
@@ -97,6 +129,7 @@ def diagnostic(
 __all__ = [
     "CheckUnavailable",
     "Features",
+    "Fields",
     "Findings",
     "Outcome",
     "QueryResult",

@@ -1,8 +1,8 @@
 """Result objects of the embedding checks: the diagnostics :class:`Result` plus the extras a person looks at.
 
-Each check body runs inside :func:`run_check`, which opens the runner, times it and turns
-:class:`CheckUnavailable` into a ``status="unavailable"`` result, like the diagnostics decorator, but builds the
-result class the check asks for (with its tables and ``.plot(ax=None)``).
+Each check is a diagnostic like any other (``@diagnostic("embeddings", title, result=..., doctor=False)``): the
+decorator opens the runner, times the check, turns :class:`~okai_insight.runner.CheckUnavailable` into a
+``status="unavailable"`` result, and builds the result class the check names (with its tables and ``.plot``).
 
 Example:
     >>> r = EmbeddingResult("embeddings", "x", "X", rows=[{"a": 1}])
@@ -12,15 +12,10 @@ Example:
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any
 
-from okai_insight.results import Finding, Result
-from okai_insight.runner import CheckUnavailable, Runner, Target, using
-
-CONCERN = "embeddings"
+from okai_insight.results import Result
 
 
 @dataclass
@@ -57,48 +52,6 @@ class EmbeddingResult(Result):
 
 def _short(v: Any) -> str:
     return f"{v:.4g}" if isinstance(v, float) else str(v)
-
-
-R = TypeVar("R", bound=EmbeddingResult)
-
-
-def run_check(
-    db: Target,
-    name: str,
-    title: str,
-    body: Callable[[Runner], dict[str, Any]],
-    cls: type[R],
-) -> R:
-    """Run ``body(run) -> dict(rows=..., findings=..., columns=..., tables=..., summary=..., extra...)`` as a check.
-
-    Example:
-        >>> run_check(url, "x", "X", lambda run: {"rows": []}, EmbeddingResult).status    # doctest: +SKIP
-        'ok'
-    """
-    start = time.perf_counter()
-    try:
-        with using(db) as run:
-            out = body(run)
-    except CheckUnavailable as exc:
-        finding = Finding("info", str(exc), fix_sql=exc.fix_sql, check=name)
-        return cls(
-            CONCERN,
-            name,
-            title,
-            findings=[finding],
-            status="unavailable",
-            note=str(exc),
-            duration_ms=(time.perf_counter() - start) * 1000,
-        )
-    findings = [replace(f, check=name) for f in out.pop("findings", [])]
-    return cls(
-        CONCERN,
-        name,
-        title,
-        findings=findings,
-        duration_ms=(time.perf_counter() - start) * 1000,
-        **out,
-    )
 
 
 def new_axes(ax: Any = None, *, figsize: tuple[float, float] = (7.0, 4.5)) -> Any:

@@ -28,13 +28,14 @@ from typing import Any
 
 import numpy as np
 
+from okai_insight.diagnostics import diagnostic
 from okai_insight.embeddings._fetch import Filters, fetch
 from okai_insight.embeddings._project import project
-from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
+from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._table import GroupBy, check_group, read_table
 from okai_insight.errors import ConfigurationError, InvalidInput, NotFound
 from okai_insight.results import Finding
-from okai_insight.runner import Runner, Target
+from okai_insight.runner import Runner
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 #: Words too common to describe a cluster.
@@ -165,8 +166,9 @@ def _cluster_row(frame: Any, c: int, n: int, top_words: int) -> dict[str, Any]:
     }
 
 
+@diagnostic("embeddings", "Memory embedding map", result=Projection, doctor=False)
 def explore(
-    db: Target = None,
+    run: Runner,
     *,
     table: str = "memories",
     column: str = "embedding",
@@ -186,7 +188,7 @@ def explore(
     n_epochs: int = 200,
     cache_dir: str | Path | None = None,
     progress: bool = True,
-) -> Projection:
+) -> dict[str, Any]:
     """Fetch embeddings and metadata for a filter (a keyed sample of ``limit`` rows; ``None``: all), project them
     to 2-D and return a :class:`Projection`. Zero vectors are left out (they have no direction).
 
@@ -195,49 +197,45 @@ def explore(
         >>> p.frame.shape[0], p.summary["method"]  # doctest: +SKIP
     """
     filters = Filters(agent_id, room_id, user_id, type, since, until)
-
-    def body(run: Runner) -> dict[str, Any]:
-        t = read_table(run, table, column)
-        frame, X, sampled = fetch(run, t, filters, limit=limit, sample_rows=sample_rows, dims=dims, seed=seed)
-        if X.shape[0] == 0:
-            raise NotFound(f"no embedded rows in {t.qualified} match {filters.active() or 'the table'}")
-        Y = project(
-            X,
-            pca_components=pca_components,
-            fit_rows=fit_rows,
-            n_neighbors=n_neighbors,
-            n_epochs=n_epochs,
-            seed=seed,
-            cache_dir=cache_dir,
-            progress=progress,
-        )
-        frame.insert(0, "x", Y[:, 0])
-        frame.insert(1, "y", Y[:, 1])
-        findings = []
-        if limit is not None and len(frame) == limit:
-            findings.append(Finding("info", f"showing a keyed sample of {limit} rows (limit={limit}; None for all)"))
-        if sampled:
-            findings.append(Finding("info", "read a TABLESAMPLE SYSTEM sample of the table's pages (sample_rows)"))
-        method = (
-            f"L2-normalise, PCA to {min(pca_components, X.shape[1])}, UMAP (n_neighbors {n_neighbors}, "
-            f"n_epochs {n_epochs}) on {min(fit_rows, X.shape[0])} rows, the rest placed by 5-NN in PCA space"
-        )
-        return {
-            "rows": frame.to_dict("records"),
-            "columns": tuple(frame.columns),
-            "findings": findings,
-            "summary": {
-                "table": t.qualified,
-                "points": len(frame),
-                "dims": int(X.shape[1]),
-                "method": method,
-                "filters": {k: str(v) for k, v in filters.active().items()},
-            },
-            "frame": frame,
-            "vectors": X,
-        }
-
-    return run_check(db, "explore", "Memory embedding map", body, Projection)
+    t = read_table(run, table, column)
+    frame, X, sampled = fetch(run, t, filters, limit=limit, sample_rows=sample_rows, dims=dims, seed=seed)
+    if X.shape[0] == 0:
+        raise NotFound(f"no embedded rows in {t.qualified} match {filters.active() or 'the table'}")
+    Y = project(
+        X,
+        pca_components=pca_components,
+        fit_rows=fit_rows,
+        n_neighbors=n_neighbors,
+        n_epochs=n_epochs,
+        seed=seed,
+        cache_dir=cache_dir,
+        progress=progress,
+    )
+    frame.insert(0, "x", Y[:, 0])
+    frame.insert(1, "y", Y[:, 1])
+    findings = []
+    if limit is not None and len(frame) == limit:
+        findings.append(Finding("info", f"showing a keyed sample of {limit} rows (limit={limit}; None for all)"))
+    if sampled:
+        findings.append(Finding("info", "read a TABLESAMPLE SYSTEM sample of the table's pages (sample_rows)"))
+    method = (
+        f"L2-normalise, PCA to {min(pca_components, X.shape[1])}, UMAP (n_neighbors {n_neighbors}, "
+        f"n_epochs {n_epochs}) on {min(fit_rows, X.shape[0])} rows, the rest placed by 5-NN in PCA space"
+    )
+    return {
+        "rows": frame.to_dict("records"),
+        "columns": tuple(frame.columns),
+        "findings": findings,
+        "summary": {
+            "table": t.qualified,
+            "points": len(frame),
+            "dims": int(X.shape[1]),
+            "method": method,
+            "filters": {k: str(v) for k, v in filters.active().items()},
+        },
+        "frame": frame,
+        "vectors": X,
+    }
 
 
 def _encode(text: str) -> np.ndarray:
@@ -253,8 +251,9 @@ def _encode(text: str) -> np.ndarray:
     return np.asarray(model.encode([text], normalize_embeddings=True)[0], dtype=np.float32)
 
 
+@diagnostic("embeddings", "Nearest memories", result=EmbeddingResult, doctor=False)
 def neighbours(
-    db: Target = None,
+    run: Runner,
     memory_id: str | uuid.UUID | None = None,
     *,
     vector: Any = None,
@@ -264,7 +263,7 @@ def neighbours(
     column: str = "embedding",
     ef_search: int | None = None,
     preview_chars: int = 120,
-) -> EmbeddingResult:
+) -> dict[str, Any]:
     """The ``k`` nearest memories of a memory (by id), a vector, or a text (all-MiniLM-L6-v2, optional extra),
     searched through the column's vector index; rows ranked, with cosine similarity and the index's distance.
 
@@ -289,54 +288,48 @@ def neighbours(
         q = np.asarray(vector, dtype=np.float32)
         if q.ndim != 1 or not np.isfinite(q).all() or not np.any(q):
             raise InvalidInput("vector must be a non-zero 1-D array of finite numbers")
-
-    def body(run: Runner) -> dict[str, Any]:
-        t = read_table(run, table, column)
-        if q is not None and t.declared_dims is not None and q.shape[0] != t.declared_dims:
-            raise InvalidInput(
-                f"the query vector has {q.shape[0]} dimensions, {t.qualified}.{t.column} {t.declared_dims}"
-            )
-        settings = {"hnsw.ef_search": str(ef_search if ef_search is not None else max(40, k))}
-        with run.transaction(settings=settings, vectors=True) as tx:
-            if mid is not None:
-                ident = t.identifiers()
-                found = tx.query("embeddings", "fetch_by_ids", {"ids": [mid]}, identifiers=ident).rows
-                if not found:
-                    raise NotFound(f"no memory {mid} in {t.qualified}")
-                if found[0]["embedding"] is None:
-                    raise InvalidInput(f"memory {mid} has no embedding")
-            rows = tx.query(
-                "embeddings",
-                "neighbours",
-                {"id": mid, "q": q, "k": k, "preview_chars": preview_chars},
-                identifiers=t.identifiers(),
-            ).rows
-        for i, r in enumerate(rows, 1):
-            r["rank"] = i
-        cols = (
-            "rank",
-            "id",
-            "cosine_similarity",
-            "distance",
-            "agent_id",
-            "room_id",
-            "user_id",
-            "type",
-            "created_at",
-            "text_preview",
-        )
-        return {
-            "rows": [{c: r[c] for c in cols} for r in rows],
-            "columns": cols,
-            "summary": {
-                "of": str(mid) if mid else ("text" if text else "vector"),
-                "k": k,
-                "operator": t.operator,
-                "index": t.index.name if t.index else None,
-            },
-        }
-
-    return run_check(db, "neighbours", "Nearest memories", body, EmbeddingResult)
+    t = read_table(run, table, column)
+    if q is not None and t.declared_dims is not None and q.shape[0] != t.declared_dims:
+        raise InvalidInput(f"the query vector has {q.shape[0]} dimensions, {t.qualified}.{t.column} {t.declared_dims}")
+    settings = {"hnsw.ef_search": str(ef_search if ef_search is not None else max(40, k))}
+    with run.transaction(settings=settings, vectors=True) as tx:
+        if mid is not None:
+            ident = t.identifiers()
+            found = tx.query("embeddings", "fetch_by_ids", {"ids": [mid]}, identifiers=ident).rows
+            if not found:
+                raise NotFound(f"no memory {mid} in {t.qualified}")
+            if found[0]["embedding"] is None:
+                raise InvalidInput(f"memory {mid} has no embedding")
+        rows = tx.query(
+            "embeddings",
+            "neighbours",
+            {"id": mid, "q": q, "k": k, "preview_chars": preview_chars},
+            identifiers=t.identifiers(),
+        ).rows
+    for i, r in enumerate(rows, 1):
+        r["rank"] = i
+    cols = (
+        "rank",
+        "id",
+        "cosine_similarity",
+        "distance",
+        "agent_id",
+        "room_id",
+        "user_id",
+        "type",
+        "created_at",
+        "text_preview",
+    )
+    return {
+        "rows": [{c: r[c] for c in cols} for r in rows],
+        "columns": cols,
+        "summary": {
+            "of": str(mid) if mid else ("text" if text else "vector"),
+            "k": k,
+            "operator": t.operator,
+            "index": t.index.name if t.index else None,
+        },
+    }
 
 
 @dataclass
@@ -372,8 +365,9 @@ class DriftResult(EmbeddingResult):
         return ax
 
 
+@diagnostic("embeddings", "Embedding drift", result=DriftResult, doctor=False)
 def drift(
-    db: Target = None,
+    run: Runner,
     *,
     table: str = "memories",
     column: str = "embedding",
@@ -384,7 +378,7 @@ def drift(
     until: dt.datetime | None = None,
     dims: int | None = None,
     alert_distance: float = 0.25,
-) -> DriftResult:
+) -> dict[str, Any]:
     """How far each time window's centroid is from a baseline, per group (cosine distance, 0 = same direction).
 
     ``baseline``: a ``(start, end)`` created-at range; default: each group's first window. ``alert_distance``:
@@ -399,30 +393,26 @@ def drift(
         raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
     if baseline is not None and (len(baseline) != 2 or not baseline[0] < baseline[1]):
         raise InvalidInput("baseline must be a (start, end) pair of datetimes with start < end")
-
-    def body(run: Runner) -> dict[str, Any]:
-        t = read_table(run, table, column)
-        if not t.has("created_at"):
-            raise InvalidInput(f"{t.qualified} has no createdAt column: drift needs timestamps")
-        params = {
-            "window": window,
-            "dims": dims if dims is not None else t.declared_dims,
-            "since": since,
-            "until": until,
-        }
-        with run.transaction(vectors=True) as tx:
-            cents = tx.query("embeddings", "window_centroids", params, identifiers=t.identifiers(group)).rows
-            base_rows = []
-            if baseline is not None:
-                base_rows = tx.query(
-                    "embeddings",
-                    "window_centroids",
-                    {**params, "window": "year", "since": baseline[0], "until": baseline[1]},
-                    identifiers=t.identifiers(group),
-                ).rows
-        return _drift_rows(cents, base_rows, baseline is not None, group, window, alert_distance, t.qualified)
-
-    return run_check(db, "drift", "Embedding drift", body, DriftResult)
+    t = read_table(run, table, column)
+    if not t.has("created_at"):
+        raise InvalidInput(f"{t.qualified} has no createdAt column: drift needs timestamps")
+    params = {
+        "window": window,
+        "dims": dims if dims is not None else t.declared_dims,
+        "since": since,
+        "until": until,
+    }
+    with run.transaction(vectors=True) as tx:
+        cents = tx.query("embeddings", "window_centroids", params, identifiers=t.identifiers(group)).rows
+        base_rows = []
+        if baseline is not None:
+            base_rows = tx.query(
+                "embeddings",
+                "window_centroids",
+                {**params, "window": "year", "since": baseline[0], "until": baseline[1]},
+                identifiers=t.identifiers(group),
+            ).rows
+    return _drift_rows(cents, base_rows, baseline is not None, group, window, alert_distance, t.qualified)
 
 
 def _vec(v: Any) -> np.ndarray:

@@ -29,13 +29,14 @@ from typing import Any
 
 import numpy as np
 
+from okai_insight.diagnostics import diagnostic
 from okai_insight.embeddings._fetch import fetch, probe_neighbours
-from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
+from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._split import two_populations
 from okai_insight.embeddings._table import GroupBy, VectorTable, check_group, read_table, sample_percent
 from okai_insight.errors import InvalidInput
 from okai_insight.results import Finding, Severity
-from okai_insight.runner import Runner, Target
+from okai_insight.runner import Runner
 
 SOURCE = "pgvector README"
 ELIZA = "ElizaOS 0.1.9 (packages/adapter-postgres: 0.95 duplicate check before insert)"
@@ -91,8 +92,9 @@ class QualityResult(EmbeddingResult):
         return ax
 
 
+@diagnostic("embeddings", "Embedding quality", result=QualityResult, doctor=False)
 def embedding_quality(
-    db: Target = None,
+    run: Runner,
     table: str = "memories",
     by: GroupBy = "agent",
     *,
@@ -104,7 +106,7 @@ def embedding_quality(
     unit_tolerance: float = 1e-3,
     seed: int = 0,
     max_listed: int = 200,
-) -> QualityResult:
+) -> dict[str, Any]:
     """Check a table's embeddings per ``by`` group (``"agent"``, ``"room"``, ``"type"``, ``"user"`` or None).
 
     ``sample_rows``: tables estimated above it are read through ``TABLESAMPLE SYSTEM`` (the summary's ``sampled``
@@ -122,13 +124,9 @@ def embedding_quality(
             raise InvalidInput(f"{name} must be a positive integer, got {value!r}")
     if near_threshold is not None and not -1.0 <= near_threshold <= 1.0:
         raise InvalidInput(f"near_threshold is a cosine similarity in [-1, 1], got {near_threshold}")
-
-    def body(run: Runner) -> dict[str, Any]:
-        threshold = near_threshold if near_threshold is not None else float(run.settings.duplicate_threshold)
-        t = read_table(run, table, column)
-        return _check(run, t, group, threshold, sample_rows, probes, neighbours, unit_tolerance, seed, max_listed)
-
-    return run_check(db, "embedding_quality", "Embedding quality", body, QualityResult)
+    threshold = near_threshold if near_threshold is not None else float(run.settings.duplicate_threshold)
+    t = read_table(run, table, column)
+    return _check(run, t, group, threshold, sample_rows, probes, neighbours, unit_tolerance, seed, max_listed)
 
 
 def _check(

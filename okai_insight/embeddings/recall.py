@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 from psycopg import sql
 
+from okai_insight.diagnostics import diagnostic
 from okai_insight.embeddings._fetch import Filters, fetch
-from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
+from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._table import VectorTable, read_table
 from okai_insight.errors import InvalidInput
 from okai_insight.results import Finding
-from okai_insight.runner import CheckUnavailable, Runner, Target, Transaction
+from okai_insight.runner import CheckUnavailable, Runner, Transaction
 
 DEFAULT_EF_SEARCH = (10, 20, 40, 80, 100, 200, 400)
 SOURCE = "pgvector README (Query options; Iterative index scans)"
@@ -89,8 +90,9 @@ class RecallResult(EmbeddingResult):
         return ax
 
 
+@diagnostic("embeddings", "HNSW recall tuning", result=RecallResult, doctor=False)
 def tune_recall(
-    db: Target = None,
+    run: Runner,
     *,
     table: str = "memories",
     column: str = "embedding",
@@ -102,7 +104,7 @@ def tune_recall(
     iterative_scan: tuple[str, ...] | list[str] = ("off", "relaxed_order"),
     filters: Filters | None = None,
     seed: int = 0,
-) -> RecallResult:
+) -> dict[str, Any]:
     """Measure recall@k and latency of the table's HNSW index at each ``ef_search`` (see the module docstring).
 
     ``scopes``: ``all`` (unfiltered), ``room`` and ``agent`` (each query filtered by its own row's room / agent).
@@ -127,17 +129,13 @@ def tune_recall(
     modes = list(dict.fromkeys(iterative_scan))
     if not modes or any(m not in ("off", "relaxed_order", "strict_order") for m in modes):
         raise InvalidInput(f"iterative_scan modes are off, relaxed_order, strict_order; got {list(iterative_scan)}")
-
-    def body(run: Runner) -> dict[str, Any]:
-        t = read_table(run, table, column)
-        if t.index is None or t.index.method != "hnsw":
-            raise CheckUnavailable(
-                f"{t.qualified}.{t.column} has no HNSW index: searches are exact (or IVFFlat), nothing to tune here",
-                fix_sql=f'CREATE INDEX CONCURRENTLY ON {t.qualified} USING hnsw ("{t.column}" vector_cosine_ops);',
-            )
-        return _tune(run, t, k, efs, queries, target_recall, list(scopes), modes, filters, seed)
-
-    return run_check(db, "tune_recall", "HNSW recall tuning", body, RecallResult)
+    t = read_table(run, table, column)
+    if t.index is None or t.index.method != "hnsw":
+        raise CheckUnavailable(
+            f"{t.qualified}.{t.column} has no HNSW index: searches are exact (or IVFFlat), nothing to tune here",
+            fix_sql=f'CREATE INDEX CONCURRENTLY ON {t.qualified} USING hnsw ("{t.column}" vector_cosine_ops);',
+        )
+    return _tune(run, t, k, efs, queries, target_recall, list(scopes), modes, filters, seed)
 
 
 def _search(

@@ -30,13 +30,14 @@ from typing import Any
 
 import numpy as np
 
+from okai_insight.diagnostics import diagnostic
 from okai_insight.embeddings._fetch import Filters, fetch, probe_neighbours, to_matrix
-from okai_insight.embeddings._results import EmbeddingResult, new_axes, run_check
+from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._table import VectorTable, read_table
 from okai_insight.embeddings.conventions import CONVENTIONS, SIMILARITIES, from_cosine, scores
 from okai_insight.errors import InvalidInput
 from okai_insight.results import Finding
-from okai_insight.runner import Runner, Target
+from okai_insight.runner import Runner
 
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -153,8 +154,9 @@ def curve(
     return out
 
 
+@diagnostic("embeddings", "Threshold tuning", result=ThresholdResult, doctor=False)
 def tune_threshold(
-    db: Target = None,
+    run: Runner,
     pairs: Any = None,
     *,
     table: str = "memories",
@@ -168,7 +170,7 @@ def tune_threshold(
     current: float | None = None,
     filters: Filters | None = None,
     seed: int = 0,
-) -> ThresholdResult:
+) -> dict[str, Any]:
     """Tune a similarity threshold on labelled pairs (``pairs``) or pseudo-labelled ones (``pairs=None``).
 
     ``convention``: the scale of scores and thresholds (``cosine``, ``eliza``, ``inner_product``, or a distance:
@@ -188,71 +190,67 @@ def tune_threshold(
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise InvalidInput(f"{name} must be a positive integer, got {value!r}")
     labelled = _labelled_frame(pairs) if pairs is not None else None
-
-    def body(run: Runner) -> dict[str, Any]:
-        t = read_table(run, table, column)
-        if labelled is not None:
-            q, m, y, qid, mid = _score_labelled(run, t, labelled)
-            source = "labelled"
-        else:
-            q, m, y, qid, mid = _pseudo_labelled(run, t, filters, queries, random_pairs, paraphrase_jaccard, seed)
-            source = "pseudo-labelled (same / overlapping text vs random pairs)"
-        s = scores(q, m, convention)
-        higher = convention in SIMILARITIES
-        best = best_f1(s, y, higher_is_closer=higher)
-        grid = np.asarray(thresholds, dtype=np.float64) if thresholds is not None else _grid(s)
-        rows = curve(s, y, grid, higher_is_closer=higher)
-        practice = _practice(run, t, filters, convention, queries, limit, seed)
-        for r in rows:
-            r.update(_practice_at(practice, r["threshold"], higher))
-        at_best = _practice_at(practice, best.threshold, higher)
-        summary: dict[str, Any] = {
-            "convention": convention,
-            "labels": source,
-            "pairs": int(y.size),
-            "relevant_pairs": int(y.sum()),
-            "best_threshold": best.threshold,
-            "best_f1": best.f1,
-            "best_precision": best.precision,
-            "best_recall": best.recall,
-            "queries": int(practice.shape[0]),
-            "limit": limit,
-            "mean_results_at_best": at_best["mean_results"],
-            "queries_without_results_at_best": at_best["queries_without_results"],
-        }
-        findings = [
+    t = read_table(run, table, column)
+    if labelled is not None:
+        q, m, y, qid, mid = _score_labelled(run, t, labelled)
+        source = "labelled"
+    else:
+        q, m, y, qid, mid = _pseudo_labelled(run, t, filters, queries, random_pairs, paraphrase_jaccard, seed)
+        source = "pseudo-labelled (same / overlapping text vs random pairs)"
+    s = scores(q, m, convention)
+    higher = convention in SIMILARITIES
+    best = best_f1(s, y, higher_is_closer=higher)
+    grid = np.asarray(thresholds, dtype=np.float64) if thresholds is not None else _grid(s)
+    rows = curve(s, y, grid, higher_is_closer=higher)
+    practice = _practice(run, t, filters, convention, queries, limit, seed)
+    for r in rows:
+        r.update(_practice_at(practice, r["threshold"], higher))
+    at_best = _practice_at(practice, best.threshold, higher)
+    summary: dict[str, Any] = {
+        "convention": convention,
+        "labels": source,
+        "pairs": int(y.size),
+        "relevant_pairs": int(y.sum()),
+        "best_threshold": best.threshold,
+        "best_f1": best.f1,
+        "best_precision": best.precision,
+        "best_recall": best.recall,
+        "queries": int(practice.shape[0]),
+        "limit": limit,
+        "mean_results_at_best": at_best["mean_results"],
+        "queries_without_results_at_best": at_best["queries_without_results"],
+    }
+    findings = [
+        Finding(
+            "info",
+            f"Best-F1 threshold on {y.size} {source} pairs: {convention} {'>=' if higher else '<='} "
+            f"{best.threshold:.4g} (F1 {best.f1:.3f}, precision {best.precision:.3f}, recall {best.recall:.3f}). "
+            f"At it, {practice.shape[0]} sampled queries get {at_best['mean_results']:.2f} of their top {limit} "
+            f"memories on average, and {at_best['queries_without_results']} get none.",
+            threshold="max F1 over every distinct score",
+            subject=f"{t.qualified}.{t.column}",
+        )
+    ]
+    if current is not None:
+        cur = curve(s, y, np.array([current]), higher_is_closer=higher)[0]
+        cur_practice = _practice_at(practice, current, higher)
+        summary["current_f1"] = cur["f1"]
+        worse = best.f1 - cur["f1"] > 0.05
+        findings.append(
             Finding(
-                "info",
-                f"Best-F1 threshold on {y.size} {source} pairs: {convention} {'>=' if higher else '<='} "
-                f"{best.threshold:.4g} (F1 {best.f1:.3f}, precision {best.precision:.3f}, recall {best.recall:.3f}). "
-                f"At it, {practice.shape[0]} sampled queries get {at_best['mean_results']:.2f} of their top {limit} "
-                f"memories on average, and {at_best['queries_without_results']} get none.",
-                threshold="max F1 over every distinct score",
+                "warning" if worse else "info",
+                f"The current threshold {current:g} gives F1 {cur['f1']:.3f} (precision {cur['precision']:.3f}, "
+                f"recall {cur['recall']:.3f}); {cur_practice['queries_without_results']} of {practice.shape[0]} "
+                f"sampled queries get no memory at it" + (f"; {best.threshold:.4g} does better." if worse else "."),
+                threshold="best F1 - current F1 > 0.05",
                 subject=f"{t.qualified}.{t.column}",
             )
-        ]
-        if current is not None:
-            cur = curve(s, y, np.array([current]), higher_is_closer=higher)[0]
-            cur_practice = _practice_at(practice, current, higher)
-            summary["current_f1"] = cur["f1"]
-            worse = best.f1 - cur["f1"] > 0.05
-            findings.append(
-                Finding(
-                    "warning" if worse else "info",
-                    f"The current threshold {current:g} gives F1 {cur['f1']:.3f} (precision {cur['precision']:.3f}, "
-                    f"recall {cur['recall']:.3f}); {cur_practice['queries_without_results']} of {practice.shape[0]} "
-                    f"sampled queries get no memory at it" + (f"; {best.threshold:.4g} does better." if worse else "."),
-                    threshold="best F1 - current F1 > 0.05",
-                    subject=f"{t.qualified}.{t.column}",
-                )
-            )
-        pair_rows = [
-            {"query": a, "memory": b, "relevant": bool(r), "score": float(x)}
-            for a, b, r, x in zip(qid, mid, y, s, strict=True)
-        ]
-        return {"rows": rows, "findings": findings, "summary": summary, "tables": {"pairs": pair_rows}}
-
-    return run_check(db, "tune_threshold", "Threshold tuning", body, ThresholdResult)
+        )
+    pair_rows = [
+        {"query": a, "memory": b, "relevant": bool(r), "score": float(x)}
+        for a, b, r, x in zip(qid, mid, y, s, strict=True)
+    ]
+    return {"rows": rows, "findings": findings, "summary": summary, "tables": {"pairs": pair_rows}}
 
 
 def _grid(s: np.ndarray) -> np.ndarray:

@@ -88,9 +88,19 @@ def test_a_name_is_one_diagnostic() -> None:
 def test_what_doctor_and_the_other_lists_select() -> None:
     """doctor runs the checks; the listings (running queries, wait events, top statements, index usage, table
     sizes) are offered on their own; the pool statistics need the caller's pool."""
-    others = registry.names(doctor=False)
+    others = [e.name for e in registry.entries(doctor=False, exclude=("embeddings",))]
     assert sorted(others) == ["index_usage", "query_stats", "running_queries", "table_sizes", "wait_events"]
     assert registry.names(doctor=True)[0] == "server_features"
     assert [e.name for e in registry.entries() if e.adapter_only] == ["pool_stats"]
     assert registry.names(concern="indexes")[-2:] == ["vector_indexes", "vector_queries"]
     assert "vector_indexes" not in [e.name for e in registry.entries(concern="indexes", own=True)]
+
+
+def test_the_embedding_checks_are_diagnostics_too() -> None:
+    """The embedding checks go through the same decorator: registered, outside doctor, their own result classes."""
+    from okai_insight import embeddings
+
+    names = registry.names(concern="embeddings")
+    assert sorted(names) == ["drift", "embedding_quality", "explore", "neighbours", "tune_recall", "tune_threshold"]
+    assert not set(names) & set(registry.names(doctor=True))
+    assert registry.get("embedding_quality").function is embeddings.embedding_quality
