@@ -13,9 +13,6 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 
 class OkaiError(Exception):
     """Base class of every error okai-insight raises on purpose."""
@@ -251,11 +248,11 @@ def pg_error(exc: BaseException, context: str = "") -> OkaiError | None:
     return cls(f"{context}: {message}" if context else message)
 
 
-@contextmanager
-def translate_pg_errors(context: str = "") -> Iterator[None]:
+class translate_pg_errors:  # a context manager used like a function, as contextlib.suppress
     """Raise the okai error for any psycopg error raised inside the block (:func:`pg_error`; the driver's error is
     its ``__cause__``); other errors pass unchanged. The one place driver errors become okai errors, like httpx's
-    ``map_httpcore_exceptions()``.
+    ``map_httpcore_exceptions()``. A class rather than a generator so type checkers know it never swallows an
+    error (a ``return`` inside the block needs no second one after it).
 
     Example:
         >>> import psycopg
@@ -265,10 +262,14 @@ def translate_pg_errors(context: str = "") -> Iterator[None]:
         ...
         okai_insight.errors.PermissionDenied: load: permission denied for table t
     """
-    try:
-        yield
-    except Exception as exc:
-        mapped = pg_error(exc, context)
-        if mapped is None:
-            raise
-        raise mapped from exc
+
+    def __init__(self, context: str = "") -> None:
+        self.context = context
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        mapped = pg_error(exc, self.context) if isinstance(exc, Exception) else None
+        if mapped is not None:
+            raise mapped from exc

@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo as pg_conninfo
 
+from okai_insight._redact import MASK, redact
 from okai_insight.errors import DatabaseUnavailable
 
 #: Reasons after which a new attempt a little later may succeed (a restart, a failover, a network blip).
@@ -219,7 +220,10 @@ def _first_lines(exc: BaseException) -> str:
 
 
 def _redact(text: str, password: Any) -> str:
-    return text.replace(str(password), "***") if password else text
+    # The package's one redactor masks every URL, password= and key it recognises; the connection's own password
+    # is masked too wherever libpq quotes it bare (a fragment of a malformed conninfo string).
+    text = redact(text)
+    return text.replace(str(password), MASK) if password else text
 
 
 __all__ = ["RETRYABLE_REASONS", "ConnectionHealth", "explain_failure", "recording_connection_class"]

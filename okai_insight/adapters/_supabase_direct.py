@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 from okai_insight.adapters._scoped import ScopedPostgresAdapter
 from okai_insight.adapters._supabase_base import SupabaseAdapter
 from okai_insight.adapters.base import IdLike
-from okai_insight.errors import ConfigurationError, ConnectionFailed, PermissionDenied, SchemaError
+from okai_insight.errors import ConfigurationError, SchemaError, translate_pg_errors
 from okai_insight.models import Account, Actor
 from okai_insight.schema import read_profile
 from okai_insight.schema.supabase import SUPABASE_SETTING, apply
@@ -80,7 +80,7 @@ class SupabaseDirectAdapter(SupabaseAdapter, ScopedPostgresAdapter):
         Example:
             >>> db.init()                                      # doctest: +SKIP
         """
-        try:
+        with translate_pg_errors("creating or checking okai-insight's Supabase schema"):
             with psycopg.connect(
                 self.url, autocommit=True, connect_timeout=max(1, int(self.settings.connect_timeout_s))
             ) as conn:
@@ -92,10 +92,6 @@ class SupabaseDirectAdapter(SupabaseAdapter, ScopedPostgresAdapter):
                         "this database has memory tables without okai-insight's row level security: apply the "
                         "Supabase migration (docs/supabase.md) or connect with a postgresql:// URL"
                     )
-        except psycopg.errors.InsufficientPrivilege as exc:
-            raise PermissionDenied(f"this role may not create okai-insight's schema: {exc}") from exc
-        except psycopg.OperationalError as exc:
-            raise ConnectionFailed(str(exc).strip()) from exc
         super().init()
 
     def _scope(self) -> dict[str, str]:

@@ -47,11 +47,9 @@ from okai_insight.errors import (
     DuplicateId,
     FeatureNotAvailable,
     InvalidInput,
-    LockTimeout,
     NotFound,
     OkaiError,
-    PermissionDenied,
-    QueryTimeout,
+    translate_pg_errors,
 )
 from okai_insight.models import (
     Account,
@@ -154,16 +152,10 @@ class PostgresAdapter(DatabaseAdapter):
                 set_session_timeouts(conn, s, statement=False)
                 return migrate(conn, dimension=self._explicit_dimension, default_dimension=self._requested_dimension)
 
-        try:
+        with translate_pg_errors("creating or checking okai-insight's schema"):
             profile = with_retries(
                 _migrate, attempts=s.retry_attempts, base_delay_s=s.retry_base_delay_s, explain=self._explain_failure
             )
-        except psycopg.errors.InsufficientPrivilege as exc:
-            raise PermissionDenied(f"this role may not create okai-insight's schema: {exc}") from exc
-        except psycopg.errors.LockNotAvailable as exc:
-            raise LockTimeout(f"the schema is locked by another session: {_detail(exc)}") from exc
-        except psycopg.OperationalError as exc:
-            raise ConnectionFailed(str(exc).strip()) from exc
         self.profile = profile
         self._sql = Statements(profile)
         if profile.dimension is not None:
@@ -267,27 +259,13 @@ class PostgresAdapter(DatabaseAdapter):
                     raise
                 return result
 
-        try:
+        with translate_pg_errors():  # the package's one error table (okai_insight.errors.PG_ERROR_TABLE)
             return with_retries(
                 attempt,
                 attempts=self.settings.retry_attempts,
                 base_delay_s=self.settings.retry_base_delay_s,
                 explain=self._explain_failure,
             )
-        except psycopg.errors.LockNotAvailable as exc:
-            raise LockTimeout(f"gave up waiting for a lock (lock_timeout): {_detail(exc)}") from exc
-        except psycopg.errors.QueryCanceled as exc:
-            raise QueryTimeout(f"the statement was cancelled: {_detail(exc)}") from exc
-        except psycopg.errors.ForeignKeyViolation as exc:
-            raise NotFound(f"a referenced row does not exist: {_detail(exc)}") from exc
-        except (psycopg.errors.CheckViolation, psycopg.errors.NotNullViolation) as exc:
-            raise InvalidInput(f"the database refused the row: {_detail(exc)}") from exc
-        except psycopg.errors.UndefinedTable as exc:
-            raise FeatureNotAvailable(f"{_detail(exc)} (this database lacks the table; run okai-insight init)") from exc
-        except psycopg.errors.InsufficientPrivilege as exc:
-            raise PermissionDenied(_detail(exc)) from exc
-        except psycopg.errors.DataException as exc:
-            raise InvalidInput(f"the database refused a value: {_detail(exc)}") from exc
 
     def _begin(self, conn: Conn) -> None:
         """Run at the start of every transaction :meth:`_run` opens (a hook: a subclass sets its role here)."""
