@@ -176,7 +176,10 @@ class Statements:
     def participant_columns(self) -> sql.Composed:
         state = sql.SQL('p."userState"') if self.profile.has_user_state else sql.SQL("NULL::text")
         last = sql.SQL('p."last_message_read"') if self.profile.has_last_message_read else sql.SQL("NULL::text")
-        return sql.SQL('p."id", p."userId", p."roomId", {}, {}, {}').format(state, last, self.participants_time())
+        # Named as the okai schema names them whatever the profile: rows are read by column name.
+        return sql.SQL(
+            'p."id", p."userId", p."roomId", {} AS "userState", {} AS last_message_read, {} AS "joinedAt"'
+        ).format(state, last, self.participants_time())
 
     _KNOWLEDGE_WHERE = 'WHERE (k."agentId" = %(agent_id)s OR k."isShared") AND k."embedding" IS NOT NULL '
 

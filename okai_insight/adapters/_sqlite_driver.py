@@ -126,6 +126,26 @@ class Connection:
             return [tuple(r) for r in self.raw.execute(sql, params)]
         return self.raw.execute(sql, params).fetchall()  # type: ignore[no-any-return]
 
+    def query_named(self, sql: str, params: Params = ()) -> list[dict[str, Any]]:
+        """Run one statement and return every row keyed by its column names (``m."createdAt"`` is ``createdAt``),
+        so a reader names the columns it uses instead of counting positions.
+
+        Example:
+            >>> conn.query_named('SELECT 1 + :x AS "sum"', {"x": 1})   # doctest: +SKIP
+            [{'sum': 2}]
+        """
+        if self.driver.name == "apsw":
+            cursor = self.raw.cursor()
+            cursor.execute(sql, params)
+            try:
+                names = [d[0] for d in cursor.getdescription()]
+            except self.driver.module.ExecutionCompleteError:  # no row: apsw has finished the statement
+                return []
+            return [dict(zip(names, row, strict=True)) for row in cursor]
+        cursor = self.raw.execute(sql, params)
+        names = [d[0] for d in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     def run(self, sql: str, params: Params = ()) -> int:
         """Run one data-changing statement; return how many rows it changed.
 

@@ -68,14 +68,17 @@ class MemoryQuery:
         return " AND ".join(parts)
 
 
-def _rank(q: Embedding, rows: Sequence[tuple[Any, ...]], emb_col: int, k: int, threshold: float) -> list[Any]:
+Row = dict[str, Any]  # a row keyed by column name (Connection.query_named)
+
+
+def _rank(q: Embedding, rows: Sequence[Row], k: int, threshold: float) -> list[tuple[Row, float]]:
     """Re-score rows in double precision, nearest first, keep ``k`` at or above ``threshold``.
 
     Each result is ``(row, similarity)``.
     """
     if not rows:
         return []
-    matrix = np.stack([np.frombuffer(bytes(r[emb_col]), dtype="<f4") for r in rows]).astype(np.float32)
+    matrix = np.stack([np.frombuffer(bytes(r["embedding"]), dtype="<f4") for r in rows]).astype(np.float32)
     sims = cosine_similarity(q, matrix)
     order = sorted((i for i in range(len(rows)) if not np.isnan(sims[i])), key=lambda i: -sims[i])
     return [(rows[i], float(sims[i])) for i in order[:k] if sims[i] >= threshold]
@@ -95,7 +98,7 @@ def _small_set(conn: Connection, mq: MemoryQuery, cap: int) -> bool:
 
 def knn_memories(
     conn: Connection, q: Embedding, mq: MemoryQuery, *, threshold: float, exact_cap: int
-) -> list[tuple[tuple[Any, ...], float]]:
+) -> list[tuple[Row, float]]:
     """The ``k`` memories nearest to ``q`` passing the filters, as ``(row, similarity)`` nearest first.
 
     Example:
@@ -103,7 +106,7 @@ def knn_memories(
     """
     params = mq.params(q)
     if mq.k > VEC0_MAX_K or _small_set(conn, mq, exact_cap):
-        rows = conn.query(
+        rows = conn.query_named(
             f'SELECT * FROM (SELECT {MEMORY_COLUMNS}, vec_distance_cosine(m."embedding", :q) AS distance '
             f"FROM memories AS m WHERE {mq.where('m')} AND {_NOT_ZERO.format('m')}) "
             "WHERE distance IS NOT NULL ORDER BY distance LIMIT :k",
@@ -113,7 +116,7 @@ def knn_memories(
         keys = _index_keys(conn, mq)
         if keys is None:
             return []  # no indexed row has that room or agent
-        rows = conn.query(
+        rows = conn.query_named(
             "WITH knn AS ("
             "SELECT v.id, v.distance FROM vec_memories AS v "
             f"WHERE v.embedding MATCH :q AND v.k = :k AND {mq.where('v', vec0=True)}"
@@ -121,7 +124,7 @@ def knn_memories(
             "ORDER BY knn.distance",
             {"q": params["q"], "k": mq.k, "type": mq.type, **keys},
         )
-    return _rank(q, rows, 4, mq.k, threshold)
+    return _rank(q, rows, mq.k, threshold)
 
 
 def _index_keys(conn: Connection, mq: MemoryQuery) -> dict[str, int] | None:
@@ -137,9 +140,7 @@ def _index_keys(conn: Connection, mq: MemoryQuery) -> dict[str, int] | None:
     return keys
 
 
-def knn_knowledge(
-    conn: Connection, q: Embedding, *, agent: str, k: int, threshold: float
-) -> list[tuple[tuple[Any, ...], float]]:
+def knn_knowledge(conn: Connection, q: Embedding, *, agent: str, k: int, threshold: float) -> list[tuple[Row, float]]:
     """The ``k`` knowledge items (the agent's own and shared ones) nearest to ``q``, as ``(row, similarity)``.
 
     vec0 filters take no OR, so the agent's items and the shared ones are two KNN queries, merged.
@@ -149,24 +150,24 @@ def knn_knowledge(
     """
     params = {"q": blob(q), "k": k, "agent": agent}
     if k > VEC0_MAX_K:
-        rows = conn.query(
+        rows = conn.query_named(
             f"SELECT {KNOWLEDGE_COLUMNS} FROM knowledge AS k "
             f'WHERE (k."agentId" = :agent OR k."isShared" = 1) AND {_NOT_ZERO.format("k")} '
             'ORDER BY vec_distance_cosine(k."embedding", :q) LIMIT :k',
             params,
         )
-        return _rank(q, rows, 3, k, threshold)
+        return _rank(q, rows, k, threshold)
     rows = []
     for condition in ("v.agent_id = :agent", "v.is_shared = 1"):
-        rows += conn.query(
+        rows += conn.query_named(
             "WITH knn AS ("
             "SELECT v.id, v.distance FROM vec_knowledge AS v "
             f"WHERE v.embedding MATCH :q AND v.k = :k AND {condition}"
             f') SELECT {KNOWLEDGE_COLUMNS} FROM knn JOIN knowledge AS k ON k."id" = knn.id',
             params,
         )
-    unique_rows = list({r[0]: r for r in rows}.values())
-    return _rank(q, unique_rows, 3, k, threshold)
+    unique_rows = list({r["id"]: r for r in rows}.values())
+    return _rank(q, unique_rows, k, threshold)
 
 
 def ids_param(ids: Sequence[Any]) -> str:

@@ -14,21 +14,20 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from okai_insight import _json as okai_json
 from okai_insight.adapters import _supabase_rest_codec as codec
+from okai_insight.adapters._checked import CheckedGoal, CheckedKnowledge, CheckedMemory, MemoryBatch
 from okai_insight.adapters._supabase_base import SupabaseAdapter
-from okai_insight.adapters.base import IdLike, Vector
+from okai_insight.adapters.base import CacheQuery, MemoryPage, MemorySearch
 from okai_insight.errors import (
     ConfigurationError,
     ConnectionFailed,
     DuplicateId,
     FeatureNotAvailable,
-    InvalidInput,
     NotFound,
     SchemaDimensionMismatch,
     SchemaError,
@@ -37,6 +36,7 @@ from okai_insight.models import (
     Account,
     Actor,
     CachedEmbedding,
+    Embedding,
     Goal,
     GoalStatus,
     KnowledgeItem,
@@ -47,22 +47,6 @@ from okai_insight.models import (
 )
 from okai_insight.schema import check_dimension
 from okai_insight.settings import Settings
-from okai_insight.validation import (
-    check_cache_value,
-    check_content,
-    check_count,
-    check_embedding,
-    check_goal_status,
-    check_id,
-    check_ids,
-    check_indexed_text,
-    check_optional_id,
-    check_table_name,
-    check_text,
-    check_threshold,
-    check_timestamp,
-    check_user_state,
-)
 
 
 class SupabaseRestAdapter(SupabaseAdapter):
@@ -197,41 +181,21 @@ class SupabaseRestAdapter(SupabaseAdapter):
 
         return self._table(table).update(values, count=CountMethod.exact, returning=ReturnMethod.minimal)
 
-    def _memory_type(self, value: Any) -> str:
-        return check_table_name(value, self.settings.memory_tables)
-
     # -- accounts -------------------------------------------------------------------------------------------
-    def get_account_by_id(self, user_id: IdLike) -> Account | None:
-        u = str(check_id(user_id, "user_id"))
+    def _do_get_account_by_id(self, user_id: uuid.UUID) -> Account | None:
         rows = self._execute(
-            self._table("accounts").select("id,name,username,email,avatarUrl,details,createdAt").eq("id", u)
+            self._table("accounts").select("id,name,username,email,avatarUrl,details,createdAt").eq("id", str(user_id))
         )
-        if not rows:
-            return None
-        r = rows[0]
-        return Account(
-            uuid.UUID(r["id"]),
-            r["name"],
-            r["username"],
-            r["email"],
-            r["avatarUrl"],
-            r["details"] or {},
-            codec.timestamp(r["createdAt"]),
-        )
+        return _account(**rows[0]) if rows else None
 
-    def create_account(self, account: Account) -> bool:
-        aid = check_id(account.id, "account.id")
-        for name in ("name", "avatar_url"):
-            check_text(getattr(account, name), f"account.{name}", optional=True)
-        check_indexed_text(account.username, "account.username", optional=True)  # one limit on every adapter
-        check_indexed_text(account.email, "account.email")
+    def _do_create_account(self, account: Account) -> bool:
         row = {
-            "id": str(aid),
+            "id": str(account.id),
             "name": account.name,
             "username": account.username,
             "email": account.email,
             "avatarUrl": account.avatar_url,
-            "details": check_content(account.details or {}, "account.details"),
+            "details": account.details,
         }
         try:
             self._insert("accounts", row)
@@ -239,9 +203,10 @@ class SupabaseRestAdapter(SupabaseAdapter):
             return False
         return True
 
-    def get_actor_details(self, room_id: IdLike) -> list[Actor]:
-        rid = str(check_id(room_id, "room_id"))
-        rows = self._execute(self._table("participants").select("accounts(id,name,username,details)").eq("roomId", rid))
+    def _do_get_actor_details(self, room_id: uuid.UUID) -> list[Actor]:
+        rows = self._execute(
+            self._table("participants").select("accounts(id,name,username,details)").eq("roomId", str(room_id))
+        )
         actors = [
             Actor(uuid.UUID(a["id"]), a["name"], a["username"], a["details"] or {})
             for a in (r["accounts"] for r in rows)
@@ -250,96 +215,54 @@ class SupabaseRestAdapter(SupabaseAdapter):
         return sorted(actors, key=lambda a: (a.name is None, a.name or "", str(a.id)))
 
     # -- memories -------------------------------------------------------------------------------------------
-    def get_memories(
-        self,
-        room_id: IdLike,
-        table_name: str,
-        *,
-        count: int | None = None,
-        unique: bool = False,
-        agent_id: IdLike | None = None,
-        start: dt.datetime | int | None = None,
-        end: dt.datetime | int | None = None,
-        before: tuple[dt.datetime, IdLike] | None = None,
-    ) -> list[Memory]:
-        memory_type, rid = self._memory_type(table_name), str(check_id(room_id, "room_id"))
-        aid = check_optional_id(agent_id, "agent_id")
-        limit = check_count(count) if count is not None else None
-        bounds = [_iso(v, n) if v is not None else None for v, n in ((start, "start"), (end, "end"))]
-        if before is not None and (not isinstance(before, tuple) or len(before) != 2):
-            raise InvalidInput("before must be a (created_at, id) tuple from the previous page's last row")
-        cursor = None if before is None else (_iso(before[0], "before[0]"), check_id(before[1], "before[1]"))
-        q = self._table("memories").select(codec.MEMORY_COLUMNS).eq("type", memory_type).eq("roomId", rid)
-        if aid is not None:
-            q = q.eq("agentId", str(aid))
-        if unique:
+    def _do_get_memories(self, page: MemoryPage) -> list[Memory]:
+        q = self._table("memories").select(codec.MEMORY_COLUMNS).eq("type", page.type).eq("roomId", str(page.room_id))
+        if page.agent_id is not None:
+            q = q.eq("agentId", str(page.agent_id))
+        if page.unique:
             q = q.eq("isUnique", True)
-        if bounds[0] is not None:
-            q = q.gte("createdAt", bounds[0])
-        if bounds[1] is not None:
-            q = q.lte("createdAt", bounds[1])
-        if cursor is not None:
-            ts, bid = cursor
+        if page.start is not None:
+            q = q.gte("createdAt", page.start.isoformat())
+        if page.end is not None:
+            q = q.lte("createdAt", page.end.isoformat())
+        if page.before is not None:
+            ts, bid = page.before[0].isoformat(), page.before[1]
             q = q.or_(f'createdAt.lt."{ts}",and(createdAt.eq."{ts}",id.lt.{bid})')
+        q = q.order("createdAt", desc=True).order("id", desc=True)
+        if page.limit is not None:
+            q = q.limit(page.limit)
+        return [codec.memory(r) for r in self._execute(q)]
+
+    def _do_get_memory_by_id(self, memory_id: uuid.UUID) -> Memory | None:
+        rows = self._execute(self._table("memories").select(codec.MEMORY_COLUMNS).eq("id", str(memory_id)))
+        return codec.memory(rows[0]) if rows else None
+
+    def _do_get_memories_by_ids(self, ids: list[uuid.UUID], memory_type: str | None) -> list[Memory]:
+        q = self._table("memories").select(codec.MEMORY_COLUMNS).in_("id", [str(i) for i in ids])
+        if memory_type is not None:
+            q = q.eq("type", memory_type)
+        return [codec.memory(r) for r in self._execute(q.order("createdAt", desc=True).order("id"))]
+
+    def _do_get_memories_by_room_ids(
+        self, room_ids: list[uuid.UUID], memory_type: str, agent_id: uuid.UUID | None, limit: int | None
+    ) -> list[Memory]:
+        q = self._table("memories").select(codec.MEMORY_COLUMNS).eq("type", memory_type)
+        q = q.in_("roomId", [str(r) for r in room_ids])
+        if agent_id is not None:
+            q = q.eq("agentId", str(agent_id))
         q = q.order("createdAt", desc=True).order("id", desc=True)
         if limit is not None:
             q = q.limit(limit)
         return [codec.memory(r) for r in self._execute(q)]
 
-    def get_memory_by_id(self, memory_id: IdLike) -> Memory | None:
-        mid = str(check_id(memory_id, "memory_id"))
-        rows = self._execute(self._table("memories").select(codec.MEMORY_COLUMNS).eq("id", mid))
-        return codec.memory(rows[0]) if rows else None
-
-    def get_memories_by_ids(self, memory_ids: Sequence[IdLike], table_name: str | None = None) -> list[Memory]:
-        ids = check_ids(memory_ids, "memory_ids")
-        if not ids:
-            return []
-        q = self._table("memories").select(codec.MEMORY_COLUMNS).in_("id", [str(i) for i in ids])
-        if table_name is not None:
-            q = q.eq("type", self._memory_type(table_name))
-        return [codec.memory(r) for r in self._execute(q.order("createdAt", desc=True).order("id"))]
-
-    def get_memories_by_room_ids(
-        self,
-        room_ids: Sequence[IdLike],
-        table_name: str,
-        *,
-        agent_id: IdLike | None = None,
-        limit: int | None = None,
-    ) -> list[Memory]:
-        rooms = check_ids(room_ids, "room_ids")
-        memory_type = self._memory_type(table_name)
-        aid = check_optional_id(agent_id, "agent_id")
-        n = check_count(limit, "limit") if limit is not None else None
-        if not rooms:
-            return []
-        q = self._table("memories").select(codec.MEMORY_COLUMNS).eq("type", memory_type)
-        q = q.in_("roomId", [str(r) for r in rooms])
-        if aid is not None:
-            q = q.eq("agentId", str(aid))
-        q = q.order("createdAt", desc=True).order("id", desc=True)
-        if n is not None:
-            q = q.limit(n)
-        return [codec.memory(r) for r in self._execute(q)]
-
-    def get_cached_embeddings(
-        self,
-        *,
-        query_table_name: str,
-        query_threshold: int,
-        query_input: str,
-        query_field_name: str,
-        query_field_sub_name: str,
-        query_match_count: int,
-    ) -> list[CachedEmbedding]:
+    def _do_get_cached_embeddings(self, query: CacheQuery) -> list[CachedEmbedding]:
         params = {
-            "query_table_name": self._memory_type(query_table_name),
-            "query_threshold": check_count(query_threshold, "query_threshold", maximum=255),
-            "query_input": (check_text(query_input, "query_input") or "")[:255],
-            "query_field_name": check_text(query_field_name, "query_field_name", max_chars=200),
-            "query_field_sub_name": check_text(query_field_sub_name, "query_field_sub_name", max_chars=200),
-            "query_match_count": check_count(query_match_count, "query_match_count"),
+            "query_table_name": query.type,
+            "query_threshold": query.threshold,
+            "query_input": query.input,
+            "query_field_name": query.field,
+            "query_field_sub_name": query.sub_field,
+            "query_match_count": query.k,
         }
         rows = self._rpc("get_embedding_list", params)
         return [
@@ -347,63 +270,42 @@ class SupabaseRestAdapter(SupabaseAdapter):
             for r in rows
         ]
 
-    def log(self, *, body: dict[str, Any], user_id: IdLike, room_id: IdLike, type: str) -> None:
-        row = {
-            "body": check_content(body, "body"),
-            "userId": str(check_id(user_id, "user_id")),
-            "roomId": str(check_id(room_id, "room_id")),
-            "type": check_text(type, "type", max_chars=200),
-        }
-        self._insert("logs", row)
+    def _do_log(self, body: dict[str, Any], user_id: uuid.UUID, room_id: uuid.UUID, type: str) -> None:
+        self._insert("logs", {"body": body, "userId": str(user_id), "roomId": str(room_id), "type": type})
 
-    def search_memories_by_embedding(
-        self,
-        embedding: Vector,
-        *,
-        table_name: str,
-        match_threshold: float | None = None,
-        count: int = 10,
-        room_id: IdLike | None = None,
-        agent_id: IdLike | None = None,
-        unique: bool = False,
-    ) -> list[Memory]:
-        q = check_embedding(embedding, self.embedding_dimension, allow_zero=False)
+    def _do_search_memories(self, q: Embedding, search: MemorySearch) -> list[Memory]:
         params: dict[str, Any] = {
-            "query_table_name": self._memory_type(table_name),
+            "query_table_name": search.type,
             "query_embedding": codec.to_json_vector(q),
-            "query_match_count": check_count(count, "count", minimum=1, maximum=10_000),
-            "query_unique": bool(unique),
+            "query_match_count": search.k,
+            "query_unique": search.unique,
             "query_exact_max_rows": self.settings.exact_search_max_rows,
         }
-        if match_threshold is not None:
-            params["query_match_threshold"] = check_threshold(match_threshold)
-        rid, aid = check_optional_id(room_id, "room_id"), check_optional_id(agent_id, "agent_id")
-        if rid is not None:
-            params["query_roomId"] = str(rid)
-        if aid is not None:
-            params["query_agentId"] = str(aid)
+        if search.threshold is not None:
+            params["query_match_threshold"] = search.threshold
+        if search.room_id is not None:
+            params["query_roomId"] = str(search.room_id)
+        if search.agent_id is not None:
+            params["query_agentId"] = str(search.agent_id)
         return [codec.memory(r) for r in self._rpc("search_memories", params)]
 
-    def _memory_row(self, memory: Memory, memory_type: str) -> dict[str, Any]:
-        if not isinstance(memory, Memory):
-            raise InvalidInput(f"expected a Memory, got {type(memory).__name__}")
-        emb = None if memory.embedding is None else check_embedding(memory.embedding, self.embedding_dimension)
-        mid = check_id(memory.id, "memory.id") if memory.id is not None else uuid.uuid4()
-        created = _iso(memory.created_at, "memory.created_at") if memory.created_at is not None else None
+    @staticmethod
+    def _memory_row(m: CheckedMemory) -> dict[str, Any]:
+        created = m.created_at or dt.datetime.now(dt.UTC)
         return {
-            "id": str(mid),
-            "type": memory_type,
-            "createdAt": created or dt.datetime.now(dt.UTC).isoformat(),
-            "content": check_content(memory.content, "memory.content"),
-            "embedding": codec.to_json_vector(emb),
-            "userId": _str(check_optional_id(memory.user_id, "memory.user_id")),
-            "agentId": _str(check_optional_id(memory.agent_id, "memory.agent_id")),
-            "roomId": _str(check_optional_id(memory.room_id, "memory.room_id")),
-            "isUnique": bool(memory.unique),
+            "id": str(m.id),
+            "type": m.type,
+            "createdAt": created.isoformat(),
+            "content": okai_json.loads(m.content),
+            "embedding": codec.to_json_vector(m.embedding),
+            "userId": _str(m.user_id),
+            "agentId": _str(m.agent_id),
+            "roomId": _str(m.room_id),
+            "isUnique": m.unique,
         }
 
-    def create_memory(self, memory: Memory, table_name: str, unique: bool = False) -> uuid.UUID:
-        row = self._memory_row(memory, self._memory_type(table_name))
+    def _do_create_memory(self, memory: CheckedMemory, unique: bool) -> uuid.UUID:
+        row = self._memory_row(memory)
         try:
             if unique and row["embedding"] is not None and any(row["embedding"]):
                 self._rpc(
@@ -424,124 +326,83 @@ class SupabaseRestAdapter(SupabaseAdapter):
                 self._insert("memories", row)
         except DuplicateId as exc:
             raise DuplicateId(f"a memory with id {row['id']} already exists") from exc
-        return uuid.UUID(row["id"])
+        return memory.id
 
-    def create_memories(self, memories: Sequence[Memory], table_name: str) -> list[uuid.UUID]:
-        memory_type = self._memory_type(table_name)
-        rows = [self._memory_row(m, memory_type) for m in memories]
-        if not rows:
-            return []
-        ids = [r["id"] for r in rows]
-        if len(set(ids)) != len(ids):
-            raise DuplicateId("the batch holds the same memory id twice")
-        self._insert("memories", rows)  # one request, one transaction: all rows or none
-        return [uuid.UUID(i) for i in ids]
+    def _do_create_memories(self, batch: MemoryBatch) -> list[uuid.UUID]:
+        self._insert("memories", [self._memory_row(m) for m in batch])  # one request, one transaction: all or none
+        return batch.ids
 
-    def remove_memory(self, memory_id: IdLike, table_name: str) -> bool:
-        mid, memory_type = str(check_id(memory_id, "memory_id")), self._memory_type(table_name)
-        return self._count(self._delete("memories").eq("id", mid).eq("type", memory_type)) > 0
+    def _do_remove_memory(self, memory_id: uuid.UUID, memory_type: str) -> bool:
+        return self._count(self._delete("memories").eq("id", str(memory_id)).eq("type", memory_type)) > 0
 
-    def remove_all_memories(self, room_id: IdLike, table_name: str) -> int:
-        params = {"query_table_name": self._memory_type(table_name), "query_roomId": str(check_id(room_id, "room_id"))}
-        return int(self._rpc("remove_memories", params))
+    def _do_remove_all_memories(self, room_id: uuid.UUID, memory_type: str) -> int:
+        return int(self._rpc("remove_memories", {"query_table_name": memory_type, "query_roomId": str(room_id)}))
 
-    def count_memories(self, room_id: IdLike, unique: bool = True, table_name: str = "") -> int:
-        params = {
-            "query_table_name": self._memory_type(table_name),
-            "query_roomId": str(check_id(room_id, "room_id")),
-            "query_unique": bool(unique),
-        }
+    def _do_count_memories(self, room_id: uuid.UUID, memory_type: str, unique: bool) -> int:
+        params = {"query_table_name": memory_type, "query_roomId": str(room_id), "query_unique": unique}
         return int(self._rpc("count_memories", params))
 
     # -- goals ----------------------------------------------------------------------------------------------
-    def get_goals(
-        self,
-        room_id: IdLike,
-        *,
-        user_id: IdLike | None = None,
-        only_in_progress: bool = True,
-        count: int = 5,
-        agent_id: IdLike | None = None,
+    def _do_get_goals(
+        self, room_id: uuid.UUID, user_id: uuid.UUID | None, only_in_progress: bool, limit: int
     ) -> list[Goal]:
-        rid = str(check_id(room_id, "room_id"))
-        uid = check_optional_id(user_id, "user_id")
-        n = check_count(count)
-        check_optional_id(agent_id, "agent_id")  # ElizaOS accepts it; goals have no agent column
-        q = self._table("goals").select(codec.GOAL_COLUMNS).eq("roomId", rid)
-        if uid is not None:
-            q = q.eq("userId", str(uid))
+        q = self._table("goals").select(codec.GOAL_COLUMNS).eq("roomId", str(room_id))
+        if user_id is not None:
+            q = q.eq("userId", str(user_id))
         if only_in_progress:
             q = q.eq("status", GoalStatus.IN_PROGRESS.value)
-        return [codec.goal(r) for r in self._execute(q.order("createdAt").order("id").limit(n))]
+        return [codec.goal(r) for r in self._execute(q.order("createdAt").order("id").limit(limit))]
 
-    def _goal_row(self, goal: Goal) -> dict[str, Any]:
-        if not isinstance(goal, Goal):
-            raise InvalidInput(f"expected a Goal, got {type(goal).__name__}")
-        check_text(goal.name, "goal.name")
-        check_text(goal.description, "goal.description", optional=True)
-        objectives = [
-            {
-                k: v
-                for k, v in {"id": o.id, "description": o.description, "completed": bool(o.completed)}.items()
-                if v is not None
-            }
-            for o in goal.objectives
-        ]
-        check_content({"objectives": objectives}, "goal")
+    @staticmethod
+    def _goal_values(goal: CheckedGoal) -> dict[str, Any]:
         return {
             "name": goal.name,
-            "status": check_goal_status(goal.status).value,
+            "status": goal.status.value,
             "description": goal.description,
-            "objectives": objectives,
-            "roomId": str(check_id(goal.room_id, "goal.room_id")),
-            "userId": _str(check_optional_id(goal.user_id, "goal.user_id")),
+            "objectives": goal.objectives,
         }
 
-    def update_goal(self, goal: Goal) -> None:
-        gid = str(check_id(goal.id, "goal.id"))
-        row = self._goal_row(goal)
-        values = {k: row[k] for k in ("name", "status", "description", "objectives")}
-        if not self._count(self._update("goals", values).eq("id", gid)):
-            raise NotFound(f"goal {gid} does not exist")
+    def _do_update_goal(self, goal_id: uuid.UUID, goal: CheckedGoal) -> None:
+        if not self._count(self._update("goals", self._goal_values(goal)).eq("id", str(goal_id))):
+            raise NotFound(f"goal {goal_id} does not exist")
 
-    def update_goal_status(self, goal_id: IdLike, status: GoalStatus | str) -> None:
-        gid = str(check_id(goal_id, "goal_id"))
-        if not self._count(self._update("goals", {"status": check_goal_status(status).value}).eq("id", gid)):
-            raise NotFound(f"goal {gid} does not exist")
+    def _do_update_goal_status(self, goal_id: uuid.UUID, status: GoalStatus) -> None:
+        if not self._count(self._update("goals", {"status": status.value}).eq("id", str(goal_id))):
+            raise NotFound(f"goal {goal_id} does not exist")
 
-    def create_goal(self, goal: Goal) -> uuid.UUID:
-        gid = check_id(goal.id, "goal.id") if goal.id is not None else uuid.uuid4()
-        row = {"id": str(gid), **self._goal_row(goal)}
+    def _do_create_goal(self, goal_id: uuid.UUID, goal: CheckedGoal) -> uuid.UUID:
+        row = {
+            "id": str(goal_id),
+            **self._goal_values(goal),
+            "roomId": str(goal.room_id),
+            "userId": _str(goal.user_id),
+        }
         try:
             self._insert("goals", row)
         except DuplicateId as exc:
-            raise DuplicateId(f"a goal with id {gid} already exists") from exc
-        return gid
+            raise DuplicateId(f"a goal with id {goal_id} already exists") from exc
+        return goal_id
 
-    def remove_goal(self, goal_id: IdLike) -> bool:
-        gid = str(check_id(goal_id, "goal_id"))
-        return self._count(self._delete("goals").eq("id", gid)) > 0
+    def _do_remove_goal(self, goal_id: uuid.UUID) -> bool:
+        return self._count(self._delete("goals").eq("id", str(goal_id))) > 0
 
-    def remove_all_goals(self, room_id: IdLike) -> int:
-        rid = str(check_id(room_id, "room_id"))
-        return self._count(self._delete("goals").eq("roomId", rid))
+    def _do_remove_all_goals(self, room_id: uuid.UUID) -> int:
+        return self._count(self._delete("goals").eq("roomId", str(room_id)))
 
     # -- rooms and participants -----------------------------------------------------------------------------
-    def get_room(self, room_id: IdLike) -> uuid.UUID | None:
-        rid = str(check_id(room_id, "room_id"))
-        rows = self._execute(self._table("rooms").select("id").eq("id", rid))
+    def _do_get_room(self, room_id: uuid.UUID) -> uuid.UUID | None:
+        rows = self._execute(self._table("rooms").select("id").eq("id", str(room_id)))
         return uuid.UUID(rows[0]["id"]) if rows else None
 
-    def create_room(self, room_id: IdLike | None = None) -> uuid.UUID:
-        rid = check_id(room_id, "room_id") if room_id is not None else uuid.uuid4()
+    def _do_create_room(self, room_id: uuid.UUID) -> uuid.UUID:
         try:
-            rows = self._rpc("create_room", {"roomId": str(rid)})
+            rows = self._rpc("create_room", {"roomId": str(room_id)})
         except DuplicateId as exc:
-            raise DuplicateId(f"room {rid} already exists") from exc
+            raise DuplicateId(f"room {room_id} already exists") from exc
         return uuid.UUID(rows[0]["id"])
 
-    def remove_room(self, room_id: IdLike) -> None:
-        rid = str(check_id(room_id, "room_id"))
+    def _do_remove_room(self, room_id: uuid.UUID) -> None:
+        rid = str(room_id)
         try:
             # One transaction that locks the room first, like the other adapters: a concurrent insert lands before
             # or fails with NotFound, and never makes remove_room say NotFound while the room exists.
@@ -557,74 +418,56 @@ class SupabaseRestAdapter(SupabaseAdapter):
         if not self._count(self._delete("rooms").eq("id", rid)):
             raise NotFound(f"room {rid} does not exist")
 
-    def get_rooms_for_participant(self, user_id: IdLike) -> list[uuid.UUID]:
-        u = str(check_id(user_id, "user_id"))
-        rows = self._execute(self._table("participants").select("roomId").eq("userId", u).order("roomId"))
+    def _do_get_rooms_for_participant(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = self._execute(self._table("participants").select("roomId").eq("userId", str(user_id)).order("roomId"))
         return [uuid.UUID(r["roomId"]) for r in rows]
 
-    def get_rooms_for_participants(self, user_ids: Sequence[IdLike]) -> list[uuid.UUID]:
-        ids = check_ids(user_ids, "user_ids")
-        if not ids:
-            return []
-        rows = self._execute(self._table("participants").select("roomId").in_("userId", [str(i) for i in ids]))
+    def _do_get_rooms_for_participants(self, user_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        rows = self._execute(self._table("participants").select("roomId").in_("userId", [str(i) for i in user_ids]))
         return sorted({uuid.UUID(r["roomId"]) for r in rows})
 
-    def add_participant(self, user_id: IdLike, room_id: IdLike) -> bool:
-        row = {"userId": str(check_id(user_id, "user_id")), "roomId": str(check_id(room_id, "room_id"))}
+    def _do_add_participant(self, user_id: uuid.UUID, room_id: uuid.UUID) -> bool:
         try:
-            self._insert("participants", row)
+            self._insert("participants", {"userId": str(user_id), "roomId": str(room_id)})
         except DuplicateId:
             return False
         return True
 
-    def remove_participant(self, user_id: IdLike, room_id: IdLike) -> bool:
-        u, r = str(check_id(user_id, "user_id")), str(check_id(room_id, "room_id"))
-        return self._count(self._delete("participants").eq("userId", u).eq("roomId", r)) > 0
+    def _do_remove_participant(self, user_id: uuid.UUID, room_id: uuid.UUID) -> bool:
+        return self._count(self._delete("participants").eq("userId", str(user_id)).eq("roomId", str(room_id))) > 0
 
-    def get_participants_for_account(self, user_id: IdLike) -> list[Participant]:
-        u = str(check_id(user_id, "user_id"))
+    def _do_get_participants_for_account(self, user_id: uuid.UUID) -> list[Participant]:
         rows = self._execute(
             self._table("participants")
             .select("id,userId,roomId,userState,last_message_read,joinedAt")
-            .eq("userId", u)
+            .eq("userId", str(user_id))
             .order("roomId")
         )
-        return [
-            Participant(
-                uuid.UUID(r["id"]),
-                uuid.UUID(r["userId"]),
-                uuid.UUID(r["roomId"]),
-                UserState(r["userState"]) if r["userState"] else None,
-                r["last_message_read"],
-                codec.timestamp(r["joinedAt"]),
-            )
-            for r in rows
-        ]
+        return [_participant(**r) for r in rows]
 
-    def get_participants_for_room(self, room_id: IdLike) -> list[uuid.UUID]:
-        r = str(check_id(room_id, "room_id"))
-        rows = self._execute(self._table("participants").select("userId").eq("roomId", r).order("userId"))
+    def _do_get_participants_for_room(self, room_id: uuid.UUID) -> list[uuid.UUID]:
+        rows = self._execute(self._table("participants").select("userId").eq("roomId", str(room_id)).order("userId"))
         return [uuid.UUID(x["userId"]) for x in rows]
 
-    def get_participant_user_state(self, room_id: IdLike, user_id: IdLike) -> UserState | None:
-        r, u = str(check_id(room_id, "room_id")), str(check_id(user_id, "user_id"))
-        rows = self._execute(self._table("participants").select("userState").eq("roomId", r).eq("userId", u))
+    def _do_get_participant_user_state(self, room_id: uuid.UUID, user_id: uuid.UUID) -> UserState | None:
+        rows = self._execute(
+            self._table("participants").select("userState").eq("roomId", str(room_id)).eq("userId", str(user_id))
+        )
         return UserState(rows[0]["userState"]) if rows and rows[0]["userState"] else None
 
-    def set_participant_user_state(self, room_id: IdLike, user_id: IdLike, state: UserState | str | None) -> None:
-        r, u = str(check_id(room_id, "room_id")), str(check_id(user_id, "user_id"))
-        value = check_user_state(state)
-        if not self._count(self._update("participants", {"userState": value}).eq("roomId", r).eq("userId", u)):
+    def _do_set_participant_user_state(self, room_id: uuid.UUID, user_id: uuid.UUID, state: str | None) -> None:
+        r, u = str(room_id), str(user_id)
+        if not self._count(self._update("participants", {"userState": state}).eq("roomId", r).eq("userId", u)):
             raise NotFound(f"account {u} does not take part in room {r}")
 
     # -- relationships --------------------------------------------------------------------------------------
-    def create_relationship(self, user_a: IdLike, user_b: IdLike) -> bool:
-        a, b = str(check_id(user_a, "user_a")), str(check_id(user_b, "user_b"))
+    def _do_create_relationship(self, user_a: uuid.UUID, user_b: uuid.UUID) -> bool:
+        a, b = str(user_a), str(user_b)
         self._insert("relationships", {"id": str(uuid.uuid4()), "userA": a, "userB": b, "userId": a})
         return True
 
-    def get_relationship(self, user_a: IdLike, user_b: IdLike) -> Relationship | None:
-        a, b = check_id(user_a, "user_a"), check_id(user_b, "user_b")
+    def _do_get_relationship(self, user_a: uuid.UUID, user_b: uuid.UUID) -> Relationship | None:
+        a, b = user_a, user_b
         rows = self._execute(
             self._table("relationships")
             .select(codec.RELATIONSHIP_COLUMNS)
@@ -633,10 +476,10 @@ class SupabaseRestAdapter(SupabaseAdapter):
             .order("id")
             .limit(1)
         )
-        return _relationship(rows[0]) if rows else None
+        return _relationship(**rows[0]) if rows else None
 
-    def get_relationships(self, user_id: IdLike) -> list[Relationship]:
-        u = check_id(user_id, "user_id")
+    def _do_get_relationships(self, user_id: uuid.UUID) -> list[Relationship]:
+        u = user_id
         rows = self._execute(
             self._table("relationships")
             .select(codec.RELATIONSHIP_COLUMNS)
@@ -644,122 +487,106 @@ class SupabaseRestAdapter(SupabaseAdapter):
             .order("createdAt")
             .order("id")
         )
-        return [_relationship(r) for r in rows]
+        return [_relationship(**r) for r in rows]
 
     # -- knowledge ------------------------------------------------------------------------------------------
-    def get_knowledge(
-        self, *, agent_id: IdLike, id: IdLike | None = None, limit: int | None = None
-    ) -> list[KnowledgeItem]:
-        aid = check_id(agent_id, "agent_id")
-        kid = check_optional_id(id, "id")
-        q = self._table("knowledge").select(codec.KNOWLEDGE_COLUMNS).or_(f"agentId.eq.{aid},isShared.is.true")
-        if kid is not None:
-            q = q.eq("id", str(kid))
+    def _do_get_knowledge(self, agent_id: uuid.UUID, id: uuid.UUID | None, limit: int | None) -> list[KnowledgeItem]:
+        q = self._table("knowledge").select(codec.KNOWLEDGE_COLUMNS).or_(f"agentId.eq.{agent_id},isShared.is.true")
+        if id is not None:
+            q = q.eq("id", str(id))
         q = q.order("createdAt", desc=True).order("id")
         if limit is not None:
-            q = q.limit(check_count(limit, "limit"))
+            q = q.limit(limit)
         return [codec.knowledge(r) for r in self._execute(q)]
 
-    def search_knowledge(
-        self,
-        *,
-        agent_id: IdLike,
-        embedding: Vector,
-        match_threshold: float,
-        match_count: int,
-        search_text: str | None = None,
-    ) -> list[KnowledgeItem]:
-        check_text(search_text, "search_text", optional=True)
+    def _do_search_knowledge(self, agent_id: uuid.UUID, q: Embedding, threshold: float, k: int) -> list[KnowledgeItem]:
         params = {
-            "query_agent_id": str(check_id(agent_id, "agent_id")),
-            "query_embedding": codec.to_json_vector(
-                check_embedding(embedding, self.embedding_dimension, allow_zero=False)
-            ),
-            "match_threshold": check_threshold(match_threshold),
-            "match_count": check_count(match_count, "match_count", minimum=1, maximum=10_000),
+            "query_agent_id": str(agent_id),
+            "query_embedding": codec.to_json_vector(q),
+            "match_threshold": threshold,
+            "match_count": k,
         }
         return [codec.knowledge(r) for r in self._rpc("search_knowledge", params)]
 
-    def create_knowledge(self, knowledge: KnowledgeItem) -> None:
-        if not isinstance(knowledge, KnowledgeItem):
-            raise InvalidInput(f"expected a KnowledgeItem, got {type(knowledge).__name__}")
-        if knowledge.is_shared == (knowledge.agent_id is not None):
-            raise InvalidInput("a shared knowledge item has no agent_id; an agent's own item must have one")
-        emb = None if knowledge.embedding is None else check_embedding(knowledge.embedding, self.embedding_dimension)
+    def _do_create_knowledge(self, knowledge: CheckedKnowledge) -> None:
         row = {
-            "id": str(check_id(knowledge.id, "knowledge.id")),
-            "agentId": _str(check_optional_id(knowledge.agent_id, "knowledge.agent_id")),
-            "content": check_content(knowledge.content, "knowledge.content"),
-            "embedding": codec.to_json_vector(emb),
-            "isMain": bool(knowledge.is_main),
-            "originalId": _str(check_optional_id(knowledge.original_id, "knowledge.original_id")),
-            "chunkIndex": None
-            if knowledge.chunk_index is None
-            else check_count(knowledge.chunk_index, "chunk_index", maximum=10**9),
-            "isShared": bool(knowledge.is_shared),
+            "id": str(knowledge.id),
+            "agentId": _str(knowledge.agent_id),
+            "content": knowledge.content,
+            "embedding": codec.to_json_vector(knowledge.embedding),
+            "isMain": knowledge.is_main,
+            "originalId": _str(knowledge.original_id),
+            "chunkIndex": knowledge.chunk_index,
+            "isShared": knowledge.is_shared,
         }
         try:
             self._insert("knowledge", row)
         except DuplicateId as exc:
             raise DuplicateId(f"knowledge item {row['id']} already exists") from exc
 
-    def remove_knowledge(self, knowledge_id: IdLike) -> bool:
-        kid = check_id(knowledge_id, "knowledge_id")
+    def _do_remove_knowledge(self, knowledge_id: uuid.UUID) -> bool:
+        kid = knowledge_id
         return self._count(self._delete("knowledge").or_(f"id.eq.{kid},originalId.eq.{kid}")) > 0
 
-    def clear_knowledge(self, agent_id: IdLike, shared: bool = False) -> int:
-        aid = check_id(agent_id, "agent_id")
-        condition = f"agentId.eq.{aid},isShared.is.true" if shared else f"agentId.eq.{aid}"
+    def _do_clear_knowledge(self, agent_id: uuid.UUID, shared: bool) -> int:
+        condition = f"agentId.eq.{agent_id},isShared.is.true" if shared else f"agentId.eq.{agent_id}"
         return self._count(self._delete("knowledge").or_(condition))
 
     # -- cache ----------------------------------------------------------------------------------------------
-    def _cache_key(self, key: Any, agent_id: Any) -> tuple[str, str]:
-        return check_indexed_text(key, "key") or "", str(check_id(agent_id, "agent_id"))
-
-    def get_cache(self, *, key: str, agent_id: IdLike) -> str | None:
-        k, a = self._cache_key(key, agent_id)
-        rows = self._execute(self._table("cache").select("value").eq("key", k).eq("agentId", a))
+    def _do_get_cache(self, key: str, agent_id: uuid.UUID) -> str | None:
+        rows = self._execute(self._table("cache").select("value").eq("key", key).eq("agentId", str(agent_id)))
         if not rows:
             return None
         value = rows[0]["value"]
-        return value if isinstance(value, str) else _json(value)
+        return value if isinstance(value, str) else okai_json.dumps(value)
 
-    def set_cache(self, *, key: str, agent_id: IdLike, value: str) -> bool:
+    def _do_set_cache(self, key: str, agent_id: uuid.UUID, value: str) -> bool:
         from postgrest.types import ReturnMethod
 
-        k, a = self._cache_key(key, agent_id)
-        v = check_cache_value(value)
-        row = {"key": k, "agentId": a, "value": v}
+        row = {"key": key, "agentId": str(agent_id), "value": value}
         self._execute(self._table("cache").upsert(row, on_conflict="key,agentId", returning=ReturnMethod.minimal))
         return True
 
-    def delete_cache(self, *, key: str, agent_id: IdLike) -> bool:
-        k, a = self._cache_key(key, agent_id)
-        return self._count(self._delete("cache").eq("key", k).eq("agentId", a)) > 0
+    def _do_delete_cache(self, key: str, agent_id: uuid.UUID) -> bool:
+        return self._count(self._delete("cache").eq("key", key).eq("agentId", str(agent_id))) > 0
 
 
 def _str(value: uuid.UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _json(value: Any) -> str:
-    return okai_json.dumps(value)
+# Row builders keyed by PostgREST's JSON field names (the columns' names).
+def _account(
+    *,
+    id: str,
+    name: str | None,
+    username: str | None,
+    email: str,
+    avatarUrl: str | None,
+    details: Any,
+    createdAt: str | None,
+) -> Account:
+    return Account(uuid.UUID(id), name, username, email, avatarUrl, details or {}, codec.timestamp(createdAt))
 
 
-def _iso(value: Any, name: str) -> str:
-    """A timestamp parameter in PostgREST's form, ISO 8601 (callers pass ``None`` through themselves)."""
-    checked = check_timestamp(value, name)
-    if checked is None:
-        raise InvalidInput(f"{name} must be a datetime or epoch milliseconds, got None")
-    return checked.isoformat()
+def _participant(
+    *,
+    id: str,
+    userId: str,
+    roomId: str,
+    userState: str | None,
+    last_message_read: str | None,
+    joinedAt: str | None,
+) -> Participant:
+    state = UserState(userState) if userState else None
+    return Participant(
+        uuid.UUID(id), uuid.UUID(userId), uuid.UUID(roomId), state, last_message_read, codec.timestamp(joinedAt)
+    )
 
 
-def _relationship(r: dict[str, Any]) -> Relationship:
+def _relationship(
+    *, id: str, userA: str, userB: str, userId: str, status: str | None, createdAt: str | None
+) -> Relationship:
     return Relationship(
-        uuid.UUID(r["id"]),
-        uuid.UUID(r["userA"]),
-        uuid.UUID(r["userB"]),
-        uuid.UUID(r["userId"]),
-        r["status"],
-        codec.timestamp(r["createdAt"]),
+        uuid.UUID(id), uuid.UUID(userA), uuid.UUID(userB), uuid.UUID(userId), status, codec.timestamp(createdAt)
     )

@@ -22,16 +22,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
 import psycopg
 import psycopg_pool
 from psycopg import sql
+from psycopg.abc import Params
+from psycopg.rows import RowFactory, kwargs_row
 from psycopg.types.json import Jsonb
 
 from okai_insight import _json
+from okai_insight.adapters._checked import CheckedGoal, CheckedKnowledge, CheckedMemory, MemoryBatch
 from okai_insight.adapters._pg_connect import GuardedPool, call_timeout_s, connection_kwargs, set_session_timeouts
 from okai_insight.adapters._pg_health import ConnectionHealth, explain_failure, recording_connection_class
 from okai_insight.adapters._pg_json import register_json_loader
@@ -39,7 +42,7 @@ from okai_insight.adapters._pg_sql import MemoryFilters, Statements
 from okai_insight.adapters._pg_vector import register_vector_types
 from okai_insight.adapters._pg_watchdog import WATCHDOG
 from okai_insight.adapters._retry import with_retries
-from okai_insight.adapters.base import DatabaseAdapter, IdLike, Vector
+from okai_insight.adapters.base import CacheQuery, KeysetPaging, MemoryPage, MemorySearch
 from okai_insight.adapters.routing import ReadRouter, ReplicaRouter
 from okai_insight.errors import (
     ConnectionFailed,
@@ -66,25 +69,9 @@ from okai_insight.models import (
 )
 from okai_insight.schema import SchemaProfile, check_dimension, migrate
 from okai_insight.settings import Settings
-from okai_insight.validation import (
-    check_cache_value,
-    check_content,
-    check_count,
-    check_embedding,
-    check_goal_status,
-    check_id,
-    check_ids,
-    check_indexed_text,
-    check_optional_id,
-    check_table_name,
-    check_text,
-    check_threshold,
-    check_timestamp,
-    check_user_state,
-    content_json,
-)
 
 T = TypeVar("T")
+Query = str | sql.SQL | sql.Composed  # what the helpers below run
 Conn = psycopg.Connection[Any]
 
 #: Above this many dimensions the planner may price an HNSW scan above a full sort (seen at 1536), so searches
@@ -93,9 +80,6 @@ WIDE_VECTOR_DIMENSIONS = 512
 
 #: Settings for one statement's HNSW scan, inside its transaction (see PostgresAdapter._index_settings).
 _LOCAL_INDEX_SETTINGS = "SELECT set_config('enable_sort', %s, true), set_config('hnsw.ef_search', %s, true)"
-
-#: fuzzystrmatch's levenshtein() refuses longer arguments.
-LEVENSHTEIN_MAX_CHARS = 255
 
 
 def register(conn: Conn, *, ef_search: int | None = None) -> None:
@@ -117,7 +101,7 @@ def register(conn: Conn, *, ef_search: int | None = None) -> None:
         conn.commit()
 
 
-class PostgresAdapter(DatabaseAdapter):
+class PostgresAdapter(KeysetPaging):
     """okai-insight's data layer on PostgreSQL with pgvector; see the module docstring for its design.
 
     Example:
@@ -279,12 +263,6 @@ class PostgresAdapter(DatabaseAdapter):
     #: False where COPY FROM into the table is not allowed (row level security): batches go through a temp table.
     _copy_into_table = True
 
-    def _table(self, value: Any) -> str:
-        return check_table_name(value, self.settings.memory_tables)
-
-    def _vec(self, value: Any, *, query: bool = False) -> Embedding:
-        return check_embedding(value, self.embedding_dimension, allow_zero=not query)
-
     def _require(self, what: str) -> None:
         p = self.profile
         assert p is not None, "init() first"
@@ -294,24 +272,20 @@ class PostgresAdapter(DatabaseAdapter):
             raise FeatureNotAvailable("this database has no logs table")
 
     # -- accounts -------------------------------------------------------------------------------------------
-    def get_account_by_id(self, user_id: IdLike) -> Account | None:
-        uid = check_id(user_id, "user_id")
-        row = self._run(
-            lambda c, _: c.execute(
+    def _do_get_account_by_id(self, user_id: uuid.UUID) -> Account | None:
+        rows = self._run(
+            lambda c, _: _rows(
+                c,
+                _ACCOUNTS,
                 'SELECT "id", "name", "username", "email", "avatarUrl", "details", "createdAt" '
                 'FROM accounts WHERE "id" = %s',
-                (uid,),
-            ).fetchone()
+                (user_id,),
+            )
         )
-        return None if row is None else Account(row[0], row[1], row[2], row[3], row[4], row[5] or {}, row[6])
+        return rows[0] if rows else None
 
-    def create_account(self, account: Account) -> bool:
-        aid = check_id(account.id, "account.id")
-        for name in ("name", "avatar_url"):
-            check_text(getattr(account, name), f"account.{name}", optional=True)
-        check_indexed_text(account.username, "account.username", optional=True)
-        check_indexed_text(account.email, "account.email")
-        details = check_content(account.details or {}, "account.details")
+    def _do_create_account(self, account: Account) -> bool:
+        aid = account.id
 
         def insert(c: Conn, attempt: int) -> bool:
             try:
@@ -319,7 +293,14 @@ class PostgresAdapter(DatabaseAdapter):
                     c.execute(
                         'INSERT INTO accounts ("id", "name", "username", "email", "avatarUrl", "details") '
                         "VALUES (%s, %s, %s, %s, %s, %s)",
-                        (aid, account.name, account.username, account.email, account.avatar_url, Jsonb(details)),
+                        (
+                            aid,
+                            account.name,
+                            account.username,
+                            account.email,
+                            account.avatar_url,
+                            Jsonb(account.details),
+                        ),
                     )
                 return True
             except psycopg.errors.UniqueViolation:
@@ -330,156 +311,73 @@ class PostgresAdapter(DatabaseAdapter):
 
     @staticmethod
     def _account_matches(c: Conn, aid: uuid.UUID, email: str) -> bool:
-        row = c.execute('SELECT "email" FROM accounts WHERE "id" = %s', (aid,)).fetchone()
-        return row is not None and row[0] == email
+        return _values(c, 'SELECT "email" FROM accounts WHERE "id" = %s', (aid,)) == [email]
 
-    def get_actor_details(self, room_id: IdLike) -> list[Actor]:
-        rid = check_id(room_id, "room_id")
-        rows = self._run(
-            lambda c, _: c.execute(
+    def _do_get_actor_details(self, room_id: uuid.UUID) -> list[Actor]:
+        return self._run(
+            lambda c, _: _rows(
+                c,
+                _ACTORS,
                 'SELECT a."id", a."name", a."username", a."details" FROM participants AS p '
                 'JOIN accounts AS a ON a."id" = p."userId" WHERE p."roomId" = %s ORDER BY a."name", a."id"',
-                (rid,),
-            ).fetchall()
+                (room_id,),
+            )
         )
-        return [Actor(r[0], r[1], r[2], r[3] or {}) for r in rows]
 
     # -- memories -------------------------------------------------------------------------------------------
-    def _memory(self, row: Sequence[Any], distance: float | None = None) -> Memory:
-        emb = row[4]
-        return Memory(
-            id=row[0],
-            type=row[1],
-            created_at=row[2],
-            content=_content(row[3]),
-            embedding=None if emb is None else np.asarray(emb.to_numpy(), dtype=np.float32),
-            user_id=row[5],
-            agent_id=row[6],
-            room_id=row[7],
-            unique=bool(row[8]),
-            similarity=None if distance is None else 1.0 - float(distance),
-        )
-
-    def get_memories(
-        self,
-        room_id: IdLike,
-        table_name: str,
-        *,
-        count: int | None = None,
-        unique: bool = False,
-        agent_id: IdLike | None = None,
-        start: dt.datetime | int | None = None,
-        end: dt.datetime | int | None = None,
-        before: tuple[dt.datetime, IdLike] | None = None,
-    ) -> list[Memory]:
+    def _do_get_memories(self, page: MemoryPage) -> list[Memory]:
         params: dict[str, Any] = {
-            "type": self._table(table_name),
-            "room_id": check_id(room_id, "room_id"),
-            "agent_id": check_optional_id(agent_id, "agent_id"),
-            "start": check_timestamp(start, "start"),
-            "end": check_timestamp(end, "end"),
+            "type": page.type,
+            "room_id": page.room_id,
+            "agent_id": page.agent_id,
+            "start": page.start,
+            "end": page.end,
+            "limit": page.limit,
         }
-        if count is not None:
-            params["limit"] = check_count(count)
-        if before is not None:
-            if not isinstance(before, tuple) or len(before) != 2:
-                raise InvalidInput("before must be a (created_at, id) tuple from the previous page's last row")
-            params["before_ts"] = check_timestamp(before[0], "before[0]")
-            params["before_id"] = check_id(before[1], "before[1]")
-        f = MemoryFilters(room=True, agent=params["agent_id"] is not None, unique=bool(unique))
+        if page.before is not None:
+            params["before_ts"], params["before_id"] = page.before
+        f = MemoryFilters(room=True, agent=page.agent_id is not None, unique=page.unique)
         query = self.statements.get_memories(
-            f, start=start is not None, end=end is not None, before=before is not None, limit=count is not None
+            f,
+            start=page.start is not None,
+            end=page.end is not None,
+            before=page.before is not None,
+            limit=page.limit is not None,
         )
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True, atomic=False)
-        return [self._memory(r) for r in rows]
+        return self._run(lambda c, _: _rows(c, _MEMORIES, query, params), read_only=True, atomic=False)
 
-    def iter_memories(self, room_id: IdLike, table_name: str, *, page_size: int = 1000) -> Any:
-        """Every memory of a room and type, newest first, fetched page by page (keyset pagination).
-
-        Example:
-            >>> sum(1 for _ in db.iter_memories(room_id, "messages"))   # doctest: +SKIP
-            1200
-        """
-        before: tuple[dt.datetime, IdLike] | None = None
-        while True:
-            page = self.get_memories(room_id, table_name, count=page_size, before=before)
-            yield from page
-            if len(page) < page_size:
-                return
-            last = page[-1]
-            assert last.created_at is not None and last.id is not None
-            before = (last.created_at, last.id)
-
-    def get_memory_by_id(self, memory_id: IdLike) -> Memory | None:
-        mid = check_id(memory_id, "memory_id")
+    def _do_get_memory_by_id(self, memory_id: uuid.UUID) -> Memory | None:
         query = sql.SQL('SELECT {} FROM memories AS m WHERE m."id" = %(id)s').format(self.statements.memory_columns)
-        row = self._run(
-            lambda c, _: c.execute(query, {"id": mid}, binary=True).fetchone(), read_only=True, atomic=False
-        )
-        return None if row is None else self._memory(row)
+        rows = self._run(lambda c, _: _rows(c, _MEMORIES, query, {"id": memory_id}), read_only=True, atomic=False)
+        return rows[0] if rows else None
 
-    def get_memories_by_ids(self, memory_ids: Sequence[IdLike], table_name: str | None = None) -> list[Memory]:
-        ids = check_ids(memory_ids, "memory_ids")
-        if not ids:
-            return []
+    def _do_get_memories_by_ids(self, ids: list[uuid.UUID], memory_type: str | None) -> list[Memory]:
         params: dict[str, Any] = {"ids": ids}
         where: sql.Composable = sql.SQL('m."id" = ANY(%(ids)s)')
-        if table_name is not None:
-            params["type"] = self._table(table_name)
+        if memory_type is not None:
+            params["type"] = memory_type
             where = where + sql.SQL(' AND m."type" = %(type)s')
         query = sql.SQL('SELECT {} FROM memories AS m WHERE {} ORDER BY m."createdAt" DESC, m."id"').format(
             self.statements.memory_columns, where
         )
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True, atomic=False)
-        return [self._memory(r) for r in rows]
+        return self._run(lambda c, _: _rows(c, _MEMORIES, query, params), read_only=True, atomic=False)
 
-    def get_memories_by_room_ids(
-        self,
-        room_ids: Sequence[IdLike],
-        table_name: str,
-        *,
-        agent_id: IdLike | None = None,
-        limit: int | None = None,
+    def _do_get_memories_by_room_ids(
+        self, room_ids: list[uuid.UUID], memory_type: str, agent_id: uuid.UUID | None, limit: int | None
     ) -> list[Memory]:
-        rooms = check_ids(room_ids, "room_ids")
-        params: dict[str, Any] = {
-            "type": self._table(table_name),
-            "room_ids": rooms,
-            "agent_id": check_optional_id(agent_id, "agent_id"),
-        }
-        if limit is not None:
-            params["limit"] = check_count(limit, "limit")
-        if not rooms:
-            return []
-        f = MemoryFilters(rooms=True, agent=params["agent_id"] is not None)
+        params: dict[str, Any] = {"type": memory_type, "room_ids": room_ids, "agent_id": agent_id, "limit": limit}
+        f = MemoryFilters(rooms=True, agent=agent_id is not None)
         query = sql.SQL('SELECT {} FROM memories AS m WHERE {} ORDER BY m."createdAt" DESC, m."id" DESC').format(
             self.statements.memory_columns, self.statements.memory_where(f)
         )
         if limit is not None:
             query = query + sql.SQL(" LIMIT %(limit)s")
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True, atomic=False)
-        return [self._memory(r) for r in rows]
+        return self._run(lambda c, _: _rows(c, _MEMORIES, query, params), read_only=True, atomic=False)
 
-    def get_cached_embeddings(
-        self,
-        *,
-        query_table_name: str,
-        query_threshold: int,
-        query_input: str,
-        query_field_name: str,
-        query_field_sub_name: str,
-        query_match_count: int,
-    ) -> list[CachedEmbedding]:
-        params = {
-            "type": self._table(query_table_name),
-            "threshold": check_count(query_threshold, "query_threshold", maximum=LEVENSHTEIN_MAX_CHARS),
-            "input": (check_text(query_input, "query_input") or "")[:LEVENSHTEIN_MAX_CHARS],
-            "field": check_text(query_field_name, "query_field_name", max_chars=200),
-            "sub": check_text(query_field_sub_name, "query_field_sub_name", max_chars=200),
-            "k": check_count(query_match_count, "query_match_count"),
-        }
+    def _do_get_cached_embeddings(self, query: CacheQuery) -> list[CachedEmbedding]:
+        params = query.params()
         # ElizaOS stores the text at content.<sub_name> when field_name is "content"; both layouts are read.
-        query = """
+        statement = """
             SELECT embedding, levenshtein(%(input)s, content_text) AS score
             FROM (
                 SELECT m."embedding" AS embedding,
@@ -491,73 +389,52 @@ class PostgresAdapter(DatabaseAdapter):
             ORDER BY score
             LIMIT %(k)s
         """
-        rows = self._run(lambda c, _: c.execute(query, params, binary=True).fetchall(), read_only=True, atomic=False)
-        return [CachedEmbedding(np.asarray(r[0].to_numpy(), dtype=np.float32), int(r[1])) for r in rows]
+        return self._run(lambda c, _: _rows(c, _CACHED, statement, params), read_only=True, atomic=False)
 
-    def log(self, *, body: dict[str, Any], user_id: IdLike, room_id: IdLike, type: str) -> None:
-        self._require("logs")
-        params = (
-            Jsonb(check_content(body, "body")),
-            check_id(user_id, "user_id"),
-            check_id(room_id, "room_id"),
-            check_text(type, "type", max_chars=200),
-        )
-        log_id = uuid.uuid4()
+    def _do_log(self, body: dict[str, Any], user_id: uuid.UUID, room_id: uuid.UUID, type: str) -> None:
+        params = (uuid.uuid4(), Jsonb(body), user_id, room_id, type)  # the id is fixed before a retry
 
         def insert(c: Conn, _: int) -> None:
             c.execute(
                 'INSERT INTO logs ("id", "body", "userId", "roomId", "type") VALUES (%s, %s, %s, %s, %s) '
                 'ON CONFLICT ("id") DO NOTHING',
-                (log_id, *params),
+                params,
             )
 
         self._run(insert)
 
-    def search_memories_by_embedding(
-        self,
-        embedding: Vector,
-        *,
-        table_name: str,
-        match_threshold: float | None = None,
-        count: int = 10,
-        room_id: IdLike | None = None,
-        agent_id: IdLike | None = None,
-        unique: bool = False,
-    ) -> list[Memory]:
-        q = self._vec(embedding, query=True)
+    def _do_search_memories(self, q: Embedding, search: MemorySearch) -> list[Memory]:
         params: dict[str, Any] = {
             "q": q,
-            "type": self._table(table_name),
-            "room_id": check_optional_id(room_id, "room_id"),
-            "agent_id": check_optional_id(agent_id, "agent_id"),
-            "threshold": -1.0 if match_threshold is None else check_threshold(match_threshold),
-            "k": check_count(count, "count", minimum=1, maximum=10_000),
+            "type": search.type,
+            "room_id": search.room_id,
+            "agent_id": search.agent_id,
+            "threshold": -1.0 if search.threshold is None else search.threshold,
+            "k": search.k,
         }
-        f = MemoryFilters(room=params["room_id"] is not None, agent=params["agent_id"] is not None, unique=bool(unique))
-        rows = self._run(lambda c, _: self._search(c, f, params), read_only=True, atomic=False)
-        return [self._memory(r[:9], distance=r[9]) for r in rows]
+        f = MemoryFilters(room=search.room_id is not None, agent=search.agent_id is not None, unique=search.unique)
+        return self._run(lambda c, _: self._search(c, f, params), read_only=True, atomic=False)
 
-    def _search(self, c: Conn, f: MemoryFilters, params: dict[str, Any]) -> list[Any]:
+    def _search(self, c: Conn, f: MemoryFilters, params: dict[str, Any]) -> list[Memory]:
         st = self.statements
         exact = False
         if f.room or f.agent or f.unique:
             # Two prepared statements (count, then search) beat one that chooses in SQL (as near_duplicate does):
             # that one must be planned on every call (see create_memory), costing more than the round trip saved.
             cap = self.settings.exact_search_max_rows
-            (n,) = c.execute(st.text("count_bounded", f), {**params, "cap": cap + 1}).fetchone() or (0,)
-            exact = n <= cap
+            exact = _count(c, st.text("count_bounded", f), {**params, "cap": cap + 1}) <= cap
         if exact:
-            return c.execute(st.text("search_exact", f), params, binary=True).fetchall()
+            return _rows(c, _MEMORIES, st.text("search_exact", f), params)
         query = st.text("search_index", f)
         local = self._index_settings(params["k"])
         if local is None:
-            return c.execute(query, params, binary=True).fetchall()
+            return _rows(c, _MEMORIES, query, params)
         with c.pipeline():  # BEGIN, settings, query, COMMIT: sent together, one round trip
             in_transaction = c.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
             if not in_transaction:
                 c.execute("BEGIN")
             c.execute(_LOCAL_INDEX_SETTINGS, local)
-            cur = c.execute(query, params, binary=True)
+            cur = c.cursor(row_factory=_MEMORIES).execute(query, params, binary=True)
             if not in_transaction:
                 c.execute("COMMIT")
         return cur.fetchall()
@@ -577,30 +454,18 @@ class PostgresAdapter(DatabaseAdapter):
             return None
         return ("off" if wide else "on"), str(min(max(k, ef), 1000))
 
-    def _prepare_memory(self, memory: Memory, table: str) -> dict[str, Any]:
-        if not isinstance(memory, Memory):
-            raise InvalidInput(f"expected a Memory, got {type(memory).__name__}")
-        emb = None if memory.embedding is None else self._vec(memory.embedding)
-        if memory.agent_id is None and self.profile is not None and self.profile.partition_key == "agentId":
+    def _check_memory(self, memory: Any, memory_type: str, dimension: int, **known: Any) -> CheckedMemory:
+        checked = super()._check_memory(memory, memory_type, dimension, **known)
+        if checked.agent_id is None and self.profile is not None and self.profile.partition_key == "agentId":
             raise InvalidInput(
                 "memory.agent_id is required: this database's memories are partitioned by agent "
                 "(okai-insight partition), so every memory belongs to one agent's partition"
             )
-        return {
-            "id": check_id(memory.id, "memory.id") if memory.id is not None else uuid.uuid4(),
-            "type": table,
-            "created_at": check_timestamp(memory.created_at, "memory.created_at"),
-            "content": _jsonb_text(content_json(memory.content, "memory.content")),
-            "embedding": emb,
-            "user_id": check_optional_id(memory.user_id, "memory.user_id"),
-            "agent_id": check_optional_id(memory.agent_id, "memory.agent_id"),
-            "room_id": check_optional_id(memory.room_id, "memory.room_id"),
-            "unique": bool(memory.unique),
-        }
+        return checked
 
-    def create_memory(self, memory: Memory, table_name: str, unique: bool = False) -> uuid.UUID:
-        params = self._prepare_memory(memory, self._table(table_name))
-        emb = params["embedding"]
+    def _do_create_memory(self, memory: CheckedMemory, unique: bool) -> uuid.UUID:
+        params = _memory_params(memory)
+        emb = memory.embedding
         insert = self.statements.text("insert_memory")
         check = bool(unique and emb is not None and np.any(emb))
 
@@ -611,7 +476,7 @@ class PostgresAdapter(DatabaseAdapter):
                 # taken by its own statement before the insert starts, so the insert's snapshot (a new one per
                 # statement) sees every row a writer committed before releasing it. Sent as one pipeline: one
                 # round trip for BEGIN, lock, settings, the checked insert and COMMIT.
-                f = MemoryFilters(room=params["room_id"] is not None)
+                f = MemoryFilters(room=memory.room_id is not None)
                 checked = {
                     **params,
                     "q": emb,
@@ -619,7 +484,7 @@ class PostgresAdapter(DatabaseAdapter):
                     "k": 1,
                     "cap": self.settings.exact_search_max_rows + 1,
                 }
-                key = f"okai-unique:{params['type']}:{params['room_id']}"
+                key = f"okai-unique:{memory.type}:{memory.room_id}"
                 with c.pipeline(), c.transaction():
                     c.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (key,))
                     local = self._index_settings(1)
@@ -629,28 +494,17 @@ class PostgresAdapter(DatabaseAdapter):
                     # a prepared statement to a generic plan, costed with both branches and a LIMIT of unknown
                     # size, whose index branch reads the whole room instead of the index (seen in the tests).
                     cur = c.execute(self.statements.text("insert_memory", f), checked, prepare=False)
-                row = cur.fetchone()
+                inserted = cur.fetchone() is not None
             else:
-                row = c.execute(insert, params).fetchone()
-            if row is None and attempt == 0:
-                raise DuplicateId(f"a memory with id {params['id']} already exists")
-            return params["id"]  # type: ignore[no-any-return]
+                inserted = c.execute(insert, params).fetchone() is not None
+            if not inserted and attempt == 0:
+                raise DuplicateId(f"a memory with id {memory.id} already exists")
+            return memory.id
 
         return self._run(write, atomic=False)
 
-    def create_memories(self, memories: Sequence[Memory], table_name: str) -> list[uuid.UUID]:
-        table = self._table(table_name)
-        if isinstance(memories, str | bytes) or not isinstance(memories, Sequence):
-            raise InvalidInput("memories must be a list of Memory objects")
-        if not memories:
-            return []
-        # Ids are fixed before the first attempt, so a retry writes the same rows, never new copies of them.
-        ids = [
-            check_id(m.id, "memory.id") if isinstance(m, Memory) and m.id is not None else uuid.uuid4()
-            for m in memories
-        ]
-        if len(set(ids)) != len(ids):
-            raise DuplicateId("the batch holds the same memory id twice")
+    def _do_create_memories(self, batch: MemoryBatch) -> list[uuid.UUID]:
+        ids = batch.ids
         vtype = self.profile.vector_type if self.profile else "vector"
         types = ["uuid", "text", "timestamptz", "jsonb", vtype, "uuid", "uuid", "uuid", "bool"]
         now = dt.datetime.now(dt.UTC)
@@ -665,22 +519,21 @@ class PostgresAdapter(DatabaseAdapter):
                 return e
 
         def write_rows(cp: Any) -> None:
-            # Each row is validated as it is written, so Python's checks overlap the server's work; a refused row
-            # raises inside the COPY, which aborts it whole: nothing of the batch is stored.
+            # Each row is checked as it is written (MemoryBatch iterates lazily), so Python's checks overlap the
+            # server's work; a refused row raises inside the COPY, which aborts it whole: nothing is stored.
             cp.set_types(types)
-            for memory, mid in zip(memories, ids, strict=True):
-                p = self._prepare_memory(memory, table)
+            for m in batch:
                 cp.write_row(
                     (
-                        mid,
-                        table,
-                        p["created_at"] or now,
-                        p["content"],
-                        as_column(p["embedding"]),
-                        p["user_id"],
-                        p["agent_id"],
-                        p["room_id"],
-                        p["unique"],
+                        m.id,
+                        m.type,
+                        m.created_at or now,
+                        _jsonb_text(m.content),
+                        as_column(m.embedding),
+                        m.user_id,
+                        m.agent_id,
+                        m.room_id,
+                        m.unique,
                     )
                 )
 
@@ -717,187 +570,140 @@ class PostgresAdapter(DatabaseAdapter):
 
         return self._run(copy, atomic=False)
 
-    def remove_memory(self, memory_id: IdLike, table_name: str) -> bool:
-        params = (check_id(memory_id, "memory_id"), self._table(table_name))
+    def _do_remove_memory(self, memory_id: uuid.UUID, memory_type: str) -> bool:
+        params = (memory_id, memory_type)
         return self._run(
             lambda c, _: c.execute('DELETE FROM memories WHERE "id" = %s AND "type" = %s', params).rowcount > 0
         )
 
-    def remove_all_memories(self, room_id: IdLike, table_name: str) -> int:
-        params = (check_id(room_id, "room_id"), self._table(table_name))
+    def _do_remove_all_memories(self, room_id: uuid.UUID, memory_type: str) -> int:
+        params = (room_id, memory_type)
         return self._run(
             lambda c, _: c.execute('DELETE FROM memories WHERE "roomId" = %s AND "type" = %s', params).rowcount
         )
 
-    def count_memories(self, room_id: IdLike, unique: bool = True, table_name: str = "") -> int:
-        params = {"room_id": check_id(room_id, "room_id"), "type": self._table(table_name)}
-        f = MemoryFilters(room=True, unique=bool(unique))
+    def _do_count_memories(self, room_id: uuid.UUID, memory_type: str, unique: bool) -> int:
+        params = {"room_id": room_id, "type": memory_type}
+        f = MemoryFilters(room=True, unique=unique)
         query = sql.SQL("SELECT count(*) FROM memories AS m WHERE {}").format(self.statements.memory_where(f))
-        row = self._run(lambda c, _: c.execute(query, params).fetchone(), read_only=True, atomic=False)
-        return int(row[0]) if row else 0
+        return self._run(lambda c, _: _count(c, query, params), read_only=True, atomic=False)
 
     # -- goals ----------------------------------------------------------------------------------------------
-    def get_goals(
-        self,
-        room_id: IdLike,
-        *,
-        user_id: IdLike | None = None,
-        only_in_progress: bool = True,
-        count: int = 5,
-        agent_id: IdLike | None = None,
+    def _do_get_goals(
+        self, room_id: uuid.UUID, user_id: uuid.UUID | None, only_in_progress: bool, limit: int
     ) -> list[Goal]:
-        params = {
-            "room_id": check_id(room_id, "room_id"),
-            "user_id": check_optional_id(user_id, "user_id"),
-            "limit": check_count(count),
-            "in_progress": bool(only_in_progress),
-        }
-        check_optional_id(agent_id, "agent_id")  # ElizaOS accepts it; goals have no agent column
-        rows = self._run(
-            lambda c, _: c.execute(
+        params = {"room_id": room_id, "user_id": user_id, "limit": limit, "in_progress": only_in_progress}
+        return self._run(
+            lambda c, _: _rows(
+                c,
+                _GOALS,
                 'SELECT "id", "roomId", "userId", "name", "status", "objectives", "description", "createdAt" '
                 'FROM goals WHERE "roomId" = %(room_id)s '
                 'AND (%(user_id)s::uuid IS NULL OR "userId" = %(user_id)s) '
                 "AND (NOT %(in_progress)s OR \"status\" = 'IN_PROGRESS') "
                 'ORDER BY "createdAt", "id" LIMIT %(limit)s',
                 params,
-            ).fetchall()
-        )
-        return [_goal(r) for r in rows]
-
-    def _goal_values(self, goal: Goal) -> tuple[Any, ...]:
-        if not isinstance(goal, Goal):
-            raise InvalidInput(f"expected a Goal, got {type(goal).__name__}")
-        check_text(goal.name, "goal.name")
-        check_text(goal.description, "goal.description", optional=True)
-        objectives = [
-            {
-                k: v
-                for k, v in {"id": o.id, "description": o.description, "completed": bool(o.completed)}.items()
-                if v is not None
-            }
-            for o in goal.objectives
-        ]
-        check_content({"objectives": objectives}, "goal")
-        return (
-            goal.name,
-            check_goal_status(goal.status).value,
-            goal.description,
-            Jsonb(objectives),
-            check_id(goal.room_id, "goal.room_id"),
-            check_optional_id(goal.user_id, "goal.user_id"),
+            )
         )
 
-    def update_goal(self, goal: Goal) -> None:
-        gid = check_id(goal.id, "goal.id")
-        values = self._goal_values(goal)
+    def _do_update_goal(self, goal_id: uuid.UUID, goal: CheckedGoal) -> None:
+        values = (goal.name, goal.status.value, goal.description, Jsonb(goal.objectives), goal_id)
         updated = self._run(
             lambda c, _: (
                 c.execute(
                     'UPDATE goals SET "name" = %s, "status" = %s, "description" = %s, "objectives" = %s '
                     'WHERE "id" = %s',
-                    (*values[:4], gid),
+                    values,
                 ).rowcount
             )
         )
         if not updated:
-            raise NotFound(f"goal {gid} does not exist")
+            raise NotFound(f"goal {goal_id} does not exist")
 
-    def update_goal_status(self, goal_id: IdLike, status: GoalStatus | str) -> None:
-        gid = check_id(goal_id, "goal_id")
-        value = check_goal_status(status).value
+    def _do_update_goal_status(self, goal_id: uuid.UUID, status: GoalStatus) -> None:
         updated = self._run(
-            lambda c, _: c.execute('UPDATE goals SET "status" = %s WHERE "id" = %s', (value, gid)).rowcount
+            lambda c, _: c.execute('UPDATE goals SET "status" = %s WHERE "id" = %s', (status.value, goal_id)).rowcount
         )
         if not updated:
-            raise NotFound(f"goal {gid} does not exist")
+            raise NotFound(f"goal {goal_id} does not exist")
 
-    def create_goal(self, goal: Goal) -> uuid.UUID:
-        gid = check_id(goal.id, "goal.id") if goal.id is not None else uuid.uuid4()
-        values = self._goal_values(goal)
+    def _do_create_goal(self, goal_id: uuid.UUID, goal: CheckedGoal) -> uuid.UUID:
+        values = (
+            goal_id,
+            goal.name,
+            goal.status.value,
+            goal.description,
+            Jsonb(goal.objectives),
+            goal.room_id,
+            goal.user_id,
+        )
 
         def insert(c: Conn, attempt: int) -> uuid.UUID:
-            row = c.execute(
+            inserted = c.execute(
                 'INSERT INTO goals ("id", "name", "status", "description", "objectives", "roomId", "userId") '
                 'VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT ("id") DO NOTHING RETURNING "id"',
-                (gid, *values),
+                values,
             ).fetchone()
-            if row is None and attempt == 0:
-                raise DuplicateId(f"a goal with id {gid} already exists")
-            return gid
+            if inserted is None and attempt == 0:
+                raise DuplicateId(f"a goal with id {goal_id} already exists")
+            return goal_id
 
         return self._run(insert)
 
-    def remove_goal(self, goal_id: IdLike) -> bool:
-        gid = check_id(goal_id, "goal_id")
-        return self._run(lambda c, _: c.execute('DELETE FROM goals WHERE "id" = %s', (gid,)).rowcount > 0)
+    def _do_remove_goal(self, goal_id: uuid.UUID) -> bool:
+        return self._run(lambda c, _: c.execute('DELETE FROM goals WHERE "id" = %s', (goal_id,)).rowcount > 0)
 
-    def remove_all_goals(self, room_id: IdLike) -> int:
-        rid = check_id(room_id, "room_id")
-        return self._run(lambda c, _: c.execute('DELETE FROM goals WHERE "roomId" = %s', (rid,)).rowcount)
+    def _do_remove_all_goals(self, room_id: uuid.UUID) -> int:
+        return self._run(lambda c, _: c.execute('DELETE FROM goals WHERE "roomId" = %s', (room_id,)).rowcount)
 
     # -- rooms and participants -----------------------------------------------------------------------------
-    def get_room(self, room_id: IdLike) -> uuid.UUID | None:
-        rid = check_id(room_id, "room_id")
-        row = self._run(
-            lambda c, _: c.execute('SELECT "id" FROM rooms WHERE "id" = %s', (rid,)).fetchone(), read_only=True
-        )
-        return None if row is None else row[0]
+    def _do_get_room(self, room_id: uuid.UUID) -> uuid.UUID | None:
+        found = self._run(lambda c, _: _values(c, 'SELECT "id" FROM rooms WHERE "id" = %s', (room_id,)), read_only=True)
+        return found[0] if found else None
 
-    def create_room(self, room_id: IdLike | None = None) -> uuid.UUID:
-        rid = check_id(room_id, "room_id") if room_id is not None else uuid.uuid4()
-
+    def _do_create_room(self, room_id: uuid.UUID) -> uuid.UUID:
         def insert(c: Conn, attempt: int) -> uuid.UUID:
-            row = c.execute(
-                'INSERT INTO rooms ("id") VALUES (%s) ON CONFLICT ("id") DO NOTHING RETURNING "id"', (rid,)
+            inserted = c.execute(
+                'INSERT INTO rooms ("id") VALUES (%s) ON CONFLICT ("id") DO NOTHING RETURNING "id"', (room_id,)
             ).fetchone()
-            if row is None and attempt == 0:
-                raise DuplicateId(f"room {rid} already exists")
-            return rid
+            if inserted is None and attempt == 0:
+                raise DuplicateId(f"room {room_id} already exists")
+            return room_id
 
         return self._run(insert)
 
-    def remove_room(self, room_id: IdLike) -> None:
-        rid = check_id(room_id, "room_id")
-
+    def _do_remove_room(self, room_id: uuid.UUID) -> None:
         def delete(c: Conn, _: int) -> bool:
             # Lock the room first: an insert into it (which takes a KEY SHARE lock on the room through its foreign
             # key) either committed before, and is deleted below, or waits and then fails with NotFound. Without the
             # lock a row inserted between the deletes made the last one fail with a foreign key error.
-            if c.execute('SELECT 1 FROM rooms WHERE "id" = %s FOR UPDATE', (rid,)).fetchone() is None:
+            if c.execute('SELECT 1 FROM rooms WHERE "id" = %s FOR UPDATE', (room_id,)).fetchone() is None:
                 return False
             # Explicit deletes: the spec's foreign keys do not cascade (ElizaOS's do; both work).
             for table in ("memories", "participants", "goals", "logs"):
                 if table == "logs" and not (self.profile and self.profile.has_logs):
                     continue
-                c.execute(sql.SQL('DELETE FROM {} WHERE "roomId" = %s').format(sql.Identifier(table)), (rid,))
-            return c.execute('DELETE FROM rooms WHERE "id" = %s', (rid,)).rowcount > 0
+                c.execute(sql.SQL('DELETE FROM {} WHERE "roomId" = %s').format(sql.Identifier(table)), (room_id,))
+            return c.execute('DELETE FROM rooms WHERE "id" = %s', (room_id,)).rowcount > 0
 
         if not self._run(delete):
-            raise NotFound(f"room {rid} does not exist")
+            raise NotFound(f"room {room_id} does not exist")
 
-    def get_rooms_for_participant(self, user_id: IdLike) -> list[uuid.UUID]:
-        uid = check_id(user_id, "user_id")
-        rows = self._run(
-            lambda c, _: c.execute(
-                'SELECT "roomId" FROM participants WHERE "userId" = %s ORDER BY "roomId"', (uid,)
-            ).fetchall()
+    def _do_get_rooms_for_participant(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        return self._run(
+            lambda c, _: _values(
+                c, 'SELECT "roomId" FROM participants WHERE "userId" = %s ORDER BY "roomId"', (user_id,)
+            )
         )
-        return [r[0] for r in rows]
 
-    def get_rooms_for_participants(self, user_ids: Sequence[IdLike]) -> list[uuid.UUID]:
-        ids = check_ids(user_ids, "user_ids")
-        if not ids:
-            return []
-        rows = self._run(
-            lambda c, _: c.execute(
-                'SELECT DISTINCT "roomId" FROM participants WHERE "userId" = ANY(%s) ORDER BY "roomId"', (ids,)
-            ).fetchall()
+    def _do_get_rooms_for_participants(self, user_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        return self._run(
+            lambda c, _: _values(
+                c, 'SELECT DISTINCT "roomId" FROM participants WHERE "userId" = ANY(%s) ORDER BY "roomId"', (user_ids,)
+            )
         )
-        return [r[0] for r in rows]
 
-    def add_participant(self, user_id: IdLike, room_id: IdLike) -> bool:
-        uid, rid = check_id(user_id, "user_id"), check_id(room_id, "room_id")
+    def _do_add_participant(self, user_id: uuid.UUID, room_id: uuid.UUID) -> bool:
         pid = uuid.uuid4()
 
         def insert(c: Conn, attempt: int) -> bool:
@@ -906,7 +712,7 @@ class PostgresAdapter(DatabaseAdapter):
                 'INSERT INTO participants ("id", "userId", "roomId") SELECT %s, %s, %s '
                 'WHERE NOT EXISTS (SELECT 1 FROM participants WHERE "userId" = %s AND "roomId" = %s) '
                 "ON CONFLICT DO NOTHING",
-                (pid, uid, rid, uid, rid),
+                (pid, user_id, room_id, user_id, room_id),
             ).rowcount
             if n == 0 and attempt > 0:
                 return bool(c.execute('SELECT 1 FROM participants WHERE "id" = %s', (pid,)).fetchone())
@@ -914,174 +720,136 @@ class PostgresAdapter(DatabaseAdapter):
 
         return self._run(insert)
 
-    def remove_participant(self, user_id: IdLike, room_id: IdLike) -> bool:
-        uid, rid = check_id(user_id, "user_id"), check_id(room_id, "room_id")
+    def _do_remove_participant(self, user_id: uuid.UUID, room_id: uuid.UUID) -> bool:
         return self._run(
             lambda c, _: (
-                c.execute('DELETE FROM participants WHERE "userId" = %s AND "roomId" = %s', (uid, rid)).rowcount > 0
+                c.execute('DELETE FROM participants WHERE "userId" = %s AND "roomId" = %s', (user_id, room_id)).rowcount
+                > 0
             )
         )
 
-    def get_participants_for_account(self, user_id: IdLike) -> list[Participant]:
-        uid = check_id(user_id, "user_id")
+    def _do_get_participants_for_account(self, user_id: uuid.UUID) -> list[Participant]:
         query = sql.SQL('SELECT {} FROM participants AS p WHERE p."userId" = %s ORDER BY p."roomId"').format(
             self.statements.participant_columns()
         )
-        rows = self._run(lambda c, _: c.execute(query, (uid,)).fetchall(), read_only=True, atomic=False)
-        return [Participant(r[0], r[1], r[2], UserState(r[3]) if r[3] else None, r[4], r[5]) for r in rows]
+        return self._run(lambda c, _: _rows(c, _PARTICIPANTS, query, (user_id,)), read_only=True, atomic=False)
 
-    def get_participants_for_room(self, room_id: IdLike) -> list[uuid.UUID]:
-        rid = check_id(room_id, "room_id")
-        rows = self._run(
-            lambda c, _: c.execute(
-                'SELECT "userId" FROM participants WHERE "roomId" = %s ORDER BY "userId"', (rid,)
-            ).fetchall()
+    def _do_get_participants_for_room(self, room_id: uuid.UUID) -> list[uuid.UUID]:
+        return self._run(
+            lambda c, _: _values(
+                c, 'SELECT "userId" FROM participants WHERE "roomId" = %s ORDER BY "userId"', (room_id,)
+            )
         )
-        return [r[0] for r in rows]
 
-    def get_participant_user_state(self, room_id: IdLike, user_id: IdLike) -> UserState | None:
-        rid, uid = check_id(room_id, "room_id"), check_id(user_id, "user_id")
+    def _do_get_participant_user_state(self, room_id: uuid.UUID, user_id: uuid.UUID) -> UserState | None:
         if not (self.profile and self.profile.has_user_state):
             return None
-        row = self._run(
-            lambda c, _: c.execute(
-                'SELECT "userState" FROM participants WHERE "roomId" = %s AND "userId" = %s', (rid, uid)
-            ).fetchone()
+        states = self._run(
+            lambda c, _: _values(
+                c, 'SELECT "userState" FROM participants WHERE "roomId" = %s AND "userId" = %s', (room_id, user_id)
+            )
         )
-        return UserState(row[0]) if row and row[0] else None
+        return UserState(states[0]) if states and states[0] else None
 
-    def set_participant_user_state(self, room_id: IdLike, user_id: IdLike, state: UserState | str | None) -> None:
-        rid, uid = check_id(room_id, "room_id"), check_id(user_id, "user_id")
-        value = check_user_state(state)
+    def _do_set_participant_user_state(self, room_id: uuid.UUID, user_id: uuid.UUID, state: str | None) -> None:
         if not (self.profile and self.profile.has_user_state):
             raise FeatureNotAvailable("this database's participants table has no userState column")
         n = self._run(
             lambda c, _: (
                 c.execute(
                     'UPDATE participants SET "userState" = %s WHERE "roomId" = %s AND "userId" = %s',
-                    (value, rid, uid),
+                    (state, room_id, user_id),
                 ).rowcount
             )
         )
         if not n:
-            raise NotFound(f"account {uid} does not take part in room {rid}")
+            raise NotFound(f"account {user_id} does not take part in room {room_id}")
 
     # -- relationships --------------------------------------------------------------------------------------
-    def create_relationship(self, user_a: IdLike, user_b: IdLike) -> bool:
-        a, b = check_id(user_a, "user_a"), check_id(user_b, "user_b")
+    def _do_create_relationship(self, user_a: uuid.UUID, user_b: uuid.UUID) -> bool:
         rel_id = uuid.uuid4()
         self._run(
             lambda c, _: c.execute(
                 'INSERT INTO relationships ("id", "userA", "userB", "userId") VALUES (%s, %s, %s, %s) '
                 'ON CONFLICT ("id") DO NOTHING',
-                (rel_id, a, b, a),
+                (rel_id, user_a, user_b, user_a),
             )
         )
         return True
 
     _REL_COLUMNS = '"id", "userA", "userB", "userId", "status", "createdAt"'
 
-    def get_relationship(self, user_a: IdLike, user_b: IdLike) -> Relationship | None:
-        a, b = check_id(user_a, "user_a"), check_id(user_b, "user_b")
-        row = self._run(
-            lambda c, _: c.execute(
+    def _do_get_relationship(self, user_a: uuid.UUID, user_b: uuid.UUID) -> Relationship | None:
+        rows = self._run(
+            lambda c, _: _rows(
+                c,
+                _RELATIONSHIPS,
                 f"SELECT {self._REL_COLUMNS} FROM relationships "
                 'WHERE ("userA" = %(a)s AND "userB" = %(b)s) OR ("userA" = %(b)s AND "userB" = %(a)s) '
                 'ORDER BY "createdAt", "id" LIMIT 1',
-                {"a": a, "b": b},
-            ).fetchone()
+                {"a": user_a, "b": user_b},
+            )
         )
-        return None if row is None else Relationship(*row)
+        return rows[0] if rows else None
 
-    def get_relationships(self, user_id: IdLike) -> list[Relationship]:
-        uid = check_id(user_id, "user_id")
-        rows = self._run(
-            lambda c, _: c.execute(
+    def _do_get_relationships(self, user_id: uuid.UUID) -> list[Relationship]:
+        return self._run(
+            lambda c, _: _rows(
+                c,
+                _RELATIONSHIPS,
                 f"SELECT {self._REL_COLUMNS} FROM relationships "
                 'WHERE "userA" = %(u)s OR "userB" = %(u)s ORDER BY "createdAt", "id"',
-                {"u": uid},
-            ).fetchall()
+                {"u": user_id},
+            )
         )
-        return [Relationship(*r) for r in rows]
 
     # -- knowledge ------------------------------------------------------------------------------------------
     _K_COLUMNS = (
         '"id", "agentId", "content", "embedding", "createdAt", "isMain", "originalId", "chunkIndex", "isShared"'
     )
 
-    def get_knowledge(
-        self, *, agent_id: IdLike, id: IdLike | None = None, limit: int | None = None
-    ) -> list[KnowledgeItem]:
-        self._require("knowledge")
-        params = {
-            "agent_id": check_id(agent_id, "agent_id"),
-            "id": check_optional_id(id, "id"),
-            "limit": check_count(limit, "limit") if limit is not None else None,
-        }
-        rows = self._run(
-            lambda c, _: c.execute(
+    def _do_get_knowledge(self, agent_id: uuid.UUID, id: uuid.UUID | None, limit: int | None) -> list[KnowledgeItem]:
+        params = {"agent_id": agent_id, "id": id, "limit": limit}
+        return self._run(
+            lambda c, _: _rows(
+                c,
+                _KNOWLEDGE,
                 f"SELECT {self._K_COLUMNS} FROM knowledge "
                 'WHERE ("agentId" = %(agent_id)s OR "isShared") AND (%(id)s::uuid IS NULL OR "id" = %(id)s) '
                 'ORDER BY "createdAt" DESC, "id" LIMIT %(limit)s',
                 params,
-                binary=True,
-            ).fetchall()
+            )
         )
-        return [_knowledge(r) for r in rows]
 
-    def search_knowledge(
-        self,
-        *,
-        agent_id: IdLike,
-        embedding: Vector,
-        match_threshold: float,
-        match_count: int,
-        search_text: str | None = None,
-    ) -> list[KnowledgeItem]:
-        self._require("knowledge")
-        check_text(search_text, "search_text", optional=True)
-        params = {
-            "agent_id": check_id(agent_id, "agent_id"),
-            "q": check_embedding(embedding, self._knowledge_dimension(), allow_zero=False),
-            "threshold": check_threshold(match_threshold),
-            "k": check_count(match_count, "match_count", minimum=1, maximum=10_000),
-        }
+    def _do_search_knowledge(self, agent_id: uuid.UUID, q: Embedding, threshold: float, k: int) -> list[KnowledgeItem]:
+        params = {"agent_id": agent_id, "q": q, "threshold": threshold, "k": k}
         st, cap = self.statements, self.settings.exact_search_max_rows
 
-        def search(c: Conn, _: int) -> list[Any]:
-            (n,) = c.execute(st.text("count_knowledge_bounded"), {**params, "cap": cap + 1}).fetchone() or (0,)
-            return c.execute(st.text("search_knowledge", n <= cap), params, binary=True).fetchall()
+        def search(c: Conn, _: int) -> list[KnowledgeItem]:
+            n = _count(c, st.text("count_knowledge_bounded"), {**params, "cap": cap + 1})
+            return _rows(c, _KNOWLEDGE, st.text("search_knowledge", n <= cap), params)
 
-        rows = self._run(search, read_only=True, atomic=False)
-        return [_knowledge(r[:9], distance=r[9]) for r in rows]
+        return self._run(search, read_only=True, atomic=False)
 
     def _knowledge_dimension(self) -> int:
         p = self.profile
         return (p.knowledge_dimension if p and p.knowledge_dimension else None) or self.embedding_dimension
 
-    def create_knowledge(self, knowledge: KnowledgeItem) -> None:
-        self._require("knowledge")
-        if not isinstance(knowledge, KnowledgeItem):
-            raise InvalidInput(f"expected a KnowledgeItem, got {type(knowledge).__name__}")
-        if knowledge.is_shared == (knowledge.agent_id is not None):
-            raise InvalidInput("a shared knowledge item has no agent_id; an agent's own item must have one")
-        emb = None if knowledge.embedding is None else check_embedding(knowledge.embedding, self._knowledge_dimension())
+    def _do_create_knowledge(self, knowledge: CheckedKnowledge) -> None:
         values = (
-            check_id(knowledge.id, "knowledge.id"),
-            check_optional_id(knowledge.agent_id, "knowledge.agent_id"),
-            Jsonb(check_content(knowledge.content, "knowledge.content")),
-            emb,
-            bool(knowledge.is_main),
-            check_optional_id(knowledge.original_id, "knowledge.original_id"),
-            knowledge.chunk_index
-            if knowledge.chunk_index is None
-            else check_count(knowledge.chunk_index, "chunk_index", maximum=10**9),
-            bool(knowledge.is_shared),
+            knowledge.id,
+            knowledge.agent_id,
+            Jsonb(knowledge.content),
+            knowledge.embedding,
+            knowledge.is_main,
+            knowledge.original_id,
+            knowledge.chunk_index,
+            knowledge.is_shared,
         )
         q = sql.SQL("%s::{}").format(sql.SQL(self.profile.vector_type if self.profile else "vector"))
 
         def insert(c: Conn, attempt: int) -> None:
-            row = c.execute(
+            inserted = c.execute(
                 sql.SQL(
                     'INSERT INTO knowledge ("id", "agentId", "content", "embedding", "isMain", "originalId", '
                     '"chunkIndex", "isShared") VALUES (%s, %s, %s, {}, %s, %s, %s, %s) '
@@ -1089,64 +857,55 @@ class PostgresAdapter(DatabaseAdapter):
                 ).format(q),
                 values,
             ).fetchone()
-            if row is None and attempt == 0:
-                raise DuplicateId(f"knowledge item {values[0]} already exists")
+            if inserted is None and attempt == 0:
+                raise DuplicateId(f"knowledge item {knowledge.id} already exists")
 
         self._run(insert)
 
-    def remove_knowledge(self, knowledge_id: IdLike) -> bool:
-        self._require("knowledge")
-        kid = check_id(knowledge_id, "knowledge_id")
+    def _do_remove_knowledge(self, knowledge_id: uuid.UUID) -> bool:
+        kid = knowledge_id
         return self._run(
             lambda c, _: (
                 c.execute('DELETE FROM knowledge WHERE "id" = %s OR "originalId" = %s', (kid, kid)).rowcount > 0
             )
         )
 
-    def clear_knowledge(self, agent_id: IdLike, shared: bool = False) -> int:
-        self._require("knowledge")
-        aid = check_id(agent_id, "agent_id")
+    def _do_clear_knowledge(self, agent_id: uuid.UUID, shared: bool) -> int:
         return self._run(
             lambda c, _: (
                 c.execute(
-                    'DELETE FROM knowledge WHERE "agentId" = %s OR (%s AND "isShared")', (aid, bool(shared))
+                    'DELETE FROM knowledge WHERE "agentId" = %s OR (%s AND "isShared")', (agent_id, shared)
                 ).rowcount
             )
         )
 
     # -- cache ----------------------------------------------------------------------------------------------
-    def _cache_key(self, key: Any, agent_id: Any) -> tuple[str, str]:
-        self._require("cache")
-        return check_indexed_text(key, "key") or "", str(check_id(agent_id, "agent_id"))
-
-    def get_cache(self, *, key: str, agent_id: IdLike) -> str | None:
-        k, a = self._cache_key(key, agent_id)
-        row = self._run(
-            lambda c, _: c.execute('SELECT "value" FROM cache WHERE "key" = %s AND "agentId" = %s', (k, a)).fetchone()
+    def _do_get_cache(self, key: str, agent_id: uuid.UUID) -> str | None:
+        params = (key, str(agent_id))
+        values = self._run(
+            lambda c, _: _values(c, 'SELECT "value" FROM cache WHERE "key" = %s AND "agentId" = %s', params)
         )
-        if row is None:
+        if not values:
             return None
-        value = row[0]
         # okai-insight stores the string as a JSON string; ElizaOS rows hold the parsed JSON document.
-        return value if isinstance(value, str) else _json.dumps(value)
+        return values[0] if isinstance(values[0], str) else _json.dumps(values[0])
 
-    def set_cache(self, *, key: str, agent_id: IdLike, value: str) -> bool:
-        k, a = self._cache_key(key, agent_id)
-        v = check_cache_value(value)
+    def _do_set_cache(self, key: str, agent_id: uuid.UUID, value: str) -> bool:
+        params = (key, str(agent_id), Jsonb(value))
         self._run(
             lambda c, _: c.execute(
                 'INSERT INTO cache ("key", "agentId", "value") VALUES (%s, %s, %s) '
                 'ON CONFLICT ("key", "agentId") DO UPDATE SET "value" = EXCLUDED."value", '
                 '"createdAt" = CURRENT_TIMESTAMP',
-                (k, a, Jsonb(v)),
+                params,
             )
         )
         return True
 
-    def delete_cache(self, *, key: str, agent_id: IdLike) -> bool:
-        k, a = self._cache_key(key, agent_id)
+    def _do_delete_cache(self, key: str, agent_id: uuid.UUID) -> bool:
+        params = (key, str(agent_id))
         return self._run(
-            lambda c, _: c.execute('DELETE FROM cache WHERE "key" = %s AND "agentId" = %s', (k, a)).rowcount > 0
+            lambda c, _: c.execute('DELETE FROM cache WHERE "key" = %s AND "agentId" = %s', params).rowcount > 0
         )
 
 
@@ -1175,25 +934,176 @@ def _detail(exc: psycopg.Error) -> str:
     return (diag.message_detail or diag.message_primary or str(exc)).strip()
 
 
-def _goal(r: Sequence[Any]) -> Goal:
-    return Goal.from_stored(
-        id=r[0], room_id=r[1], user_id=r[2], name=r[3], status=r[4], objectives=r[5], description=r[6], created_at=r[7]
+def _rows(c: Conn, factory: RowFactory[T], query: Query, params: Params) -> list[T]:
+    """Every row of ``query``, each built by ``factory`` from its columns by name (binary results: vectors and
+    timestamps are decoded without text parsing)."""
+    return c.cursor(row_factory=factory).execute(query, params, binary=True).fetchall()
+
+
+def _values(c: Conn, query: Query, params: Params) -> list[Any]:
+    """The single column of ``query``'s rows."""
+    return [value for (value,) in c.execute(query, params).fetchall()]
+
+
+def _count(c: Conn, query: Query, params: Params) -> int:
+    """The single number ``query`` returns."""
+    found = c.execute(query, params).fetchone()
+    return 0 if found is None else int(found[0])
+
+
+def _memory_params(m: CheckedMemory) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "type": m.type,
+        "created_at": m.created_at,
+        "content": _jsonb_text(m.content),
+        "embedding": m.embedding,
+        "user_id": m.user_id,
+        "agent_id": m.agent_id,
+        "room_id": m.room_id,
+        "unique": m.unique,
+    }
+
+
+def _embedding(value: Any) -> Embedding | None:
+    return None if value is None else np.asarray(value.to_numpy(), dtype=np.float32)
+
+
+def _similarity(distance: float | None) -> float | None:
+    return None if distance is None else 1.0 - float(distance)
+
+
+# Row builders keyed by the columns' names (Statements.memory_columns and the SELECT lists above), for
+# psycopg's kwargs_row: a reordered or added column cannot shift the values into the wrong fields.
+def _memory(
+    *,
+    id: uuid.UUID,
+    type: str,
+    createdAt: dt.datetime,
+    content: Any,
+    embedding: Any,
+    userId: uuid.UUID | None,
+    agentId: uuid.UUID | None,
+    roomId: uuid.UUID | None,
+    is_unique: Any,
+    distance: float | None = None,
+) -> Memory:
+    return Memory(
+        id=id,
+        type=type,
+        created_at=createdAt,
+        content=_content(content),
+        embedding=_embedding(embedding),
+        user_id=userId,
+        agent_id=agentId,
+        room_id=roomId,
+        unique=bool(is_unique),
+        similarity=_similarity(distance),
     )
 
 
-def _knowledge(r: Sequence[Any], distance: float | None = None) -> KnowledgeItem:
+def _knowledge(
+    *,
+    id: uuid.UUID,
+    agentId: uuid.UUID | None,
+    content: Any,
+    embedding: Any,
+    createdAt: dt.datetime | None,
+    isMain: Any,
+    originalId: uuid.UUID | None,
+    chunkIndex: int | None,
+    isShared: Any,
+    distance: float | None = None,
+) -> KnowledgeItem:
     return KnowledgeItem(
-        id=r[0],
-        agent_id=r[1],
-        content=r[2],
-        embedding=None if r[3] is None else np.asarray(r[3].to_numpy(), dtype=np.float32),
-        created_at=r[4],
-        is_main=bool(r[5]),
-        original_id=r[6],
-        chunk_index=r[7],
-        is_shared=bool(r[8]),
-        similarity=None if distance is None else 1.0 - float(distance),
+        id=id,
+        agent_id=agentId,
+        content=content,
+        embedding=_embedding(embedding),
+        created_at=createdAt,
+        is_main=bool(isMain),
+        original_id=originalId,
+        chunk_index=chunkIndex,
+        is_shared=bool(isShared),
+        similarity=_similarity(distance),
     )
 
+
+def _goal(
+    *,
+    id: uuid.UUID,
+    roomId: uuid.UUID,
+    userId: uuid.UUID | None,
+    name: str | None,
+    status: Any,
+    objectives: Any,
+    description: str | None,
+    createdAt: dt.datetime | None,
+) -> Goal:
+    return Goal.from_stored(
+        id=id,
+        room_id=roomId,
+        user_id=userId,
+        name=name,
+        status=status,
+        objectives=objectives,
+        description=description,
+        created_at=createdAt,
+    )
+
+
+def _account(
+    *,
+    id: uuid.UUID,
+    name: str | None,
+    username: str | None,
+    email: str,
+    avatarUrl: str | None,
+    details: Any,
+    createdAt: dt.datetime | None,
+) -> Account:
+    return Account(id, name, username, email, avatarUrl, details or {}, createdAt)
+
+
+def _actor(*, id: uuid.UUID, name: str | None, username: str | None, details: Any) -> Actor:
+    return Actor(id, name, username, details or {})
+
+
+def _participant(
+    *,
+    id: uuid.UUID,
+    userId: uuid.UUID,
+    roomId: uuid.UUID,
+    userState: str | None,
+    last_message_read: str | None,
+    joinedAt: dt.datetime | None,
+) -> Participant:
+    return Participant(id, userId, roomId, UserState(userState) if userState else None, last_message_read, joinedAt)
+
+
+def _relationship(
+    *,
+    id: uuid.UUID,
+    userA: uuid.UUID,
+    userB: uuid.UUID,
+    userId: uuid.UUID,
+    status: str | None,
+    createdAt: dt.datetime | None,
+) -> Relationship:
+    return Relationship(id, userA, userB, userId, status, createdAt)
+
+
+def _cached(*, embedding: Any, score: int) -> CachedEmbedding:
+    return CachedEmbedding(np.asarray(embedding.to_numpy(), dtype=np.float32), int(score))
+
+
+_MEMORIES = kwargs_row(_memory)
+_KNOWLEDGE = kwargs_row(_knowledge)
+_GOALS = kwargs_row(_goal)
+_ACCOUNTS = kwargs_row(_account)
+_ACTORS = kwargs_row(_actor)
+_PARTICIPANTS = kwargs_row(_participant)
+_RELATIONSHIPS = kwargs_row(_relationship)
+_CACHED = kwargs_row(_cached)
 
 __all__ = ["OkaiError", "PostgresAdapter", "register"]

@@ -26,12 +26,13 @@ import json
 import os
 import urllib.parse
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import numpy as np
 
 from okai_insight import _json as okai_json
+from okai_insight.adapters._checked import CheckedGoal, CheckedKnowledge, CheckedMemory, MemoryBatch
 from okai_insight.adapters._sqlite_driver import Connection, pick_driver
 from okai_insight.adapters._sqlite_functions import (
     blob,
@@ -53,8 +54,8 @@ from okai_insight.adapters._sqlite_search import (
     knn_knowledge,
     knn_memories,
 )
-from okai_insight.adapters.base import DatabaseAdapter, IdLike, Vector
-from okai_insight.errors import ConfigurationError, DuplicateId, InvalidInput, NotFound
+from okai_insight.adapters.base import CacheQuery, KeysetPaging, MemoryPage, MemorySearch
+from okai_insight.errors import ConfigurationError, DuplicateId, NotFound
 from okai_insight.models import (
     Account,
     Actor,
@@ -69,28 +70,9 @@ from okai_insight.models import (
     UserState,
 )
 from okai_insight.settings import Settings
-from okai_insight.validation import (
-    check_cache_value,
-    check_content,
-    check_count,
-    check_embedding,
-    check_goal_status,
-    check_id,
-    check_ids,
-    check_indexed_text,
-    check_optional_id,
-    check_table_name,
-    check_text,
-    check_threshold,
-    check_timestamp,
-    check_user_state,
-    norms_in_range,
-)
 
 T = TypeVar("T")
 
-#: fuzzystrmatch's limit, kept so results match the PostgreSQL adapter.
-LEVENSHTEIN_MAX_CHARS = 255
 #: How long a writer waits for the write lock when ``Settings.adapter_lock_timeout_ms`` is 0 (off): SQLite has
 #: no endless busy wait, so about 24 days.
 BUSY_TIMEOUT_MS_OFF = 2**31 - 1
@@ -122,7 +104,7 @@ def parse_sqlite_url(url: str) -> tuple[str, str | None]:
     return os.path.expanduser(path), driver
 
 
-class SqliteAdapter(DatabaseAdapter):
+class SqliteAdapter(KeysetPaging):
     """okai-insight's data layer on one SQLite file; see the module docstring for its design.
 
     Example:
@@ -212,35 +194,27 @@ class SqliteAdapter(DatabaseAdapter):
     def _write(self, fn: Callable[[Connection], T]) -> T:
         return self.pool.transaction(fn, write=True)
 
-    def _table(self, value: Any) -> str:
-        return check_table_name(value, self.settings.memory_tables)
-
-    def _vec(self, value: Any, *, query: bool = False) -> Embedding:
-        return check_embedding(value, self.embedding_dimension, allow_zero=not query)
-
     # -- accounts -------------------------------------------------------------------------------------------
-    def get_account_by_id(self, user_id: IdLike) -> Account | None:
-        uid = id_text(check_id(user_id, "user_id"))
+    def _do_get_account_by_id(self, user_id: uuid.UUID) -> Account | None:
         rows = self._read(
-            lambda c: c.query(
+            lambda c: c.query_named(
                 'SELECT "id", "name", "username", "email", "avatarUrl", "details", "createdAt" '
                 'FROM accounts WHERE "id" = ?',
-                (uid,),
+                (str(user_id),),
             )
         )
-        if not rows:
-            return None
-        r = rows[0]
-        return Account(_uuid(r[0]), r[1], r[2], r[3], r[4], _json(r[5]) or {}, to_datetime(r[6]))
+        return _account(**rows[0]) if rows else None
 
-    def create_account(self, account: Account) -> bool:
-        aid = check_id(account.id, "account.id")
-        for name in ("name", "avatar_url"):
-            check_text(getattr(account, name), f"account.{name}", optional=True)
-        check_indexed_text(account.username, "account.username", optional=True)  # one limit on every adapter
-        check_indexed_text(account.email, "account.email")
-        details = okai_json.dumps(check_content(account.details or {}, "account.details"))
-        values = (str(aid), account.name, account.username, account.email, account.avatar_url, details, now_text())
+    def _do_create_account(self, account: Account) -> bool:
+        values = (
+            str(account.id),
+            account.name,
+            account.username,
+            account.email,
+            account.avatar_url,
+            okai_json.dumps(account.details),
+            now_text(),
+        )
         # ON CONFLICT DO NOTHING covers the id, username and email: any of them taken means False, as in PostgreSQL.
         return self._write(
             lambda c: (
@@ -253,151 +227,77 @@ class SqliteAdapter(DatabaseAdapter):
             )
         )
 
-    def get_actor_details(self, room_id: IdLike) -> list[Actor]:
-        rid = id_text(check_id(room_id, "room_id"))
+    def _do_get_actor_details(self, room_id: uuid.UUID) -> list[Actor]:
         rows = self._read(
-            lambda c: c.query(
+            lambda c: c.query_named(
                 'SELECT a."id", a."name", a."username", a."details" FROM participants AS p '
                 'JOIN accounts AS a ON a."id" = p."userId" WHERE p."roomId" = ? '
                 'ORDER BY a."name" IS NULL, a."name", a."id"',
-                (rid,),
+                (str(room_id),),
             )
         )
-        return [Actor(_uuid(r[0]), r[1], r[2], _json(r[3]) or {}) for r in rows]
+        return [_actor(**r) for r in rows]
 
     # -- memories -------------------------------------------------------------------------------------------
-    @staticmethod
-    def _memory(row: Sequence[Any], similarity: float | None = None) -> Memory:
-        return Memory(
-            id=_uuid(row[0]),
-            type=row[1],
-            created_at=to_datetime(row[2]),
-            content=okai_json.loads(row[3]),
-            embedding=from_blob(row[4]),
-            user_id=to_uuid(row[5]),
-            agent_id=to_uuid(row[6]),
-            room_id=to_uuid(row[7]),
-            unique=bool(row[8]),
-            similarity=similarity,
-        )
+    def _memories(self, query: str, params: Any) -> list[Memory]:
+        return [_memory(**r) for r in self._read(lambda c: c.query_named(query, params))]
 
-    def get_memories(
-        self,
-        room_id: IdLike,
-        table_name: str,
-        *,
-        count: int | None = None,
-        unique: bool = False,
-        agent_id: IdLike | None = None,
-        start: dt.datetime | int | None = None,
-        end: dt.datetime | int | None = None,
-        before: tuple[dt.datetime, IdLike] | None = None,
-    ) -> list[Memory]:
+    def _do_get_memories(self, page: MemoryPage) -> list[Memory]:
         params: dict[str, Any] = {
-            "type": self._table(table_name),
-            "room": id_text(check_id(room_id, "room_id")),
-            "agent": id_text(check_optional_id(agent_id, "agent_id")),
-            "start": _timestamp(start, "start"),
-            "end": _timestamp(end, "end"),
-            "limit": -1 if count is None else check_count(count),
+            "type": page.type,
+            "room": str(page.room_id),
+            "agent": id_text(page.agent_id),
+            "start": _ts(page.start),
+            "end": _ts(page.end),
+            "limit": -1 if page.limit is None else page.limit,
         }
-        if before is not None:
-            if not isinstance(before, tuple) or len(before) != 2:
-                raise InvalidInput("before must be a (created_at, id) tuple from the previous page's last row")
-            params["before_ts"] = _timestamp(before[0], "before[0]")
-            params["before_id"] = str(check_id(before[1], "before[1]"))
         where = [
-            MemoryQuery(type=params["type"], k=1, room=params["room"], agent=params["agent"], unique=unique).where("m")
+            MemoryQuery(type=page.type, k=1, room=params["room"], agent=params["agent"], unique=page.unique).where("m")
         ]
-        if start is not None:
+        if page.start is not None:
             where.append('m."createdAt" >= :start')
-        if end is not None:
+        if page.end is not None:
             where.append('m."createdAt" <= :end')
-        if before is not None:
+        if page.before is not None:
+            params["before_ts"], params["before_id"] = ts_text(page.before[0]), str(page.before[1])
             where.append('(m."createdAt", m."id") < (:before_ts, :before_id)')
         query = (
             f"SELECT {MEMORY_COLUMNS} FROM memories AS m WHERE {' AND '.join(where)} "
             'ORDER BY m."createdAt" DESC, m."id" DESC LIMIT :limit'
         )
-        return [self._memory(r) for r in self._read(lambda c: c.query(query, params))]
+        return self._memories(query, params)
 
-    def iter_memories(self, room_id: IdLike, table_name: str, *, page_size: int = 1000) -> Any:
-        """Every memory of a room and type, newest first, fetched page by page (keyset pagination).
+    def _do_get_memory_by_id(self, memory_id: uuid.UUID) -> Memory | None:
+        found = self._memories(f'SELECT {MEMORY_COLUMNS} FROM memories AS m WHERE m."id" = ?', (str(memory_id),))
+        return found[0] if found else None
 
-        Example:
-            >>> sum(1 for _ in db.iter_memories(room_id, "messages"))   # doctest: +SKIP
-            1200
-        """
-        before: tuple[dt.datetime, IdLike] | None = None
-        while True:
-            page = self.get_memories(room_id, table_name, count=page_size, before=before)
-            yield from page
-            if len(page) < page_size:
-                return
-            last = page[-1]
-            assert last.created_at is not None and last.id is not None
-            before = (last.created_at, last.id)
-
-    def get_memory_by_id(self, memory_id: IdLike) -> Memory | None:
-        mid = id_text(check_id(memory_id, "memory_id"))
-        rows = self._read(lambda c: c.query(f'SELECT {MEMORY_COLUMNS} FROM memories AS m WHERE m."id" = ?', (mid,)))
-        return self._memory(rows[0]) if rows else None
-
-    def get_memories_by_ids(self, memory_ids: Sequence[IdLike], table_name: str | None = None) -> list[Memory]:
-        ids = check_ids(memory_ids, "memory_ids")
-        if not ids:
-            return []
-        params = {"ids": ids_param(ids), "type": None if table_name is None else self._table(table_name)}
+    def _do_get_memories_by_ids(self, ids: list[uuid.UUID], memory_type: str | None) -> list[Memory]:
         query = (
             f'SELECT {MEMORY_COLUMNS} FROM memories AS m WHERE m."id" IN (SELECT value FROM json_each(:ids)) '
             'AND (:type IS NULL OR m."type" = :type) ORDER BY m."createdAt" DESC, m."id"'
         )
-        return [self._memory(r) for r in self._read(lambda c: c.query(query, params))]
+        return self._memories(query, {"ids": ids_param(ids), "type": memory_type})
 
-    def get_memories_by_room_ids(
-        self,
-        room_ids: Sequence[IdLike],
-        table_name: str,
-        *,
-        agent_id: IdLike | None = None,
-        limit: int | None = None,
+    def _do_get_memories_by_room_ids(
+        self, room_ids: list[uuid.UUID], memory_type: str, agent_id: uuid.UUID | None, limit: int | None
     ) -> list[Memory]:
-        rooms = check_ids(room_ids, "room_ids")
-        params: dict[str, Any] = {
-            "type": self._table(table_name),
-            "rooms": ids_param(rooms),
-            "agent": id_text(check_optional_id(agent_id, "agent_id")),
-            "limit": -1 if limit is None else check_count(limit, "limit"),
+        params = {
+            "type": memory_type,
+            "rooms": ids_param(room_ids),
+            "agent": id_text(agent_id),
+            "limit": -1 if limit is None else limit,
         }
-        if not rooms:
-            return []
         query = (
             f'SELECT {MEMORY_COLUMNS} FROM memories AS m WHERE m."type" = :type '
             'AND m."roomId" IN (SELECT value FROM json_each(:rooms)) AND (:agent IS NULL OR m."agentId" = :agent) '
             'ORDER BY m."createdAt" DESC, m."id" DESC LIMIT :limit'
         )
-        return [self._memory(r) for r in self._read(lambda c: c.query(query, params))]
+        return self._memories(query, params)
 
-    def get_cached_embeddings(
-        self,
-        *,
-        query_table_name: str,
-        query_threshold: int,
-        query_input: str,
-        query_field_name: str,
-        query_field_sub_name: str,
-        query_match_count: int,
-    ) -> list[CachedEmbedding]:
-        params = {
-            "type": self._table(query_table_name),
-            "threshold": check_count(query_threshold, "query_threshold", maximum=LEVENSHTEIN_MAX_CHARS),
-            "input": (check_text(query_input, "query_input") or "")[:LEVENSHTEIN_MAX_CHARS],
-            "field": check_text(query_field_name, "query_field_name", max_chars=200),
-            "sub": check_text(query_field_sub_name, "query_field_sub_name", max_chars=200),
-            "k": check_count(query_match_count, "query_match_count"),
-        }
+    def _do_get_cached_embeddings(self, query: CacheQuery) -> list[CachedEmbedding]:
+        params = query.params()
         # ElizaOS stores the text at content.<sub_name> when field_name is "content"; both layouts are read.
-        query = """
+        statement = """
             SELECT embedding, score FROM (
                 SELECT embedding, okai_levenshtein(:input, content_text, :threshold) AS score
                 FROM (
@@ -413,18 +313,11 @@ class SqliteAdapter(DatabaseAdapter):
             ORDER BY score
             LIMIT :k
         """
-        rows = self._read(lambda c: c.query(query, params))
-        return [CachedEmbedding(from_blob(r[0]), int(r[1])) for r in rows]  # type: ignore[arg-type]
+        rows = self._read(lambda c: c.query_named(statement, params))
+        return [CachedEmbedding(from_blob(r["embedding"]), int(r["score"])) for r in rows]  # type: ignore[arg-type]
 
-    def log(self, *, body: dict[str, Any], user_id: IdLike, room_id: IdLike, type: str) -> None:
-        values = (
-            str(uuid.uuid4()),
-            okai_json.dumps(check_content(body, "body")),
-            str(check_id(user_id, "user_id")),
-            str(check_id(room_id, "room_id")),
-            check_text(type, "type", max_chars=200),
-            now_text(),
-        )
+    def _do_log(self, body: dict[str, Any], user_id: uuid.UUID, room_id: uuid.UUID, type: str) -> None:
+        values = (str(uuid.uuid4()), okai_json.dumps(body), str(user_id), str(room_id), type, now_text())
         self._write(
             lambda c: c.run(
                 'INSERT INTO logs ("id", "body", "userId", "roomId", "type", "createdAt") VALUES (?, ?, ?, ?, ?, ?)',
@@ -432,68 +325,40 @@ class SqliteAdapter(DatabaseAdapter):
             )
         )
 
-    def search_memories_by_embedding(
-        self,
-        embedding: Vector,
-        *,
-        table_name: str,
-        match_threshold: float | None = None,
-        count: int = 10,
-        room_id: IdLike | None = None,
-        agent_id: IdLike | None = None,
-        unique: bool = False,
-    ) -> list[Memory]:
-        q = self._vec(embedding, query=True)
+    def _do_search_memories(self, q: Embedding, search: MemorySearch) -> list[Memory]:
         mq = MemoryQuery(
-            type=self._table(table_name),
-            room=id_text(check_optional_id(room_id, "room_id")),
-            agent=id_text(check_optional_id(agent_id, "agent_id")),
-            unique=bool(unique),
-            k=check_count(count, "count", minimum=1, maximum=10_000),
+            type=search.type,
+            room=id_text(search.room_id),
+            agent=id_text(search.agent_id),
+            unique=search.unique,
+            k=search.k,
         )
-        threshold = -1.0 if match_threshold is None else check_threshold(match_threshold)
+        threshold = -1.0 if search.threshold is None else search.threshold
         cap = self.settings.exact_search_max_rows
         hits = self._read(lambda c: knn_memories(c, q, mq, threshold=threshold, exact_cap=cap))
-        return [self._memory(row, similarity=sim) for row, sim in hits]
-
-    def _prepare_memory(self, memory: Memory, table: str, checked_embedding: Any = False) -> dict[str, Any]:
-        if not isinstance(memory, Memory):
-            raise InvalidInput(f"expected a Memory, got {type(memory).__name__}")
-        if checked_embedding is not False:
-            emb = checked_embedding  # already checked and encoded by _batch_blobs
-        else:
-            emb = None if memory.embedding is None else self._vec(memory.embedding)
-        created = _timestamp(memory.created_at, "memory.created_at")
-        return {
-            "id": str(check_id(memory.id, "memory.id") if memory.id is not None else uuid.uuid4()),
-            "type": table,
-            "created_at": created,
-            "content": okai_json.dumps(check_content(memory.content, "memory.content")),
-            "embedding": emb,
-            "user_id": id_text(check_optional_id(memory.user_id, "memory.user_id")),
-            "agent_id": id_text(check_optional_id(memory.agent_id, "memory.agent_id")),
-            "room_id": id_text(check_optional_id(memory.room_id, "memory.room_id")),
-            "unique": int(bool(memory.unique)),
-        }
+        return [_memory(**row, similarity=sim) for row, sim in hits]
 
     _INSERT_MEMORY = (
         'INSERT INTO memories ("id", "type", "createdAt", "content", "embedding", "userId", "agentId", "roomId", '
         '"isUnique") VALUES (:id, :type, :created_at, :content, :embedding, :user_id, :agent_id, :room_id, :unique)'
     )
 
-    def create_memory(self, memory: Memory, table_name: str, unique: bool = False) -> uuid.UUID:
-        params = self._prepare_memory(memory, self._table(table_name))
-        emb = params["embedding"]
+    def _do_create_memory(self, memory: CheckedMemory, unique: bool) -> uuid.UUID:
+        row = _memory_params(memory, now_text())
+        emb = memory.embedding
         if unique and emb is not None and np.any(emb):
-            similar = self.search_memories_by_embedding(
+            similar = self._do_search_memories(
                 emb,
-                table_name=params["type"],
-                room_id=params["room_id"],
-                match_threshold=self.settings.duplicate_threshold,
-                count=1,
+                MemorySearch(
+                    type=memory.type,
+                    room_id=memory.room_id,
+                    agent_id=None,
+                    threshold=self.settings.duplicate_threshold,
+                    k=1,
+                    unique=False,
+                ),
             )
-            params["unique"] = int(not similar)
-        row = {**params, "embedding": blob(emb), "created_at": params["created_at"] or now_text()}
+            row["unique"] = int(not similar)
 
         def write(c: Connection) -> None:
             if c.query('SELECT 1 FROM memories WHERE "id" = ?', (row["id"],)):
@@ -501,45 +366,12 @@ class SqliteAdapter(DatabaseAdapter):
             c.run(self._INSERT_MEMORY, row)
 
         self._write(write)
-        return uuid.UUID(row["id"])
+        return memory.id
 
-    def _batch_blobs(self, memories: Sequence[Memory]) -> list[bytes | None] | None:
-        """Every embedding of a batch as stored, checked in one numpy pass; None when some embedding is not a
-        plain 1-D numeric array of the right size (each is then checked alone, for the precise error)."""
-        dim = self.embedding_dimension
-        arrays = []
-        for m in memories:
-            e = m.embedding if isinstance(m, Memory) else 0
-            if e is None:
-                continue
-            if not (isinstance(e, np.ndarray) and e.shape == (dim,) and e.dtype.kind in "fiu"):
-                return None
-            arrays.append(e)
-        if not arrays:
-            return [None] * len(memories)
-        matrix = np.stack(arrays).astype("<f4") + np.float32(0.0)  # -0.0 becomes 0.0, as blob() does
-        if not (np.isfinite(np.stack(arrays)).all() and np.isfinite(matrix).all() and norms_in_range(matrix)):
-            return None
-        rows = iter(matrix)
-        return [None if m.embedding is None else next(rows).tobytes() for m in memories]
-
-    def create_memories(self, memories: Sequence[Memory], table_name: str) -> list[uuid.UUID]:
-        table = self._table(table_name)
+    def _do_create_memories(self, batch: MemoryBatch) -> list[uuid.UUID]:
         now = now_text()
-        blobs = self._batch_blobs(memories)
-        rows = []
-        for i, m in enumerate(memories):
-            if blobs is None:
-                p = self._prepare_memory(m, table)
-                p["embedding"] = blob(p["embedding"])
-            else:
-                p = self._prepare_memory(m, table, checked_embedding=blobs[i])
-            rows.append({**p, "created_at": p["created_at"] or now})
-        if not rows:
-            return []
+        rows = [_memory_params(m, now) for m in batch]
         ids = [r["id"] for r in rows]
-        if len(set(ids)) != len(ids):
-            raise DuplicateId("the batch holds the same memory id twice")
 
         def write(c: Connection) -> None:
             taken = c.query(
@@ -550,47 +382,35 @@ class SqliteAdapter(DatabaseAdapter):
             c.run_many(self._INSERT_MEMORY, rows)
 
         self._write(write)
-        return [uuid.UUID(i) for i in ids]
+        return batch.ids
 
-    def remove_memory(self, memory_id: IdLike, table_name: str) -> bool:
-        params = (str(check_id(memory_id, "memory_id")), self._table(table_name))
+    def _do_remove_memory(self, memory_id: uuid.UUID, memory_type: str) -> bool:
+        params = (str(memory_id), memory_type)
         return self._write(lambda c: c.run('DELETE FROM memories WHERE "id" = ? AND "type" = ?', params) > 0)
 
-    def remove_all_memories(self, room_id: IdLike, table_name: str) -> int:
-        params = (str(check_id(room_id, "room_id")), self._table(table_name))
+    def _do_remove_all_memories(self, room_id: uuid.UUID, memory_type: str) -> int:
+        params = (str(room_id), memory_type)
         return self._write(lambda c: c.run('DELETE FROM memories WHERE "roomId" = ? AND "type" = ?', params))
 
-    def count_memories(self, room_id: IdLike, unique: bool = True, table_name: str = "") -> int:
-        rid = str(check_id(room_id, "room_id"))
-        mq = MemoryQuery(type=self._table(table_name), k=1, room=rid, unique=bool(unique))
+    def _do_count_memories(self, room_id: uuid.UUID, memory_type: str, unique: bool) -> int:
+        rid = str(room_id)
+        mq = MemoryQuery(type=memory_type, k=1, room=rid, unique=unique)
         rows = self._read(
-            lambda c: c.query(
-                f"SELECT count(*) FROM memories AS m WHERE {mq.where('m')}", {"type": mq.type, "room": rid}
+            lambda c: c.query_named(
+                f"SELECT count(*) AS n FROM memories AS m WHERE {mq.where('m')}", {"type": mq.type, "room": rid}
             )
         )
-        return int(rows[0][0])
+        return int(rows[0]["n"])
 
     # -- goals ----------------------------------------------------------------------------------------------
     _GOAL_COLUMNS = '"id", "roomId", "userId", "name", "status", "objectives", "description", "createdAt"'
 
-    def get_goals(
-        self,
-        room_id: IdLike,
-        *,
-        user_id: IdLike | None = None,
-        only_in_progress: bool = True,
-        count: int = 5,
-        agent_id: IdLike | None = None,
+    def _do_get_goals(
+        self, room_id: uuid.UUID, user_id: uuid.UUID | None, only_in_progress: bool, limit: int
     ) -> list[Goal]:
-        params = {
-            "room": str(check_id(room_id, "room_id")),
-            "user": id_text(check_optional_id(user_id, "user_id")),
-            "limit": check_count(count),
-            "in_progress": int(bool(only_in_progress)),
-        }
-        check_optional_id(agent_id, "agent_id")  # ElizaOS accepts it; goals have no agent column
+        params = {"room": str(room_id), "user": id_text(user_id), "limit": limit, "in_progress": int(only_in_progress)}
         rows = self._read(
-            lambda c: c.query(
+            lambda c: c.query_named(
                 f'SELECT {self._GOAL_COLUMNS} FROM goals WHERE "roomId" = :room '
                 'AND (:user IS NULL OR "userId" = :user) '
                 "AND (NOT :in_progress OR \"status\" = 'IN_PROGRESS') "
@@ -598,95 +418,74 @@ class SqliteAdapter(DatabaseAdapter):
                 params,
             )
         )
-        return [_goal(r) for r in rows]
+        return [_goal(**r) for r in rows]
 
-    def _goal_values(self, goal: Goal) -> tuple[Any, ...]:
-        if not isinstance(goal, Goal):
-            raise InvalidInput(f"expected a Goal, got {type(goal).__name__}")
-        check_text(goal.name, "goal.name")
-        check_text(goal.description, "goal.description", optional=True)
-        objectives = [
-            {
-                k: v
-                for k, v in {"id": o.id, "description": o.description, "completed": bool(o.completed)}.items()
-                if v is not None
-            }
-            for o in goal.objectives
-        ]
-        check_content({"objectives": objectives}, "goal")
-        return (
-            goal.name,
-            check_goal_status(goal.status).value,
-            goal.description,
-            json.dumps(objectives),
-            str(check_id(goal.room_id, "goal.room_id")),
-            id_text(check_optional_id(goal.user_id, "goal.user_id")),
-        )
-
-    def update_goal(self, goal: Goal) -> None:
-        gid = str(check_id(goal.id, "goal.id"))
-        values = self._goal_values(goal)
+    def _do_update_goal(self, goal_id: uuid.UUID, goal: CheckedGoal) -> None:
+        gid = str(goal_id)
+        values = (goal.name, goal.status.value, goal.description, json.dumps(goal.objectives), gid)
         updated = self._write(
             lambda c: c.run(
                 'UPDATE goals SET "name" = ?, "status" = ?, "description" = ?, "objectives" = ? WHERE "id" = ?',
-                (*values[:4], gid),
+                values,
             )
         )
         if not updated:
             raise NotFound(f"goal {gid} does not exist")
 
-    def update_goal_status(self, goal_id: IdLike, status: GoalStatus | str) -> None:
-        gid = str(check_id(goal_id, "goal_id"))
-        value = check_goal_status(status).value
-        if not self._write(lambda c: c.run('UPDATE goals SET "status" = ? WHERE "id" = ?', (value, gid))):
+    def _do_update_goal_status(self, goal_id: uuid.UUID, status: GoalStatus) -> None:
+        gid = str(goal_id)
+        if not self._write(lambda c: c.run('UPDATE goals SET "status" = ? WHERE "id" = ?', (status.value, gid))):
             raise NotFound(f"goal {gid} does not exist")
 
-    def create_goal(self, goal: Goal) -> uuid.UUID:
-        gid = check_id(goal.id, "goal.id") if goal.id is not None else uuid.uuid4()
-        values = self._goal_values(goal)
+    def _do_create_goal(self, goal_id: uuid.UUID, goal: CheckedGoal) -> uuid.UUID:
+        values = (
+            str(goal_id),
+            goal.name,
+            goal.status.value,
+            goal.description,
+            json.dumps(goal.objectives),
+            str(goal.room_id),
+            id_text(goal.user_id),
+            now_text(),
+        )
 
         def insert(c: Connection) -> None:
             n = c.run(
                 'INSERT INTO goals ("id", "name", "status", "description", "objectives", "roomId", "userId", '
                 '"createdAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("id") DO NOTHING',
-                (str(gid), *values, now_text()),
+                values,
             )
             if n == 0:
-                raise DuplicateId(f"a goal with id {gid} already exists")
+                raise DuplicateId(f"a goal with id {goal_id} already exists")
 
         self._write(insert)
-        return gid
+        return goal_id
 
-    def remove_goal(self, goal_id: IdLike) -> bool:
-        gid = str(check_id(goal_id, "goal_id"))
-        return self._write(lambda c: c.run('DELETE FROM goals WHERE "id" = ?', (gid,)) > 0)
+    def _do_remove_goal(self, goal_id: uuid.UUID) -> bool:
+        return self._write(lambda c: c.run('DELETE FROM goals WHERE "id" = ?', (str(goal_id),)) > 0)
 
-    def remove_all_goals(self, room_id: IdLike) -> int:
-        rid = str(check_id(room_id, "room_id"))
-        return self._write(lambda c: c.run('DELETE FROM goals WHERE "roomId" = ?', (rid,)))
+    def _do_remove_all_goals(self, room_id: uuid.UUID) -> int:
+        return self._write(lambda c: c.run('DELETE FROM goals WHERE "roomId" = ?', (str(room_id),)))
 
     # -- rooms and participants -----------------------------------------------------------------------------
-    def get_room(self, room_id: IdLike) -> uuid.UUID | None:
-        rid = str(check_id(room_id, "room_id"))
-        rows = self._read(lambda c: c.query('SELECT "id" FROM rooms WHERE "id" = ?', (rid,)))
-        return _uuid(rows[0][0]) if rows else None
+    def _do_get_room(self, room_id: uuid.UUID) -> uuid.UUID | None:
+        rows = self._read(lambda c: c.query('SELECT 1 FROM rooms WHERE "id" = ?', (str(room_id),)))
+        return room_id if rows else None
 
-    def create_room(self, room_id: IdLike | None = None) -> uuid.UUID:
-        rid = check_id(room_id, "room_id") if room_id is not None else uuid.uuid4()
-
+    def _do_create_room(self, room_id: uuid.UUID) -> uuid.UUID:
         def insert(c: Connection) -> None:
             n = c.run(
                 'INSERT INTO rooms ("id", "createdAt") VALUES (?, ?) ON CONFLICT ("id") DO NOTHING',
-                (str(rid), now_text()),
+                (str(room_id), now_text()),
             )
             if n == 0:
-                raise DuplicateId(f"room {rid} already exists")
+                raise DuplicateId(f"room {room_id} already exists")
 
         self._write(insert)
-        return rid
+        return room_id
 
-    def remove_room(self, room_id: IdLike) -> None:
-        rid = str(check_id(room_id, "room_id"))
+    def _do_remove_room(self, room_id: uuid.UUID) -> None:
+        rid = str(room_id)
 
         def delete(c: Connection) -> bool:
             for table in ("memories", "participants", "goals", "logs"):
@@ -696,89 +495,71 @@ class SqliteAdapter(DatabaseAdapter):
         if not self._write(delete):
             raise NotFound(f"room {rid} does not exist")
 
-    def get_rooms_for_participant(self, user_id: IdLike) -> list[uuid.UUID]:
-        uid = str(check_id(user_id, "user_id"))
-        rows = self._read(
-            lambda c: c.query('SELECT "roomId" FROM participants WHERE "userId" = ? ORDER BY "roomId"', (uid,))
-        )
-        return [_uuid(r[0]) for r in rows]
+    def _ids(self, query: str, params: Any) -> list[uuid.UUID]:
+        """The single id column of ``query``'s rows."""
+        return [_uuid(value) for (value,) in self._read(lambda c: c.query(query, params))]
 
-    def get_rooms_for_participants(self, user_ids: Sequence[IdLike]) -> list[uuid.UUID]:
-        ids = check_ids(user_ids, "user_ids")
-        if not ids:
-            return []
-        rows = self._read(
-            lambda c: c.query(
-                'SELECT DISTINCT "roomId" FROM participants WHERE "userId" IN (SELECT value FROM json_each(?)) '
-                'ORDER BY "roomId"',
-                (ids_param(ids),),
-            )
-        )
-        return [_uuid(r[0]) for r in rows]
+    def _do_get_rooms_for_participant(self, user_id: uuid.UUID) -> list[uuid.UUID]:
+        return self._ids('SELECT "roomId" FROM participants WHERE "userId" = ? ORDER BY "roomId"', (str(user_id),))
 
-    def add_participant(self, user_id: IdLike, room_id: IdLike) -> bool:
-        uid, rid = str(check_id(user_id, "user_id")), str(check_id(room_id, "room_id"))
+    def _do_get_rooms_for_participants(self, user_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+        return self._ids(
+            'SELECT DISTINCT "roomId" FROM participants WHERE "userId" IN (SELECT value FROM json_each(?)) '
+            'ORDER BY "roomId"',
+            (ids_param(user_ids),),
+        )
+
+    def _do_add_participant(self, user_id: uuid.UUID, room_id: uuid.UUID) -> bool:
+        values = (str(uuid.uuid4()), str(user_id), str(room_id), now_text())
         return self._write(
             lambda c: (
                 c.run(
                     'INSERT INTO participants ("id", "userId", "roomId", "joinedAt") VALUES (?, ?, ?, ?) '
                     "ON CONFLICT DO NOTHING",
-                    (str(uuid.uuid4()), uid, rid, now_text()),
+                    values,
                 )
                 > 0
             )
         )
 
-    def remove_participant(self, user_id: IdLike, room_id: IdLike) -> bool:
-        uid, rid = str(check_id(user_id, "user_id")), str(check_id(room_id, "room_id"))
-        return self._write(
-            lambda c: c.run('DELETE FROM participants WHERE "userId" = ? AND "roomId" = ?', (uid, rid)) > 0
-        )
+    def _do_remove_participant(self, user_id: uuid.UUID, room_id: uuid.UUID) -> bool:
+        params = (str(user_id), str(room_id))
+        return self._write(lambda c: c.run('DELETE FROM participants WHERE "userId" = ? AND "roomId" = ?', params) > 0)
 
-    def get_participants_for_account(self, user_id: IdLike) -> list[Participant]:
-        uid = str(check_id(user_id, "user_id"))
+    def _do_get_participants_for_account(self, user_id: uuid.UUID) -> list[Participant]:
         rows = self._read(
-            lambda c: c.query(
+            lambda c: c.query_named(
                 'SELECT "id", "userId", "roomId", "userState", "last_message_read", "joinedAt" FROM participants '
                 'WHERE "userId" = ? ORDER BY "roomId"',
-                (uid,),
+                (str(user_id),),
             )
         )
-        return [
-            Participant(
-                _uuid(r[0]), _uuid(r[1]), _uuid(r[2]), UserState(r[3]) if r[3] else None, r[4], to_datetime(r[5])
+        return [_participant(**r) for r in rows]
+
+    def _do_get_participants_for_room(self, room_id: uuid.UUID) -> list[uuid.UUID]:
+        return self._ids('SELECT "userId" FROM participants WHERE "roomId" = ? ORDER BY "userId"', (str(room_id),))
+
+    def _do_get_participant_user_state(self, room_id: uuid.UUID, user_id: uuid.UUID) -> UserState | None:
+        rows = self._read(
+            lambda c: c.query_named(
+                'SELECT "userState" FROM participants WHERE "roomId" = ? AND "userId" = ?', (str(room_id), str(user_id))
             )
-            for r in rows
-        ]
-
-    def get_participants_for_room(self, room_id: IdLike) -> list[uuid.UUID]:
-        rid = str(check_id(room_id, "room_id"))
-        rows = self._read(
-            lambda c: c.query('SELECT "userId" FROM participants WHERE "roomId" = ? ORDER BY "userId"', (rid,))
         )
-        return [_uuid(r[0]) for r in rows]
+        return UserState(rows[0]["userState"]) if rows and rows[0]["userState"] else None
 
-    def get_participant_user_state(self, room_id: IdLike, user_id: IdLike) -> UserState | None:
-        rid, uid = str(check_id(room_id, "room_id")), str(check_id(user_id, "user_id"))
-        rows = self._read(
-            lambda c: c.query('SELECT "userState" FROM participants WHERE "roomId" = ? AND "userId" = ?', (rid, uid))
-        )
-        return UserState(rows[0][0]) if rows and rows[0][0] else None
-
-    def set_participant_user_state(self, room_id: IdLike, user_id: IdLike, state: UserState | str | None) -> None:
-        rid, uid = str(check_id(room_id, "room_id")), str(check_id(user_id, "user_id"))
-        value = check_user_state(state)
+    def _do_set_participant_user_state(self, room_id: uuid.UUID, user_id: uuid.UUID, state: str | None) -> None:
         n = self._write(
             lambda c: c.run(
-                'UPDATE participants SET "userState" = ? WHERE "roomId" = ? AND "userId" = ?', (value, rid, uid)
+                'UPDATE participants SET "userState" = ? WHERE "roomId" = ? AND "userId" = ?',
+                (state, str(room_id), str(user_id)),
             )
         )
         if not n:
-            raise NotFound(f"account {uid} does not take part in room {rid}")
+            raise NotFound(f"account {user_id} does not take part in room {room_id}")
 
     # -- relationships --------------------------------------------------------------------------------------
-    def create_relationship(self, user_a: IdLike, user_b: IdLike) -> bool:
-        a, b = str(check_id(user_a, "user_a")), str(check_id(user_b, "user_b"))
+    def _do_create_relationship(self, user_a: uuid.UUID, user_b: uuid.UUID) -> bool:
+        a, b = str(user_a), str(user_b)
         self._write(
             lambda c: c.run(
                 'INSERT INTO relationships ("id", "userA", "userB", "userId", "createdAt") VALUES (?, ?, ?, ?, ?)',
@@ -789,86 +570,54 @@ class SqliteAdapter(DatabaseAdapter):
 
     _REL_COLUMNS = '"id", "userA", "userB", "userId", "status", "createdAt"'
 
-    @staticmethod
-    def _relationship(r: Sequence[Any]) -> Relationship:
-        return Relationship(_uuid(r[0]), _uuid(r[1]), _uuid(r[2]), _uuid(r[3]), r[4], to_datetime(r[5]))
-
-    def get_relationship(self, user_a: IdLike, user_b: IdLike) -> Relationship | None:
-        a, b = str(check_id(user_a, "user_a")), str(check_id(user_b, "user_b"))
+    def _do_get_relationship(self, user_a: uuid.UUID, user_b: uuid.UUID) -> Relationship | None:
         rows = self._read(
-            lambda c: c.query(
+            lambda c: c.query_named(
                 f"SELECT {self._REL_COLUMNS} FROM relationships "
                 'WHERE ("userA" = :a AND "userB" = :b) OR ("userA" = :b AND "userB" = :a) '
                 'ORDER BY "createdAt", "id" LIMIT 1',
-                {"a": a, "b": b},
+                {"a": str(user_a), "b": str(user_b)},
             )
         )
-        return self._relationship(rows[0]) if rows else None
+        return _relationship(**rows[0]) if rows else None
 
-    def get_relationships(self, user_id: IdLike) -> list[Relationship]:
-        uid = str(check_id(user_id, "user_id"))
+    def _do_get_relationships(self, user_id: uuid.UUID) -> list[Relationship]:
         rows = self._read(
-            lambda c: c.query(
+            lambda c: c.query_named(
                 f"SELECT {self._REL_COLUMNS} FROM relationships "
                 'WHERE "userA" = :u OR "userB" = :u ORDER BY "createdAt", "id"',
-                {"u": uid},
+                {"u": str(user_id)},
             )
         )
-        return [self._relationship(r) for r in rows]
+        return [_relationship(**r) for r in rows]
 
     # -- knowledge ------------------------------------------------------------------------------------------
-    def get_knowledge(
-        self, *, agent_id: IdLike, id: IdLike | None = None, limit: int | None = None
-    ) -> list[KnowledgeItem]:
-        params = {
-            "agent": str(check_id(agent_id, "agent_id")),
-            "id": id_text(check_optional_id(id, "id")),
-            "limit": -1 if limit is None else check_count(limit, "limit"),
-        }
+    def _do_get_knowledge(self, agent_id: uuid.UUID, id: uuid.UUID | None, limit: int | None) -> list[KnowledgeItem]:
+        params = {"agent": str(agent_id), "id": id_text(id), "limit": -1 if limit is None else limit}
         rows = self._read(
-            lambda c: c.query(
+            lambda c: c.query_named(
                 f"SELECT {KNOWLEDGE_COLUMNS} FROM knowledge AS k "
                 'WHERE (k."agentId" = :agent OR k."isShared") AND (:id IS NULL OR k."id" = :id) '
                 'ORDER BY k."createdAt" DESC, k."id" LIMIT :limit',
                 params,
             )
         )
-        return [_knowledge(r) for r in rows]
+        return [_knowledge(**r) for r in rows]
 
-    def search_knowledge(
-        self,
-        *,
-        agent_id: IdLike,
-        embedding: Vector,
-        match_threshold: float,
-        match_count: int,
-        search_text: str | None = None,
-    ) -> list[KnowledgeItem]:
-        check_text(search_text, "search_text", optional=True)
-        agent = str(check_id(agent_id, "agent_id"))
-        q = check_embedding(embedding, self.embedding_dimension, allow_zero=False)
-        threshold = check_threshold(match_threshold)
-        k = check_count(match_count, "match_count", minimum=1, maximum=10_000)
-        hits = self._read(lambda c: knn_knowledge(c, q, agent=agent, k=k, threshold=threshold))
-        return [_knowledge(row, similarity=sim) for row, sim in hits]
+    def _do_search_knowledge(self, agent_id: uuid.UUID, q: Embedding, threshold: float, k: int) -> list[KnowledgeItem]:
+        hits = self._read(lambda c: knn_knowledge(c, q, agent=str(agent_id), k=k, threshold=threshold))
+        return [_knowledge(**row, similarity=sim) for row, sim in hits]
 
-    def create_knowledge(self, knowledge: KnowledgeItem) -> None:
-        if not isinstance(knowledge, KnowledgeItem):
-            raise InvalidInput(f"expected a KnowledgeItem, got {type(knowledge).__name__}")
-        if knowledge.is_shared == (knowledge.agent_id is not None):
-            raise InvalidInput("a shared knowledge item has no agent_id; an agent's own item must have one")
-        emb = None if knowledge.embedding is None else check_embedding(knowledge.embedding, self.embedding_dimension)
+    def _do_create_knowledge(self, knowledge: CheckedKnowledge) -> None:
         values = (
-            str(check_id(knowledge.id, "knowledge.id")),
-            id_text(check_optional_id(knowledge.agent_id, "knowledge.agent_id")),
-            okai_json.dumps(check_content(knowledge.content, "knowledge.content")),
-            blob(emb),
-            int(bool(knowledge.is_main)),
-            id_text(check_optional_id(knowledge.original_id, "knowledge.original_id")),
-            knowledge.chunk_index
-            if knowledge.chunk_index is None
-            else check_count(knowledge.chunk_index, "chunk_index", maximum=10**9),
-            int(bool(knowledge.is_shared)),
+            str(knowledge.id),
+            id_text(knowledge.agent_id),
+            okai_json.dumps(knowledge.content),
+            blob(knowledge.embedding),
+            int(knowledge.is_main),
+            id_text(knowledge.original_id),
+            knowledge.chunk_index,
+            int(knowledge.is_shared),
             now_text(),  # like PostgreSQL's column default: the item's own created_at is not taken
         )
 
@@ -883,46 +632,41 @@ class SqliteAdapter(DatabaseAdapter):
 
         self._write(insert)
 
-    def remove_knowledge(self, knowledge_id: IdLike) -> bool:
-        kid = str(check_id(knowledge_id, "knowledge_id"))
+    def _do_remove_knowledge(self, knowledge_id: uuid.UUID) -> bool:
+        kid = str(knowledge_id)
         return self._write(lambda c: c.run('DELETE FROM knowledge WHERE "id" = ? OR "originalId" = ?', (kid, kid)) > 0)
 
-    def clear_knowledge(self, agent_id: IdLike, shared: bool = False) -> int:
-        aid = str(check_id(agent_id, "agent_id"))
-        return self._write(
-            lambda c: c.run('DELETE FROM knowledge WHERE "agentId" = ? OR (? AND "isShared")', (aid, int(bool(shared))))
-        )
+    def _do_clear_knowledge(self, agent_id: uuid.UUID, shared: bool) -> int:
+        params = (str(agent_id), int(shared))
+        return self._write(lambda c: c.run('DELETE FROM knowledge WHERE "agentId" = ? OR (? AND "isShared")', params))
 
     # -- cache ----------------------------------------------------------------------------------------------
-    @staticmethod
-    def _cache_key(key: Any, agent_id: Any) -> tuple[str, str]:
-        return check_indexed_text(key, "key") or "", str(check_id(agent_id, "agent_id"))
-
-    def get_cache(self, *, key: str, agent_id: IdLike) -> str | None:
-        k, a = self._cache_key(key, agent_id)
-        rows = self._read(lambda c: c.query('SELECT "value" FROM cache WHERE "key" = ? AND "agentId" = ?', (k, a)))
-        if not rows or rows[0][0] is None:
+    def _do_get_cache(self, key: str, agent_id: uuid.UUID) -> str | None:
+        params = (key, str(agent_id))
+        rows = self._read(
+            lambda c: c.query_named('SELECT "value" FROM cache WHERE "key" = ? AND "agentId" = ?', params)
+        )
+        if not rows or rows[0]["value"] is None:
             return None
-        value = okai_json.loads(rows[0][0])
+        value = okai_json.loads(rows[0]["value"])
         # okai-insight stores the string as a JSON string; a row holding another JSON document is returned as JSON.
         return value if isinstance(value, str) else okai_json.dumps(value)
 
-    def set_cache(self, *, key: str, agent_id: IdLike, value: str) -> bool:
-        k, a = self._cache_key(key, agent_id)
-        v = json.dumps(check_cache_value(value))
+    def _do_set_cache(self, key: str, agent_id: uuid.UUID, value: str) -> bool:
+        params = (key, str(agent_id), json.dumps(value), now_text())
         self._write(
             lambda c: c.run(
                 'INSERT INTO cache ("key", "agentId", "value", "createdAt") VALUES (?, ?, ?, ?) '
                 'ON CONFLICT ("key", "agentId") DO UPDATE SET "value" = excluded."value", '
                 '"createdAt" = excluded."createdAt"',
-                (k, a, v, now_text()),
+                params,
             )
         )
         return True
 
-    def delete_cache(self, *, key: str, agent_id: IdLike) -> bool:
-        k, a = self._cache_key(key, agent_id)
-        return self._write(lambda c: c.run('DELETE FROM cache WHERE "key" = ? AND "agentId" = ?', (k, a)) > 0)
+    def _do_delete_cache(self, key: str, agent_id: uuid.UUID) -> bool:
+        params = (key, str(agent_id))
+        return self._write(lambda c: c.run('DELETE FROM cache WHERE "key" = ? AND "agentId" = ?', params) > 0)
 
 
 def _uuid(value: Any) -> uuid.UUID:
@@ -933,38 +677,139 @@ def _json(value: Any) -> Any:
     return None if value is None else okai_json.loads(value)
 
 
-def _timestamp(value: Any, name: str) -> str | None:
-    """A timestamp parameter as stored (see ts_text)."""
-    checked = check_timestamp(value, name)
-    return None if checked is None else ts_text(checked)
+def _ts(value: dt.datetime | None) -> str | None:
+    """A checked timestamp as stored (see ts_text)."""
+    return None if value is None else ts_text(value)
 
 
-def _goal(r: Sequence[Any]) -> Goal:
-    return Goal.from_stored(
-        id=_uuid(r[0]),
-        room_id=_uuid(r[1]),
-        user_id=to_uuid(r[2]),
-        name=r[3],
-        status=r[4],
-        objectives=_json(r[5]),
-        description=r[6],
-        created_at=to_datetime(r[7]),
-    )
+def _memory_params(m: CheckedMemory, now: str) -> dict[str, Any]:
+    """A checked memory as ``_INSERT_MEMORY``'s parameters; ``now`` when it has no created_at."""
+    return {
+        "id": str(m.id),
+        "type": m.type,
+        "created_at": now if m.created_at is None else ts_text(m.created_at),
+        "content": m.content,
+        "embedding": blob(m.embedding),
+        "user_id": id_text(m.user_id),
+        "agent_id": id_text(m.agent_id),
+        "room_id": id_text(m.room_id),
+        "unique": int(m.unique),
+    }
 
 
-def _knowledge(r: Sequence[Any], similarity: float | None = None) -> KnowledgeItem:
-    return KnowledgeItem(
-        id=_uuid(r[0]),
-        agent_id=to_uuid(r[1]),
-        content=okai_json.loads(r[2]),
-        embedding=from_blob(r[3]),
-        created_at=to_datetime(r[4]),
-        is_main=bool(r[5]),
-        original_id=to_uuid(r[6]),
-        chunk_index=r[7],
-        is_shared=bool(r[8]),
+# Row builders keyed by the columns' names (Connection.query_named), stored text decoded to okai's types.
+def _memory(
+    *,
+    id: str,
+    type: str,
+    createdAt: str,
+    content: str,
+    embedding: bytes | None,
+    userId: str | None,
+    agentId: str | None,
+    roomId: str | None,
+    isUnique: int,
+    distance: float | None = None,  # the search's own ranking column; similarity is re-scored in _sqlite_search
+    similarity: float | None = None,
+) -> Memory:
+    return Memory(
+        id=_uuid(id),
+        type=type,
+        created_at=to_datetime(createdAt),
+        content=okai_json.loads(content),
+        embedding=from_blob(embedding),
+        user_id=to_uuid(userId),
+        agent_id=to_uuid(agentId),
+        room_id=to_uuid(roomId),
+        unique=bool(isUnique),
         similarity=similarity,
     )
+
+
+def _knowledge(
+    *,
+    id: str,
+    agentId: str | None,
+    content: str,
+    embedding: bytes | None,
+    createdAt: str | None,
+    isMain: int,
+    originalId: str | None,
+    chunkIndex: int | None,
+    isShared: int,
+    similarity: float | None = None,
+) -> KnowledgeItem:
+    return KnowledgeItem(
+        id=_uuid(id),
+        agent_id=to_uuid(agentId),
+        content=okai_json.loads(content),
+        embedding=from_blob(embedding),
+        created_at=to_datetime(createdAt),
+        is_main=bool(isMain),
+        original_id=to_uuid(originalId),
+        chunk_index=chunkIndex,
+        is_shared=bool(isShared),
+        similarity=similarity,
+    )
+
+
+def _goal(
+    *,
+    id: str,
+    roomId: str,
+    userId: str | None,
+    name: str | None,
+    status: Any,
+    objectives: str | None,
+    description: str | None,
+    createdAt: str | None,
+) -> Goal:
+    return Goal.from_stored(
+        id=_uuid(id),
+        room_id=_uuid(roomId),
+        user_id=to_uuid(userId),
+        name=name,
+        status=status,
+        objectives=_json(objectives),
+        description=description,
+        created_at=to_datetime(createdAt),
+    )
+
+
+def _account(
+    *,
+    id: str,
+    name: str | None,
+    username: str | None,
+    email: str,
+    avatarUrl: str | None,
+    details: str | None,
+    createdAt: str | None,
+) -> Account:
+    return Account(_uuid(id), name, username, email, avatarUrl, _json(details) or {}, to_datetime(createdAt))
+
+
+def _actor(*, id: str, name: str | None, username: str | None, details: str | None) -> Actor:
+    return Actor(_uuid(id), name, username, _json(details) or {})
+
+
+def _participant(
+    *,
+    id: str,
+    userId: str,
+    roomId: str,
+    userState: str | None,
+    last_message_read: str | None,
+    joinedAt: str | None,
+) -> Participant:
+    state = UserState(userState) if userState else None
+    return Participant(_uuid(id), _uuid(userId), _uuid(roomId), state, last_message_read, to_datetime(joinedAt))
+
+
+def _relationship(
+    *, id: str, userA: str, userB: str, userId: str, status: str | None, createdAt: str | None
+) -> Relationship:
+    return Relationship(_uuid(id), _uuid(userA), _uuid(userB), _uuid(userId), status, to_datetime(createdAt))
 
 
 __all__ = ["SqliteAdapter", "parse_sqlite_url"]
