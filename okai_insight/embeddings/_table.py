@@ -19,6 +19,7 @@ from typing import Any, Literal
 from psycopg import sql
 
 from okai_insight.errors import InvalidInput, UnknownTable
+from okai_insight.results import Finding
 from okai_insight.runner import CheckUnavailable, Runner
 
 #: Logical metadata name -> the column ElizaOS and okai-insight use for it.
@@ -63,6 +64,10 @@ class VectorTable:
     columns: frozenset[str]
     estimated_rows: int
     index: VectorIndexInfo | None
+    #: Row level security filters what this role reads (it sees only the rows its policies allow).
+    row_security: bool = False
+    #: The role the check ran as (named in the row level security finding).
+    role: str = ""
 
     @property
     def qualified(self) -> str:
@@ -186,7 +191,32 @@ def read_table(run: Runner, table: str, column: str = "embedding", *, count_cap:
         columns=columns,
         estimated_rows=int(est),
         index=index,
+        row_security=bool(r.get("row_security")),
+        role=str(run.features.user),
     )
+
+
+def row_security_findings(t: VectorTable, rows_read: int) -> list[Finding]:
+    """A warning when row level security filtered what the check read, so an empty or partial table is not
+    mistaken for the table's contents (an analyst role under the spec's ``memories_isolation`` sees no row).
+
+    Example:
+        >>> t = VectorTable("public", "memories", "embedding", "vector", 3, frozenset({"id"}), 50, None, True, "okai_analyst")
+        >>> print(row_security_findings(t, 0)[0].message)  # doctest: +ELLIPSIS
+        row level security on public.memories filters what okai_analyst reads: 0 rows read of about 50 ...
+    """
+    if not t.row_security:
+        return []
+    return [
+        Finding(
+            "warning",
+            f"row level security on {t.qualified} filters what {t.role or 'this role'} reads: {rows_read} rows read "
+            f"of about {t.estimated_rows} in the table, so every count here describes only the rows its policies "
+            "let it see. Run the check as the table's owner or a role with BYPASSRLS to see the whole table.",
+            threshold="pg_class.relrowsecurity on, and this role neither superuser, BYPASSRLS nor an unforced owner",
+            subject=t.qualified,
+        )
+    ]
 
 
 def sample_percent(estimated_rows: int, sample_rows: int) -> float:

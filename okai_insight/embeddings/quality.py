@@ -33,7 +33,14 @@ from okai_insight.diagnostics import diagnostic
 from okai_insight.embeddings._fetch import fetch, probe_neighbours
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._split import two_populations
-from okai_insight.embeddings._table import GroupBy, VectorTable, check_group, read_table, sample_percent
+from okai_insight.embeddings._table import (
+    GroupBy,
+    VectorTable,
+    check_group,
+    read_table,
+    row_security_findings,
+    sample_percent,
+)
 from okai_insight.errors import InvalidInput
 from okai_insight.results import Finding, Severity
 from okai_insight.runner import Runner
@@ -164,6 +171,7 @@ def _check(
             )
         )
     findings += _vector_findings(t, rows, name)
+    findings += row_security_findings(t, sum(int(r["sampled_rows"]) for r in rows))
 
     # Rows concerned by a second model: dimensions and norms per row (no vectors), then direction from a sample.
     norms = run.query("embeddings", "row_norms", {**base, "limit": sample_rows}, identifiers=ids).rows

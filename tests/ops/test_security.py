@@ -50,8 +50,9 @@ def test_roles_have_the_specs_privileges(secured):
             "has_table_privilege('okai_analyst', 'memories', 'SELECT'), "
             "has_table_privilege('okai_analyst', 'memories', 'INSERT')"
         ).fetchone()
-    assert rows == (True, True, False, False, True, True, True, False)
-    assert create_roles(secured.url)[0].startswith("GRANT")  # idempotent: the roles exist, only grants again
+    # app_user deletes memories (row level security decides which): issue 19 item 4.
+    assert rows == (True, True, True, False, True, True, True, False)
+    assert create_roles(secured.url)[0] == 'ALTER ROLE "app_user" LOGIN'  # idempotent: the roles exist
     with pytest.raises(InvalidInput):
         create_roles(secured.url, app_role="app; DROP TABLE memories")
 
@@ -70,7 +71,8 @@ def test_the_verifier_proves_isolation_on_the_spec_policy(secured):
 BACKDOOR = "5eed0000-0000-4000-8000-000000000001"
 
 #: (what is planted, how it is undone, what the verifier must say). The first three are the misses of issue 12
-#: item 4; app_user gets UPDATE and DELETE so the planted policies have something to widen.
+#: item 4; app_user holds UPDATE and DELETE (create_roles grants them), so the planted policies have something to
+#: widen.
 PLANTED = [
     ('CREATE POLICY "leak" ON memories FOR SELECT USING (true)', 'DROP POLICY "leak" ON memories', "sees"),
     ('CREATE POLICY "leak_update" ON memories FOR UPDATE USING (true)', 'DROP POLICY "leak_update" ON memories',
@@ -81,7 +83,8 @@ PLANTED = [
      'DROP POLICY "support" ON memories', f"user {BACKDOOR} sees"),
     ("ALTER TABLE memories DISABLE ROW LEVEL SECURITY", "ALTER TABLE memories ENABLE ROW LEVEL SECURITY",
      "row level security is off on memories"),
-    ("ALTER TABLE memories OWNER TO app_user", "ALTER TABLE memories OWNER TO CURRENT_USER; GRANT SELECT, INSERT ON memories TO app_user",
+    ("ALTER TABLE memories OWNER TO app_user",
+     "ALTER TABLE memories OWNER TO CURRENT_USER; GRANT SELECT, INSERT, UPDATE, DELETE ON memories TO app_user",
      "not forced"),
 ]  # fmt: skip
 
@@ -91,14 +94,12 @@ PLANTED = [
 )
 def test_the_verifier_names_each_planted_leak(secured, plant, undo, expected):
     with psycopg.connect(secured.url, autocommit=True) as conn:
-        conn.execute("GRANT UPDATE, DELETE ON memories TO app_user")
         conn.execute(plant)
     try:
         report = verify_isolation(secured.url)
     finally:
         with psycopg.connect(secured.url, autocommit=True) as conn:
             conn.execute(undo)
-            conn.execute("REVOKE UPDATE, DELETE ON memories FROM app_user")
     assert not report.ok
     assert any(expected in p for p in report.problems), report.problems
     assert verify_isolation(secured.url).ok
