@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from okai_insight import _json as okai_json
+from okai_insight.adapters import _rows as rows_
 from okai_insight.adapters import _supabase_rest_codec as codec
 from okai_insight.adapters._checked import CheckedGoal, CheckedKnowledge, CheckedMemory, MemoryBatch
 from okai_insight.adapters._supabase_base import SupabaseAdapter
@@ -186,7 +187,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
         rows = self._execute(
             self._table("accounts").select("id,name,username,email,avatarUrl,details,createdAt").eq("id", str(user_id))
         )
-        return _account(**rows[0]) if rows else None
+        return rows_.account(rows[0], codec.timestamp, _same) if rows else None
 
     def _do_create_account(self, account: Account) -> bool:
         row = {
@@ -443,7 +444,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
             .eq("userId", str(user_id))
             .order("roomId")
         )
-        return [_participant(**r) for r in rows]
+        return [rows_.participant(r, codec.timestamp) for r in rows]
 
     def _do_get_participants_for_room(self, room_id: uuid.UUID) -> list[uuid.UUID]:
         rows = self._execute(self._table("participants").select("userId").eq("roomId", str(room_id)).order("userId"))
@@ -476,7 +477,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
             .order("id")
             .limit(1)
         )
-        return _relationship(**rows[0]) if rows else None
+        return rows_.relationship(rows[0], codec.timestamp) if rows else None
 
     def _do_get_relationships(self, user_id: uuid.UUID) -> list[Relationship]:
         u = user_id
@@ -487,7 +488,7 @@ class SupabaseRestAdapter(SupabaseAdapter):
             .order("createdAt")
             .order("id")
         )
-        return [_relationship(**r) for r in rows]
+        return [rows_.relationship(r, codec.timestamp) for r in rows]
 
     # -- knowledge ------------------------------------------------------------------------------------------
     def _do_get_knowledge(self, agent_id: uuid.UUID, id: uuid.UUID | None, limit: int | None) -> list[KnowledgeItem]:
@@ -555,38 +556,5 @@ def _str(value: uuid.UUID | None) -> str | None:
     return None if value is None else str(value)
 
 
-# Row builders keyed by PostgREST's JSON field names (the columns' names).
-def _account(
-    *,
-    id: str,
-    name: str | None,
-    username: str | None,
-    email: str,
-    avatarUrl: str | None,
-    details: Any,
-    createdAt: str | None,
-) -> Account:
-    return Account(uuid.UUID(id), name, username, email, avatarUrl, details or {}, codec.timestamp(createdAt))
-
-
-def _participant(
-    *,
-    id: str,
-    userId: str,
-    roomId: str,
-    userState: str | None,
-    last_message_read: str | None,
-    joinedAt: str | None,
-) -> Participant:
-    state = UserState(userState) if userState else None
-    return Participant(
-        uuid.UUID(id), uuid.UUID(userId), uuid.UUID(roomId), state, last_message_read, codec.timestamp(joinedAt)
-    )
-
-
-def _relationship(
-    *, id: str, userA: str, userB: str, userId: str, status: str | None, createdAt: str | None
-) -> Relationship:
-    return Relationship(
-        uuid.UUID(id), uuid.UUID(userA), uuid.UUID(userB), uuid.UUID(userId), status, codec.timestamp(createdAt)
-    )
+def _same(value: Any) -> Any:
+    return value

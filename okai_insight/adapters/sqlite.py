@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from okai_insight import _json as okai_json
+from okai_insight.adapters import _rows as rows_
 from okai_insight.adapters._checked import CheckedGoal, CheckedKnowledge, CheckedMemory, MemoryBatch
 from okai_insight.adapters._sqlite_driver import Connection, pick_driver
 from okai_insight.adapters._sqlite_functions import (
@@ -203,7 +204,7 @@ class SqliteAdapter(KeysetPaging):
                 (str(user_id),),
             )
         )
-        return _account(**rows[0]) if rows else None
+        return rows_.account(rows[0], to_datetime, _json) if rows else None
 
     def _do_create_account(self, account: Account) -> bool:
         values = (
@@ -534,7 +535,7 @@ class SqliteAdapter(KeysetPaging):
                 (str(user_id),),
             )
         )
-        return [_participant(**r) for r in rows]
+        return [rows_.participant(r, to_datetime) for r in rows]
 
     def _do_get_participants_for_room(self, room_id: uuid.UUID) -> list[uuid.UUID]:
         return self._ids('SELECT "userId" FROM participants WHERE "roomId" = ? ORDER BY "userId"', (str(room_id),))
@@ -579,7 +580,7 @@ class SqliteAdapter(KeysetPaging):
                 {"a": str(user_a), "b": str(user_b)},
             )
         )
-        return _relationship(**rows[0]) if rows else None
+        return rows_.relationship(rows[0], to_datetime) if rows else None
 
     def _do_get_relationships(self, user_id: uuid.UUID) -> list[Relationship]:
         rows = self._read(
@@ -589,7 +590,7 @@ class SqliteAdapter(KeysetPaging):
                 {"u": str(user_id)},
             )
         )
-        return [_relationship(**r) for r in rows]
+        return [rows_.relationship(r, to_datetime) for r in rows]
 
     # -- knowledge ------------------------------------------------------------------------------------------
     def _do_get_knowledge(self, agent_id: uuid.UUID, id: uuid.UUID | None, limit: int | None) -> list[KnowledgeItem]:
@@ -776,40 +777,8 @@ def _goal(
     )
 
 
-def _account(
-    *,
-    id: str,
-    name: str | None,
-    username: str | None,
-    email: str,
-    avatarUrl: str | None,
-    details: str | None,
-    createdAt: str | None,
-) -> Account:
-    return Account(_uuid(id), name, username, email, avatarUrl, _json(details) or {}, to_datetime(createdAt))
-
-
 def _actor(*, id: str, name: str | None, username: str | None, details: str | None) -> Actor:
     return Actor(_uuid(id), name, username, _json(details) or {})
-
-
-def _participant(
-    *,
-    id: str,
-    userId: str,
-    roomId: str,
-    userState: str | None,
-    last_message_read: str | None,
-    joinedAt: str | None,
-) -> Participant:
-    state = UserState(userState) if userState else None
-    return Participant(_uuid(id), _uuid(userId), _uuid(roomId), state, last_message_read, to_datetime(joinedAt))
-
-
-def _relationship(
-    *, id: str, userA: str, userB: str, userId: str, status: str | None, createdAt: str | None
-) -> Relationship:
-    return Relationship(_uuid(id), _uuid(userA), _uuid(userB), _uuid(userId), status, to_datetime(createdAt))
 
 
 __all__ = ["SqliteAdapter", "parse_sqlite_url"]
