@@ -33,8 +33,9 @@ from typing import Any
 
 import psycopg
 
-from okai_insight.errors import BackupError, ConnectionFailed, InvalidInput
+from okai_insight.errors import BackupError, InvalidInput
 from okai_insight.ops import _client_tools as tools
+from okai_insight.ops._connection import connect
 from okai_insight.ops._dump_file import DumpDigest, check_dump, digest_of, read_sidecar, write_sidecar
 from okai_insight.ops._ownership import give_to, server_owner
 from okai_insight.ops._restore import restore_in_one_transaction
@@ -163,23 +164,12 @@ def database_fingerprint(url: str, *, timeout_s: float = tools.DEFAULT_TIMEOUT_S
         >>> database_fingerprint(url).row_counts                   # doctest: +SKIP
         {'public.accounts': 2, ...}
     """
-    with _connect(url, timeout_s) as conn:
+    with connect(url, autocommit=True, statement_timeout_s=timeout_s) as conn:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             return fingerprint(conn)
         finally:
             conn.execute("ROLLBACK")
-
-
-def _connect(url: str, timeout_s: float = tools.DEFAULT_TIMEOUT_S) -> psycopg.Connection[Any]:
-    """A connection whose statements the server cancels after ``timeout_s``; errors never carry the password."""
-    _dsn, password = tools.split_password(url)
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(tools.redact(str(exc).strip(), (password,) if password else ())) from None
-    conn.execute(f"SET statement_timeout = {int(timeout_s * 1000)}")
-    return conn
 
 
 @dataclass(frozen=True)
@@ -229,7 +219,7 @@ def backup(
     if not target.parent.is_dir():
         raise InvalidInput(f"the directory {target.parent} does not exist")
     started = time.perf_counter()
-    with _connect(url, timeout_s) as conn, tools.client_connection(url) as child:
+    with connect(url, autocommit=True, statement_timeout_s=timeout_s) as conn, tools.client_connection(url) as child:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         try:
             row = conn.execute("SELECT pg_export_snapshot()").fetchone()
@@ -316,7 +306,9 @@ def restore(
         expected = _recorded_fingerprint(recorded, sidecar)
     check_dump(source, digest, timeout_s=timeout_s)
     started = time.perf_counter()
-    with _connect(url, timeout_s) as conn:  # the target is reachable, and binds the check's text
+    with connect(
+        url, autocommit=True, statement_timeout_s=timeout_s
+    ) as conn:  # the target is reachable, and binds the check's text
         check = fingerprint_statement(conn)
     failure = restore_in_one_transaction(
         source, url, expected=expected.as_json_object(), check=check, clean=clean, timeout_s=timeout_s

@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 import psycopg
-from pgvector.psycopg import register_vector
 
-from okai_insight.errors import ConnectionFailed, FeatureNotAvailable, InvalidInput
+from okai_insight.errors import FeatureNotAvailable, InvalidInput
+from okai_insight.ops._connection import connect
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,6 @@ class CompressionImpact:
     k: int
     queries: int
     duration_ms: float
-
-
-def _connect(url: str) -> psycopg.Connection[Any]:
-    try:
-        conn = psycopg.connect(url, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(str(exc).strip()) from exc
-    register_vector(conn)
-    return conn
 
 
 def _column(conn: psycopg.Connection[Any]) -> tuple[str, int]:
@@ -82,7 +73,7 @@ def halfvec_impact(
             raise InvalidInput(f"{name} must be an integer >= {low}, got {value!r}")
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    with _connect(url) as conn:
+    with connect(url, vectors=True) as conn:
         conn.read_only = True
         kind, dim = _column(conn)
         if kind != "vector":
@@ -186,7 +177,7 @@ def compress_to_halfvec(
         raise InvalidInput(
             f"halfvec would lower recall@{k} to {impact.recall_at_k:.3f}, below min_recall {min_recall}: not converted"
         )
-    with _connect(url) as conn:
+    with connect(url, vectors=True) as conn:
         conn.autocommit = True
         size = conn.execute("SELECT pg_total_relation_size('memories')").fetchone()
         before = int(size[0]) if size else 0

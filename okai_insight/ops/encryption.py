@@ -35,7 +35,8 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from okai_insight.errors import ConfigurationError, ConnectionFailed, InvalidInput
+from okai_insight.errors import ConfigurationError, InvalidInput
+from okai_insight.ops._connection import connect
 from okai_insight.validation import check_id
 
 MARKER = "$okai_enc"
@@ -233,13 +234,6 @@ def decrypt_content(content: Mapping[str, Any], ring: Keyring, *, memory_id: Any
     return {k: _open(v, ring, _aad(memory_id, k)) if is_envelope(v) else v for k, v in content.items()}
 
 
-def _connect(url: str) -> psycopg.Connection[Any]:
-    try:
-        return psycopg.connect(url, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(str(exc).strip()) from exc
-
-
 def _batches(
     url: str, ring: Keyring, fields: Sequence[str], batch_size: int, where: str, params: dict[str, Any]
 ) -> int:
@@ -248,7 +242,7 @@ def _batches(
     if isinstance(fields, str) or not fields:
         raise InvalidInput("fields must be a non-empty sequence of content keys")
     changed = 0
-    with _connect(url) as conn:
+    with connect(url) as conn:
         while True:
             with conn.transaction():
                 rows = conn.execute(
@@ -325,7 +319,7 @@ def vacuum_full(url: str, *, lock_timeout_ms: int = 5_000, statement_timeout_ms:
         >>> vacuum_full(url)                                              # doctest: +SKIP
         True
     """
-    with _connect(url) as conn:
+    with connect(url) as conn:
         conn.autocommit = True  # VACUUM cannot run inside a transaction block
         conn.execute("SELECT set_config('lock_timeout', %s, false)", (str(int(lock_timeout_ms)),))
         conn.execute("SELECT set_config('statement_timeout', %s, false)", (str(int(statement_timeout_ms)),))
@@ -344,7 +338,7 @@ def key_usage(url: str, *, fields: Sequence[str] = ("text",)) -> dict[str, int]:
         >>> key_usage(url)                                                # doctest: +SKIP
         {'2025-06': 0, '2025-07': 2000}
     """
-    with _connect(url) as conn:
+    with connect(url) as conn:
         rows = conn.execute(
             "SELECT coalesce(\"content\" -> f.name ->> 'kid', '(clear)'), count(*) "
             'FROM memories CROSS JOIN unnest(%s::text[]) AS f(name) WHERE "content" ? f.name '

@@ -34,7 +34,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from okai_insight.errors import ConnectionFailed, InvalidInput
+from okai_insight.errors import InvalidInput
+from okai_insight.ops._connection import connect
 from okai_insight.validation import check_optional_id, check_table_name
 
 #: pgvector and JSON/uuid columns are archived as portable Parquet types (float arrays, text).
@@ -128,13 +129,6 @@ class RetentionPreview:
         return f"dry run: would delete {self.rows} rows ({self.row_bytes} bytes) - {self.policy.describe()}"
 
 
-def _connect(url: str) -> psycopg.Connection[Any]:
-    try:
-        return psycopg.connect(url, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(str(exc).strip()) from exc
-
-
 def preview(url: str, policy: RetentionPolicy) -> RetentionPreview:
     """What ``policy`` would delete, without deleting anything (one READ ONLY transaction).
 
@@ -143,7 +137,7 @@ def preview(url: str, policy: RetentionPolicy) -> RetentionPreview:
         'dry run: would delete 1200 rows (412345 bytes) - memories older than 6 months'
     """
     where, params = policy._where()
-    with _connect(url) as conn:
+    with connect(url) as conn:
         conn.read_only = True
         rows = conn.execute(
             sql.SQL(
@@ -216,7 +210,7 @@ def apply(
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     deleted, batches, longest = 0, 0, 0.0
     files: list[Path] = []
-    with _connect(url) as conn:
+    with connect(url) as conn:
         columns, select_list = _select_list(conn, "memories")
         statement = sql.SQL(
             'DELETE FROM memories WHERE "id" IN (SELECT "id" FROM memories WHERE {} ORDER BY "createdAt", "id" '
@@ -265,7 +259,7 @@ def restore_archive(url: str, paths: Sequence[str | Path] | str | Path) -> int:
         if not f.is_file():
             raise InvalidInput(f"no archive at {f}")
     inserted = 0
-    with _connect(url) as conn:
+    with connect(url) as conn:
         types = dict(
             conn.execute(
                 "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "

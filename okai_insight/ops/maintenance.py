@@ -36,7 +36,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from okai_insight.errors import ConnectionFailed, InvalidInput, NoSuchTable
+from okai_insight.errors import InvalidInput, NoSuchTable
+from okai_insight.ops._connection import connect
 
 #: An HNSW index this many times larger than its live rows need is worth rebuilding.
 DEFAULT_BLOAT_RATIO = 2.0
@@ -81,13 +82,6 @@ class Action:
             'ANALYZE "public"."memories"'
         """
         return self.statement().as_string()
-
-
-def _connect(url: str) -> psycopg.Connection[Any]:
-    try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(str(exc).strip()) from exc
 
 
 _TABLES = """
@@ -147,7 +141,7 @@ def plan(url: str, *, table: str | None = None, bloat_ratio: float = DEFAULT_BLO
     if bloat_ratio <= 1:
         raise InvalidInput(f"bloat_ratio must be above 1, got {bloat_ratio}")
     actions: list[Action] = []
-    with _connect(url) as conn:
+    with connect(url, autocommit=True) as conn:
         if table is not None:
             found = conn.execute(_TABLE_EXISTS, {"table": table}).fetchone()
             if not found or not found[0]:
@@ -271,7 +265,7 @@ def run(
         [True]
     """
     results = []
-    with _connect(url) as conn:
+    with connect(url, autocommit=True) as conn:
         pid = conn.info.backend_pid
         for action in actions:
             query = action.statement()

@@ -35,7 +35,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from okai_insight.errors import ConnectionFailed, InvalidInput, SchemaError
+from okai_insight.errors import InvalidInput, SchemaError
+from okai_insight.ops._connection import connect
 from okai_insight.schema import read_profile
 
 #: What ``--by`` accepts, and the column each means.
@@ -104,13 +105,6 @@ class Partition:
     bound: str
     estimated_rows: int
     vector_index: str | None
-
-
-def _connect(url: str) -> psycopg.Connection[Any]:
-    try:
-        return psycopg.connect(url, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(str(exc).strip()) from exc
 
 
 def _check_args(partitions: Any, by: Any) -> str:
@@ -365,7 +359,7 @@ def plan_partitioning(url: str, *, partitions: int, by: str = "agent") -> Partit
         'CREATE TABLE "memories_p0" PARTITION OF memories FOR VALUES WITH (MODULUS 4, REMAINDER 0)'
     """
     column = _check_args(partitions, by)
-    with _connect(url) as conn:
+    with connect(url) as conn:
         conn.read_only = True
         try:
             return _plan(conn, partitions, column)
@@ -384,7 +378,7 @@ def partition_memories(url: str, *, partitions: int, by: str = "agent") -> Parti
     """
     column = _check_args(partitions, by)
     start = time.perf_counter()
-    with _connect(url) as conn:
+    with connect(url) as conn:
         with conn.transaction():
             if _has_memories(conn):  # lock first, so nothing changes between the checks and the copy
                 conn.execute("SET LOCAL lock_timeout = '10s'")

@@ -28,12 +28,12 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import psycopg
 
-from okai_insight.errors import BackupError, ConnectionFailed, EmbeddedServerError, InvalidInput, PermissionDenied
+from okai_insight.errors import BackupError, EmbeddedServerError, InvalidInput, PermissionDenied
 from okai_insight.ops import _client_tools as tools
+from okai_insight.ops._connection import connect
 from okai_insight.ops._ownership import give_to, server_owner
 
 #: Characters an archive directory may not contain: it is written into a shell command (restore_command) and
@@ -59,14 +59,6 @@ def _archive_path(archive_dir: str | Path) -> Path:
     return path
 
 
-def _connect(url: str) -> psycopg.Connection[Any]:
-    _dsn, password = tools.split_password(url)
-    try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(tools.redact(str(exc).strip(), (password,) if password else ())) from None
-
-
 def enable_wal_archiving(url: str, archive_dir: str | Path) -> ArchivingSetup:
     """Archive every finished WAL segment of the server at ``url`` into ``archive_dir`` (``ALTER SYSTEM``:
     ``archive_mode = on``, ``archive_library = basic_archive``). Needs a superuser. When the server's data
@@ -79,7 +71,7 @@ def enable_wal_archiving(url: str, archive_dir: str | Path) -> ArchivingSetup:
         ArchivingSetup(archive_dir=PosixPath('/backups/wal'), restart_needed=True)
     """
     path = _archive_path(archive_dir)
-    with _connect(url) as conn:
+    with connect(url, autocommit=True) as conn:
         conn.execute("SET statement_timeout = '30s'")
         row = conn.execute("SELECT current_setting('archive_mode'), current_setting('wal_level')").fetchone()
         assert row is not None
@@ -126,7 +118,7 @@ def archive_now(url: str, *, timeout_s: float = 60.0) -> str:
         >>> archive_now(url)                                                # doctest: +SKIP
         '000000010000000000000007'
     """
-    with _connect(url) as conn:
+    with connect(url, autocommit=True) as conn:
         row = conn.execute("SELECT current_setting('archive_mode')").fetchone()
         if row is None or row[0] == "off":
             raise BackupError(
@@ -219,7 +211,7 @@ def restore_to_time(
     from okai_insight.embedded import EmbeddedServer
 
     url = _start_and_wait(target, timeout_s)
-    with _connect(url) as conn:
+    with connect(url, autocommit=True) as conn:
         row = conn.execute("SELECT pg_last_xact_replay_timestamp()").fetchone()
     last = row[0] if row else None
     log = (target / "log").read_text(errors="replace") if (target / "log").is_file() else ""

@@ -1,9 +1,8 @@
 """Security on plain PostgreSQL: the spec's roles, row level security keyed on a per-session user id, a verifier
 that proves isolation, an audit trail of writes in ``logs``, and a TLS (``sslmode``) check.
 
-* :func:`create_roles`: the login roles ``app_user`` (reads, writes and deletes ``memories``, as row level security
-  allows, and ``USAGE`` on the schema; the spec's ``SELECT, INSERT`` left the isolated adapter unable to delete) and
-  a read-only analyst (``pg_monitor``, ``SELECT`` on the tables, read-only transactions, also for its members).
+* :func:`create_roles`: the spec's ``app_user`` (``SELECT, INSERT`` on ``memories``, ``USAGE`` on the schema) and a
+  read-only analyst role for the diagnostics (``pg_monitor``, ``SELECT`` on the tables, read-only transactions).
 * :func:`enable_isolation`: the spec's ``memories_isolation`` policy, with Supabase's ``auth.uid()`` replaced by
   ``okai_uid()``, which reads the session setting ``okai.user_id``. :class:`IsolatedPostgresAdapter` sets it (and
   the role) at the start of every transaction, so one pool can serve many users; it is an adapter, so it lives in
@@ -28,13 +27,13 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 from psycopg import conninfo, sql
 
 from okai_insight.adapters.isolated import APP_ROLE, IsolatedPostgresAdapter, check_role_name
-from okai_insight.errors import ConfigurationError, ConnectionFailed
+from okai_insight.errors import ConfigurationError
+from okai_insight.ops._connection import connect as open_connection
 from okai_insight.ops._isolation import IsolationReport, verify_isolation
 
 #: The isolation verifier and the isolated adapter live in their own modules; these names stay importable from here.
@@ -86,31 +85,18 @@ $$
 """
 
 
-def _connect(url: str) -> psycopg.Connection[Any]:
-    try:
-        return psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(str(exc).strip()) from exc
-
-
 def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANALYST_ROLE) -> list[str]:
     """Create (if missing) and grant the application and analyst roles in the database at ``url``.
 
-    Both are LOGIN roles (no password: set one with ``ALTER ROLE ... PASSWORD`` or psql's ``\\password``, never
-    on a command line), because a role's settings apply only to the role one logs in as, not to the members of a
-    group role. ``app_role`` may read, write and delete ``memories`` (row level security, :func:`enable_isolation`,
-    decides which rows) and use the schema. ``analyst_role`` gets ``pg_monitor``, ``SELECT`` on the schema's tables
-    and ``default_transaction_read_only = on``, and so does every login role that is already a member of it (the
-    setting would not reach them through the membership). Roles are cluster-wide; the grants are on this
-    database's objects. Returns the statements run.
+    Roles are cluster-wide; the grants are on this database's objects. Returns the statements run.
 
     Example:
         >>> create_roles(url)[:2]                                         # doctest: +SKIP
-        ['CREATE ROLE "app_user" LOGIN', 'CREATE ROLE "okai_analyst" LOGIN']
+        ['CREATE ROLE "app_user"', 'GRANT SELECT, INSERT ON "memories" TO "app_user"']
     """
     app, analyst = sql.Identifier(check_role_name(app_role)), sql.Identifier(check_role_name(analyst_role))
     run: list[str] = []
-    with _connect(url) as conn:
+    with open_connection(url, autocommit=True) as conn:
         schema = conn.execute("SELECT current_schema()").fetchone()
         public = sql.Identifier(str(schema[0]) if schema else "public")
         existing = {
@@ -119,18 +105,15 @@ def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANAL
         }
         statements: list[sql.Composed] = []
         for name, ident in ((app_role, app), (analyst_role, analyst)):
-            verb = "ALTER" if name in existing else "CREATE"
-            statements.append(sql.SQL(verb + " ROLE {} LOGIN").format(ident))
+            if name not in existing:
+                statements.append(sql.SQL("CREATE ROLE {}").format(ident))
         statements += [
-            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(sql.Identifier("memories"), app),
+            sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(sql.Identifier("memories"), app),
             sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(public, app),
             sql.SQL("GRANT pg_monitor TO {}").format(analyst),
             sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(public, analyst),
             sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(public, analyst),
-        ]
-        readers = [analyst_role, *_login_members(conn, analyst_role)]
-        statements += [
-            sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(sql.Identifier(r)) for r in readers
+            sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(analyst),
         ]
         for statement in statements:
             try:
@@ -139,17 +122,6 @@ def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANAL
                 pass  # another process created the role between our check and our CREATE
             run.append(statement.as_string(conn))
     return run
-
-
-def _login_members(conn: psycopg.Connection[Any], group: str) -> list[str]:
-    """Login roles that are (directly) members of ``group``, superusers left alone."""
-    rows = conn.execute(
-        "SELECT m.rolname FROM pg_auth_members AS a JOIN pg_roles AS g ON g.oid = a.roleid "
-        "JOIN pg_roles AS m ON m.oid = a.member WHERE g.rolname = %s AND m.rolcanlogin AND NOT m.rolsuper "
-        "ORDER BY m.rolname",
-        (group,),
-    ).fetchall()
-    return [str(r[0]) for r in rows]
 
 
 def enable_isolation(url: str) -> None:
@@ -161,7 +133,7 @@ def enable_isolation(url: str) -> None:
     Example:
         >>> enable_isolation(url)                                          # doctest: +SKIP
     """
-    with _connect(url) as conn, conn.transaction():
+    with open_connection(url, autocommit=True) as conn, conn.transaction():
         conn.execute(_UID_FUNCTION)
         conn.execute("ALTER TABLE memories ENABLE ROW LEVEL SECURITY")
         conn.execute('DROP POLICY IF EXISTS "memories_isolation" ON memories')
@@ -176,7 +148,7 @@ def disable_isolation(url: str) -> None:
     Example:
         >>> disable_isolation(url)                                         # doctest: +SKIP
     """
-    with _connect(url) as conn, conn.transaction():
+    with open_connection(url, autocommit=True) as conn, conn.transaction():
         conn.execute('DROP POLICY IF EXISTS "memories_isolation" ON memories')
         conn.execute("ALTER TABLE memories DISABLE ROW LEVEL SECURITY")
 
@@ -187,7 +159,7 @@ def enable_audit(url: str) -> None:
     Example:
         >>> enable_audit(url)                                              # doctest: +SKIP
     """
-    with _connect(url) as conn, conn.transaction():
+    with open_connection(url, autocommit=True) as conn, conn.transaction():
         conn.execute(_UID_FUNCTION)
         conn.execute(_AUDIT_FUNCTION)
         conn.execute("DROP TRIGGER IF EXISTS okai_audit ON memories")
@@ -203,7 +175,7 @@ def disable_audit(url: str) -> None:
     Example:
         >>> disable_audit(url)                                             # doctest: +SKIP
     """
-    with _connect(url) as conn:
+    with open_connection(url, autocommit=True) as conn:
         conn.execute("DROP TRIGGER IF EXISTS okai_audit ON memories")
 
 
@@ -289,7 +261,7 @@ def check_tls(url: str, *, connect: bool = True) -> TlsReport:
         status, detail = _SSLMODES[mode]
     encrypted = version = server_tls = library = None
     if connect:
-        with _connect(url) as conn:
+        with open_connection(url, autocommit=True) as conn:
             row = conn.execute("SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()").fetchone()
             if row is not None:
                 encrypted, version = bool(row[0]), row[1]
