@@ -1,7 +1,9 @@
 """One ``Settings`` dataclass; precedence: argument > Settings > ``OKAI_*`` environment variable > default.
 
-Names carry their unit (``connect_timeout_s``, ``statement_timeout_ms``). Pool defaults are the spec's
-connection configuration: at most 20 connections, idle ones closed after 30 s, 2 s to connect.
+Names carry their unit (``connect_timeout_s``, ``statement_timeout_ms``). Pool defaults follow the spec's
+connection configuration: at most 20 connections; a connection idle for 30 s is closed (psycopg_pool checks once
+per ``pool_idle_timeout_s`` and closes one idle connection each time, never going below ``pool_min_size``); 2 s
+per connection attempt, and 5 s in total for connecting with retries (``connect_deadline_s``).
 
 Example:
     >>> from okai_insight.settings import Settings
@@ -31,7 +33,11 @@ class Settings:
     pool_min_size: int = 1
     pool_max_size: int = 20
     pool_idle_timeout_s: float = 30.0
+    #: One connection attempt waits at most this long for the server (libpq counts whole seconds, at least 2).
     connect_timeout_s: float = 2.0
+    #: Connecting with retries gives up after this long in total (DatabaseUnavailable): no retry starts that
+    #: could not finish a full ``connect_timeout_s`` attempt before it, so a silent server fails within it.
+    connect_deadline_s: float = 5.0
     #: Connection-class failures are retried this many times, with exponential backoff and jitter.
     retry_attempts: int = 3
     retry_base_delay_s: float = 0.1

@@ -83,6 +83,23 @@ def call_timeout_s(settings: Settings) -> float:
     return settings.adapter_statement_timeout_ms / 1000 + settings.connect_timeout_s
 
 
+def retry_limits(settings: Settings) -> dict[str, Any]:
+    """``with_retries`` keywords for connecting: how many retries, their backoff, and the total deadline
+    (``connect_deadline_s``), each attempt counted at the connect timeout libpq really applies (whole seconds,
+    at least 2).
+
+    Example:
+        >>> retry_limits(Settings())["deadline_s"], retry_limits(Settings(connect_timeout_s=0.5))["attempt_s"]
+        (5.0, 2.0)
+    """
+    return {
+        "attempts": settings.retry_attempts,
+        "base_delay_s": settings.retry_base_delay_s,
+        "deadline_s": settings.connect_deadline_s,
+        "attempt_s": float(max(2, round(settings.connect_timeout_s))),
+    }
+
+
 class GuardedPool(psycopg_pool.ConnectionPool[psycopg.Connection[Any]]):
     """A pool whose health check of idle connections (``check()``, run before a retry) is bounded like a call:
     pinging a connection to a frozen server would otherwise wait forever on a Unix socket.
@@ -101,4 +118,4 @@ class GuardedPool(psycopg_pool.ConnectionPool[psycopg.Connection[Any]]):
             psycopg_pool.ConnectionPool.check_connection(conn)
 
 
-__all__ = ["GuardedPool", "call_timeout_s", "connection_kwargs", "set_session_timeouts"]
+__all__ = ["GuardedPool", "call_timeout_s", "connection_kwargs", "retry_limits", "set_session_timeouts"]

@@ -16,7 +16,7 @@ import psycopg
 import psycopg_pool
 
 from okai_insight.adapters._pg_health import RETRYABLE_REASONS
-from okai_insight.errors import ConnectionFailed, DatabaseUnavailable, PoolTimeout
+from okai_insight.errors import ConfigurationError, ConnectionFailed, DatabaseUnavailable, PoolTimeout
 
 T = TypeVar("T")
 
@@ -60,6 +60,8 @@ def with_retries(
     attempts: int,
     base_delay_s: float,
     explain: Callable[[BaseException], DatabaseUnavailable | None] | None = None,
+    deadline_s: float | None = None,
+    attempt_s: float = 0.0,
 ) -> T:
     """Call ``fn(attempt)``; on a connection-class error sleep and call it again, up to ``attempts`` retries.
 
@@ -69,11 +71,18 @@ def with_retries(
     unreachable database is retried like a lost connection while its reason may pass (refused, timeout: a restart
     or a failover), and not when it cannot (authentication).
 
+    ``deadline_s`` bounds the whole call: no retry starts when its sleep plus one full attempt (``attempt_s``,
+    the connect timeout) would end past the deadline, counted from the call's start; the last failure is raised
+    as :class:`DatabaseUnavailable` instead.
+
     Example:
         >>> with_retries(lambda attempt: attempt + 1, attempts=3, base_delay_s=0.01)
         1
     """
+    if deadline_s is not None and not deadline_s > 0:
+        raise ConfigurationError(f"connect_deadline_s must be positive, got {deadline_s!r}")
     delays = backoff_delays(attempts, base_delay_s)
+    started = time.monotonic()
     attempt = 0
     while True:
         try:
@@ -84,6 +93,8 @@ def with_retries(
                 raise PoolTimeout(f"no database connection became free in time: {exc}") from exc
             if cause.reason not in RETRYABLE_REASONS or attempt >= len(delays):
                 raise _after(cause, attempt) from exc
+            if deadline_s is not None and _past(started, delays[attempt] + attempt_s, deadline_s):
+                raise _deadline(cause, exc, attempt, deadline_s) from exc
         except psycopg_pool.PoolClosed as exc:
             raise ConnectionFailed("the adapter is closed") from exc
         except psycopg.Error as exc:
@@ -94,8 +105,25 @@ def with_retries(
                 if cause is None:
                     raise ConnectionFailed(f"database unreachable after {attempt + 1} attempts: {exc}") from exc
                 raise _after(cause, attempt) from exc
+            if deadline_s is not None and _past(started, delays[attempt] + attempt_s, deadline_s):
+                cause = explain(exc) if explain is not None else None
+                raise _deadline(cause, exc, attempt, deadline_s) from exc
         time.sleep(delays[attempt])
         attempt += 1
+
+
+def _past(started: float, next_s: float, deadline_s: float) -> bool:
+    return time.monotonic() - started + next_s > deadline_s
+
+
+def _deadline(
+    cause: DatabaseUnavailable | None, exc: BaseException, attempt: int, deadline_s: float
+) -> DatabaseUnavailable:
+    reason = cause.reason if cause is not None else "timeout"
+    detail = cause.detail if cause is not None else str(exc).strip()
+    return DatabaseUnavailable(
+        reason, f"{detail} (gave up after {attempt + 1} attempts: connect_deadline_s is {deadline_s:g} s)"
+    )
 
 
 def _after(cause: DatabaseUnavailable, attempt: int) -> DatabaseUnavailable:

@@ -35,7 +35,13 @@ from psycopg.types.json import Jsonb
 
 from okai_insight import _json
 from okai_insight.adapters._checked import CheckedGoal, CheckedKnowledge, CheckedMemory, MemoryBatch
-from okai_insight.adapters._pg_connect import GuardedPool, call_timeout_s, connection_kwargs, set_session_timeouts
+from okai_insight.adapters._pg_connect import (
+    GuardedPool,
+    call_timeout_s,
+    connection_kwargs,
+    retry_limits,
+    set_session_timeouts,
+)
 from okai_insight.adapters._pg_health import ConnectionHealth, explain_failure, recording_connection_class
 from okai_insight.adapters._pg_json import register_json_loader
 from okai_insight.adapters._pg_sql import MemoryFilters, Statements
@@ -137,9 +143,7 @@ class PostgresAdapter(KeysetPaging):
                 return migrate(conn, dimension=self._explicit_dimension, default_dimension=self._requested_dimension)
 
         with translate_pg_errors("creating or checking okai-insight's schema"):
-            profile = with_retries(
-                _migrate, attempts=s.retry_attempts, base_delay_s=s.retry_base_delay_s, explain=self._explain_failure
-            )
+            profile = with_retries(_migrate, **retry_limits(s), explain=self._explain_failure)
         self.profile = profile
         self._sql = Statements(profile)
         if profile.dimension is not None:
@@ -246,8 +250,7 @@ class PostgresAdapter(KeysetPaging):
         with translate_pg_errors():  # the package's one error table (okai_insight.errors.PG_ERROR_TABLE)
             return with_retries(
                 attempt,
-                attempts=self.settings.retry_attempts,
-                base_delay_s=self.settings.retry_base_delay_s,
+                **retry_limits(self.settings),
                 explain=self._explain_failure,
             )
 
