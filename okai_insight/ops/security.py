@@ -1,8 +1,9 @@
 """Security on plain PostgreSQL: the spec's roles, row level security keyed on a per-session user id, a verifier
 that proves isolation, an audit trail of writes in ``logs``, and a TLS (``sslmode``) check.
 
-* :func:`create_roles`: the spec's ``app_user`` (``SELECT, INSERT`` on ``memories``, ``USAGE`` on the schema) and a
-  read-only analyst role for the diagnostics (``pg_monitor``, ``SELECT`` on the tables, read-only transactions).
+* :func:`create_roles`: the login roles ``app_user`` (reads, writes and deletes ``memories``, as row level security
+  allows, and ``USAGE`` on the schema; the spec's ``SELECT, INSERT`` left the isolated adapter unable to delete) and
+  a read-only analyst (``pg_monitor``, ``SELECT`` on the tables, read-only transactions, also for its members).
 * :func:`enable_isolation`: the spec's ``memories_isolation`` policy, with Supabase's ``auth.uid()`` replaced by
   ``okai_uid()``, which reads the session setting ``okai.user_id``. :class:`IsolatedPostgresAdapter` sets it (and
   the role) at the start of every transaction, so one pool can serve many users; it is an adapter, so it lives in
@@ -27,6 +28,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import conninfo, sql
@@ -88,11 +90,17 @@ $$
 def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANALYST_ROLE) -> list[str]:
     """Create (if missing) and grant the application and analyst roles in the database at ``url``.
 
-    Roles are cluster-wide; the grants are on this database's objects. Returns the statements run.
+    Both are LOGIN roles (no password: set one with ``ALTER ROLE ... PASSWORD`` or psql's ``\\password``, never
+    on a command line), because a role's settings apply only to the role one logs in as, not to the members of a
+    group role. ``app_role`` may read, write and delete ``memories`` (row level security, :func:`enable_isolation`,
+    decides which rows) and use the schema. ``analyst_role`` gets ``pg_monitor``, ``SELECT`` on the schema's tables
+    and ``default_transaction_read_only = on``, and so does every login role that is already a member of it (the
+    setting would not reach them through the membership). Roles are cluster-wide; the grants are on this
+    database's objects. Returns the statements run.
 
     Example:
         >>> create_roles(url)[:2]                                         # doctest: +SKIP
-        ['CREATE ROLE "app_user"', 'GRANT SELECT, INSERT ON "memories" TO "app_user"']
+        ['CREATE ROLE "app_user" LOGIN', 'CREATE ROLE "okai_analyst" LOGIN']
     """
     app, analyst = sql.Identifier(check_role_name(app_role)), sql.Identifier(check_role_name(analyst_role))
     run: list[str] = []
@@ -105,15 +113,18 @@ def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANAL
         }
         statements: list[sql.Composed] = []
         for name, ident in ((app_role, app), (analyst_role, analyst)):
-            if name not in existing:
-                statements.append(sql.SQL("CREATE ROLE {}").format(ident))
+            verb = "ALTER" if name in existing else "CREATE"
+            statements.append(sql.SQL(verb + " ROLE {} LOGIN").format(ident))
         statements += [
-            sql.SQL("GRANT SELECT, INSERT ON {} TO {}").format(sql.Identifier("memories"), app),
+            sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(sql.Identifier("memories"), app),
             sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(public, app),
             sql.SQL("GRANT pg_monitor TO {}").format(analyst),
             sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(public, analyst),
             sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(public, analyst),
-            sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(analyst),
+        ]
+        readers = [analyst_role, *_login_members(conn, analyst_role)]
+        statements += [
+            sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(sql.Identifier(r)) for r in readers
         ]
         for statement in statements:
             try:
@@ -122,6 +133,17 @@ def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANAL
                 pass  # another process created the role between our check and our CREATE
             run.append(statement.as_string(conn))
     return run
+
+
+def _login_members(conn: psycopg.Connection[Any], group: str) -> list[str]:
+    """Login roles that are (directly) members of ``group``, superusers left alone."""
+    rows = conn.execute(
+        "SELECT m.rolname FROM pg_auth_members AS a JOIN pg_roles AS g ON g.oid = a.roleid "
+        "JOIN pg_roles AS m ON m.oid = a.member WHERE g.rolname = %s AND m.rolcanlogin AND NOT m.rolsuper "
+        "ORDER BY m.rolname",
+        (group,),
+    ).fetchall()
+    return [str(r[0]) for r in rows]
 
 
 def enable_isolation(url: str) -> None:
