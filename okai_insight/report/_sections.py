@@ -78,6 +78,10 @@ def _noteworthy(result: Result) -> bool:
     return bool(result.findings) or result.status != "ok"
 
 
+def _result_of(results: list[Result], check: Callable[..., Any]) -> Result:
+    return next(r for r in results if r.name == check.__name__)
+
+
 @guarded("Health summary")
 def health_summary(report: Any, *, target: Any = None) -> Section:
     """Counts per severity, the database and server, which checks could not run, and a one-line verdict.
@@ -139,7 +143,7 @@ def statements_section(target: str, report: Any = None, *, limit: int = 10) -> S
     from okai_insight.diagnostics.statements import query_stats
 
     results = concern_results(target, report, "statements", limit=limit)
-    top = next(r for r in results if r.name == query_stats.__name__)
+    top = _result_of(results, query_stats)
     return Section("Statements", results_html(results, max_rows=15), text=top.to_text(max_rows=limit))
 
 
@@ -157,7 +161,7 @@ def indexes_section(target: str, report: Any = None) -> Section:
     results = [
         r for r in concern_results(target, report, "indexes") if r.name == index_usage.__name__ or _noteworthy(r)
     ]
-    usage = next(r for r in results if r.name == index_usage.__name__)
+    usage = _result_of(results, index_usage)
     return Section("Indexes", results_html(results, max_rows=20), text=usage.to_text(max_rows=20))
 
 
@@ -173,7 +177,7 @@ def space_section(target: str, report: Any = None, *, limit: int = 15) -> Sectio
 
     results = concern_results(target, report, "space", limit=limit)
     results += [r for r in concern_results(target, report, "maintenance") if r.rows or _noteworthy(r)]
-    tables = next(r for r in results if r.name == table_sizes.__name__)
+    tables = _result_of(results, table_sizes)
     return Section("Space and maintenance", results_html(results, max_rows=limit), text=tables.to_text())
 
 
