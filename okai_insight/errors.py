@@ -273,3 +273,25 @@ class translate_pg_errors:  # a context manager used like a function, as context
         mapped = pg_error(exc, self.context) if isinstance(exc, Exception) else None
         if mapped is not None:
             raise mapped from exc
+
+
+class ReadOnlySchema(SchemaError):
+    """The database's schema belongs to an application okai-insight reads but never writes (ElizaOS 1.x's
+    ``@elizaos/plugin-sql``): the call (``connect``, ``init``, a write) was refused before anything was changed.
+    ``schema`` names the schema, ``action`` what was refused.
+
+    Example:
+        >>> err = ReadOnlySchema("ElizaOS 1.x (@elizaos/plugin-sql)", "init")
+        >>> isinstance(err, SchemaError), err.schema
+        (True, 'ElizaOS 1.x (@elizaos/plugin-sql)')
+        >>> print(err)  # doctest: +ELLIPSIS
+        init refused: this is an ElizaOS 1.x (@elizaos/plugin-sql) database, which okai-insight never writes to; ...
+    """
+
+    def __init__(self, schema: str, action: str, hint: str = "") -> None:
+        self.schema = schema
+        self.action = action
+        message = (
+            f"{action} refused: this is an {schema} database, which okai-insight never writes to; nothing was changed"
+        )
+        super().__init__(f"{message} ({hint})" if hint else message)

@@ -271,7 +271,7 @@ def _captured(conn: psycopg.Connection[Any], column: str, names: list[str]) -> l
 
 def _plan(conn: psycopg.Connection[Any], partitions: int, column: str) -> PartitionPlan:
     profile = read_profile(conn)
-    if profile.flavor == "elizaos":
+    if profile.flavor in ("elizaos", "elizaos1"):  # both ElizaOS generations own their schema
         raise SchemaError(
             "this is an ElizaOS database: okai-insight never alters a schema ElizaOS owns (its own migrations expect "
             "a plain memories table). Copy it into an okai-insight database (okai-insight copy) and partition that"

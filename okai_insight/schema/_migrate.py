@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from okai_insight.errors import FeatureNotAvailable, InvalidDimension, SchemaDimensionMismatch
+from okai_insight.errors import FeatureNotAvailable, InvalidDimension, ReadOnlySchema, SchemaDimensionMismatch
 from okai_insight.schema._profile import SchemaProfile, read_profile
 
 #: pgvector's HNSW limits: 2000 dimensions for vector, 4000 for halfvec; its vector type holds up to 16000.
@@ -154,6 +154,13 @@ def migrate(
         check_dimension(dimension)  # refuse a bad request before reading or touching anything
     latest = migrations()[-1].version
     profile = read_profile(conn)
+    if not profile.writable:
+        # ElizaOS 1.x: its own migrator owns the schema and okai's SQL does not fit it; refuse before any write.
+        raise ReadOnlySchema(
+            profile.display_name,
+            "attaching okai-insight's read-write adapter (connect/init)",
+            hint="diagnostics read it as it is; see docs/elizaos1.md for what works on ElizaOS 1.x today",
+        )
     _check_request(dimension, profile.dimension)
     if profile.flavor == "elizaos":
         return profile  # attach as it is: never alter a database ElizaOS owns
