@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from okai_insight.diagnostics import registry
+from okai_insight.diagnostics import _registry as registry
 from okai_insight.diagnostics._result import SEVERITIES, Finding, Result, findings_html, result_html
 from okai_insight.diagnostics._runner import Runner, Target, using
 from okai_insight.errors import InvalidInput
