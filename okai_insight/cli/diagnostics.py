@@ -48,6 +48,7 @@ def _settings_arg(values: list[str] | None) -> dict[str, str]:
 def _explain(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from okai_insight.diagnostics._statement import bind_dollar_params
     from okai_insight.diagnostics.explain import compare_settings, explain
     from okai_insight.errors import InvalidInput
 
@@ -55,6 +56,8 @@ def _explain(args: argparse.Namespace) -> int:
         raise InvalidInput("give the statement with --query SQL or --file PATH (one of them)")
     query = args.query if args.query is not None else Path(args.file).read_text(encoding="utf-8")
     options: dict[str, Any] = {"allow_writes": args.allow_writes}
+    if args.param is not None:  # $1.. get these values as bound parameters (never pasted into the text)
+        query, options["params"] = bind_dollar_params(query, args.param)
     if args.timeout_ms is not None:
         options["timeout_ms"] = args.timeout_ms
     before = _settings_arg(args.set)
@@ -96,7 +99,8 @@ def _add_explain_command(subparsers: Any) -> None:
         '  okai-insight explain --query "SELECT id FROM memories ORDER BY embedding <=> (SELECT embedding FROM '
         'memories LIMIT 1) LIMIT 50" --analyze --compare hnsw.ef_search=100\n'
         "  okai-insight explain --query 'SELECT * FROM memories WHERE \"roomId\" = $1'  "
-        "(a generic plan, PostgreSQL 16+)",
+        "(a generic plan, PostgreSQL 16+)\n"
+        "  okai-insight explain --query 'SELECT * FROM memories WHERE \"roomId\" = $1' --param 0b6c... --analyze",
         formatter_class=Formatter,
     )
     add_url_argument(p)
@@ -104,6 +108,12 @@ def _add_explain_command(subparsers: Any) -> None:
     p.add_argument("--file", "-f", help="read the statement from this file")
     p.add_argument("--analyze", action="store_true", help="execute it (READ ONLY, rolled back) for actual numbers")
     p.add_argument("--allow-writes", action="store_true", help="with --analyze: run INSERT/UPDATE/DELETE, rolled back")
+    p.add_argument(
+        "--param",
+        action="append",
+        metavar="VALUE",
+        help="the value of $1, then $2, ... (repeatable; sent as a bound parameter, typed by the server)",
+    )
     p.add_argument("--set", action="append", metavar="NAME=VALUE", help="a setting for this statement (repeatable)")
     p.add_argument(
         "--compare", action="append", metavar="NAME=VALUE", help="explain again with this setting and compare the plans"

@@ -122,6 +122,43 @@ def classify(query: str, params: Mapping[str, Any] | Sequence[Any] | None = None
     return Statement(text, keyword, writes, dollar_params, frozenset(functions - {""}), frozenset(operators - {""}))
 
 
+def bind_dollar_params(query: str, values: Sequence[str]) -> tuple[str, list[str]]:
+    """Turn a statement's ``$1``-style parameters into psycopg placeholders bound to ``values`` (``$1`` is
+    ``values[0]``): the text with ``%s`` where each ``$n`` stood and every other ``%`` doubled, and the values in
+    the order the placeholders appear. The ``$n`` are found by PostgreSQL's own scanner, so a ``$1`` inside a
+    string literal, a dollar quote or an identifier is left alone. The values travel as bound parameters (typed
+    by the server from their context), never as SQL text.
+
+    Example:
+        >>> bind_dollar_params("SELECT $2 || '%' || $1 || '$1'", ["a", "b"])
+        ("SELECT %s || '%%' || %s || '$1'", ['b', 'a'])
+        >>> bind_dollar_params("SELECT $2", ["a"])
+        Traceback (most recent call last):
+        ...
+        okai_insight.errors.InvalidInput: the statement uses $2 but 1 value was given (--param once for each of $1..$2)
+    """
+    try:
+        tokens = [t for t in pg_parser.scan(query) if t.name == "PARAM"]
+    except pg_parser.ParseError as exc:
+        raise InvalidInput(f"the statement is not valid SQL: {exc}") from exc
+    numbers = [int(query[t.start + 1 : t.end + 1]) for t in tokens]  # pglast gives inclusive character offsets
+    highest = max(numbers, default=0)
+    if highest != len(values):
+        given = f"{len(values)} value{' was' if len(values) == 1 else 's were'} given"
+        if highest > len(values):
+            raise InvalidInput(f"the statement uses ${highest} but {given} (--param once for each of $1..${highest})")
+        uses = f"uses $1..${highest}" if highest else "has no $n parameters"
+        raise InvalidInput(f"the statement {uses} but {given}")
+    pieces: list[str] = []
+    done = 0
+    for token in tokens:
+        pieces.append(query[done : token.start].replace("%", "%%"))
+        pieces.append("%s")
+        done = token.end + 1
+    pieces.append(query[done:].replace("%", "%%"))
+    return "".join(pieces), [values[n - 1] for n in numbers]
+
+
 def _as_sent(query: str, params: Mapping[str, Any] | Sequence[Any] | None) -> str:
     """The text as psycopg sends it: with params, placeholders become ``$n`` and ``%%`` becomes ``%``."""
     if params is None:

@@ -48,3 +48,25 @@ def test_activity_thresholds_on_the_cli(planted, capsys):
     assert f"(default {activity.LONG_RUNNING_MS}, long_running_queries's own)" in " ".join(
         capsys.readouterr().out.split()
     )
+
+
+def test_explain_binds_dollar_params_from_the_cli(planted, capsys):
+    """``explain --param`` gives $1.. their values (issue 19 item 8): ANALYZE runs with them bound, a value is
+    only ever a value (a smuggled statement in it changes nothing), and a count that does not match is refused."""
+    import psycopg
+
+    def memories() -> int:
+        with psycopg.connect(planted.url) as conn:
+            return conn.execute("SELECT count(*) FROM memories").fetchone()[0]
+
+    before = memories()
+    query = "SELECT count(*) FROM memories WHERE type = $1 AND type <> $2 AND '$1' <> '%'"
+    argv = ["explain", planted.url, "--query", query, "--analyze", "--format", "json"]
+    assert main([*argv, "--param", "messages", "--param", "x'; DELETE FROM memories; --"]) in (0, 1)
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["analyze"] is True and plan["execution_ms"] is not None
+    assert memories() == before
+    assert main([*argv, "--param", "messages"]) == 2
+    assert "the statement uses $2 but 1 value was given" in capsys.readouterr().err
+    assert main(["explain", planted.url, "--query", "SELECT 1", "--param", "a"]) == 2
+    assert "has no $n parameters but 1 value was given" in capsys.readouterr().err
