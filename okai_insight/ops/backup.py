@@ -301,7 +301,10 @@ def restore(
     if expected is None:
         sidecar = fingerprint_path(source)
         if not sidecar.is_file():
-            raise InvalidInput(f"{sidecar} is missing: pass expected= (or back up with okai-insight backup)")
+            raise InvalidInput(
+                f"{sidecar} is missing: a restore first checks the dump against the fingerprint file that "
+                "okai-insight backup writes beside it; put it next to the dump (nothing was restored)"
+            )
         recorded, digest = read_sidecar(sidecar)
         expected = _recorded_fingerprint(recorded, sidecar)
     check_dump(source, digest, timeout_s=timeout_s)

@@ -118,3 +118,29 @@ def test_replica_create_makes_a_streaming_replica(small_server, server_dir, caps
         assert "is not empty" in capsys.readouterr().err
     finally:
         EmbeddedServer(data_dir).stop(mode="immediate")
+
+
+def test_restore_errors_are_one_clear_line_naming_no_python_argument(url, make_database, tmp_path, capsys):
+    """Issue 19 item 8: restore's errors read ``pg_restore failed: );`` or named a Python argument (``expected=``)
+    the CLI does not have. Each failure is now one line saying what is wrong and that nothing changed."""
+    dump = tmp_path / "b.dump"
+    assert main(["backup", url, "-o", str(dump)]) == 0
+    capsys.readouterr()
+
+    def refusal(*argv: str) -> str:
+        assert main(["restore", *argv]) != 0
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1, err
+        assert "=" not in err.split(":", 1)[1] and not err.rstrip(".").endswith(");"), err
+        return err
+
+    assert "no dump at" in refusal(str(tmp_path / "missing.dump"), make_database("restore_err"))
+    lone = tmp_path / "lone.dump"
+    lone.write_bytes(dump.read_bytes())
+    assert "fingerprint file that okai-insight backup writes beside it" in refusal(str(lone), make_database("re2"))
+    # A target that already holds the tables, without --clean: PostgreSQL's own reason, and the target unchanged.
+    busy = make_database("restore_busy")
+    assert main(["restore", str(dump), busy]) == 0
+    capsys.readouterr()
+    message = refusal(str(dump), busy)
+    assert "rolled back, the target is unchanged" in message and "already exists" in message, message
