@@ -1,5 +1,6 @@
 """The generated report and the Voila dashboard, checked in headless Chromium: plots and tables are there, and
-moving the threshold slider changes the displayed counts. Screenshots go to docs/ for the README."""
+moving the threshold slider changes the displayed counts. Screenshots go to docs/ for the README when
+OKAI_UPDATE_SCREENSHOTS=1 (else to the temporary directory, so a test run leaves the tree unchanged)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,13 @@ from nbformat.v4 import new_code_cell, new_notebook
 from okai_insight.report import build_report
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+#: The README's screenshots are rewritten only on request (OKAI_UPDATE_SCREENSHOTS=1): a test run must not leave
+#: the working tree changed. Otherwise they go to the session's temporary directory.
+UPDATE_SCREENSHOTS = os.environ.get("OKAI_UPDATE_SCREENSHOTS") == "1"
+
+
+def _screenshot_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return DOCS if UPDATE_SCREENSHOTS else tmp_path_factory.getbasetemp()
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
@@ -43,7 +51,9 @@ def served_report(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
     server.server_close()
 
 
-def test_report_in_chromium_has_its_plots_and_tables(browser: Any, served_report: str) -> None:
+def test_report_in_chromium_has_its_plots_and_tables(
+    browser: Any, served_report: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 1500})
     page.goto(served_report, wait_until="load", timeout=60_000)
     assert page.title() == "okai-insight report"
@@ -58,8 +68,7 @@ def test_report_in_chromium_has_its_plots_and_tables(browser: Any, served_report
     assert page.locator("table").count() >= 8
     assert page.locator(".okai-badge").count() == 3
     assert page.locator("text=import okai_insight").count() == 0, "no code in the report"
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "report.png"))
+    page.screenshot(path=str(_screenshot_dir(tmp_path_factory) / "report.png"))
     page.close()
 
 
@@ -138,7 +147,9 @@ def _counts(page: Any) -> dict[str, str]:
     )
 
 
-def test_dashboard_in_voila_threshold_slider_moves_the_counts(browser: Any, voila_dashboard: str) -> None:
+def test_dashboard_in_voila_threshold_slider_moves_the_counts(
+    browser: Any, voila_dashboard: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
     page.goto(voila_dashboard, wait_until="load", timeout=120_000)
     tabs = page.locator(".lm-TabBar-tab, .p-TabBar-tab")
@@ -171,6 +182,5 @@ def test_dashboard_in_voila_threshold_slider_moves_the_counts(browser: Any, voil
         before["queries_without_results"],
     ), "the expected result counts follow the slider"
     page.wait_for_timeout(1500)  # let the plot follow before the screenshot
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "dashboard.png"))
+    page.screenshot(path=str(_screenshot_dir(tmp_path_factory) / "dashboard.png"))
     page.close()
