@@ -10,6 +10,7 @@ from typing import Any
 
 from okai_insight.cli._args import add_command, add_format_argument, add_url_argument
 from okai_insight.cli._output import format_rows
+from okai_insight.diagnostics.replication import MAX_LAG_MS
 
 
 def _url(args: argparse.Namespace) -> str:
@@ -609,7 +610,12 @@ def add_commands(subparsers: Any) -> None:
         func=_health,
     )
     add_url_argument(p)
-    p.add_argument("--max-lag-ms", type=float, default=10_000.0, help="replica lag above this warns (10000)")
+    p.add_argument(
+        "--max-lag-ms",
+        type=float,
+        default=MAX_LAG_MS,
+        help="replica lag at or above this warns (default 5000, PgHero's 5 s: the replication_status diagnostic's)",
+    )
     add_format_argument(p)
 
     p = add_command(

@@ -12,34 +12,51 @@ from okai_insight.diagnostics._fmt import human_bytes, human_ms
 from okai_insight.diagnostics._result import Finding
 from okai_insight.diagnostics._runner import Findings, Outcome, Runner, diagnostic
 
-#: PgHero's replication-lag check alerts at 5 s (lib/pghero/methods/replication.rb, replication_lag).
+#: The one replication-lag threshold (ops health, the replica status and the CLI use it too): PgHero calls a
+#: standby's lag good while it is under 5 s (app/controllers/pg_hero/home_controller.rb, ``replication_lag < 5``;
+#: the lag itself is lib/pghero/methods/replication.rb's ``replication_lag``). A lag at or above it warns.
 MAX_LAG_MS = 5_000.0
 PGHERO_REPLICATION = "PgHero lib/pghero/methods/replication.rb"
+PGHERO_LAG = f"{PGHERO_REPLICATION} (replication_lag); app/controllers/pg_hero/home_controller.rb (< 5 s)"
 
 
 @diagnostic("replication", "Replication")
 def replication_status(run: Runner, *, max_lag_ms: float = MAX_LAG_MS) -> Outcome:
     """On a standby its replay lag; on a primary each standby's lag (no rows: a primary without standbys). A
-    warning when a lag reaches ``max_lag_ms`` (5 s).
+    warning when a lag reaches ``max_lag_ms`` (5 s), or when a standby runs no WAL receiver (it replays nothing
+    new: the primary is unreachable or replication is misconfigured).
 
     Example:
         >>> replication_status(url).rows                            # doctest: +SKIP
         []
     """
     res = run.query("replication", "replication_status")
-    findings = [
-        Finding(
-            "warning",
-            f"{'this standby' if r['role'] == 'standby' else 'standby ' + str(r['standby'])} replays "
-            f"{human_ms(r['replay_lag_ms'])} behind ({human_bytes(r['replay_lag_bytes'])} of WAL): reads there are "
-            "stale.",
-            threshold=f"replay_lag_ms >= {max_lag_ms:g}",
-            source=f"{PGHERO_REPLICATION} (replication_lag)",
-            subject=str(r["standby"] or "server"),
-        )
-        for r in res.rows
-        if (r["replay_lag_ms"] or 0) >= max_lag_ms
-    ]
+    findings: Findings = []
+    for r in res.rows:
+        where = "this standby" if r["role"] == "standby" else f"standby {r['standby']}"
+        subject = str(r["standby"] or "server")
+        if r["role"] == "standby" and r["wal_receiver"] is False:
+            findings.append(
+                Finding(
+                    "warning",
+                    "this standby runs no WAL receiver (primary unreachable?): it replays nothing new, reads there "
+                    "grow stale.",
+                    threshold="wal_receiver = false",
+                    source="PostgreSQL docs, monitoring-stats.html#MONITORING-PG-STAT-WAL-RECEIVER-VIEW",
+                    subject=subject,
+                )
+            )
+        if (r["replay_lag_ms"] or 0) >= max_lag_ms:
+            findings.append(
+                Finding(
+                    "warning",
+                    f"{where} replays {human_ms(r['replay_lag_ms'])} behind ({human_bytes(r['replay_lag_bytes'])} "
+                    "of WAL): reads there are stale.",
+                    threshold=f"replay_lag_ms >= {max_lag_ms:g}",
+                    source=PGHERO_LAG,
+                    subject=subject,
+                )
+            )
     return res.rows, findings, res.columns
 
 

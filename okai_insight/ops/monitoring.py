@@ -30,12 +30,16 @@ from typing import Any
 import numpy as np
 import psycopg
 
-from okai_insight.errors import InvalidInput
+from okai_insight.diagnostics.replication import MAX_LAG_MS
+from okai_insight.diagnostics.replication import replication_status as replication_check
+from okai_insight.errors import InvalidInput, first_line
+from okai_insight.results import Result
 
 #: Exit codes of ``okai-insight health`` (the Nagios plugin convention).
 EXIT_CODES = {"ok": 0, "warning": 1, "critical": 2}
-#: A standby further behind than this is a warning (the default; ``max_lag_ms`` overrides it).
-DEFAULT_MAX_LAG_MS = 10_000.0
+#: A standby this far behind or further is a warning: the replication diagnostic's threshold (PgHero's 5 s), the
+#: one okai-insight has; ``max_lag_ms`` overrides it.
+DEFAULT_MAX_LAG_MS = MAX_LAG_MS
 _RANK = {"ok": 0, "warning": 1, "critical": 2}
 
 
@@ -111,8 +115,7 @@ def health(url: str, *, max_lag_ms: float = DEFAULT_MAX_LAG_MS, connect_timeout_
     try:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=max(1, connect_timeout_s))
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return HealthReport([Check("reachable", "critical", first, _ms(started))])
+        return HealthReport([Check("reachable", "critical", first_line(exc), _ms(started))])
     checks: list[Check] = []
     with conn:
         conn.execute("SELECT 1")
@@ -157,29 +160,28 @@ def _schema(conn: psycopg.Connection[Any]) -> Check:
 
 
 def _replication(conn: psycopg.Connection[Any], max_lag_ms: float) -> Check:
+    """The replication diagnostic's rows and verdict (queries/replication/replication_status.sql), as one check."""
     t = time.perf_counter()
-    row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
-    if row and row[0]:
-        lag = conn.execute(
-            "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-            "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000 END, "
-            "(SELECT status FROM pg_stat_wal_receiver)"
-        ).fetchone()
-        assert lag is not None
-        lag_ms = float(lag[0] or 0)
-        if lag[1] is None:
-            return Check("replication", "warning", "standby without a WAL receiver (primary unreachable?)", _ms(t))
-        status = "warning" if lag_ms > max_lag_ms else "ok"
+    result = replication_check(conn, max_lag_ms=max_lag_ms)
+    if result.status != "ok":
+        return Check("replication", "warning", f"replication lag unknown: {result.note}", _ms(t))
+    status = _verdict(result)
+    rows = result.rows
+    if rows and rows[0]["role"] == "standby":
+        if rows[0]["wal_receiver"] is False:
+            return Check("replication", status, "standby without a WAL receiver (primary unreachable?)", _ms(t))
+        lag_ms = float(rows[0]["replay_lag_ms"] or 0)
         return Check("replication", status, f"standby, replay lag {lag_ms:.0f} ms (max {max_lag_ms:.0f})", _ms(t))
-    standbys = conn.execute(
-        "SELECT application_name, coalesce(extract(epoch FROM replay_lag) * 1000, 0) FROM pg_stat_replication "
-        "ORDER BY application_name"
-    ).fetchall()
-    if not standbys:
-        return Check("replication", "ok", "primary, no standbys", _ms(t))
-    worst = max(float(s[1]) for s in standbys)
-    status = "warning" if worst > max_lag_ms else "ok"
-    return Check("replication", status, f"primary, {len(standbys)} standby(s), max lag {worst:.0f} ms", _ms(t))
+    if not rows:
+        return Check("replication", status, "primary, no standbys", _ms(t))
+    worst = max(float(r["replay_lag_ms"] or 0) for r in rows)
+    return Check("replication", status, f"primary, {len(rows)} standby(s), max lag {worst:.0f} ms", _ms(t))
+
+
+def _verdict(result: Result) -> str:
+    """A diagnostic's worst finding as a health status (an info finding is still ok)."""
+    worst = result.worst_severity
+    return worst if worst in ("warning", "critical") else "ok"
 
 
 @dataclass(frozen=True)
@@ -277,7 +279,7 @@ def metrics(db: Any, *, probe_searches: int = 5) -> MetricsSnapshot:
 
 
 def _database_metrics(conn: psycopg.Connection[Any]) -> list[Metric]:
-    out: list[Metric] = []
+    out = _replication_metrics(conn)  # first: the pooled connection is still idle (outside a transaction)
     row = conn.execute(
         "SELECT pg_database_size(current_database()), xact_commit, xact_rollback, blks_hit, blks_read, deadlocks, "
         "temp_bytes FROM pg_stat_database WHERE datname = current_database()"
@@ -305,7 +307,6 @@ def _database_metrics(conn: psycopg.Connection[Any]) -> list[Metric]:
         ).fetchone()
         if got is not None:
             out.append(Metric(f"okai_setting_{name}_bytes", float(got[0]), f"The server's {name}."))
-    out += _replication_metrics(conn)
     has_pss = conn.execute("SELECT to_regclass('pg_stat_statements') IS NOT NULL").fetchone()
     if has_pss and has_pss[0]:
         try:
@@ -329,24 +330,31 @@ def _database_metrics(conn: psycopg.Connection[Any]) -> list[Metric]:
 
 
 def _replication_metrics(conn: psycopg.Connection[Any]) -> list[Metric]:
-    row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
-    if row and row[0]:
-        lag = conn.execute(
-            "SELECT coalesce(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0)"
-        ).fetchone()
+    """Lag gauges from the replication diagnostic's rows (the same query and numbers as health and the replica
+    status). Runs on an idle connection: the runner refuses one inside a transaction."""
+    result = replication_check(conn)
+    if result.status != "ok":
+        return []  # the lag cannot be read by this role: no gauge rather than a wrong one
+    rows = result.rows
+    if rows and rows[0]["role"] == "standby":
         return [
             Metric("okai_is_standby", 1.0, "1 on a standby, 0 on a primary."),
-            Metric("okai_standby_replay_lag_bytes", float(lag[0] if lag else 0), "WAL received, not replayed yet."),
+            Metric(
+                "okai_standby_replay_lag_bytes", float(rows[0]["replay_lag_bytes"] or 0), "WAL received, not replayed."
+            ),
+            Metric("okai_standby_replay_lag_ms", float(rows[0]["replay_lag_ms"] or 0), "Age of the replay lag."),
         ]
     out = [Metric("okai_is_standby", 0.0, "1 on a standby, 0 on a primary.")]
-    for name, lag_bytes, lag_ms in conn.execute(
-        "SELECT application_name, coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0), "
-        "coalesce(extract(epoch FROM replay_lag) * 1000, 0) FROM pg_stat_replication ORDER BY application_name, pid"
-    ).fetchall():
+    for r in rows:
+        labels = {"standby": str(r["standby"])}
         out.append(
-            Metric("okai_replica_replay_lag_bytes", float(lag_bytes), "A standby's replay lag.", {"standby": name})
+            Metric(
+                "okai_replica_replay_lag_bytes", float(r["replay_lag_bytes"] or 0), "A standby's replay lag.", labels
+            )
         )
-        out.append(Metric("okai_replica_replay_lag_ms", float(lag_ms), "A standby's replay lag.", {"standby": name}))
+        out.append(
+            Metric("okai_replica_replay_lag_ms", float(r["replay_lag_ms"] or 0), "A standby's replay lag.", labels)
+        )
     return out
 
 

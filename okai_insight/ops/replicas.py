@@ -30,7 +30,10 @@ import psycopg
 from psycopg import conninfo
 
 from okai_insight.adapters.routing import ReplicaRouter
-from okai_insight.errors import ConnectionFailed, InvalidInput
+from okai_insight.diagnostics.replication import MAX_LAG_MS
+from okai_insight.diagnostics.replication import replication_status as replication_check
+from okai_insight.errors import ConnectionFailed, FeatureNotAvailable, InvalidInput, translate_pg_errors
+from okai_insight.ops._connection import connect
 
 #: ReplicaRouter lives with the adapter that calls it; it stays importable from here.
 __all__ = [
@@ -105,63 +108,57 @@ def promote(url: str, *, wait_s: int = 60) -> bool:
         >>> promote(standby_url)                                       # doctest: +SKIP
         True
     """
-    try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-            row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
-            if not (row and row[0]):
-                raise InvalidInput(f"{_where(url)} is not a standby (already a primary?)")
-            done = conn.execute("SELECT pg_promote(true, %s)", (wait_s,)).fetchone()
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(str(exc).strip()) from exc
+    with connect(url, autocommit=True) as conn, translate_pg_errors("promoting"):
+        row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
+        if not (row and row[0]):
+            raise InvalidInput(f"{_where(url)} is not a standby (already a primary?)")
+        done = conn.execute("SELECT pg_promote(true, %s)", (wait_s,)).fetchone()
     return bool(done and done[0])
 
 
 @dataclass(frozen=True)
 class ReplicationStatus:
     """One server's replication state: its role, and per standby (on a primary) or for itself (on a standby)
-    how far behind it is."""
+    how far behind it is; ``status`` is the replication diagnostic's verdict (``"warning"`` when a lag reaches
+    ``max_lag_ms`` or a standby runs no WAL receiver, else ``"ok"``)."""
 
     role: str
     standbys: list[dict[str, Any]]
     replay_lag_bytes: int | None = None
     replay_lag_ms: float | None = None
+    status: str = "ok"
 
 
-def replication_status(url: str) -> ReplicationStatus:
+def replication_status(url: str, *, max_lag_ms: float = MAX_LAG_MS) -> ReplicationStatus:
     """Role and lag: on a primary, each connected standby's state and lag (``pg_stat_replication``); on a standby,
-    how many bytes received are not replayed yet and how old the last replayed transaction is.
+    how many bytes received are not replayed yet and how old the last replayed transaction is. The numbers and the
+    verdict are the replication diagnostic's (``okai_insight.diagnostics.replication.replication_status``, one
+    query: ``queries/replication/replication_status.sql``).
 
     Example:
         >>> replication_status(primary_url).standbys[0]["state"]         # doctest: +SKIP
         'streaming'
     """
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(str(exc).strip()) from exc
-    with conn:
-        row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
-        if row and row[0]:
-            lag = conn.execute(
-                "SELECT pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn())::bigint, "
-                "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
-                "ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000 END"
-            ).fetchone()
-            assert lag is not None
-            return ReplicationStatus(
-                "standby", [], None if lag[0] is None else int(lag[0]), None if lag[1] is None else float(lag[1])
-            )
-        cur = conn.execute(
-            "SELECT application_name, state, sync_state, "
-            "pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::bigint AS replay_lag_bytes, "
-            "extract(epoch FROM replay_lag) * 1000 AS replay_lag_ms "
-            "FROM pg_stat_replication ORDER BY application_name, pid"
-        )
-        names = [d.name for d in cur.description or []]
-        standbys = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-        for s in standbys:
-            s["replay_lag_ms"] = None if s["replay_lag_ms"] is None else float(s["replay_lag_ms"])
-        return ReplicationStatus("primary", standbys)
+    with connect(url, autocommit=True) as conn:
+        result = replication_check(conn, max_lag_ms=max_lag_ms)
+    if result.status != "ok":
+        raise FeatureNotAvailable(f"replication status of {_where(url)}: {result.note}")
+    status = "warning" if result.worst_severity in ("warning", "critical") else "ok"
+    rows = result.rows
+    if rows and rows[0]["role"] == "standby":
+        me = rows[0]
+        return ReplicationStatus("standby", [], me["replay_lag_bytes"], me["replay_lag_ms"], status)
+    standbys = [
+        {
+            "application_name": r["standby"],
+            "state": r["state"],
+            "sync_state": r["sync_state"],
+            "replay_lag_bytes": r["replay_lag_bytes"],
+            "replay_lag_ms": r["replay_lag_ms"],
+        }
+        for r in rows
+    ]
+    return ReplicationStatus("primary", standbys, status=status)
 
 
 def _where(url: str) -> str:

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
+import re
 import shutil
 import tempfile
 import threading
@@ -18,11 +21,14 @@ import pytest
 
 import okai_insight
 from okai_insight.adapters.postgres import PostgresAdapter
+from okai_insight.diagnostics.replication import MAX_LAG_MS
+from okai_insight.diagnostics.replication import replication_status as diagnostic_replication_status
 from okai_insight.embedded import EmbeddedServer
 from okai_insight.errors import ConfigurationError, ConnectionFailed, InvalidInput
 from okai_insight.models import Memory
 from okai_insight.ops.monitoring import health, metrics
 from okai_insight.ops.replicas import ReplicaRouter, create_replica, failover_url, promote, replication_status
+from okai_insight.query_files import load_sql
 from tests.ops._data import DIM
 
 
@@ -74,6 +80,94 @@ def test_the_standby_is_a_streaming_replica(pair):
     assert status.role == "primary" and status.standbys[0]["state"] == "streaming"
     standby = replication_status(pair.standby_url)
     assert standby.role == "standby" and standby.replay_lag_bytes is not None
+
+
+def _lag_seen_by_all(url: str, max_lag_ms: float) -> tuple[list[float], list[int], list[str]]:
+    """The standby's replay lag (ms, bytes) and verdict from the diagnostic, ops health and the replica status,
+    in that order."""
+    found = diagnostic_replication_status(url, max_lag_ms=max_lag_ms)
+    checked = health(url, max_lag_ms=max_lag_ms).checks[-1]
+    status = replication_status(url, max_lag_ms=max_lag_ms)
+    row = found.rows[0]
+    assert row["role"] == "standby" and status.role == "standby"
+    shown = re.search(r"standby, replay lag (\d+) ms", checked.detail)
+    assert shown is not None, checked.detail
+    verdicts = ["warning" if found.findings else "ok", checked.status, status.status]
+    lags_ms = [float(row["replay_lag_ms"]), float(shown.group(1)), float(status.replay_lag_ms or 0)]
+    return lags_ms, [int(row["replay_lag_bytes"]), int(status.replay_lag_bytes or 0)], verdicts
+
+
+def test_one_lag_and_one_verdict_for_a_real_replica(pair):
+    """The diagnostic, ops health and the replica status read one query (queries/replication/replication_status.sql)
+    with one threshold: the same lag and the same verdict for the same standby, lagging and caught up."""
+    with psycopg.connect(pair.primary_url, autocommit=True) as primary:
+        primary.execute("CREATE TABLE IF NOT EXISTS lag_probe (x int)")  # a replayed commit: its time is known
+    _wait(lambda: replication_status(pair.standby_url).replay_lag_bytes == 0)
+    with psycopg.connect(pair.standby_url, autocommit=True) as standby:
+        standby.execute("SELECT pg_wal_replay_pause()")
+        try:
+            with psycopg.connect(pair.primary_url, autocommit=True) as primary:
+                primary.execute("INSERT INTO lag_probe VALUES (1)")
+            _wait(lambda: (replication_status(pair.standby_url).replay_lag_bytes or 0) > 0)
+            _wait(lambda: (replication_status(pair.standby_url).replay_lag_ms or 0) > 0)
+            started = time.monotonic()
+            lags_ms, lags_bytes, verdicts = _lag_seen_by_all(pair.standby_url, max_lag_ms=1)
+            elapsed_ms = (time.monotonic() - started) * 1000
+            assert verdicts == ["warning"] * 3
+            assert lags_bytes[0] == lags_bytes[1] > 0  # nothing replays while paused: the same WAL behind
+            # the time lag grows with the clock while replay is paused: later readers see at most the time between
+            # the calls more (health rounds to whole ms)
+            assert lags_ms[0] > 1
+            assert lags_ms[0] - 1 <= lags_ms[1] <= lags_ms[2] + 1 <= lags_ms[0] + elapsed_ms + 2
+            assert _lag_seen_by_all(pair.standby_url, max_lag_ms=1e12)[2] == ["ok"] * 3
+        finally:
+            standby.execute("SELECT pg_wal_replay_resume()")
+    _wait(lambda: replication_status(pair.standby_url).replay_lag_bytes == 0)
+    lags_ms, lags_bytes, verdicts = _lag_seen_by_all(pair.standby_url, max_lag_ms=MAX_LAG_MS)
+    assert (lags_ms, lags_bytes, verdicts) == ([0.0] * 3, [0, 0], ["ok"] * 3)
+
+
+def test_one_lag_threshold_everywhere():
+    """PgHero's 5 s, stated once (the diagnostic's signature default): ops health, the replica status and the
+    CLI's health --max-lag-ms take it from there."""
+    from okai_insight.cli import build_parser
+
+    def default(func) -> float:
+        return inspect.signature(func).parameters["max_lag_ms"].default
+
+    assert default(diagnostic_replication_status) == MAX_LAG_MS == 5_000.0
+    assert default(health) == default(replication_status) == MAX_LAG_MS
+    assert build_parser().parse_args(["health"]).max_lag_ms == MAX_LAG_MS
+
+
+#: SQL that reads replication lag. Only queries/replication/replication_status.sql may hold it.
+_LAG_SQL = re.compile(
+    r"pg_last_xact_replay_timestamp|pg_last_wal_re(ceive|play)_lsn|pg_stat_replication|pg_stat_wal_receiver"
+    r"|\breplay_lag\b|\breplay_lsn\b"
+)
+
+
+@pytest.mark.parametrize("module", ["diagnostics/replication.py", "ops/monitoring.py", "ops/replicas.py"])
+def test_no_other_lag_sql(module):
+    """The three readers of replication lag hold no SQL of their own: every string in the module (docstrings
+    aside) is free of the lag functions and views."""
+    path = Path(okai_insight.__file__).parent / module
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    strings = [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    ]
+    assert [(line, text) for line, text in strings if _LAG_SQL.search(text)] == []
+    assert _LAG_SQL.search(load_sql("replication", "replication_status"))  # the one place it lives
 
 
 def test_reads_go_to_the_replica_and_writes_to_the_primary(pair):
