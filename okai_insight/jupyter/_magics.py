@@ -221,7 +221,7 @@ class OkaiMagics(Magics):
         return explain(url, query, params, analyze=args.analyze, settings=before, **options)
 
     def _sql(self, rest: list[str]) -> Any:
-        from okai_insight.diagnostics._sql import jupysql_text
+        from okai_insight.query_files import jupysql_text
 
         if not rest or "/" not in rest[0]:
             raise UsageError("%okai sql <concern>/<name> [key=value ...]  (e.g. %okai sql indexes/unused_indexes)")

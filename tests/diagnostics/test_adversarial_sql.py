@@ -407,7 +407,7 @@ def test_session_state_of_explain_analyze_dies_with_its_connection(db: Db) -> No
 
 def test_okai_sql_values_stay_literals(db: Db) -> None:
     """``%okai sql`` takes values, not SQL: each is quoted as a literal (backslashes and quotes included)."""
-    from okai_insight.diagnostics._sql import jupysql_text
+    from okai_insight.query_files import jupysql_text
 
     before = state(db)
     for value in ("0'; DELETE FROM small; --", "0\\'; DELETE FROM small; --", "$$; DELETE FROM small; --"):

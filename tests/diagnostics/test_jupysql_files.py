@@ -19,7 +19,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from psycopg import sql
 
 from okai_insight.diagnostics._runner import Runner
-from okai_insight.diagnostics._sql import all_queries, defaults, load_sql, queries_dir
+from okai_insight.query_files import all_queries, defaults, load_sql, queries_dir
 
 README = queries_dir() / "README.md"
 _PARAM = re.compile(r"%\([a-z_]+\)s|\{[a-z_]+\}")

@@ -11,8 +11,8 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from okai_insight.diagnostics import HealthReport, Result
-from okai_insight.diagnostics._sql import all_queries, defaults, jupysql_text, queries_dir
 from okai_insight.diagnostics.explain import ExplainResult
+from okai_insight.query_files import all_queries, defaults, jupysql_text, queries_dir
 
 from .test_sql_library import DIAGNOSTIC_CONCERNS
 

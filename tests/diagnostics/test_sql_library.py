@@ -6,7 +6,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from okai_insight.diagnostics._sql import all_queries, load_sql, queries_dir
+from okai_insight.query_files import all_queries, load_sql, queries_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 

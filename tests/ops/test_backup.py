@@ -415,7 +415,7 @@ def test_basebackup_with_a_password_and_errors_without_it(password_server, serve
 
 
 def test_the_fingerprint_query_file_follows_the_library_style():
-    from okai_insight.diagnostics._sql import all_queries, load_sql
+    from okai_insight.query_files import all_queries, load_sql
 
     assert [q for q in all_queries() if q[0] == "ops"] == [("ops", "fingerprint")]
     text = load_sql("ops", "fingerprint")
