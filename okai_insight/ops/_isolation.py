@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import uuid
@@ -31,7 +32,9 @@ from typing import Any
 
 import psycopg
 
-from okai_insight.errors import ConnectionFailed, InvalidInput, PermissionDenied, QueryTimeout
+from okai_insight.errors import InvalidInput, PermissionDenied, QueryTimeout
+from okai_insight.ops._connection import connect
+from okai_insight.settings import Settings
 
 #: Supabase's migration step with the policies; the expected set is read from it, never restated.
 _POLICY_STEP = "30_policies.sql"
@@ -441,10 +444,8 @@ def verify_isolation(
         raise InvalidInput(f"role name must be a plain identifier, got {role!r}")
     if isinstance(statement_timeout_ms, bool) or not isinstance(statement_timeout_ms, int) or statement_timeout_ms < 1:
         raise InvalidInput(f"statement_timeout_ms must be a positive integer, got {statement_timeout_ms!r}")
-    try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=connect_timeout_s)
-    except psycopg.OperationalError as exc:
-        raise ConnectionFailed(str(exc).strip()) from exc
+    settings = dataclasses.replace(Settings.from_env(), connect_timeout_s=connect_timeout_s)
+    conn = connect(url, autocommit=True, settings=settings)  # ConnectionFailed, password masked
     with conn:
         mode = _mode(conn, role)
         if "memories" not in mode.tables:

@@ -237,7 +237,7 @@ class _Watcher(threading.Thread):
         from tqdm.auto import tqdm
 
         with (
-            psycopg.connect(self.url, autocommit=True) as conn,
+            connect(self.url, autocommit=True) as conn,
             tqdm(desc=self.label, unit="blk", disable=not self.show, leave=False) as bar,
         ):
             while not self.done.is_set():

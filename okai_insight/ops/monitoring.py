@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import statistics
 import time
@@ -32,8 +33,10 @@ import psycopg
 
 from okai_insight.diagnostics.replication import MAX_LAG_MS
 from okai_insight.diagnostics.replication import replication_status as replication_check
-from okai_insight.errors import InvalidInput, first_line
+from okai_insight.errors import InvalidInput, OkaiError, first_line
+from okai_insight.ops._connection import connect
 from okai_insight.results import Result
+from okai_insight.settings import Settings
 
 #: Exit codes of ``okai-insight health`` (the Nagios plugin convention).
 EXIT_CODES = {"ok": 0, "warning": 1, "critical": 2}
@@ -112,9 +115,10 @@ def health(url: str, *, max_lag_ms: float = DEFAULT_MAX_LAG_MS, connect_timeout_
     if max_lag_ms <= 0:
         raise InvalidInput(f"max_lag_ms must be positive, got {max_lag_ms}")
     started = time.perf_counter()
+    settings = dataclasses.replace(Settings.from_env(), connect_timeout_s=max(1, connect_timeout_s))
     try:
-        conn = psycopg.connect(url, autocommit=True, connect_timeout=max(1, connect_timeout_s))
-    except psycopg.Error as exc:
+        conn = connect(url, autocommit=True, settings=settings)
+    except OkaiError as exc:  # unreachable, refused, bad password: masked by ops' connection helper
         return HealthReport([Check("reachable", "critical", first_line(exc), _ms(started))])
     checks: list[Check] = []
     with conn:

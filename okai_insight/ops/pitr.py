@@ -31,7 +31,7 @@ from pathlib import Path
 
 import psycopg
 
-from okai_insight.errors import BackupError, EmbeddedServerError, InvalidInput, PermissionDenied
+from okai_insight.errors import BackupError, ConnectionFailed, EmbeddedServerError, InvalidInput, PermissionDenied
 from okai_insight.ops import _client_tools as tools
 from okai_insight.ops._connection import connect
 from okai_insight.ops._ownership import give_to, server_owner
@@ -253,11 +253,11 @@ def _start_and_wait(data_dir: Path, timeout_s: float) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
+            with connect(url, autocommit=True) as conn:
                 row = conn.execute("SELECT pg_is_in_recovery()").fetchone()
             if row == (False,):
                 return url
-        except psycopg.OperationalError:
+        except (ConnectionFailed, psycopg.OperationalError):  # not up yet (connect), or went away (the query)
             if server.url() is None:
                 raise BackupError(f"the recovery in {data_dir} failed: {_why(data_dir)}") from None
         time.sleep(0.2)
