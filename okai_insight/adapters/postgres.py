@@ -44,7 +44,7 @@ from okai_insight.adapters._pg_connect import (
 )
 from okai_insight.adapters._pg_health import ConnectionHealth, explain_failure, recording_connection_class
 from okai_insight.adapters._pg_json import register_json_loader
-from okai_insight.adapters._pg_sql import MemoryFilters, Statements
+from okai_insight.adapters._pg_profile_sql import MemoryFilters, ProfileSql
 from okai_insight.adapters._pg_vector import register_vector_types
 from okai_insight.adapters._pg_watchdog import WATCHDOG
 from okai_insight.adapters._retry import with_retries
@@ -124,7 +124,7 @@ class PostgresAdapter(KeysetPaging):
         self._requested_dimension = self._explicit_dimension or self.settings.embedding_dimension
         self._pool: psycopg_pool.ConnectionPool[Conn] | None = None
         self.profile: SchemaProfile | None = None
-        self._sql: Statements | None = None
+        self._sql: ProfileSql | None = None
         self.embedding_dimension = self._requested_dimension
         #: Sends read-only transactions to replicas (``okai_insight.adapters.routing.ReplicaRouter``); built by
         #: init() from ``Settings.replica_urls``. None: everything runs on ``url``.
@@ -145,7 +145,7 @@ class PostgresAdapter(KeysetPaging):
         with translate_pg_errors("creating or checking okai-insight's schema"):
             profile = with_retries(_migrate, **retry_limits(s), explain=self._explain_failure)
         self.profile = profile
-        self._sql = Statements(profile)
+        self._sql = ProfileSql(profile)
         if profile.dimension is not None:
             self.embedding_dimension = profile.dimension
         if self._pool is None:
@@ -207,7 +207,8 @@ class PostgresAdapter(KeysetPaging):
         return self._pool
 
     @property
-    def statements(self) -> Statements:
+    def profile_sql(self) -> ProfileSql:
+        """The SQL texts for this database's schema profile (set by ``init()``)."""
         assert self._sql is not None, "init() first"
         return self._sql
 
@@ -340,7 +341,7 @@ class PostgresAdapter(KeysetPaging):
         if page.before is not None:
             params["before_ts"], params["before_id"] = page.before
         f = MemoryFilters(room=True, agent=page.agent_id is not None, unique=page.unique)
-        query = self.statements.get_memories(
+        query = self.profile_sql.get_memories(
             f,
             start=page.start is not None,
             end=page.end is not None,
@@ -350,7 +351,7 @@ class PostgresAdapter(KeysetPaging):
         return self._run(lambda c, _: _rows(c, _MEMORIES, query, params), read_only=True, atomic=False)
 
     def _do_get_memory_by_id(self, memory_id: uuid.UUID) -> Memory | None:
-        query = sql.SQL('SELECT {} FROM memories AS m WHERE m."id" = %(id)s').format(self.statements.memory_columns)
+        query = sql.SQL('SELECT {} FROM memories AS m WHERE m."id" = %(id)s').format(self.profile_sql.memory_columns)
         rows = self._run(lambda c, _: _rows(c, _MEMORIES, query, {"id": memory_id}), read_only=True, atomic=False)
         return rows[0] if rows else None
 
@@ -361,7 +362,7 @@ class PostgresAdapter(KeysetPaging):
             params["type"] = memory_type
             where = where + sql.SQL(' AND m."type" = %(type)s')
         query = sql.SQL('SELECT {} FROM memories AS m WHERE {} ORDER BY m."createdAt" DESC, m."id"').format(
-            self.statements.memory_columns, where
+            self.profile_sql.memory_columns, where
         )
         return self._run(lambda c, _: _rows(c, _MEMORIES, query, params), read_only=True, atomic=False)
 
@@ -371,7 +372,7 @@ class PostgresAdapter(KeysetPaging):
         params: dict[str, Any] = {"type": memory_type, "room_ids": room_ids, "agent_id": agent_id, "limit": limit}
         f = MemoryFilters(rooms=True, agent=agent_id is not None)
         query = sql.SQL('SELECT {} FROM memories AS m WHERE {} ORDER BY m."createdAt" DESC, m."id" DESC').format(
-            self.statements.memory_columns, self.statements.memory_where(f)
+            self.profile_sql.memory_columns, self.profile_sql.memory_where(f)
         )
         if limit is not None:
             query = query + sql.SQL(" LIMIT %(limit)s")
@@ -419,7 +420,7 @@ class PostgresAdapter(KeysetPaging):
         return self._run(lambda c, _: self._search(c, f, params), read_only=True, atomic=False)
 
     def _search(self, c: Conn, f: MemoryFilters, params: dict[str, Any]) -> list[Memory]:
-        st = self.statements
+        st = self.profile_sql
         exact = False
         if f.room or f.agent or f.unique:
             # Two prepared statements (count, then search) beat one that chooses in SQL (as near_duplicate does):
@@ -469,7 +470,7 @@ class PostgresAdapter(KeysetPaging):
     def _do_create_memory(self, memory: CheckedMemory, unique: bool) -> uuid.UUID:
         params = _memory_params(memory)
         emb = memory.embedding
-        insert = self.statements.text("insert_memory")
+        insert = self.profile_sql.text("insert_memory")
         check = bool(unique and emb is not None and np.any(emb))
 
         def write(c: Conn, attempt: int) -> uuid.UUID:
@@ -496,7 +497,7 @@ class PostgresAdapter(KeysetPaging):
                     # Planned for its own values on every call, never prepared: after five runs PostgreSQL may switch
                     # a prepared statement to a generic plan, costed with both branches and a LIMIT of unknown
                     # size, whose index branch reads the whole room instead of the index (seen in the tests).
-                    cur = c.execute(self.statements.text("insert_memory", f), checked, prepare=False)
+                    cur = c.execute(self.profile_sql.text("insert_memory", f), checked, prepare=False)
                 inserted = cur.fetchone() is not None
             else:
                 inserted = c.execute(insert, params).fetchone() is not None
@@ -544,7 +545,7 @@ class PostgresAdapter(KeysetPaging):
             if attempt == 0 and self._copy_into_table:
                 try:
                     # One COPY statement: atomic by itself in autocommit, one round trip.
-                    with c.cursor().copy(self.statements.copy_memories()) as cp:
+                    with c.cursor().copy(self.profile_sql.copy_memories()) as cp:
                         write_rows(cp)
                     return ids
                 except psycopg.errors.UniqueViolation as exc:
@@ -558,7 +559,7 @@ class PostgresAdapter(KeysetPaging):
                         sql.Identifier(staging)
                     )
                 )
-                with c.cursor().copy(self.statements.copy_memories(staging)) as cp:
+                with c.cursor().copy(self.profile_sql.copy_memories(staging)) as cp:
                     write_rows(cp)
                 insert = sql.SQL("INSERT INTO memories SELECT * FROM {}").format(sql.Identifier(staging))
                 if attempt == 0:
@@ -568,7 +569,7 @@ class PostgresAdapter(KeysetPaging):
                     except psycopg.errors.UniqueViolation as exc:
                         raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
                 else:
-                    c.execute(insert + sql.SQL(" ON CONFLICT {} DO NOTHING").format(self.statements.memory_key))
+                    c.execute(insert + sql.SQL(" ON CONFLICT {} DO NOTHING").format(self.profile_sql.memory_key))
             return ids
 
         return self._run(copy, atomic=False)
@@ -588,7 +589,7 @@ class PostgresAdapter(KeysetPaging):
     def _do_count_memories(self, room_id: uuid.UUID, memory_type: str, unique: bool) -> int:
         params = {"room_id": room_id, "type": memory_type}
         f = MemoryFilters(room=True, unique=unique)
-        query = sql.SQL("SELECT count(*) FROM memories AS m WHERE {}").format(self.statements.memory_where(f))
+        query = sql.SQL("SELECT count(*) FROM memories AS m WHERE {}").format(self.profile_sql.memory_where(f))
         return self._run(lambda c, _: _count(c, query, params), read_only=True, atomic=False)
 
     # -- goals ----------------------------------------------------------------------------------------------
@@ -733,7 +734,7 @@ class PostgresAdapter(KeysetPaging):
 
     def _do_get_participants_for_account(self, user_id: uuid.UUID) -> list[Participant]:
         query = sql.SQL('SELECT {} FROM participants AS p WHERE p."userId" = %s ORDER BY p."roomId"').format(
-            self.statements.participant_columns()
+            self.profile_sql.participant_columns()
         )
         return self._run(lambda c, _: _rows(c, _PARTICIPANTS, query, (user_id,)), read_only=True, atomic=False)
 
@@ -826,7 +827,7 @@ class PostgresAdapter(KeysetPaging):
 
     def _do_search_knowledge(self, agent_id: uuid.UUID, q: Embedding, threshold: float, k: int) -> list[KnowledgeItem]:
         params = {"agent_id": agent_id, "q": q, "threshold": threshold, "k": k}
-        st, cap = self.statements, self.settings.exact_search_max_rows
+        st, cap = self.profile_sql, self.settings.exact_search_max_rows
 
         def search(c: Conn, _: int) -> list[KnowledgeItem]:
             n = _count(c, st.text("count_knowledge_bounded"), {**params, "cap": cap + 1})
@@ -976,7 +977,7 @@ def _similarity(distance: float | None) -> float | None:
     return None if distance is None else 1.0 - float(distance)
 
 
-# Row builders keyed by the columns' names (Statements.memory_columns and the SELECT lists above), for
+# Row builders keyed by the columns' names (ProfileSql.memory_columns and the SELECT lists above), for
 # psycopg's kwargs_row: a reordered or added column cannot shift the values into the wrong fields.
 def _memory(
     *,

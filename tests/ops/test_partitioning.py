@@ -17,7 +17,7 @@ import pytest
 from pgvector.psycopg import register_vector
 from psycopg import sql
 
-from okai_insight.adapters._pg_sql import MemoryFilters
+from okai_insight.adapters._pg_profile_sql import MemoryFilters
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.cli import main
 from okai_insight.diagnostics import health, vectors
@@ -183,7 +183,7 @@ def _explain(url: str, f: MemoryFilters, params: dict[str, Any], *, seqscan: boo
     db = PostgresAdapter(url, settings=_settings())
     db.init()
     try:
-        query = db.statements.search_index(f)
+        query = db.profile_sql.search_index(f)
     finally:
         db.close()
     with psycopg.connect(url) as conn:

@@ -1,4 +1,4 @@
-"""The one-statement choice between exact and HNSW search (Statements.near_duplicate): a filtered set of at most
+"""The one-statement choice between exact and HNSW search (ProfileSql.near_duplicate): a filtered set of at most
 exact_search_max_rows rows is searched exactly, a larger one through the index, with the same answers; used by
 filtered searches and by create_memory(unique=True), which decides the unique flag inside its INSERT."""
 

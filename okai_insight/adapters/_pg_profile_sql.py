@@ -1,4 +1,4 @@
-"""The PostgreSQL adapter's statements, composed once per schema profile with ``psycopg.sql``.
+"""The PostgreSQL adapter's SQL texts (:class:`ProfileSql`), composed once per schema profile with ``psycopg.sql``.
 
 Column names differ between okai-insight's schema and ElizaOS's (``"isUnique"``/``"unique"``,
 ``"joinedAt"``/``"createdAt"``), so identifiers are composed, never pasted; every value is a bound parameter.
@@ -23,7 +23,7 @@ class MemoryFilters:
     rooms: bool = False
 
 
-class Statements:
+class ProfileSql:
     """SQL for one schema profile."""
 
     def __init__(self, profile: SchemaProfile) -> None:
@@ -47,7 +47,7 @@ class Statements:
         would otherwise rebuild and re-serialise the same SQL on every call.
 
         Example:
-            >>> Statements(SchemaProfile(flavor="okai")).text("count_bounded", MemoryFilters(room=True))[:26]
+            >>> ProfileSql(SchemaProfile(flavor="okai")).text("count_bounded", MemoryFilters(room=True))[:26]
             'SELECT count(*) AS n FROM '
         """
         key = (name, *args)
