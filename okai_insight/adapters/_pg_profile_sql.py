@@ -14,8 +14,9 @@ from okai_insight.schema import SchemaProfile
 
 
 @dataclass(frozen=True)
-class MemoryFilters:
-    """Which optional filters a memory query has; each combination is its own (prepared) statement."""
+class MemoryQueryShape:
+    """Which optional filters a memory query has (not their values: those are bound parameters); each
+    combination is its own (prepared) statement."""
 
     room: bool = False
     agent: bool = False
@@ -47,7 +48,7 @@ class ProfileSql:
         would otherwise rebuild and re-serialise the same SQL on every call.
 
         Example:
-            >>> ProfileSql(SchemaProfile(flavor="okai")).text("count_bounded", MemoryFilters(room=True))[:26]
+            >>> ProfileSql(SchemaProfile(flavor="okai")).text("count_bounded", MemoryQueryShape(room=True))[:26]
             'SELECT count(*) AS n FROM '
         """
         key = (name, *args)
@@ -56,7 +57,7 @@ class ProfileSql:
             found = self._texts[key] = getattr(self, name)(*args).as_string(None)
         return found
 
-    def memory_where(self, f: MemoryFilters) -> sql.Composed:
+    def memory_where(self, f: MemoryQueryShape) -> sql.Composed:
         parts: list[sql.Composable] = [sql.SQL('m."type" = %(type)s')]
         if f.room:
             parts.append(sql.SQL('m."roomId" = %(room_id)s'))
@@ -68,7 +69,7 @@ class ProfileSql:
             parts.append(sql.SQL("m.{}").format(self.unique))
         return sql.SQL(" AND ").join(parts)
 
-    def search_index(self, f: MemoryFilters) -> sql.Composed:
+    def search_index(self, f: MemoryQueryShape) -> sql.Composed:
         """Nearest first through the HNSW index: ORDER BY distance ascending with LIMIT, matching operator.
 
         The threshold is applied outside the LIMIT: rows passing it are a prefix of the nearest-first list, so
@@ -89,7 +90,7 @@ class ProfileSql:
             "ORDER BY distance + 0"
         ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
 
-    def search_exact(self, f: MemoryFilters) -> sql.Composed:
+    def search_exact(self, f: MemoryQueryShape) -> sql.Composed:
         """Exact nearest first over a small filtered set, read through the btree indexes (recall 1.0).
 
         ``+ 0`` makes the sort key an expression the HNSW index cannot serve, so the planner filters through the
@@ -103,7 +104,7 @@ class ProfileSql:
             ") AS nearest WHERE distance <> 'NaN'::float8 AND 1 - distance >= %(threshold)s ORDER BY distance"
         ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
 
-    def count_bounded(self, f: MemoryFilters) -> sql.Composed:
+    def count_bounded(self, f: MemoryQueryShape) -> sql.Composed:
         """How many rows a filter keeps, counting no further than %(cap)s (cheap on any table size).
 
         Rows without an embedding are counted too: the count only chooses between exact and index search, and
@@ -114,7 +115,7 @@ class ProfileSql:
             "SELECT count(*) AS n FROM (SELECT 1 FROM memories AS m WHERE {where} LIMIT %(cap)s) AS bounded"
         ).format(where=self.memory_where(f))
 
-    def get_memories(self, f: MemoryFilters, *, start: bool, end: bool, before: bool, limit: bool) -> sql.Composed:
+    def get_memories(self, f: MemoryQueryShape, *, start: bool, end: bool, before: bool, limit: bool) -> sql.Composed:
         parts: list[sql.Composable] = [self.memory_where(f)]
         if start:
             parts.append(sql.SQL('m."createdAt" >= %(start)s'))
@@ -129,7 +130,7 @@ class ProfileSql:
             query = query + sql.SQL(" LIMIT %(limit)s")
         return query
 
-    def insert_memory(self, checked: MemoryFilters | None = None) -> sql.Composed:
+    def insert_memory(self, checked: MemoryQueryShape | None = None) -> sql.Composed:
         """One memory; ``checked`` decides its unique flag inside the same statement (see near_duplicate)."""
         flag = sql.SQL("%(unique)s") if checked is None else sql.SQL("NOT ({})").format(self.near_duplicate(checked))
         return sql.SQL(
@@ -144,7 +145,7 @@ class ProfileSql:
             key=self.memory_key,
         )
 
-    def near_duplicate(self, f: MemoryFilters) -> sql.Composed:
+    def near_duplicate(self, f: MemoryQueryShape) -> sql.Composed:
         """Whether the filtered set holds a row within %(threshold)s of %(q)s (with %(k)s = 1), as a boolean.
 
         The choice a search makes, in SQL, so the INSERT can hold the whole check: unfiltered (the type only),

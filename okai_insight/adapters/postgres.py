@@ -44,7 +44,7 @@ from okai_insight.adapters._pg_connect import (
 )
 from okai_insight.adapters._pg_health import ConnectionHealth, explain_failure, recording_connection_class
 from okai_insight.adapters._pg_json import register_json_loader
-from okai_insight.adapters._pg_profile_sql import MemoryFilters, ProfileSql
+from okai_insight.adapters._pg_profile_sql import MemoryQueryShape, ProfileSql
 from okai_insight.adapters._pg_vector import register_vector_types
 from okai_insight.adapters._pg_watchdog import WATCHDOG
 from okai_insight.adapters._retry import with_retries
@@ -340,7 +340,7 @@ class PostgresAdapter(KeysetPaging):
         }
         if page.before is not None:
             params["before_ts"], params["before_id"] = page.before
-        f = MemoryFilters(room=True, agent=page.agent_id is not None, unique=page.unique)
+        f = MemoryQueryShape(room=True, agent=page.agent_id is not None, unique=page.unique)
         query = self.profile_sql.get_memories(
             f,
             start=page.start is not None,
@@ -370,7 +370,7 @@ class PostgresAdapter(KeysetPaging):
         self, room_ids: list[uuid.UUID], memory_type: str, agent_id: uuid.UUID | None, limit: int | None
     ) -> list[Memory]:
         params: dict[str, Any] = {"type": memory_type, "room_ids": room_ids, "agent_id": agent_id, "limit": limit}
-        f = MemoryFilters(rooms=True, agent=agent_id is not None)
+        f = MemoryQueryShape(rooms=True, agent=agent_id is not None)
         query = sql.SQL('SELECT {} FROM memories AS m WHERE {} ORDER BY m."createdAt" DESC, m."id" DESC').format(
             self.profile_sql.memory_columns, self.profile_sql.memory_where(f)
         )
@@ -416,10 +416,10 @@ class PostgresAdapter(KeysetPaging):
             "threshold": -1.0 if search.threshold is None else search.threshold,
             "k": search.k,
         }
-        f = MemoryFilters(room=search.room_id is not None, agent=search.agent_id is not None, unique=search.unique)
+        f = MemoryQueryShape(room=search.room_id is not None, agent=search.agent_id is not None, unique=search.unique)
         return self._run(lambda c, _: self._search(c, f, params), read_only=True, atomic=False)
 
-    def _search(self, c: Conn, f: MemoryFilters, params: dict[str, Any]) -> list[Memory]:
+    def _search(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> list[Memory]:
         st = self.profile_sql
         exact = False
         if f.room or f.agent or f.unique:
@@ -480,7 +480,7 @@ class PostgresAdapter(KeysetPaging):
                 # taken by its own statement before the insert starts, so the insert's snapshot (a new one per
                 # statement) sees every row a writer committed before releasing it. Sent as one pipeline: one
                 # round trip for BEGIN, lock, settings, the checked insert and COMMIT.
-                f = MemoryFilters(room=memory.room_id is not None)
+                f = MemoryQueryShape(room=memory.room_id is not None)
                 checked = {
                     **params,
                     "q": emb,
@@ -588,7 +588,7 @@ class PostgresAdapter(KeysetPaging):
 
     def _do_count_memories(self, room_id: uuid.UUID, memory_type: str, unique: bool) -> int:
         params = {"room_id": room_id, "type": memory_type}
-        f = MemoryFilters(room=True, unique=unique)
+        f = MemoryQueryShape(room=True, unique=unique)
         query = sql.SQL("SELECT count(*) FROM memories AS m WHERE {}").format(self.profile_sql.memory_where(f))
         return self._run(lambda c, _: _count(c, query, params), read_only=True, atomic=False)
 

@@ -17,7 +17,7 @@ import pytest
 from pgvector.psycopg import register_vector
 from psycopg import sql
 
-from okai_insight.adapters._pg_profile_sql import MemoryFilters
+from okai_insight.adapters._pg_profile_sql import MemoryQueryShape
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.cli import main
 from okai_insight.diagnostics import health, vectors
@@ -179,7 +179,7 @@ def test_converting_again_is_a_no_op_and_another_layout_is_refused(converted: Co
 
 
 # -- the adapter on it --------------------------------------------------------------------------------------------
-def _explain(url: str, f: MemoryFilters, params: dict[str, Any], *, seqscan: bool = True) -> dict[str, Any]:
+def _explain(url: str, f: MemoryQueryShape, params: dict[str, Any], *, seqscan: bool = True) -> dict[str, Any]:
     db = PostgresAdapter(url, settings=_settings())
     db.init()
     try:
@@ -209,7 +209,7 @@ def test_agent_filtered_search_reads_one_partition_and_is_exact(converted: Conve
     agent = converted.agents[3]
     q = np.random.default_rng(5).standard_normal(DIM).astype(np.float32)
     params = {"q": q, "type": "messages", "agent_id": agent, "threshold": -1.0, "k": 10}
-    plan = _explain(converted.url, MemoryFilters(agent=True), params, seqscan=False)
+    plan = _explain(converted.url, MemoryQueryShape(agent=True), params, seqscan=False)
     scanned = {n["Relation Name"] for n in _nodes(plan) if "Relation Name" in n}
     assert len(scanned) == 1 and scanned <= {f"memories_p{i}" for i in range(PARTITIONS)}  # pruned to one
     assert not [n for n in _nodes(plan) if n["Node Type"] in ("Append", "Merge Append")]
@@ -236,7 +236,7 @@ def test_agent_filtered_index_search_recall(converted: Converted) -> None:
 def test_unfiltered_search_merges_partition_index_scans(converted: Converted) -> None:
     q = np.random.default_rng(7).standard_normal(DIM).astype(np.float32)
     params = {"q": q, "type": "messages", "threshold": -1.0, "k": 10}
-    plan = _explain(converted.url, MemoryFilters(), params, seqscan=False)
+    plan = _explain(converted.url, MemoryQueryShape(), params, seqscan=False)
     nodes = _nodes(plan)
     merge = [n for n in nodes if n["Node Type"] == "Merge Append"]
     assert merge, [n["Node Type"] for n in nodes]

@@ -9,7 +9,7 @@ import numpy as np
 import psycopg
 import pytest
 
-from okai_insight.adapters._pg_profile_sql import MemoryFilters
+from okai_insight.adapters._pg_profile_sql import MemoryQueryShape
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.models import Account, Memory
 from okai_insight.settings import Settings
@@ -58,7 +58,7 @@ def _index_scans(url: str) -> int:
 
 def test_explain_shows_the_hnsw_index(loaded, pg_url):
     db, vectors, *_ = loaded
-    query = db.profile_sql.search_index(MemoryFilters()).as_string()
+    query = db.profile_sql.search_index(MemoryQueryShape()).as_string()
     params = {"q": vectors[0], "type": "messages", "k": 10, "threshold": 0.5}
     with psycopg.connect(pg_url) as conn:
         from okai_insight.adapters.postgres import register
