@@ -4,7 +4,7 @@ General: where the time goes (a node's exclusive share 40 / 90 %), row misestima
 filter that throws away most rows it reads (50 / 90 %), sequential scans over large tables, sorts spilling to
 disk, hashes in more than one batch, workers planned but not launched, nested loops running their inner side
 many times, index-only scans fetching from the heap. pgvector: a distance ``ORDER BY`` served by a sequential scan
-and a sort instead of the vector index (and why: :mod:`._vector_sql`), a distance used only in a filter, an HNSW
+and a sort instead of the vector index (and why: :mod:`._vector_query_analysis`), a distance used only in a filter, an HNSW
 scan whose filter removes most candidates (fewer rows than the LIMIT come back without ``hnsw.iterative_scan``),
 a LIMIT above ``hnsw.ef_search``.
 
@@ -27,7 +27,13 @@ from typing import Any
 from okai_insight.diagnostics._fmt import human_ms
 from okai_insight.diagnostics._plan import SCANS, PlanNode, ancestors, descendants
 from okai_insight.diagnostics._result import Finding, Severity
-from okai_insight.diagnostics._vector_sql import OPCLASS_FOR, OPERATORS, VectorIndex, analyse, order_by_clauses
+from okai_insight.diagnostics._vector_query_analysis import (
+    OPCLASS_FOR,
+    OPERATORS,
+    VectorIndex,
+    analyse,
+    order_by_clauses,
+)
 
 PEV2 = "pev2 (dalibo/pev2: node duration, row estimation, filter)"
 DEPESZ = "explain.depesz.com (exclusive time, rows x)"

@@ -17,7 +17,7 @@ from psycopg import sql
 from okai_insight.diagnostics._fmt import MB, human_bytes
 from okai_insight.diagnostics._result import Finding, Severity
 from okai_insight.diagnostics._runner import CheckUnavailable, Findings, Outcome, Rows, Runner, diagnostic
-from okai_insight.diagnostics._vector_sql import OPCLASS_FOR, OPERATORS, VectorIndex, analyse
+from okai_insight.diagnostics._vector_query_analysis import OPCLASS_FOR, OPERATORS, VectorIndex, analyse
 
 README = "pgvector README"
 #: A vector column with at least this many rows and no vector index is searched exactly (a full scan a search).
@@ -414,7 +414,7 @@ def vector_queries(run: Runner) -> Outcome:
 
 
 def _concerns(query: str, idx: VectorIndex) -> bool:
-    from okai_insight.diagnostics._vector_sql import mentions, operators_used
+    from okai_insight.diagnostics._vector_query_analysis import mentions, operators_used
 
     text = " ".join(query.split())
     return bool(operators_used(text)) and mentions(text, idx.table) and mentions(text, idx.column)

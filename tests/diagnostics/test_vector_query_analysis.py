@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from okai_insight.diagnostics._vector_sql import VectorIndex, analyse, distance_aliases, order_by_clauses
+from okai_insight.diagnostics._vector_query_analysis import VectorIndex, analyse, distance_aliases, order_by_clauses
 
 COSINE = VectorIndex("memories", "embedding", "idx_memories_embedding", "hnsw", "vector_cosine_ops", "<=>")
 ELIZA_0_1_9 = (
