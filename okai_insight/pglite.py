@@ -98,10 +98,20 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def serve(data_dir: str | Path, *, node_dir: Path | None = None, timeout_s: float = START_TIMEOUT_S) -> Iterator[str]:
+def serve(
+    data_dir: str | Path,
+    *,
+    in_place: bool = False,
+    node_dir: Path | None = None,
+    timeout_s: float = START_TIMEOUT_S,
+) -> Iterator[str]:
     """Serve a PGlite directory for the duration of the block; yields its ``postgresql://`` URL (one connection).
 
-    Stop the agent that uses the directory first: two PGlite instances on one directory corrupt it.
+    PGlite opens its directory read-write and writes to it when it closes (a checkpoint), so by default a snapshot
+    of the directory is served, in a private temporary directory removed afterwards: the agent's own files are
+    never written. ``in_place=True`` serves the directory itself (for a directory too large to copy). Stop the
+    agent that uses the directory first: a copy taken while it writes may need recovery, and two PGlite instances
+    on one directory corrupt it.
 
     Example:
         >>> with serve("~/.eliza/.elizadb") as url:                     # doctest: +SKIP
@@ -113,6 +123,12 @@ def serve(data_dir: str | Path, *, node_dir: Path | None = None, timeout_s: floa
     modules = ensure_installed(node_dir)
     socket_dir = Path(tempfile.mkdtemp(prefix="okai-pglite-"))  # mode 0700: no other user can connect
     socket = socket_dir / ".s.PGSQL.5432"
+    if not in_place:
+        try:
+            path = Path(shutil.copytree(path, socket_dir / "snapshot", symlinks=True))
+        except BaseException:
+            shutil.rmtree(socket_dir, ignore_errors=True)
+            raise
     log_path = socket_dir / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(

@@ -44,3 +44,69 @@ def test_a_directory_without_a_cluster_is_refused(tmp_path: Path, node_dir: Path
     with pytest.raises(InvalidInput, match="not a PGlite data directory"), serve(empty, node_dir=node_dir):
         pass
     assert list(empty.iterdir()) == []  # PGlite would have created a new cluster here
+
+
+def _tree_digest(root: Path) -> dict[str, str]:
+    import hashlib
+
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_serving_never_writes_the_agents_directory(elizaos1: ElizaOS1Databases, node_dir: Path, tmp_path: Path) -> None:
+    """PGlite writes its directory when it closes (a checkpoint): by default a snapshot is served, so every file
+    of the agent's directory is byte-identical afterwards; in_place=True serves (and writes) the directory."""
+    data = tmp_path / "agent-db"
+    shutil.copytree(elizaos1.pglite_dir, data)
+    before = _tree_digest(data)
+    with serve(data, node_dir=node_dir) as url, psycopg.connect(url, prepare_threshold=None) as conn:
+        assert conn.execute("SELECT count(*) > 0 FROM memories").fetchone() == (True,)
+    assert _tree_digest(data) == before
+    with serve(data, node_dir=node_dir, in_place=True) as url, psycopg.connect(url, prepare_threshold=None) as conn:
+        conn.execute("SELECT 1")
+    assert _tree_digest(data) != before  # what the snapshot protects against
+
+
+def test_the_cli_runs_a_command_on_a_pglite_directory(elizaos1: ElizaOS1Databases, tmp_path: Path, capsys) -> None:
+    import json
+
+    from okai_insight.cli import main
+
+    data = tmp_path / "agent-db"
+    shutil.copytree(elizaos1.pglite_dir, data)
+    before = _tree_digest(data)
+    assert main(["pglite", str(data), "table_sizes", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["rows"]
+    assert "memories" in {r["table"] for r in rows}
+    assert _tree_digest(data) == before
+    assert main(["pglite", str(tmp_path / "missing"), "table_sizes"]) == 2
+    assert "is not a PGlite data directory" in capsys.readouterr().err
+
+
+def test_the_cli_serves_until_interrupted(elizaos1: ElizaOS1Databases, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    data = tmp_path / "agent-db"
+    shutil.copytree(elizaos1.pglite_dir, data)
+    with subprocess.Popen(
+        [sys.executable, "-m", "okai_insight", "pglite", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            url = proc.stdout.readline().decode().strip()
+            assert url.startswith("postgresql://")
+            with psycopg.connect(url, prepare_threshold=None, connect_timeout=10) as conn:
+                assert conn.execute("SELECT count(*) > 0 FROM memories").fetchone() == (True,)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert not Path(url.rsplit("host=", 1)[1]).exists()
