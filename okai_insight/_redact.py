@@ -83,8 +83,9 @@ def redact_exception(exc: BaseException) -> str:
         >>> redact_exception(ValueError("cannot parse postgresql://u:pw@h:x/db\\nmore"))
         'cannot parse postgresql://u:***@h:x/db'
     """
-    text = str(exc).strip()
-    return redact(text.splitlines()[0]) if text else type(exc).__name__
+    from okai_insight.errors import first_line  # the one "first line of an error"
+
+    return redact(first_line(exc))
 
 
 __all__ = ["MASK", "redact", "redact_exception"]

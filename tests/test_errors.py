@@ -153,3 +153,23 @@ def test_first_line_prefers_the_servers_primary_message(conn: Conn) -> None:
     assert first_line(psycopg.OperationalError("connection failed: refused\n\tIs the server running?")) == (
         "connection failed: refused"
     )
+
+
+def test_the_cli_prints_a_driver_error_through_the_error_table(pg_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A driver error a CLI command meets is translated by the one table (not caught as psycopg.Error by the CLI
+    itself): the okai error's name, its first line, masked, and exit 2 for bad input."""
+    import argparse
+
+    from okai_insight.cli import _run
+
+    def divide(args: argparse.Namespace) -> int:
+        with psycopg.connect(args.url, autocommit=True) as c:
+            c.execute("SELECT 1 / 0 WHERE %s::text IS NOT NULL", ("postgresql://u:s3cr3t@h/db",))
+        return 0
+
+    parser = argparse.ArgumentParser(prog="okai-insight")
+    parser.set_defaults(func=divide, url=pg_url)
+    code = _run(parser, [])
+    err = capsys.readouterr().err.strip()
+    # InvalidInput (SQLSTATE class 22: the database refused a value) is bad input: exit 2
+    assert (code, err) == (2, "okai-insight: error: InvalidInput: the database refused a value: division by zero")

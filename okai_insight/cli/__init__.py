@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 
 from okai_insight._redact import redact, redact_exception
 from okai_insight._version import __version__
-from okai_insight.cli import copy, core, diagnostics, embeddings, ops, pglite, report
+from okai_insight.cli import copy, core, diagnostics, embeddings, ops, report
 from okai_insight.cli._args import ArgumentParser, Formatter
 from okai_insight.cli._output import format_rows, redacted_output
-from okai_insight.errors import OkaiError
+from okai_insight.errors import InvalidInput, OkaiError, translate_pg_errors
 
 __all__ = ["build_parser", "format_rows", "main"]
 
@@ -58,8 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", title="commands")
     for module in COMMAND_MODULES:
         module.add_commands(subparsers)
-    # pglite runs another command line inside the block that serves the directory
-    pglite.add_commands(subparsers, lambda argv: _run(build_parser(), argv))
     return parser
 
 
@@ -81,21 +79,15 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(func(args) or 0)
+        with translate_pg_errors():  # the package's one error table, as everywhere else
+            return int(func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except OkaiError as exc:
+    except OkaiError as exc:  # driver errors too: translate_pg_errors made them okai errors
         print(f"okai-insight: error: {type(exc).__name__}: {redact_exception(exc)}", file=sys.stderr)
-        from okai_insight.errors import InvalidInput
-
         return 2 if isinstance(exc, InvalidInput) else 1
     except Exception as exc:  # the CLI's edge: one line, never a traceback (it could quote a password)
-        import psycopg
-
-        if isinstance(exc, psycopg.Error):
-            print(f"okai-insight: database error: {redact_exception(exc)}", file=sys.stderr)
-            return 1
         print(f"okai-insight: error: {type(exc).__name__}: {redact_exception(exc)}", file=sys.stderr)
         if os.environ.get("OKAI_DEBUG"):
             import traceback

@@ -34,8 +34,8 @@ from okai_insight.diagnostics._plan_findings import DEFAULT_EF_SEARCH, PlanConte
 from okai_insight.diagnostics._result import Finding, Result, findings_html, result_html
 from okai_insight.diagnostics._runner import CheckUnavailable, Runner, Target, using
 from okai_insight.diagnostics._side_effects import plan_function_names, refuse_by_name, refuse_volatile
-from okai_insight.diagnostics._statement import classify
-from okai_insight.errors import InvalidInput, StatementRefused
+from okai_insight.diagnostics._explain_gate import classify
+from okai_insight.errors import InvalidInput, StatementRefused, first_line
 
 #: The user's statement failed on its own terms (bad SQL, unknown table or column, wrong parameter type).
 _QUERY_ERRORS = (
@@ -274,14 +274,14 @@ def _run_explain(
     except psycopg.errors.ReadOnlySqlTransaction as exc:
         raise StatementRefused(
             "EXPLAIN ANALYZE refused: the statement tried to write (a data-modifying function, FOR UPDATE, or "
-            f"nextval), and it runs READ ONLY ({str(exc).strip().splitlines()[0]}); pass allow_writes=True "
+            f"nextval), and it runs READ ONLY ({first_line(exc)}); pass allow_writes=True "
             "to run it in a rolled-back transaction"
         ) from exc
     except _QUERY_ERRORS as exc:
-        raise InvalidInput(f"EXPLAIN failed: {str(exc).strip().splitlines()[0]}") from exc
+        raise InvalidInput(f"EXPLAIN failed: {first_line(exc)}") from exc
     except CheckUnavailable as exc:
         if isinstance(exc.__cause__, _QUERY_ERRORS):
-            raise InvalidInput(f"EXPLAIN failed: {str(exc.__cause__).strip().splitlines()[0]}") from exc
+            raise InvalidInput(f"EXPLAIN failed: {first_line(exc.__cause__)}") from exc
         raise
     document: list[dict[str, Any]] = out.rows[0][out.columns[0]]
     return document
