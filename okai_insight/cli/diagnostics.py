@@ -48,7 +48,7 @@ def _settings_arg(values: list[str] | None) -> dict[str, str]:
 def _explain(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from okai_insight.diagnostics._statement import bind_dollar_params
+    from okai_insight.diagnostics._explain_gate import bind_dollar_params
     from okai_insight.diagnostics.explain import compare_settings, explain
     from okai_insight.errors import InvalidInput
 

@@ -29,12 +29,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from okai_insight.diagnostics._explain_gate import classify
 from okai_insight.diagnostics._plan import PlanNode, parse_plan, tree_text
 from okai_insight.diagnostics._plan_findings import DEFAULT_EF_SEARCH, PlanContext, plan_findings
 from okai_insight.diagnostics._result import Finding, Result, findings_html, result_html
 from okai_insight.diagnostics._runner import CheckUnavailable, Runner, Target, using
 from okai_insight.diagnostics._side_effects import plan_function_names, refuse_by_name, refuse_volatile
-from okai_insight.diagnostics._explain_gate import classify
 from okai_insight.errors import InvalidInput, StatementRefused, first_line
 
 #: The user's statement failed on its own terms (bad SQL, unknown table or column, wrong parameter type).
