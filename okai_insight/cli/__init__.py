@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 from okai_insight._redact import redact, redact_exception
 from okai_insight._version import __version__
-from okai_insight.cli import copy, core, diagnostics, embeddings, ops, report
+from okai_insight.cli import copy, core, diagnostics, embeddings, ops, pglite, report
 from okai_insight.cli._args import ArgumentParser, Formatter
 from okai_insight.cli._output import format_rows, redacted_output
 from okai_insight.errors import InvalidInput, OkaiError, translate_pg_errors
@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="<command>", title="commands")
     for module in COMMAND_MODULES:
         module.add_commands(subparsers)
+    # pglite runs another command line inside the block that serves the directory
+    pglite.add_commands(subparsers, lambda argv: _run(build_parser(), argv))
     return parser
 
 
