@@ -174,6 +174,10 @@ class Runner:
                     autocommit=True,
                     connect_timeout=max(1, int(self.settings.connect_timeout_s)),
                     application_name="okai-insight diagnostics",
+                    # No server-side prepared statements: PGlite (okai_insight.pglite) is one backend shared by every
+                    # connection, so the second runner's "_pg3_0" collides with the first's
+                    # (DuplicatePreparedStatement); a runner runs each check's statement once, so nothing is lost.
+                    prepare_threshold=None,
                 )
             self._owned = True
         elif isinstance(target, psycopg.Connection):

@@ -97,13 +97,25 @@ def transaction_id_danger(run: Runner, *, threshold: int = XID_THRESHOLD, max_va
 
 @diagnostic("maintenance", "Database XID age")
 def database_xid_age(run: Runner, *, max_value: int = XID_MAX_VALUE) -> Outcome:
-    """Every database's transaction-ID age against the wraparound limit; a warning past half of it.
+    """Every database's transaction-ID age against the wraparound limit; a warning past half of it. On PGlite
+    (ElizaOS 1.x's default store, served by :mod:`okai_insight.pglite`) the ages are not real (``postgres`` and
+    ``template0`` report 2^31): no warning, an info finding says so.
 
     Example:
         >>> database_xid_age(url).rows[0]["percent_towards_wraparound"] < 50   # doctest: +SKIP
         True
     """
     res = run.query("maintenance", "database_xid_age", {"max_value": max_value})
+    if any(r["on_pglite"] for r in res.rows):
+        note = Finding(
+            "info",
+            "this server is PGlite (PostgreSQL compiled to WebAssembly, one backend): its databases' transaction-ID "
+            "ages are not real (postgres and template0 report the maximum), so no wraparound check applies.",
+            threshold="version() mentions Emscripten or pg_backend_pid() = 0",
+            source="docs/elizaos1.md (PGlite: what works and what does not)",
+            subject="PGlite",
+        )
+        return res.rows, [note], res.columns
     findings = [
         Finding(
             "warning",
