@@ -7,9 +7,10 @@ Example:
     PosixPath('report.html')
 """
 
+from okai_insight._renamed import renamed
 from okai_insight.report._build import NotebookFailed, build_report, execute_notebook, export_html
 from okai_insight.report._kernel import this_python_kernel
-from okai_insight.report._open import Target, open_target
+from okai_insight.report._open import ReportTarget, open_target
 from okai_insight.report._paths import NOTEBOOKS, notebook_path, notebooks_dir
 from okai_insight.report._render import STYLE, Section
 from okai_insight.report._sections import (
@@ -29,8 +30,8 @@ __all__ = [
     "NOTEBOOKS",
     "STYLE",
     "NotebookFailed",
+    "ReportTarget",
     "Section",
-    "Target",
     "build_report",
     "execute_notebook",
     "export_html",
@@ -49,3 +50,6 @@ __all__ = [
     "top_findings",
     "vector_section",
 ]
+
+#: ``Target`` was renamed ``ReportTarget``: "target" is any database a diagnostic takes (``okai_insight.runner.Target``).
+__getattr__ = renamed(__name__, {"Target": ("ReportTarget", ReportTarget)})

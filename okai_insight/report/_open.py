@@ -1,4 +1,5 @@
-"""The database a notebook or report looks at: the URL given, else the embedded default with the demo loaded.
+"""The database a notebook or report looks at: the URL given, else the demo's own database on the embedded server
+(``okai_demo``, with the demo loaded; never the user's ``okai``).
 
 Example:
     >>> target = open_target("postgresql://me@localhost/agents")
@@ -14,7 +15,7 @@ from okai_insight._redact import redact
 
 
 @dataclass(frozen=True)
-class Target:
+class ReportTarget:
     """A database URL to analyse and whether it is the embedded demo database."""
 
     url: str
@@ -25,17 +26,18 @@ class Target:
         """The URL with any password masked, for headings.
 
         Example:
-            >>> Target("postgresql://u:secret@h/db", False).display
+            >>> ReportTarget("postgresql://u:secret@h/db", False).display
             'postgresql://u:***@h/db'
-            >>> Target("postgresql://u@h/db?password=secret", False).display
+            >>> ReportTarget("postgresql://u@h/db?password=secret", False).display
             'postgresql://u@h/db?password=***'
         """
         return redact(self.url)
 
 
-def open_target(url: str | None = None, *, rows: int | None = None, progress: bool = False) -> Target:
-    """The database to analyse: ``url`` as given, or (``None``, and no ``OKAI_DATABASE_URL``) the embedded
-    PostgreSQL, started if needed, with the demo dataset loaded (idempotent: a second call writes nothing).
+def open_target(url: str | None = None, *, rows: int | None = None, progress: bool = False) -> ReportTarget:
+    """The database to analyse: ``url`` as given, or (``None``, and no ``OKAI_DATABASE_URL``) the demo's own
+    database on the embedded PostgreSQL (:func:`okai_insight.demo.demo_url`), started if needed, with the demo
+    dataset loaded (idempotent: a second call writes nothing). The server's ``okai`` database is not touched.
 
     Example:
         >>> open_target().demo                                   # doctest: +SKIP
@@ -45,10 +47,11 @@ def open_target(url: str | None = None, *, rows: int | None = None, progress: bo
     from okai_insight.settings import Settings
 
     if url or Settings.from_env().database_url:
-        return Target(okai_insight.resolve_url(url), demo=False)
-    from okai_insight.demo import load
+        return ReportTarget(okai_insight.resolve_url(url), demo=False)
+    from okai_insight.demo import demo_url, load
 
-    resolved = okai_insight.resolve_url(None)
+    # The demo's own database, never the embedded default ``okai``: that one is the user's (loading writes).
+    resolved = demo_url()
     with okai_insight.connect(resolved) as db:
         load(db, rows=rows, progress=progress)
-    return Target(resolved, demo=True)
+    return ReportTarget(resolved, demo=True)
