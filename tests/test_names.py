@@ -81,9 +81,22 @@ def test_a_renamed_module_does_not_come_back(old: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("stem", "home"),
+    [
+        ("settings", "okai_insight/settings.py"),  # okai's configuration; the server's are diagnostics.server_settings
+        ("statements", "okai_insight/diagnostics/statements.py"),  # pg_stat_statements
+    ],
+)
+def test_a_module_name_means_one_thing(stem: str, home: str) -> None:
+    paths = [path for path in MODULES if Path(path).stem == stem]
+    assert paths == [home], f"modules named {stem}: {paths}; it means one thing, {home}"
+
+
+@pytest.mark.parametrize(
     ("module", "old", "new"),
     [
         ("okai_insight.report", "Target", "ReportTarget"),
+        ("okai_insight.diagnostics", "settings", "server_settings"),
     ],
 )
 def test_an_old_public_name_still_works_with_a_warning(module: str, old: str, new: str) -> None:

@@ -6,6 +6,7 @@ and returns a :class:`Result` with ``rows``, ``findings`` and renderings; :func:
 diagnostics (doctor, the CLI, the magics, the widgets, the report) reads.
 """
 
+from okai_insight._renamed import renamed
 from okai_insight.diagnostics import _registry as registry
 from okai_insight.diagnostics import (
     activity,
@@ -14,7 +15,7 @@ from okai_insight.diagnostics import (
     indexes,
     maintenance,
     replication,
-    settings,
+    server_settings,
     space,
     statements,
     vectors,
@@ -39,8 +40,11 @@ __all__ = [
     "maintenance",
     "registry",
     "replication",
-    "settings",
+    "server_settings",
     "space",
     "statements",
     "vectors",
 ]
+
+#: ``settings`` was renamed ``server_settings``: ``okai_insight.settings`` is okai-insight's own configuration.
+__getattr__ = renamed(__name__, {"settings": ("server_settings", server_settings)})

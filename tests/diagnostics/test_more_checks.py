@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from okai_insight.adapters.postgres import PostgresAdapter
-from okai_insight.diagnostics import activity, health, indexes, settings, space, vectors
+from okai_insight.diagnostics import activity, health, indexes, server_settings, space, vectors
 from okai_insight.errors import InvalidInput
 from tests.contract.elizaos_schema import create_elizaos_schema
 
@@ -94,7 +94,7 @@ def test_index_usage_wait_events_and_key_settings(planted):
     lock = [r for r in waits.rows if r["wait_event_type"] == "Lock"]
     assert lock and lock[0]["sessions"] >= 1  # the planted blocked query
     assert sum(r["sessions"] for r in waits.rows) >= 2  # and the long query (pg_sleep: a Timeout wait)
-    ks = settings.key_settings(planted.url)
+    ks = server_settings.key_settings(planted.url)
     by_name = {r["name"]: r for r in ks.rows}
     assert {"shared_buffers", "work_mem", "maintenance_work_mem", "max_connections"} <= set(by_name)
     assert by_name["shared_buffers"]["value_bytes"] >= 8 * 1024 * 1024

@@ -1,8 +1,9 @@
-"""Settings: the server's features for this role, the key settings, and the cache hit ratio.
+"""The server's settings: its features for this role, the key settings, and the cache hit ratio (concern
+``settings``; okai-insight's own configuration is :mod:`okai_insight.settings`).
 
 Example:
-    >>> from okai_insight.diagnostics import settings
-    >>> settings.cache_hit_ratio(url).rows[0]["table_hit_ratio"]     # doctest: +SKIP
+    >>> from okai_insight.diagnostics import server_settings
+    >>> server_settings.cache_hit_ratio(url).rows[0]["table_hit_ratio"]     # doctest: +SKIP
     0.998
 """
 
