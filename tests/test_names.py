@@ -68,6 +68,16 @@ def test_a_renamed_type_does_not_come_back(old: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("name", "home"),
+    [
+        ("register", "okai_insight/adapters/postgres.py"),  # psycopg set-up; the CLI's are add_commands
+    ],
+)
+def test_a_function_name_is_defined_in_one_place(name: str, home: str) -> None:
+    assert FUNCTIONS.get(name) == [home], f"{name} must mean one thing, defined only in {home}: {FUNCTIONS.get(name)}"
+
+
+@pytest.mark.parametrize(
     "old",
     [
         "okai_insight/diagnostics/_sql.py",  # the one SQL loader is okai_insight/query_files.py
