@@ -20,13 +20,13 @@ from okai_insight.errors import InvalidInput
 from okai_insight.runner import Runner
 
 #: The metadata columns of a fetched frame, in order.
-META = ("id", "agent_id", "room_id", "user_id", "type", "created_at", "text_preview", "group")
+META = ("id", "agent_id", "room_id", "user_id", "world_id", "type", "created_at", "text_preview", "group")
 
 
 @dataclass(frozen=True)
 class Filters:
-    """Which rows to read: any of agent, room, user, memory type and a created-at window (``since`` inclusive,
-    ``until`` exclusive).
+    """Which rows to read: any of agent, room, user (ElizaOS 1.x's entity), memory type, a created-at window
+    (``since`` inclusive, ``until`` exclusive) and world (ElizaOS 1.x only).
 
     Example:
         >>> Filters(type="messages").active()
@@ -39,6 +39,7 @@ class Filters:
     type: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    world_id: str | uuid.UUID | None = None
 
     def active(self) -> dict[str, Any]:
         """The filters that are set."""
@@ -54,6 +55,7 @@ class Filters:
             "type": "type",
             "since": "created_at",
             "until": "created_at",
+            "world_id": "world",
         }
         for key, value in asdict(self).items():
             if value is not None and not table.has(need[key]):
@@ -114,6 +116,7 @@ def fetch(
         "agent_id": None,
         "room_id": None,
         "user_id": None,
+        "world_id": None,
         "type": None,
         "since": None,
         "until": None,

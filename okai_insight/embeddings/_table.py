@@ -27,6 +27,7 @@ META_COLUMNS = {
     "agent": "agentId",
     "room": "roomId",
     "user": "userId",
+    "world": "worldId",
     "type": "type",
     "created_at": "createdAt",
     "content": "content",
@@ -34,7 +35,9 @@ META_COLUMNS = {
 #: Distance operator of each pgvector index operator class, and the SQL that turns it into cosine similarity.
 _OPERATOR_OF = {"cosine_ops": "<=>", "l2_ops": "<->", "ip_ops": "<#>"}
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$")
-GroupBy = Literal["agent", "room", "type", "user"] | None
+GroupBy = Literal["agent", "room", "type", "user", "world", "entity"] | None
+#: Other names accepted for a group: ElizaOS 1.x calls the user an entity.
+_GROUP_ALIASES = {"entity": "user"}
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,10 @@ class VectorTable:
     row_security: bool = False
     #: The role the check ran as (named in the row level security finding).
     role: str = ""
+    #: ElizaOS 1.x: a derived table joining ``embeddings.dim_N`` to ``memories`` stands for the table (whole, and
+    #: sampled on ``embeddings``), see :mod:`okai_insight.embeddings._elizaos1`; None for an ordinary table.
+    source: sql.Composable | None = None
+    sampled_source: sql.Composable | None = None
 
     @property
     def qualified(self) -> str:
@@ -91,13 +98,23 @@ class VectorTable:
             >>> t.identifiers("room")["group"].as_string(None)
             '"roomId"::text'
         """
+        table: sql.Composable = self.source if self.source is not None else sql.Identifier(self.schema, self.table)
+        sample = sql.SQL("TABLESAMPLE SYSTEM (%(percent)s) REPEATABLE (%(seed)s)")
         ids: dict[str, sql.Composable] = {
-            "table": sql.Identifier(self.schema, self.table),
+            "table": table,
+            "sampled": self.sampled_source if self.sampled_source is not None else sql.SQL(" ").join([table, sample]),
             "column": sql.Identifier(self.column),
             "op": sql.SQL(self.operator),
             "vtype": sql.SQL("halfvec" if self.type_name == "halfvec" else "vector"),
         }
-        casts = {"agent": "uuid", "room": "uuid", "user": "uuid", "type": "text", "created_at": "timestamptz"}
+        casts = {
+            "agent": "uuid",
+            "room": "uuid",
+            "user": "uuid",
+            "world": "uuid",
+            "type": "text",
+            "created_at": "timestamptz",
+        }
         for logical, cast in casts.items():
             col = META_COLUMNS[logical]
             ids[logical] = (
@@ -126,9 +143,10 @@ def check_group(by: Any) -> GroupBy:
         >>> check_group("agent")
         'agent'
     """
-    if by is None or by in ("agent", "room", "type", "user"):
+    by = _GROUP_ALIASES.get(by, by) if isinstance(by, str) else by
+    if by is None or by in ("agent", "room", "type", "user", "world"):
         return by  # type: ignore[no-any-return]
-    raise InvalidInput(f"by must be 'agent', 'room', 'type', 'user' or None, got {by!r}")
+    raise InvalidInput(f"by must be 'agent', 'room', 'type', 'user' (or 'entity'), 'world' or None, got {by!r}")
 
 
 def read_table(run: Runner, table: str, column: str = "embedding", *, count_cap: int = 1_000_000) -> VectorTable:

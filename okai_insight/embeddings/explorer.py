@@ -29,10 +29,11 @@ from typing import Any
 import numpy as np
 
 from okai_insight.diagnostics import diagnostic
+from okai_insight.embeddings._elizaos1 import column_of_memory, resolve
 from okai_insight.embeddings._fetch import Filters, fetch
 from okai_insight.embeddings._project import project
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
-from okai_insight.embeddings._table import GroupBy, check_group, read_table
+from okai_insight.embeddings._table import GroupBy, VectorTable, check_group
 from okai_insight.errors import ConfigurationError, InvalidInput, NotFound
 from okai_insight.results import Finding
 from okai_insight.runner import Runner
@@ -178,6 +179,7 @@ def explore(
     type: str | None = None,
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    world_id: str | uuid.UUID | None = None,
     limit: int | None = 20_000,
     sample_rows: int | None = None,
     dims: int | None = None,
@@ -196,8 +198,9 @@ def explore(
         >>> p = explore(url, room_id=room, limit=None)                                  # doctest: +SKIP
         >>> p.frame.shape[0], p.summary["method"]  # doctest: +SKIP
     """
-    filters = Filters(agent_id, room_id, user_id, type, since, until)
-    t = read_table(run, table, column)
+    filters = Filters(agent_id, room_id, user_id, type, since, until, world_id)
+    tables, notes = resolve(run, table, column, dims=dims, agent_id=agent_id)
+    t = tables[0]
     frame, X, sampled = fetch(run, t, filters, limit=limit, sample_rows=sample_rows, dims=dims, seed=seed)
     if X.shape[0] == 0:
         raise NotFound(f"no embedded rows in {t.qualified} match {filters.active() or 'the table'}")
@@ -213,7 +216,7 @@ def explore(
     )
     frame.insert(0, "x", Y[:, 0])
     frame.insert(1, "y", Y[:, 1])
-    findings = []
+    findings = list(notes)
     if limit is not None and len(frame) == limit:
         findings.append(Finding("info", f"showing a keyed sample of {limit} rows (limit={limit}; None for all)"))
     if sampled:
@@ -228,6 +231,7 @@ def explore(
         "findings": findings,
         "summary": {
             "table": t.qualified,
+            "column": t.column,
             "points": len(frame),
             "dims": int(X.shape[1]),
             "method": method,
@@ -288,7 +292,13 @@ def neighbours(
         q = np.asarray(vector, dtype=np.float32)
         if q.ndim != 1 or not np.isfinite(q).all() or not np.any(q):
             raise InvalidInput("vector must be a non-zero 1-D array of finite numbers")
-    t = read_table(run, table, column)
+    tables, _ = resolve(run, table, column, every_column=True)
+    t = tables[0]
+    if len(tables) > 1:  # ElizaOS 1.x with several dimensions: the memory's own column, or the vector's length
+        if mid is not None:
+            t = column_of_memory(run, tables, mid) or t
+        elif q is not None:
+            t = next((x for x in tables if x.declared_dims == q.shape[0]), t)
     if q is not None and t.declared_dims is not None and q.shape[0] != t.declared_dims:
         raise InvalidInput(f"the query vector has {q.shape[0]} dimensions, {t.qualified}.{t.column} {t.declared_dims}")
     settings = {"hnsw.ef_search": str(ef_search if ef_search is not None else max(40, k))}
@@ -300,6 +310,11 @@ def neighbours(
                 raise NotFound(f"no memory {mid} in {t.qualified}")
             if found[0]["embedding"] is None:
                 raise InvalidInput(f"memory {mid} has no embedding")
+            if not np.any(_vec(found[0]["embedding"])):
+                raise InvalidInput(
+                    f"memory {mid} has a zero vector (a failed embedding stored as zeros): it has no direction, so "
+                    "no memory is near it (its cosine similarity to every memory is NaN). Re-embed it."
+                )
         rows = tx.query(
             "embeddings",
             "neighbours",
@@ -328,6 +343,7 @@ def neighbours(
             "k": k,
             "operator": t.operator,
             "index": t.index.name if t.index else None,
+            "column": t.column,
         },
     }
 
@@ -393,7 +409,28 @@ def drift(
         raise InvalidInput(f"window must be one of {', '.join(WINDOWS)}, got {window!r}")
     if baseline is not None and (len(baseline) != 2 or not baseline[0] < baseline[1]):
         raise InvalidInput("baseline must be a (start, end) pair of datetimes with start < end")
-    t = read_table(run, table, column)
+    tables, notes = resolve(run, table, column, dims=dims, every_column=True)
+    results = [_drift_one(run, t, group, window, baseline, since, until, dims, alert_distance) for t in tables]
+    out = results[0]
+    out["findings"] = notes + out["findings"]
+    for more in results[1:]:
+        out["rows"] += more["rows"]
+        out["findings"] += more["findings"]
+        out["summary"]["groups"] += more["summary"]["groups"]
+    return out
+
+
+def _drift_one(
+    run: Runner,
+    t: VectorTable,
+    group: GroupBy,
+    window: str,
+    baseline: tuple[dt.datetime, dt.datetime] | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    dims: int | None,
+    alert_distance: float,
+) -> dict[str, Any]:
     if not t.has("created_at"):
         raise InvalidInput(f"{t.qualified} has no createdAt column: drift needs timestamps")
     params = {
@@ -412,7 +449,10 @@ def drift(
                 {**params, "window": "year", "since": baseline[0], "until": baseline[1]},
                 identifiers=t.identifiers(group),
             ).rows
-    return _drift_rows(cents, base_rows, baseline is not None, group, window, alert_distance, t.qualified)
+    out = _drift_rows(cents, base_rows, baseline is not None, group, window, alert_distance, t.qualified)
+    for r in out["rows"]:
+        r["dims"] = params["dims"]
+    return out
 
 
 def _vec(v: Any) -> np.ndarray:

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from okai_insight.diagnostics import diagnostic
+from okai_insight.embeddings._elizaos1 import resolve, zero_vector_ids
 from okai_insight.embeddings._fetch import fetch, probe_neighbours
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._split import two_populations
@@ -37,7 +38,6 @@ from okai_insight.embeddings._table import (
     GroupBy,
     VectorTable,
     check_group,
-    read_table,
     row_security_findings,
     sample_percent,
 )
@@ -132,8 +132,30 @@ def embedding_quality(
     if near_threshold is not None and not -1.0 <= near_threshold <= 1.0:
         raise InvalidInput(f"near_threshold is a cosine similarity in [-1, 1], got {near_threshold}")
     threshold = near_threshold if near_threshold is not None else float(run.settings.duplicate_threshold)
-    t = read_table(run, table, column)
-    return _check(run, t, group, threshold, sample_rows, probes, neighbours, unit_tolerance, seed, max_listed)
+    tables, notes = resolve(run, table, column, every_column=True)
+    results = [
+        _check(run, t, group, threshold, sample_rows, probes, neighbours, unit_tolerance, seed, max_listed)
+        for t in tables
+    ]
+    return _merged(results, notes)
+
+
+def _merged(results: list[dict[str, Any]], notes: list[Finding]) -> dict[str, Any]:
+    """One result from each ElizaOS 1.x column's (or the one table's): rows, findings and tables one after the
+    other (each row names its column and declared_dims), the summary of the fullest column with every column's."""
+    if len(results) == 1:
+        out = results[0]
+        out["findings"] = notes + out["findings"]
+        return out
+    first = results[0]
+    tables = {key: [row for r in results for row in r["tables"][key]] for key in first["tables"]}
+    summary = {**first["summary"], "columns": {r["summary"]["column"]: r["summary"] for r in results}}
+    return {
+        "rows": [row for r in results for row in r["rows"]],
+        "findings": notes + [f for r in results for f in r["findings"]],
+        "tables": tables,
+        "summary": summary,
+    }
 
 
 def _check(
@@ -159,6 +181,7 @@ def _check(
     for r in rows:
         r["stored_dims"] = {int(k2): int(v) for k2, v in (r["stored_dims"] or {}).items()}
         r["declared_dims"] = t.declared_dims
+        r["column"] = t.column
     if sampled:
         n = sum(r["sampled_rows"] for r in rows)
         findings.append(
@@ -170,7 +193,10 @@ def _check(
                 subject=name,
             )
         )
-    findings += _vector_findings(t, rows, name)
+    zero_ids: list[str] | None = None
+    if t.source is not None and any(r["zero_vectors"] for r in rows):
+        zero_ids = zero_vector_ids(run, t, max_listed)
+    findings += _vector_findings(t, rows, name, zero_ids)
     findings += row_security_findings(t, sum(int(r["sampled_rows"]) for r in rows))
 
     # Rows concerned by a second model: dimensions and norms per row (no vectors), then direction from a sample.
@@ -262,7 +288,9 @@ def _main_dims(t: VectorTable, rows: list[dict[str, Any]]) -> int | None:
     return max(total, key=lambda d: total[d]) if total else None
 
 
-def _vector_findings(t: VectorTable, rows: list[dict[str, Any]], name: str) -> list[Finding]:
+def _vector_findings(
+    t: VectorTable, rows: list[dict[str, Any]], name: str, zero_ids: list[str] | None = None
+) -> list[Finding]:
     out: list[Finding] = []
     col = f'"{t.column}"'
 
@@ -292,7 +320,22 @@ def _vector_findings(t: VectorTable, rows: list[dict[str, Any]], name: str) -> l
                 subject=name,
             )
         )
-    if total("zero_vectors"):
+    if total("zero_vectors") and zero_ids is not None:
+        # ElizaOS 1.x turns a non-finite embedding into zeros and searches exactly: 1 - (zero <=> q) is NaN, which
+        # passes every threshold and sorts first (PostgreSQL orders NaN above every number).
+        out.append(
+            Finding(
+                "warning",
+                f"{name}: {total('zero_vectors')} of {n} memories have a zero vector (a failed embedding, stored as "
+                "zeros): ElizaOS 1.x returns them first in every search of their scope, with similarity NaN, and "
+                f"counts them as near duplicates of every later memory. Memory ids: {', '.join(zero_ids)}.",
+                threshold=f"vector_norm({t.column}) = 0",
+                source="ElizaOS 1.x plugin-sql searchMemories (ORDER BY 1 - distance DESC, NaN first)",
+                fix_sql=f"SELECT memory_id FROM {t.qualified} WHERE vector_norm({col}) = 0;  -- re-embed these",
+                subject=name,
+            )
+        )
+    elif total("zero_vectors"):
         out.append(
             Finding(
                 "warning",

@@ -27,9 +27,10 @@ import numpy as np
 from psycopg import sql
 
 from okai_insight.diagnostics import diagnostic
+from okai_insight.embeddings._elizaos1 import resolve
 from okai_insight.embeddings._fetch import Filters, fetch
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
-from okai_insight.embeddings._table import VectorTable, read_table
+from okai_insight.embeddings._table import VectorTable
 from okai_insight.errors import InvalidInput
 from okai_insight.results import Finding
 from okai_insight.runner import CheckUnavailable, Runner, Transaction
@@ -129,7 +130,13 @@ def tune_recall(
     modes = list(dict.fromkeys(iterative_scan))
     if not modes or any(m not in ("off", "relaxed_order", "strict_order") for m in modes):
         raise InvalidInput(f"iterative_scan modes are off, relaxed_order, strict_order; got {list(iterative_scan)}")
-    t = read_table(run, table, column)
+    tables, notes = resolve(run, table, column, agent_id=filters.agent_id if filters else None)
+    t = tables[0]
+    if t.source is not None and t.index is None:
+        # ElizaOS 1.x builds no vector index: its searches are exact (recall 1.0). Measure what they cost.
+        out = _tune(run, t, k, [], queries, target_recall, list(scopes), ["off"], filters, seed)
+        out["findings"] = notes + out["findings"]
+        return out
     if t.index is None or t.index.method != "hnsw":
         raise CheckUnavailable(
             f"{t.qualified}.{t.column} has no HNSW index: searches are exact (or IVFFlat), nothing to tune here",
@@ -232,6 +239,8 @@ def _tune(
     finally:
         bar.close()
 
+    if not efs:
+        return _exact_only(t, rows, exact, qids, k, name)
     best: dict[str, int | None] = {}
     statements: list[str] = []
     for scope in active:
@@ -370,3 +379,37 @@ def _row(
         "index_share": index_share,
         "uses_index": None if index_share is None else index_share == 1.0,
     }
+
+
+def _exact_only(
+    t: VectorTable, rows: list[dict[str, Any]], exact: dict[str, list[list[str]]], qids: list[str], k: int, name: str
+) -> dict[str, Any]:
+    """The result for a column without a vector index (ElizaOS 1.x): exact searches only, recall 1.0."""
+    costs = ", ".join(f"{r['scope']} {r['mean_ms']:.2f} ms (p95 {r['p95_ms']:.2f})" for r in rows)
+    findings = [
+        Finding(
+            "info",
+            f"{name} has no vector index (ElizaOS 1.x creates none): every search scans the column exactly, so "
+            f"recall@{k} is 1.0 and there is no ef_search to tune. Mean latency of {len(qids)} sampled searches: "
+            f"{costs}. An HNSW index would not serve ElizaOS's ORDER BY 1 - distance DESC either.",
+            threshold="no hnsw index on the column",
+            source=SOURCE,
+            subject=name,
+        )
+    ]
+    summary: dict[str, Any] = {
+        "table": t.qualified,
+        "column": t.column,
+        "index": None,
+        "k": k,
+        "queries": len(qids),
+        "target_recall": None,
+        "smallest_ef_search": {},
+        "set_statements": [],
+    }
+    exact_rows = [
+        {"scope": s, "query_id": q, "ids": ids}
+        for s, lists in exact.items()
+        for q, ids in zip(qids, lists, strict=True)
+    ]
+    return {"rows": rows, "findings": findings, "summary": summary, "tables": {"exact": exact_rows}}

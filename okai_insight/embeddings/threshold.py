@@ -31,9 +31,10 @@ from typing import Any
 import numpy as np
 
 from okai_insight.diagnostics import diagnostic
+from okai_insight.embeddings._elizaos1 import resolve
 from okai_insight.embeddings._fetch import Filters, fetch, probe_neighbours, to_matrix
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
-from okai_insight.embeddings._table import VectorTable, read_table
+from okai_insight.embeddings._table import VectorTable
 from okai_insight.embeddings.conventions import CONVENTIONS, SIMILARITIES, from_cosine, scores
 from okai_insight.errors import InvalidInput
 from okai_insight.results import Finding
@@ -190,7 +191,8 @@ def tune_threshold(
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise InvalidInput(f"{name} must be a positive integer, got {value!r}")
     labelled = _labelled_frame(pairs) if pairs is not None else None
-    t = read_table(run, table, column)
+    tables, notes = resolve(run, table, column, agent_id=filters.agent_id if filters else None)
+    t = tables[0]
     if labelled is not None:
         q, m, y, qid, mid = _score_labelled(run, t, labelled)
         source = "labelled"
@@ -221,6 +223,7 @@ def tune_threshold(
         "queries_without_results_at_best": at_best["queries_without_results"],
     }
     findings = [
+        *notes,
         Finding(
             "info",
             f"Best-F1 threshold on {y.size} {source} pairs: {convention} {'>=' if higher else '<='} "
@@ -229,7 +232,7 @@ def tune_threshold(
             f"memories on average, and {at_best['queries_without_results']} get none.",
             threshold="max F1 over every distinct score",
             subject=f"{t.qualified}.{t.column}",
-        )
+        ),
     ]
     if current is not None:
         cur = curve(s, y, np.array([current]), higher_is_closer=higher)[0]

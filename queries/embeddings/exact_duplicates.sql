@@ -1,6 +1,6 @@
 -- exact_duplicates: groups of rows whose vectors are identical (same text form), largest first, with the total
 -- number of such groups and rows. Zero vectors are left out (group_stats counts them).
--- Placeholders: {table}, {column}, {group}, {created_at}.
+-- Placeholders: {sampled} (the table, TABLESAMPLE SYSTEM (percent) REPEATABLE (seed)), {column}, {group}, {created_at}.
 -- Parameters: percent, seed (TABLESAMPLE; duplicates are found within the sample), max_groups.
 -- Shows: vector_md5, rows, ids, groups, duplicate_groups, duplicate_rows.
 SELECT
@@ -10,7 +10,7 @@ SELECT
     array_agg(DISTINCT {group}) AS groups,
     count(*) OVER () AS duplicate_groups,
     sum(count(*)) OVER () AS duplicate_rows
-FROM {table} TABLESAMPLE SYSTEM (%(percent)s) REPEATABLE (%(seed)s)
+FROM {sampled}
 WHERE {column} IS NOT NULL
     AND vector_norm({column}::vector) > 0
 GROUP BY md5({column}::text)

@@ -1,7 +1,7 @@
 -- group_stats: per group (agent, room, type or the whole table) what the vector column stores: rows, NULL, zero
 -- and NaN / infinite vectors, vectors whose L2 norm is not 1 (beyond unit_tolerance), the norm distribution
 -- and the dimensions found. Reads a TABLESAMPLE SYSTEM sample when percent < 100.
--- Placeholders: {table}, {column}, {group} (composed with psycopg.sql by okai_insight.embeddings._table).
+-- Placeholders: {sampled} (the table, TABLESAMPLE SYSTEM (percent) REPEATABLE (seed)), {column}, {group} (composed with psycopg.sql by okai_insight.embeddings._table).
 -- Parameters: percent (share of pages read, 100 = all), seed (REPEATABLE seed), unit_tolerance.
 -- Thresholds: pgvector README: NULL vectors are not indexed, nor zero vectors for cosine distance; pgvector
 --             rejects NaN and infinity on input, so a non-zero count means the data bypassed its checks.
@@ -9,7 +9,7 @@ WITH sample AS MATERIALIZED (
     SELECT
         {group} AS grp,
         {column}::vector AS v
-    FROM {table} TABLESAMPLE SYSTEM (%(percent)s) REPEATABLE (%(seed)s)
+    FROM {sampled}
 ),
 measured AS (
     SELECT

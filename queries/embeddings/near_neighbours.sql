@@ -1,6 +1,7 @@
 -- near_neighbours: for each probe row, its k nearest rows through the vector index (one
 -- ORDER BY column <op> probe LIMIT k per probe, a LATERAL join: no O(n^2) scan), with cosine similarity,
--- L2 distance and inner product. Rows of another dimension and zero vectors are skipped.
+-- L2 distance and inner product. Rows of another dimension and zero vectors are skipped. Unqualified names in the
+-- LATERAL subquery resolve to its own FROM first ({table} may be a derived table with its own alias).
 -- Placeholders: {table}, {column}, {group}, {op} (the index's operator: <=>, <-> or <#>).
 -- Parameters: ids (uuid[] of the probe rows), k.
 -- Shows: probe_id, probe_group, neighbour_id, neighbour_group, cosine_similarity, l2_distance, inner_product.
@@ -27,15 +28,16 @@ SELECT
 FROM probe AS p
 CROSS JOIN LATERAL (
     SELECT
-        t.id::text AS id,
+        id::text AS id,
         {group} AS grp,
-        1 - (t.{column} <=> p.v) AS cosine_similarity,
-        t.{column} <-> p.v AS l2_distance,
-        -(t.{column} <#> p.v) AS inner_product
-    FROM {table} AS t
-    WHERE t.id <> p.id
-        AND vector_dims(t.{column}) = vector_dims(p.v)
-    ORDER BY t.{column} {op} p.v
+        1 - ({column} <=> p.v) AS cosine_similarity,
+        {column} <-> p.v AS l2_distance,
+        -({column} <#> p.v) AS inner_product
+    FROM {table}
+    WHERE id <> p.id
+        AND {column} IS NOT NULL
+        AND vector_dims({column}) = vector_dims(p.v)
+    ORDER BY {column} {op} p.v
     LIMIT %(k)s
 ) AS nb
 ORDER BY p.id, nb.cosine_similarity DESC

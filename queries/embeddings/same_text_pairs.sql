@@ -2,7 +2,7 @@
 -- below max_similarity, or another dimension). One embedding model maps one text to one vector: identical
 -- texts far apart mean two models (or a changed model) wrote to the table. Each later row is paired with the
 -- earliest row of its text (id_a), so id_b is the row written after the change.
--- Placeholders: {table}, {column}, {group}, {text}, {created_at}.
+-- Placeholders: {sampled} (the table, TABLESAMPLE SYSTEM (percent) REPEATABLE (seed)), {column}, {group}, {text}, {created_at}.
 -- Parameters: percent, seed (TABLESAMPLE), max_similarity, limit.
 -- Shows: id_a, id_b, group_a, group_b, text_preview, dims_a, dims_b, cosine_similarity.
 WITH sample AS MATERIALIZED (
@@ -12,7 +12,7 @@ WITH sample AS MATERIALIZED (
         {text} AS body,
         {created_at} AS created_at,
         {column} AS v
-    FROM {table} TABLESAMPLE SYSTEM (%(percent)s) REPEATABLE (%(seed)s)
+    FROM {sampled}
     WHERE {column} IS NOT NULL
         AND {text} IS NOT NULL
         AND vector_norm({column}::vector) > 0
