@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from okai_insight.adapters.base import DatabaseAdapter
-from okai_insight.errors import ConfigurationError
+from okai_insight.errors import ConfigurationError, ReadOnlySchema
 from okai_insight.settings import Settings
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -51,7 +51,9 @@ def connect(
     ``dimension`` is an explicit request: a new schema is created with it, and an existing one storing another
     dimension is refused with :class:`~okai_insight.errors.SchemaDimensionMismatch` (nothing is changed). Without
     it an existing schema's dimension is adopted and a new one gets ``Settings.embedding_dimension`` (384).
-    Impossible dimensions raise :class:`~okai_insight.errors.InvalidDimension` before any server is started or
+    On an ElizaOS 1.x database the result is a read-only
+    :class:`~okai_insight.adapters.elizaos1.ElizaOS1Reader` (its ``dimension`` must be one its agents use; every
+    write raises :class:`~okai_insight.errors.ReadOnlySchema`). Impossible dimensions raise :class:`~okai_insight.errors.InvalidDimension` before any server is started or
     file created (PostgreSQL 1-16000, HNSW-indexed up to 4000; SQLite and ``memory://`` 1-8192). Keyword
     overrides set :class:`~okai_insight.settings.Settings` fields, e.g. ``pool_max_size=5``.
 
@@ -90,7 +92,25 @@ def connect(
     if init:
         try:
             adapter.init()
+        except ReadOnlySchema:
+            adapter.close()
+            if not target.startswith(_POSTGRES_SCHEMES):
+                raise
+            # ElizaOS 1.x (refused before anything was written): give the read-only handle instead.
+            return _read_only_handle(target, s, dimension)
         except BaseException:
             adapter.close()  # a refused init (e.g. a dimension mismatch) leaves no pool or client open
             raise
     return adapter
+
+
+def _read_only_handle(url: str, settings: Settings, dimension: int | None) -> DatabaseAdapter:
+    from okai_insight.adapters.elizaos1 import ElizaOS1Reader
+
+    reader = ElizaOS1Reader(url, settings=settings, dimension=dimension)
+    try:
+        reader.init()
+    except BaseException:
+        reader.close()
+        raise
+    return reader

@@ -295,3 +295,22 @@ class ReadOnlySchema(SchemaError):
             f"{action} refused: this is an {schema} database, which okai-insight never writes to; nothing was changed"
         )
         super().__init__(f"{message} ({hint})" if hint else message)
+
+
+class MixedDimensions(InvalidInput, SchemaError):
+    """The database holds embeddings of several dimensions (ElizaOS 1.x: one ``dim_N`` column per agent) and the
+    call needs one: choose it (``dimension=``, an ``agent_id``, ``copy --agent``). Nothing was read or written.
+
+    Example:
+        >>> err = MixedDimensions((384, 768), "searching")
+        >>> err.dimensions, isinstance(err, SchemaError)
+        ((384, 768), True)
+        >>> print(err)  # doctest: +ELLIPSIS
+        searching needs one embedding dimension, but this database holds 384 and 768 ...
+    """
+
+    def __init__(self, dimensions: tuple[int, ...], action: str, hint: str = "") -> None:
+        self.dimensions = dimensions
+        listed = " and ".join(str(d) for d in dimensions)
+        message = f"{action} needs one embedding dimension, but this database holds {listed} (one per agent)"
+        super().__init__(f"{message}: {hint}" if hint else f"{message}: choose one (dimension= or agent_id=)")

@@ -36,6 +36,10 @@ def _init(args: argparse.Namespace) -> int:
 
     with okai_insight.connect(args.url, dimension=args.dimension) as db:
         profile = getattr(db, "profile", None)
+        if profile is not None and not profile.writable:  # ElizaOS 1.x: connect() gave a read-only handle
+            from okai_insight.errors import ReadOnlySchema
+
+            raise ReadOnlySchema(profile.display_name, "init", hint="its own migrator owns the schema")
         print(f"schema ready: {getattr(profile, 'flavor', 'ok')}, embedding dimension {db.embedding_dimension}")
     return 0
 

@@ -62,8 +62,12 @@ def test_connect_and_init_refuse_and_change_nothing(
 ) -> None:
     before = fingerprint(elizaos1.url)
     for dimension in (None, 384):
-        with pytest.raises(ReadOnlySchema, match=r"ElizaOS 1\.x \(@elizaos/plugin-sql\).*nothing was changed") as err:
-            okai_insight.connect(elizaos1.url, dimension=dimension)
+        # connect() gives the read-only handle (tests/elizaos1/test_readonly.py); its writes are refused.
+        with okai_insight.connect(elizaos1.url, dimension=dimension) as db:
+            with pytest.raises(
+                ReadOnlySchema, match=r"ElizaOS 1\.x \(@elizaos/plugin-sql\).*nothing was changed"
+            ) as err:
+                db.create_room()
         assert err.value.schema == NAME and isinstance(err.value, SchemaError)
     assert main(["init", elizaos1.url]) == 1
     out = capsys.readouterr()
