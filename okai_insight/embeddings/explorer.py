@@ -194,6 +194,10 @@ def explore(
     """Fetch embeddings and metadata for a filter (a keyed sample of ``limit`` rows; ``None``: all), project them
     to 2-D and return a :class:`Projection`. Zero vectors are left out (they have no direction).
 
+    ElizaOS 1.x: reads one ``embeddings.dim_N`` column joined to ``memories`` (memory ids, agent, room, entity,
+    world, type, text); with several active dimensions, the column of ``column=``, ``dims=`` or the agent filtered
+    on, else the fullest, and an info finding naming the others (docs/elizaos1.md).
+
     Example:
         >>> p = explore(url, room_id=room, limit=None)                                  # doctest: +SKIP
         >>> p.frame.shape[0], p.summary["method"]  # doctest: +SKIP
@@ -270,6 +274,9 @@ def neighbours(
 ) -> dict[str, Any]:
     """The ``k`` nearest memories of a memory (by id), a vector, or a text (all-MiniLM-L6-v2, optional extra),
     searched through the column's vector index; rows ranked, with cosine similarity and the index's distance.
+
+    ElizaOS 1.x: searches the memory's own ``dim_N`` column (or the one of the query vector's length), so its
+    neighbours are always of the same dimension; a memory whose vector is all zeros raises :class:`InvalidInput`.
 
     Example:
         >>> neighbours(url, some_id, k=5).to_pandas()[["rank", "cosine_similarity", "text_preview"]]  # doctest: +SKIP
@@ -400,6 +407,9 @@ def drift(
     ``baseline``: a ``(start, end)`` created-at range; default: each group's first window. ``alert_distance``:
     a window farther than this from its baseline gets a warning (a heuristic: topic shifts move centroids a
     little, a model change or a flood of one kind of memory moves them a lot).
+
+    ElizaOS 1.x: every active ``dim_N`` column is measured on its own (each row names its ``dims``); ``dims=``
+    reads one.
 
     Example:
         >>> drift(url, window="day").to_pandas()                                       # doctest: +SKIP

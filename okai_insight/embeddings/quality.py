@@ -121,6 +121,10 @@ def embedding_quality(
     duplicates (default ``Settings.duplicate_threshold``, ElizaOS's 0.95). ``probes`` rows (a keyed sample) each
     look up their ``neighbours`` nearest rows through the vector index.
 
+    ElizaOS 1.x: the defaults read every active ``embeddings.dim_N`` column joined to ``memories`` (memory ids;
+    ``by`` also ``"world"`` or ``"entity"``), each column analysed on its own and never mixed: every row names its
+    ``column``, and an info finding names the dimensions. ``column="dim_768"`` reads one (docs/elizaos1.md).
+
     Example:
         >>> q = embedding_quality(url, "memories", by="agent")                        # doctest: +SKIP
         >>> q.to_pandas()[["group", "sampled_rows", "zero_vectors", "norm_median"]]  # doctest: +SKIP

@@ -112,6 +112,13 @@ def tune_recall(
     ``iterative_scan``: the modes tried on filtered scopes (``off``, ``relaxed_order``, ``strict_order``).
     ``filters`` restricts which rows are sampled as queries.
 
+
+    ElizaOS 1.x: reads one ``embeddings.dim_N`` column joined to ``memories`` (memory ids, agent, room, entity,
+    world, type, text); with several active dimensions, the column of ``column=`` or ``filters.agent_id``, else
+    the fullest, and an info finding naming the others (docs/elizaos1.md).
+    1.x builds no vector index: its searches are exact (recall 1.0), so only their latency is measured
+    per scope.
+
     Example:
         >>> tune_recall(url, ef_search=(20, 40, 100), queries=100).to_pandas()        # doctest: +SKIP
     """

@@ -179,6 +179,11 @@ def tune_threshold(
     through the index (top ``limit``, ElizaOS's ``match_count``) for the practical columns. ``current``: the
     threshold in use, compared with the best. ``thresholds``: the grid (default: 101 points over the scores).
 
+
+    ElizaOS 1.x: reads one ``embeddings.dim_N`` column joined to ``memories`` (memory ids, agent, room, entity,
+    world, type, text); with several active dimensions, the column of ``column=`` or ``filters.agent_id``, else
+    the fullest, and an info finding naming the others (docs/elizaos1.md).
+
     Example:
         >>> import pandas as pd
         >>> labelled = pd.DataFrame({"query": [id1, id1], "memory": [id2, id3], "relevant": [True, False]})  # doctest: +SKIP
