@@ -1,6 +1,10 @@
 """The demo agent dataset in a database: ``load(db)`` through the adapter contract, and ``run_demo`` (the
 ``okai-insight demo`` command and ``make demo``).
 
+With no URL the demo lives in its own database, ``okai_demo`` (:data:`DEMO_DATABASE`), on the embedded server:
+``demo_url()`` creates it. The user's own database (the embedded ``okai``, or ``OKAI_DATABASE_URL``) is never
+written by the demo, nor read by the report when it has no URL.
+
 Loading uses only :class:`~okai_insight.adapters.base.DatabaseAdapter` methods, so it works on every adapter.
 It is idempotent: ids are fixed (uuid5), rows that exist are skipped, and a marker in the agent's cache makes a
 second load of the same rows a no-op. The embeddings (all-MiniLM-L6-v2) ship precomputed: no torch needed.
@@ -30,9 +34,12 @@ from okai_insight.adapters.base import DatabaseAdapter
 from okai_insight.data import DemoDataset, DemoLog, demo_dataset
 from okai_insight.errors import DimensionMismatch, DuplicateId, FeatureNotAvailable, InvalidInput
 from okai_insight.models import Account, Memory
+from okai_insight.settings import Settings
 
-__all__ = ["DemoSummary", "LoadReport", "demo_counts", "load", "load_wide", "run_demo"]
+__all__ = ["DEMO_DATABASE", "DemoSummary", "LoadReport", "demo_counts", "demo_url", "load", "load_wide", "run_demo"]
 
+#: The embedded server's database that holds the demo: apart from ``okai``, the user's own default database.
+DEMO_DATABASE = "okai_demo"
 _MARKER_KEY = "okai-insight/demo"
 _BATCH = 250
 T = TypeVar("T")
@@ -299,6 +306,22 @@ def demo_counts(db: DatabaseAdapter, *, dataset: DemoDataset | None = None) -> d
     return counts
 
 
+def demo_url(settings: Settings | None = None) -> str:
+    """The URL of the demo's own database on the embedded server: the server is started (or reused) and
+    :data:`DEMO_DATABASE` created if missing. Nothing is written to the server's ``okai`` database.
+
+    ``OKAI_DATABASE_URL`` is not consulted: it names the user's database, which the demo must not write to.
+
+    Example:
+        >>> demo_url()                                           # doctest: +SKIP
+        'postgresql://postgres:@/okai_demo?host=...'
+    """
+    from okai_insight.embedded import EmbeddedServer
+
+    s = settings or Settings.from_env()
+    return EmbeddedServer(s.data_dir + "/pgdata" if s.data_dir else None, database=DEMO_DATABASE).start()
+
+
 # -- the demo command -------------------------------------------------------------------------------------------
 @dataclass
 class DemoSummary:
@@ -323,8 +346,9 @@ def run_demo(
     out: TextIO | None = None,
     progress: bool = True,
 ) -> DemoSummary:
-    """``okai-insight demo``: connect (no URL: the embedded PostgreSQL), load the demo dataset, run semantic
-    searches with precomputed query embeddings, and print what it did.
+    """``okai-insight demo``: connect (no URL: the demo's own database on the embedded PostgreSQL,
+    :func:`demo_url`), load the demo dataset, run semantic searches with precomputed query embeddings, and print
+    what it did.
 
     Example:
         >>> summary = run_demo()                                # doctest: +SKIP
@@ -335,13 +359,13 @@ def run_demo(
 
     stream = out or sys.stdout
     started = time.perf_counter()
-    target = okai_insight.resolve_url(url)
+    target = url or demo_url()  # never OKAI_DATABASE_URL: that is the user's database, and loading writes
     ds = demo_dataset()
 
     def say(text: str = "") -> None:
         print(text, file=stream)
 
-    say(f"okai-insight demo: {redact(target)}{'' if url else '  (embedded PostgreSQL)'}")
+    say(f"okai-insight demo: {redact(target)}{'' if url else f'  (embedded PostgreSQL, database {DEMO_DATABASE})'}")
     with okai_insight.connect(target) as db:
         report = load(db, rows=rows, progress=progress)
         counts = demo_counts(db)
@@ -357,8 +381,10 @@ def run_demo(
     _print_load(say, ds, report, counts)
     _print_searches(say, ds, searches)
     say()
-    say("Next: `okai-insight doctor` reports what is wrong with this database (try it: the demo plants")
-    say("duplicates, zero vectors and a second embedding model).")
+    next_url = "" if url is None else f" {redact(target)}"
+    doctor_url = redact(target)
+    say(f"Next: `okai-insight report{next_url}` (or `okai-insight doctor '{doctor_url}'`) reports what is wrong")
+    say("with this database (try it: the demo plants duplicates, zero vectors and a second embedding model).")
     elapsed = time.perf_counter() - started
     say(f"Done in {elapsed:.1f} s.")
     return DemoSummary(target, report, counts, searches, elapsed)

@@ -95,9 +95,11 @@ def add_commands(subparsers: Any) -> None:
     p = add_command(
         subparsers,
         "demo",
-        help="load the demo agent dataset and run searches (the embedded server by default)",
+        help="load the demo agent dataset and run searches (its own database okai_demo by default)",
         description="Start the embedded server (unless a URL is given), load a small realistic demo agent "
-        "dataset and run semantic searches on it, printing what it did.",
+        "dataset into its own database there, okai_demo, and run semantic searches on it, printing what it did. "
+        "Without a URL argument the demo never writes to your database: not to the embedded server's default "
+        "database okai, nor to OKAI_DATABASE_URL.",
         examples=["okai-insight demo", "okai-insight demo postgresql://me@localhost/scratch --rows 500"],
         notes="Loading is idempotent: running it again writes nothing new. The embeddings (all-MiniLM-L6-v2) are\n"
         "precomputed, so no model or torch is needed.",

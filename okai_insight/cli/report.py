@@ -21,7 +21,7 @@ def _report(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     if args.url is None:
-        print("okai-insight report: the embedded PostgreSQL with the demo dataset (loading it if needed) ...",
+        print("okai-insight report: the demo's own database (okai_demo) on the embedded PostgreSQL, loading it if needed ...",
               file=sys.stderr)  # fmt: skip
     print("executing the report notebook (health, statements, indexes, space, vectors, embeddings) ...",
           file=sys.stderr)  # fmt: skip
@@ -41,11 +41,12 @@ def add_commands(subparsers: Any) -> None:
     p = add_command(
         subparsers,
         "report",
-        help="write the diagnostic report as one HTML file (no URL: the embedded demo database)",
+        help="write the diagnostic report as one HTML file (no URL: the demo's own database, okai_demo)",
         description="Execute the report notebook with papermill on a database and export it to HTML without "
         "code cells: health summary, top findings with their fixes, statements, indexes, space, vector indexes "
         "and recall, embedding quality and a projection, threshold guidance. Read-only on the database. With no "
-        "URL (and no OKAI_DATABASE_URL) it uses the embedded PostgreSQL with the demo dataset loaded.",
+        "URL (and no OKAI_DATABASE_URL) it uses the demo's own database, okai_demo, on the embedded PostgreSQL (created "
+        "and loaded if needed, as by okai-insight demo); the server's default database okai, yours, is never touched.",
         examples=[
             "okai-insight report",
             "okai-insight report -o /tmp/demo-report.html",

@@ -154,8 +154,9 @@ def build_report(
     queries: int = 50,
     keep_notebook: str | Path | None = None,
 ) -> Path:
-    """``okai-insight report``: execute ``report.ipynb`` on ``url`` (None: the embedded default with the demo
-    dataset loaded) and write the HTML report (no code cells) to ``output``; returns its path.
+    """``okai-insight report``: execute ``report.ipynb`` on ``url`` (None: ``OKAI_DATABASE_URL``, else the demo's
+    own database ``okai_demo`` on the embedded server, loaded if needed; never the server's default ``okai``) and
+    write the HTML report (no code cells) to ``output``; returns its path.
 
     ``sample`` bounds the embeddings read for the projection, ``queries`` the sampled queries of the tuners.
     ``keep_notebook`` also keeps the executed notebook there.
