@@ -105,6 +105,12 @@ def add_commands(subparsers: Any) -> None:
         "precomputed, so no model or torch is needed.",
         func=_demo,
     )
-    add_url_argument(p)
+    p.add_argument(
+        "url",
+        nargs="?",
+        default=None,
+        help="database URL (postgresql://..., sqlite:///...) to load the demo into; default: the embedded "
+        "server's database okai_demo (never OKAI_DATABASE_URL)",
+    )
     p.add_argument("--rows", type=int, default=None, help="load only the oldest N memories (default: all, about 2000)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

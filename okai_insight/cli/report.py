@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from okai_insight.cli._args import add_command, add_url_argument
+from okai_insight.cli._args import add_command
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -55,7 +55,13 @@ def add_commands(subparsers: Any) -> None:
         ],
         func=_report,
     )
-    add_url_argument(p)
+    p.add_argument(
+        "url",
+        nargs="?",
+        default=None,
+        help="database URL (postgresql://...); default: OKAI_DATABASE_URL, else the embedded server's demo database "
+        "okai_demo",
+    )
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
     p.add_argument("--sample", type=int, default=2000, help="embeddings read for the projection (default 2000)")
     p.add_argument("--queries", type=int, default=50, help="sampled queries for the tuners (default 50)")
