@@ -19,10 +19,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from okai_insight.diagnostics import _registry as registry
-from okai_insight.diagnostics._result import SEVERITIES, Finding, Result, findings_html, result_html
+from okai_insight.diagnostics._problems import Problem, align_severities, problems
+from okai_insight.diagnostics._result import SEVERITIES, Finding, Result, text_table
 from okai_insight.diagnostics._runner import Runner, Target, using
-from okai_insight.errors import InvalidInput
+from okai_insight.errors import InvalidInput, UnknownTable
 from okai_insight.settings import Settings
+
+#: What doctor passes to checks whose own defaults read more than a quick health check should. embedding_quality
+#: reads at most this sample (TABLESAMPLE above it; its findings say how many rows they counted) and probes this
+#: many rows for near duplicates (each one index lookup, or an exact scan without a vector index): a bounded cost
+#: at a million rows (bench/doctor.py). Call embedding_quality() itself for the full analysis.
+DOCTOR_OPTIONS: dict[str, dict[str, Any]] = {"embedding_quality": {"sample_rows": 20_000, "probes": 200}}
 
 
 def doctor_checks() -> list[Callable[..., Result]]:
@@ -61,11 +68,26 @@ class HealthReport:
     duration_ms: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Two checks that see one problem (zero vectors in vector_columns and in embedding_quality) give it one
+        # severity, the more severe, in the summary and in each check's own findings.
+        align_severities(self.results, problems(self.results))
+
+    @property
+    def problems(self) -> list[Problem]:
+        """One entry per problem, most severe first, then most rows affected (see :mod:`._problems`).
+
+        Example:
+            >>> f = Finding("warning", "x", check="b")
+            >>> [p.problem for p in HealthReport([Result("a", "b", "c", findings=[f])]).problems]
+            ['b']
+        """
+        return problems(self.results)
+
     @property
     def findings(self) -> list[Finding]:
-        """All findings, most severe first (stable within a severity: report order)."""
-        every = [f for r in self.results for f in r.findings]
-        return sorted(every, key=lambda f: SEVERITIES.index(f.severity))
+        """One finding per problem, most severe first, then most rows affected (stable otherwise: report order)."""
+        return [p.finding for p in self.problems]
 
     def counts(self) -> dict[str, int]:
         """Findings per severity.
@@ -103,16 +125,72 @@ class HealthReport:
             'critical: 0'
         """
         lines = []
+        found = self.problems
         for sev, n in self.counts().items():
-            checks = sorted({f.check for f in self.findings if f.severity == sev})
+            checks = sorted({c for p in found if p.severity == sev for c in (p.checks or (p.finding.check,))})
             lines.append(f"{sev}: {n}" + (f" ({', '.join(checks)})" if checks else ""))
         degraded = [f"{r.name} ({r.status})" for r in self.results if r.status != "ok"]
         if degraded:
             lines.append(f"not checked: {', '.join(degraded)}")
         return lines
 
+    def rows(self) -> list[dict[str, Any]]:
+        """The findings table: one row per problem (severity, problem, subject, rows affected and examined, the
+        checks that saw it, message, threshold, source, fix).
+
+        Example:
+            >>> HealthReport([Result("a", "b", "c", findings=[Finding("info", "x")])]).rows()[0]["severity"]
+            'info'
+        """
+        return [p.to_row() for p in self.problems]
+
+    def to_pandas(self) -> Any:
+        """The findings table (:meth:`rows`) as a pandas DataFrame, also when there are no findings.
+
+        Example:
+            >>> list(HealthReport([]).to_pandas().columns)[:3]
+            ['severity', 'problem', 'subject']
+        """
+        import pandas as pd
+
+        return pd.DataFrame(self.rows(), columns=list(FINDING_COLUMNS))
+
+    def to_polars(self) -> Any:
+        """The findings table (:meth:`rows`) as a polars DataFrame.
+
+        Example:
+            >>> HealthReport([Result("a", "b", "c", findings=[Finding("info", "x")])]).to_polars().shape
+            (1, 10)
+        """
+        import polars as pl
+
+        schema = {c: (pl.Int64 if c.startswith("rows_") else pl.String) for c in FINDING_COLUMNS}
+        return pl.DataFrame(self.rows(), schema=schema)
+
+    def findings_table(self, *, max_width: int = 60) -> str:
+        """The findings as an aligned text table: severity, problem, where, rows affected, checks.
+
+        Example:
+            >>> print(HealthReport([Result("a", "b", "c", findings=[Finding("info", "x", subject="t")])]).findings_table())
+            severity  problem  where  rows affected  check
+            --------  -------  -----  -------------  -----
+            info      b        t                     b
+        """
+        rows = [
+            {
+                "severity": p.severity,
+                "problem": p.problem,
+                "where": p.subject or "",
+                "rows affected": p.rows_text,
+                "check": ", ".join(p.checks),
+            }
+            for p in self.problems
+        ]
+        return text_table(rows, ["severity", "problem", "where", "rows affected", "check"], max_width=max_width)
+
     def to_text(self, *, verbose: bool = False) -> str:
-        """The terminal report: header, findings grouped by severity, summary lines (``verbose``: every table).
+        """The terminal report: header, the findings table, each finding in full, summary lines (``verbose``: every
+        check's rows).
 
         Example:
             >>> "critical: 0" in HealthReport([]).to_text()
@@ -123,9 +201,12 @@ class HealthReport:
             f"{len(self.results)} checks in {self.duration_ms / 1000:.1f} s"
         )
         parts = [head, ""]
-        for f in self.findings:
-            parts.append(f"{f.check}: {f.to_text()}")
-        if not self.findings:
+        found = self.problems
+        if found:
+            parts += [self.findings_table(), ""]
+        for p in found:
+            parts.append(f"{', '.join(p.checks) or p.finding.check}: {p.finding.to_text()}")
+        if not found:
             parts.append("no findings")
         if verbose:
             parts += ["", *(r.to_text() for r in self.results)]
@@ -133,6 +214,10 @@ class HealthReport:
         return "\n".join(parts)
 
     def __str__(self) -> str:
+        return self.to_text()
+
+    def __repr__(self) -> str:
+        # A terminal or a REPL shows the findings, not a dump of every check's rows.
         return self.to_text()
 
     def to_dict(self) -> dict[str, Any]:
@@ -148,7 +233,7 @@ class HealthReport:
             "duration_ms": round(self.duration_ms, 1),
             "counts": self.counts(),
             "exit_code": self.exit_code,
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [{**f.to_dict(), **p.to_row()} for p in self.problems for f in (p.finding,)],
             "checks": [r.to_dict() for r in self.results],
         }
 
@@ -157,12 +242,24 @@ class HealthReport:
         return json.dumps(self.to_dict(), indent=2, default=str)
 
     def _repr_html_(self) -> str:
-        counts = ", ".join(f"{k}: {v}" for k, v in self.counts().items())
-        body = "".join(result_html(r) for r in self.results if r.findings or r.status != "ok")
-        return (
-            f"<div class='okai-health'><h3>okai-insight doctor: {self.database or ''}</h3><p>{counts}</p>"
-            f"{findings_html(self.findings)}{body}</div>"
-        )
+        from okai_insight.presentation import health_html  # presentation renders; imported when rendering only
+
+        return health_html(self)
+
+
+#: The columns of :meth:`HealthReport.to_pandas` / :meth:`HealthReport.to_polars`.
+FINDING_COLUMNS = (
+    "severity",
+    "problem",
+    "subject",
+    "rows_affected",
+    "rows_examined",
+    "check",
+    "message",
+    "threshold",
+    "source",
+    "fix_sql",
+)
 
 
 def health(db: Target = None, *, checks: Sequence[str] | None = None, settings: Settings | None = None) -> HealthReport:
@@ -188,7 +285,7 @@ def health(db: Target = None, *, checks: Sequence[str] | None = None, settings: 
         for entry in chosen:
             if entry.adapter_only and run.adapter is None and checks is None:
                 continue  # pool statistics exist only when the caller hands over its adapter
-            results.append(_run_one(entry.function, run))
+            results.append(_run_one(entry.function, run, **DOCTOR_OPTIONS.get(entry.name, {})))
         try:
             feats = run.features
             database, version = feats.database, feats.server_version
@@ -197,10 +294,19 @@ def health(db: Target = None, *, checks: Sequence[str] | None = None, settings: 
     return HealthReport(results, database, version, (time.perf_counter() - start) * 1000)
 
 
-def _run_one(check: Callable[..., Result], run: Runner) -> Result:
+def _run_one(check: Callable[..., Result], run: Runner, **options: Any) -> Result:
     started = time.perf_counter()
     try:
-        return check(run)
+        return check(run, **options)
+    except UnknownTable as exc:  # a database without the table the check reads (no agent memories here)
+        return Result(
+            getattr(check, "concern", "?"),
+            check.__name__,
+            getattr(check, "title", check.__name__),
+            status="unavailable",
+            note=str(exc),
+            duration_ms=(time.perf_counter() - started) * 1000,
+        )
     except Exception as exc:  # one broken check must not sink the report
         import psycopg
 

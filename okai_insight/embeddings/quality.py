@@ -99,7 +99,7 @@ class QualityResult(EmbeddingResult):
         return ax
 
 
-@diagnostic("embeddings", "Embedding quality", result=QualityResult, doctor=False)
+@diagnostic("embeddings", "Embedding quality", result=QualityResult)
 def embedding_quality(
     run: Runner,
     table: str = "memories",

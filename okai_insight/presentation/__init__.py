@@ -8,6 +8,7 @@ Example:
 """
 
 from okai_insight.presentation._calls import EMBEDDING_TIMEOUT_MS, analysis_runner
+from okai_insight.presentation._health import health_html, problems_html
 from okai_insight.presentation._html import (
     COLOURS,
     STYLE,
@@ -25,7 +26,9 @@ __all__ = [
     "analysis_runner",
     "badges",
     "figure_html",
+    "health_html",
     "message_html",
+    "problems_html",
     "results_html",
     "table_html",
 ]

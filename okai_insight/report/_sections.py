@@ -20,7 +20,14 @@ from typing import Any, Literal, ParamSpec
 from okai_insight.diagnostics import registry
 from okai_insight.diagnostics._result import Result, findings_html, result_html
 from okai_insight.embeddings import embedding_quality, explore, tune_recall, tune_threshold
-from okai_insight.presentation import analysis_runner, badges, figure_html, results_html, table_html
+from okai_insight.presentation import (
+    analysis_runner,
+    badges,
+    figure_html,
+    problems_html,
+    results_html,
+    table_html,
+)
 from okai_insight.report._render import Section, unavailable
 
 P = ParamSpec("P")
@@ -123,13 +130,19 @@ def top_findings(report: Any, *, limit: int = 12) -> Section:
         >>> top_findings(HealthReport([])).text
         'no findings'
     """
-    shown = report.findings[:limit]
+    found = report.problems
+    shown = found[:limit]
     if not shown:
         return Section("Top findings and their fixes", "<p>No findings.</p>", text="no findings")
-    more = len(report.findings) - len(shown)
+    more = len(found) - len(shown)
     tail = f"<p>… and {more} more (info) in the sections below.</p>" if more > 0 else ""
-    text = "\n".join(f"{f.check}: {f.to_text()}" for f in shown)
-    return Section("Top findings and their fixes", findings_html(shown) + tail, text=text)
+    # one line per problem, ranked by severity then rows affected (embedding quality included), each opening
+    # to its message, threshold and fix
+    text = "\n".join(
+        f"{', '.join(p.checks)}: {p.finding.to_text()}" + (f"\n    rows affected: {p.rows_text}" if p.rows_text else "")
+        for p in shown
+    )
+    return Section("Top findings and their fixes", problems_html(shown) + tail, text=text)
 
 
 @guarded("Statements")
