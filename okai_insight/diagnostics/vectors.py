@@ -12,12 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from psycopg import sql
 
 from okai_insight.diagnostics._fmt import MB, human_bytes
-from okai_insight.diagnostics._result import Finding, Severity
-from okai_insight.diagnostics._runner import CheckUnavailable, Findings, Outcome, Rows, Runner, diagnostic
+from okai_insight.diagnostics._result import Finding, Result, Severity
+from okai_insight.diagnostics._runner import CheckUnavailable, Fields, Findings, Outcome, Rows, Runner, diagnostic
 from okai_insight.diagnostics._vector_query_analysis import OPCLASS_FOR, OPERATORS, VectorIndex, analyse
+from okai_insight.diagnostics.statements import own_statements_note
+from okai_insight.errors import OkaiError
+from okai_insight.schema import SchemaProfile, read_profile
 
 README = "pgvector README"
 #: A vector column with at least this many rows and no vector index is searched exactly (a full scan a search).
@@ -35,6 +39,60 @@ def _require_vector(run: Runner) -> None:
             "indexes to check",
             fix_sql="CREATE EXTENSION IF NOT EXISTS vector;",
         )
+
+
+#: pgvector's largest indexable dimensions (HNSW and IVFFlat): vector up to 2,000, halfvec up to 4,000.
+MAX_VECTOR_INDEX_DIMS = 2_000
+MAX_HALFVEC_INDEX_DIMS = 4_000
+#: At most this many memory ids are named in an ElizaOS 1.x zero-vector finding.
+MAX_NAMED_IDS = 50
+PLUGIN_SQL = "@elizaos/plugin-sql 1.7.x (searchMemories, createMemory); docs/elizaos1.md"
+
+
+def index_sql(qualified_table: str, column: str, dims: int | None, *, opclass: str = "cosine_ops") -> str | None:
+    """The CREATE INDEX that pgvector can build for a ``vector(dims)`` column, or None when none can be.
+
+    Up to 2,000 dimensions an HNSW index on the column; up to 4,000 an expression index on its ``halfvec`` cast
+    (searches must then order by the same cast); above that no HNSW index on the values is possible.
+
+    Example:
+        >>> index_sql("public.embeddings", "dim_384", 384)
+        'CREATE INDEX CONCURRENTLY ON public.embeddings USING hnsw (dim_384 vector_cosine_ops);'
+        >>> index_sql("public.embeddings", "dim_3072", 3072)
+        'CREATE INDEX CONCURRENTLY ON public.embeddings USING hnsw ((dim_3072::halfvec(3072)) halfvec_cosine_ops);'
+        >>> index_sql("public.embeddings", "dim_8192", 8192) is None
+        True
+    """
+    if dims is None:
+        return None
+    if dims <= MAX_VECTOR_INDEX_DIMS:
+        return f"CREATE INDEX CONCURRENTLY ON {qualified_table} USING hnsw ({column} vector_{opclass});"
+    if dims <= MAX_HALFVEC_INDEX_DIMS:
+        return (
+            f"CREATE INDEX CONCURRENTLY ON {qualified_table} USING hnsw "
+            f"(({column}::halfvec({dims})) halfvec_{opclass});"
+        )
+    return None
+
+
+def elizaos1_profile(run: Runner) -> SchemaProfile | None:
+    """The database's ElizaOS 1.x profile (dimensions in use, per agent, from the data), or None for any other
+    schema. Read in the runner's READ ONLY transaction.
+
+    Example:
+        >>> elizaos1_profile(run).dimensions                       # doctest: +SKIP
+        (384, 768)
+    """
+    try:
+        with run.transaction() as tx:
+            profile = read_profile(tx.cursor.connection)
+    except (OkaiError, psycopg.Error):  # an unreadable catalog or table: judge the columns as generic ones
+        return None
+    return profile if profile.flavor == "elizaos1" else None
+
+
+def _dim_of(column: str) -> int | None:
+    return int(column[4:]) if column.startswith("dim_") and column[4:].isdigit() else None
 
 
 def _version(v: str | None) -> tuple[int, ...]:
@@ -94,6 +152,7 @@ def vector_columns(run: Runner, *, sample_rows: int = SAMPLE_ROWS) -> Outcome:
     _require_vector(run)
     columns = run.query("vectors", "vector_columns").rows
     indexes = run.query("vectors", "vector_indexes").rows
+    eliza1 = elizaos1_profile(run)
     rows: Rows = []
     findings: Findings = []
     for c in columns:
@@ -118,6 +177,13 @@ def vector_columns(run: Runner, *, sample_rows: int = SAMPLE_ROWS) -> Outcome:
         if not c["readable"]:
             row["note"] = "not readable by this role (SELECT privilege needed)"
             continue
+        dim = _dim_of(c["column"]) if eliza1 is not None and c["table"] == "embeddings" else None
+        if eliza1 is not None and dim is not None and dim not in eliza1.dimensions:
+            row["note"] = (
+                "unused by design: ElizaOS 1.x declares a dim_N column for every dimension it supports and fills only "
+                "the column of each agent's embedding model; no agent here uses this one"
+            )
+            continue
         est = int(c["estimated_rows"] or 0)
         percent = 100.0 if est <= sample_rows else max(0.01, round(100.0 * sample_rows / est, 2))
         try:
@@ -138,10 +204,67 @@ def vector_columns(run: Runner, *, sample_rows: int = SAMPLE_ROWS) -> Outcome:
         )
         if percent < 100:
             row["note"] = f"sampled {percent:g} % of pages"
-        findings += _column_findings(
-            c, row, [i for i in indexes if i["qualified_table"] == c["qualified_table"] and i["column"] == c["column"]]
-        )
+        column_indexes = [
+            i for i in indexes if i["qualified_table"] == c["qualified_table"] and i["column"] == c["column"]
+        ]
+        if eliza1 is not None and dim is not None:
+            # 1.x: a NULL here is a row of an agent with another dimension (by design), and a zero vector is not
+            # "never found" but found first: its own finding, naming the memories.
+            row["note"] = (
+                f"ElizaOS 1.x column of the agents with {dim}-dimensional embeddings; its NULL rows belong to agents "
+                "using another dim_N column (by design)"
+            )
+            findings += _column_findings(c, {**row, "null_vectors": 0, "zero_vectors": 0}, column_indexes)
+            if int(row["zero_vectors"] or 0):
+                findings.append(_elizaos1_zero_vectors(run, c, dim))
+            continue
+        findings += _column_findings(c, row, column_indexes)
     return rows, findings
+
+
+def _elizaos1_zero_vectors(run: Runner, c: dict[str, Any], dim: int) -> Finding:
+    """What zero vectors do under ElizaOS 1.x's search, naming the memories that hold them."""
+    name = f"{c['qualified_table']}.{c['column']}"
+    zeros = run.query(
+        "vectors",
+        "elizaos1_zero_vectors",
+        {"limit": MAX_NAMED_IDS},
+        identifiers={"column": sql.Identifier(c["column"])},
+    ).rows
+    ids = [str(z["memory_id"]) for z in zeros]
+    agents = sorted({str(z["agent_id"]) for z in zeros})
+    poisoned = max(int(z["later_not_unique"] or 0) for z in zeros)  # later rows of one scope: not a sum
+    more = f" (the first {MAX_NAMED_IDS} shown)" if len(zeros) >= MAX_NAMED_IDS else ""
+    return Finding(
+        "warning",
+        f"{name} holds {len(zeros)} zero vector(s){more}: ElizaOS 1.x stores a failed or non-finite embedding as "
+        "zeros, and 1 - (zero <=> q) is NaN, which passes every match_threshold and sorts first, so these "
+        "memories come first in every search of their agent's scope (agent "
+        f"{', '.join(agents)}), with similarity NaN; the near-duplicate search before each insert matches them "
+        f"too, so later memories of the same entity and room are marked not unique ({poisoned} after one of them). "
+        f"Memory ids: {', '.join(ids)}. Re-embed them (or delete them) with the agent stopped.",
+        threshold=f"vector_norm({c['quoted_column']}) = 0 on ElizaOS 1.x",
+        source=f"{PLUGIN_SQL}; {README} (cosine distance of a zero vector)",
+        fix_sql="SELECT id, content->>'text' AS text FROM memories WHERE id IN ('"
+        + "', '".join(ids)
+        + "');  -- re-embed these texts through the agent (with it stopped: never two writers)",
+        subject=name,
+    )
+
+
+def _build_index_fix(c: dict[str, Any], col: str) -> str:
+    """The index to build for a large unindexed column; never one pgvector refuses (see :func:`index_sql`)."""
+    dims = c["declared_dims"]
+    if c["type"] != "vector":
+        return f"SET maintenance_work_mem = '1GB';\nCREATE INDEX CONCURRENTLY ON {c['qualified_table']} USING hnsw ({col} {c['type']}_cosine_ops);"
+    create = index_sql(c["qualified_table"], col, dims)
+    if create is None:
+        return (
+            f"-- no HNSW or IVFFlat index is possible on {dims} dimensions (pgvector indexes vector up to "
+            f"{MAX_VECTOR_INDEX_DIMS}, halfvec up to {MAX_HALFVEC_INDEX_DIMS}): reduce the dimensions "
+            "(a smaller embedding model, or a shortened one) or search exactly"
+        )
+    return f"SET maintenance_work_mem = '1GB';\n{create}  -- <=>; use _l2_ops for <->, _ip_ops for <#>"
 
 
 def _column_findings(c: dict[str, Any], row: dict[str, Any], indexes: list[dict[str, Any]]) -> Findings:
@@ -238,8 +361,7 @@ def _column_findings(c: dict[str, Any], row: dict[str, Any], indexes: list[dict[
                 "all of them. Build an HNSW index with the operator class of the operator your searches use.",
                 threshold=f"no hnsw/ivfflat index and estimated_rows >= {MIN_ROWS_FOR_INDEX}",
                 source=f"{README} (Indexing)",
-                fix_sql=f"SET maintenance_work_mem = '1GB';\nCREATE INDEX CONCURRENTLY ON {c['qualified_table']} "
-                f"USING hnsw ({col} {c['type']}_cosine_ops);  -- <=>; use _l2_ops for <->, _ip_ops for <#>",
+                fix_sql=_build_index_fix(c, col),
                 subject=name,
             )
         )
@@ -326,8 +448,8 @@ def vector_indexes(run: Runner) -> Outcome:
     return res.rows, findings, res.columns
 
 
-@diagnostic("vectors", "Vector queries against indexes", shown_with=("indexes",))
-def vector_queries(run: Runner) -> Outcome:
+@diagnostic("vectors", "Vector queries against indexes", result=Result, shown_with=("indexes",))
+def vector_queries(run: Runner) -> Fields:
     """Whether the vector indexes can serve the statements actually run (pg_stat_statements, and the sessions
     running now): operator not matching the operator class (critical: every search reads the table), distance
     only in WHERE, ``ORDER BY similarity DESC``, no LIMIT, LIMIT above ``hnsw.ef_search``. Each finding carries
@@ -347,9 +469,10 @@ def vector_queries(run: Runner) -> Outcome:
         for r in index_rows
     ]
     statements: list[dict[str, Any]] = []
-    note = None
+    note = own = None
     try:
         run.require_extension("pg_stat_statements", why="checking past vector searches", preload=True)
+        own = own_statements_note(run)  # okai-insight's own, which vector_statements leaves out
         for s in run.query("vectors", "vector_statements").rows:
             statements.append(
                 {
@@ -406,11 +529,8 @@ def vector_queries(run: Runner) -> Outcome:
                 fix_sql="CREATE EXTENSION IF NOT EXISTS pg_stat_statements;",
             )
         )
-    return (
-        rows,
-        findings,
-        ("source", "id", "calls", "mean_ms", "rows_per_call", "index", "operator", "problems", "query"),
-    )
+    columns = ("source", "id", "calls", "mean_ms", "rows_per_call", "index", "operator", "problems", "query")
+    return {"rows": rows, "findings": findings, "columns": columns, "note": own}
 
 
 def _concerns(query: str, idx: VectorIndex) -> bool:

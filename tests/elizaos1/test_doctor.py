@@ -10,23 +10,113 @@ shared backend.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
-from okai_insight.diagnostics import health, maintenance
+import okai_insight
+from okai_insight.diagnostics import health, maintenance, vectors
+from okai_insight.diagnostics.health import HealthReport
 from okai_insight.pglite import serve
 from tests.elizaos1.conftest import ElizaOS1Databases
 from tests.elizaos1.snapshot import fingerprint
 
+UNUSED = "unused by design"
+
+
+@dataclass(frozen=True)
+class Doctored:
+    report: HealthReport
+    before: Any
+    after: Any
+
 
 @pytest.fixture(scope="module")
-def pglite_url(elizaos1: ElizaOS1Databases, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    data = tmp_path_factory.mktemp("doctor-pglite") / "copy"
+def doctored(elizaos1: ElizaOS1Databases) -> Iterator[Doctored]:
+    """The doctor's report on the 1.x database, with its fingerprint before and after.
+
+    pg_stat_statements is preloaded on the embedded server (so the seed's searches and inserts were recorded), but
+    its view exists only in a database that ran CREATE EXTENSION: the test enables it there, as a user would,
+    before the first fingerprint, and removes it at the end.
+    """
+    with psycopg.connect(elizaos1.url, autocommit=True) as conn:
+        had = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'").fetchone()
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    before = fingerprint(elizaos1.url)
+    report = health(elizaos1.url)
+    yield Doctored(report, before, fingerprint(elizaos1.url))
+    if had is None:
+        with psycopg.connect(elizaos1.url, autocommit=True) as conn:
+            conn.execute("DROP EXTENSION pg_stat_statements")
+
+
+def _findings(report: HealthReport, check: str) -> list[Any]:
+    return [f for f in report.findings if f.check == check]
+
+
+def test_doctor_changes_nothing_in_the_1x_database(doctored: Doctored) -> None:
+    assert doctored.report.results  # it ran every check...
+    assert doctored.after == doctored.before  # ...and the schema dump and every table's rows are identical
+
+
+def test_empty_dim_columns_are_unused_by_design_not_null_findings(doctored: Doctored) -> None:
+    rows = {r["column"]: r for r in doctored.report.result("vector_columns").rows}
+    for unused in ("dim_512", "dim_1024", "dim_1536", "dim_3072"):
+        assert UNUSED in rows[unused]["note"]
+    for active in ("dim_384", "dim_768"):  # their NULL rows are the other agent's: by design too
+        assert UNUSED not in rows[active]["note"] and "by design" in rows[active]["note"]
+    assert not [f for f in _findings(doctored.report, "vector_columns") if "NULL" in f.message]
+
+
+def test_zero_vectors_are_a_warning_naming_the_memories(doctored: Doctored, elizaos1: ElizaOS1Databases) -> None:
+    zero = {f.subject: f for f in _findings(doctored.report, "vector_columns") if "zero vector" in f.message}
+    assert set(zero) == {"public.embeddings.dim_384", "public.embeddings.dim_768"}
+    ada, grace = elizaos1.postgres_summary["agents"]
+    for agent, column in ((ada, "dim_384"), (grace, "dim_768")):
+        f = zero[f"public.embeddings.{column}"]
+        assert f.severity == "warning"
+        assert "first in every search" in f.message and "NaN" in f.message and "not unique" in f.message
+        assert agent["zeroVectorMemoryIds"] and all(i in f.message for i in agent["zeroVectorMemoryIds"])
+        assert "never found" not in f.message and "no search finds them" not in f.message
+
+
+def test_okai_database_has_no_1x_notes(make_database: Callable[..., str]) -> None:
+    okai = make_database("dokai")
+    okai_insight.connect(okai).close()
+    result = vectors.vector_columns(okai)
+    assert result.rows and not [r for r in result.rows if UNUSED in (r["note"] or "")]
+    assert not [f for f in result.findings if "ElizaOS 1.x" in f.message]
+
+
+def test_index_suggestions_can_be_built(elizaos1: ElizaOS1Databases) -> None:
+    """What index_sql suggests for each dim_N column builds (in a rolled-back transaction: the fixture is the
+    user's data); above 4,000 dimensions it suggests nothing."""
+    before = fingerprint(elizaos1.url)
+    with psycopg.connect(elizaos1.url) as conn:
+        for dim in (384, 768, 3072):
+            create = vectors.index_sql("public.embeddings", f"dim_{dim}", dim)
+            assert create is not None
+            with conn.transaction(force_rollback=True):
+                conn.execute(create.replace(" CONCURRENTLY", ""))  # CONCURRENTLY cannot run in a transaction
+        with conn.transaction(force_rollback=True), pytest.raises(psycopg.errors.ProgramLimitExceeded):
+            conn.execute("CREATE INDEX ON public.embeddings USING hnsw (dim_3072 vector_cosine_ops)")
+    assert "halfvec(3072)" in (vectors.index_sql("public.embeddings", "dim_3072", 3072) or "")
+    assert vectors.index_sql("public.embeddings", "dim_4096", 4096) is None
+    assert fingerprint(elizaos1.url) == before
+
+
+@pytest.fixture
+def pglite_url(elizaos1: ElizaOS1Databases, tmp_path: Path) -> Iterator[str]:
+    """The fixture's PGlite directory, served for one test: the socket server takes one client, and a connection
+    opened after a runner's has closed is refused today ("expected authentication request from server, but
+    received T"), so each test gets its own server and runs one report."""
+    data = tmp_path / "copy"
     shutil.copytree(elizaos1.pglite_dir, data)  # the server checkpoints on close: keep the fixture pristine
-    with serve(data, node_dir=tmp_path_factory.mktemp("doctor-pglite-node")) as url:
+    with serve(data, node_dir=tmp_path.parent / "doctor-pglite-node") as url:
         yield url
 
 
@@ -38,9 +128,9 @@ def test_pglite_fake_xid_ages_raise_no_wraparound_finding(pglite_url: str) -> No
     assert "PGlite" in result.findings[0].message and "not real" in result.findings[0].message
 
 
-def test_doctor_runs_twice_on_pglite_without_duplicate_prepared_statements(pglite_url: str) -> None:
-    for _ in range(2):  # the second run's connection meets the first's session state in PGlite's one backend
-        report = health(pglite_url)
-        failed = {r.name: r.note for r in report.results if r.status == "error"}
-        assert failed == {}
-        assert not [f for f in report.findings if f.check == "database_xid_age" and f.severity != "info"]
+def test_doctor_on_pglite_runs_every_check_without_wraparound_findings(pglite_url: str) -> None:
+    report = health(pglite_url)
+    assert {r.name: r.note for r in report.results if r.status == "error"} == {}
+    assert [f.severity for f in report.findings if f.check == "database_xid_age"] == ["info"]
+    rows = {r["column"]: r for r in report.result("vector_columns").rows}
+    assert UNUSED in rows["dim_768"]["note"] and UNUSED not in rows["dim_384"]["note"]  # one agent, 384
