@@ -165,6 +165,9 @@ class CopyReport:
     dimension: int
     rows: dict[str, int] = field(default_factory=dict)
     checksums: dict[str, str] = field(default_factory=dict)
+    #: ElizaOS 1.x sources: rows of the tables okai-insight's schema has no place for, and what else was dropped.
+    not_copied: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def as_rows(self) -> list[dict[str, Any]]:
         """One dict a table, for the CLI's formatter.
@@ -437,10 +440,45 @@ def _pg_decode(kind: str, v: Any) -> Any:
     return v  # psycopg has parsed json/jsonb already: a str here is a JSON string, not JSON text
 
 
-def _endpoint(adapter: Any) -> _Endpoint:
+class _ElizaOS1Endpoint(_Endpoint):
+    """An ElizaOS 1.x source, read through the read-only handle as okai-insight's tables
+    (:func:`okai_insight.adapters.elizaos1.okai_view`): vectors from the one ``dim_N`` column being copied."""
+
+    def __init__(self, reader: Any, dimension: int) -> None:
+        self.reader, self.dimension = reader, dimension
+
+    def staged(self) -> contextlib.AbstractContextManager[None]:
+        raise SchemaError("an ElizaOS 1.x database is only ever a copy's source")
+
+    def has_table(self, table: Table) -> bool:
+        p = self.reader.profile
+        return bool({"goals": False, "logs": p.has_logs, "cache": p.has_cache}.get(table.name, True))
+
+    def count(self, table: Table) -> int:
+        return int(self.reader.fetch_view(table.name, self.dimension, count=True)[0]["n"])
+
+    def batches(self, table: Table, size: int, where: str = "") -> Iterator[list[tuple[Any, ...]]]:
+        last: tuple[Any, ...] | None = None
+        while True:
+            raw = self.reader.fetch_view(table.name, self.dimension, where=where, after=last, key=table.key, limit=size)
+            if not raw:
+                return
+            last = tuple(raw[-1][k] for k in table.key)
+            yield [tuple(_pg_decode(k, r[n]) for n, k in table.columns) for r in raw]
+            if len(raw) < size:
+                return
+
+    def write(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        raise SchemaError("an ElizaOS 1.x database is only ever a copy's source")
+
+
+def _endpoint(adapter: Any, dimension: int = 0) -> _Endpoint:
+    from okai_insight.adapters.elizaos1 import ElizaOS1Reader
     from okai_insight.adapters.postgres import PostgresAdapter
     from okai_insight.adapters.sqlite import SqliteAdapter
 
+    if isinstance(adapter, ElizaOS1Reader):
+        return _ElizaOS1Endpoint(adapter, dimension)
     if isinstance(adapter, SqliteAdapter):
         return _SqliteEndpoint(adapter)
     if isinstance(adapter, PostgresAdapter):
@@ -487,13 +525,25 @@ def _open(url: str, dimension: int | None) -> Any:
     return okai_insight.connect(url, dimension=dimension)
 
 
-def copy_database(source_url: str, target_url: str, *, batch_size: int = 1000, progress: bool = True) -> CopyReport:
+def copy_database(
+    source_url: str,
+    target_url: str,
+    *,
+    batch_size: int = 1000,
+    progress: bool = True,
+    agent_id: str | uuid.UUID | None = None,
+) -> CopyReport:
     """Copy every table from ``source_url`` into the empty database at ``target_url`` and verify the result.
 
     The target's schema is created with the source's embedding dimension when it has none yet. Raises
     :class:`DimensionMismatch` when the target's dimension differs and :class:`InvalidInput` when it already
     holds rows, before writing anything; :class:`SchemaError` when verification fails, leaving the target as it
     was (a new SQLite file is not created; any other target is written in one transaction, rolled back).
+
+    An ElizaOS 1.x source (read-only, never written) is mapped into okai-insight's schema (docs/elizaos1.md):
+    its dimension comes from the data; a database whose agents use several dimensions is refused with
+    :class:`~okai_insight.errors.MixedDimensions` before the target is opened, unless ``agent_id`` picks one
+    agent (then only that agent's rows are copied). ``report.not_copied`` and ``report.notes`` say what had no home.
 
     Example:
         >>> copy_database("postgresql://localhost/agents", "sqlite:///agents.db", batch_size=500)  # doctest: +SKIP
@@ -506,13 +556,16 @@ def copy_database(source_url: str, target_url: str, *, batch_size: int = 1000, p
     staging = _NewSqliteFile.for_url(target_url)
     source = _open(source_url, None)
     try:
-        dimension = int(source.embedding_dimension)
+        # Everything about the source is checked before the target is opened (and so before anything is created).
+        dimension, not_copied, notes = _check_source(source, agent_id)
         if staging is None:
             target = _open(target_url, dimension)
             try:
-                return _copy(source, target, source_url, target_url, dimension, batch_size, progress)
+                report = _copy(source, target, source_url, target_url, dimension, batch_size, progress)
             finally:
                 target.close()
+            report.not_copied, report.notes = not_copied, notes
+            return report
         try:
             target = _open(staging.url, dimension)
             try:
@@ -520,11 +573,40 @@ def copy_database(source_url: str, target_url: str, *, batch_size: int = 1000, p
             finally:
                 target.close()  # the last connection: SQLite checkpoints and removes the -wal and -shm files
             staging.publish()
+            report.not_copied, report.notes = not_copied, notes
             return report
         finally:
             staging.discard()
     finally:
         source.close()
+
+
+def _check_source(source: Any, agent_id: str | uuid.UUID | None) -> tuple[int, dict[str, int], list[str]]:
+    """The dimension to copy and, for an ElizaOS 1.x source, what has no home in okai-insight's schema."""
+    from okai_insight.adapters.elizaos1 import UNMAPPED_COLUMNS, UNMAPPED_TABLES, ElizaOS1Reader
+
+    if not isinstance(source, ElizaOS1Reader):
+        if agent_id is not None:
+            raise InvalidInput("--agent/agent_id applies to an ElizaOS 1.x source only: other sources copy whole")
+        return int(source.embedding_dimension), {}, []
+    if agent_id is not None:
+        source.select_agent(agent_id)
+    if source.agent_id is None and len(source.dimensions) > 1:
+        from okai_insight.errors import MixedDimensions
+
+        raise MixedDimensions(
+            source.dimensions,
+            "copying an ElizaOS 1.x database into okai-insight's schema (one dimension a database)",
+            "copy one agent at a time with --agent AGENT_ID (agent_id=), each into its own target; nothing was created",
+        )
+    dimension = source.dimension_for(None, "copying") if source.dimensions else 384
+    not_copied = {name: source.count_table(name) for name in UNMAPPED_TABLES}
+    notes = [f"not copied (no place in okai-insight's schema): {c}" for c in UNMAPPED_COLUMNS]
+    if source.agent_id is not None:
+        notes.append(f"only agent {source.agent_id}'s rows were copied (--agent)")
+    if not source.dimensions:
+        notes.append("the source holds no embeddings: the target gets okai-insight's default dimension 384")
+    return dimension, not_copied, notes
 
 
 class _NewSqliteFile:
@@ -575,7 +657,7 @@ def _copy(
 ) -> CopyReport:
     if int(target.embedding_dimension) != dimension:
         raise DimensionMismatch(expected=int(target.embedding_dimension), got=dimension, where="the target database")
-    src, dst = _endpoint(source), _endpoint(target)
+    src, dst = _endpoint(source, dimension), _endpoint(target)
     counts = {t.name: src.count(t) if src.has_table(t) else 0 for t in TABLES}
     for t in TABLES:
         if counts[t.name] and not dst.has_table(t):

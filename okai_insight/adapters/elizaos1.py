@@ -271,6 +271,19 @@ class ElizaOS1Reader(KeysetPaging):
         if self.agent_id is not None and not self._agent_dimensions(self.agent_id) and not self._agent_exists():
             raise FeatureNotAvailable(f"{ELIZAOS1_NAME}: no agent {self.agent_id} in this database")
 
+    def select_agent(self, agent_id: IdLike) -> None:
+        """Limit the mapped views (what ``copy`` reads) to one agent, and take its dimension; FeatureNotAvailable
+        when there is no such agent.
+
+        Example:
+            >>> db.select_agent(agent_id)                       # doctest: +SKIP
+        """
+        self.agent_id = check_optional_id(agent_id, "agent_id")
+        if self._conn is None:
+            self.init()
+        else:
+            self._check_request()
+
     def close(self) -> None:
         """Close the connection. Idempotent.
 

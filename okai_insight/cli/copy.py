@@ -12,10 +12,17 @@ from okai_insight.cli._output import format_rows
 def _copy(args: argparse.Namespace) -> int:
     from okai_insight.copy import copy_database
 
-    report = copy_database(args.source, args.target, batch_size=args.batch_size, progress=not args.no_progress)
+    report = copy_database(
+        args.source, args.target, batch_size=args.batch_size, progress=not args.no_progress, agent_id=args.agent
+    )
     print(format_rows(report.as_rows(), args.format))
     if args.format == "text":
         print(f"copied and verified: {report.source} -> {report.target} (dimension {report.dimension})")
+        if report.not_copied:  # an ElizaOS 1.x source: say what had no home in okai-insight's schema
+            tables = ", ".join(f"{name} {n}" for name, n in report.not_copied.items())
+            print(f"not copied (no table for them in okai-insight's schema), rows: {tables}")
+        for note in report.notes:
+            print(note)
     return 0
 
 
@@ -34,16 +41,25 @@ def add_commands(subparsers: Any) -> None:
         "Refuses to mix embedding dimensions; verifies row counts and an embedding checksum (values: -0.0 equals "
         "0.0) before it publishes anything: a new SQLite file appears only once verified, any other target is "
         "written in one transaction, rolled back if verification fails, so a rerun starts from an empty target. "
+        "An ElizaOS 1.x database (@elizaos/plugin-sql) is read, never written, and mapped into okai-insight's "
+        "schema; what has no place there is listed. "
         "URLs: postgresql://..., sqlite:///relative.db or sqlite:////absolute.db, memory://name.",
         examples=[
             "okai-insight copy --from sqlite:///agent.db --to postgresql://me@localhost/agents",
             "okai-insight copy --from postgresql://me@localhost/eliza --to sqlite:///eliza-backup.db",
             "okai-insight copy --from sqlite:///a.db --to sqlite:///b.db --batch-size 5000 --format json",
+            "okai-insight copy --from postgresql://me@localhost/eliza1 --to sqlite:///agent.db",
+            "okai-insight copy --from postgresql://me@localhost/eliza1 --to sqlite:///ada.db --agent AGENT_UUID",
         ],
         func=_copy,
     )
     p.add_argument("--from", dest="source", required=True, metavar="URL", help="the database to copy")
     p.add_argument("--to", dest="target", required=True, metavar="URL", help="the empty database to fill")
     p.add_argument("--batch-size", type=int, default=1000, help="rows read and written at a time (default 1000)")
+    p.add_argument(
+        "--agent",
+        metavar="AGENT_ID",
+        help="ElizaOS 1.x source only: copy this agent's rows (needed when agents use different dimensions)",
+    )
     p.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
     add_format_argument(p)
