@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import html
+import statistics
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -314,54 +315,155 @@ def _context(
     )
 
 
-def compare_plans(before: ExplainResult, after: ExplainResult) -> Result:
+#: How many times compare_settings() runs each variant (after one warm-up each), alternating A B B A A B ...
+COMPARE_RUNS = 7
+#: A difference of medians smaller than this share of the slower one is "same", whatever the spread.
+NOISE_FLOOR = 0.10
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Several measurements of one time (ms): the median, and the spread as min-max.
+
+    Example:
+        >>> t = Timing((1.0, 3.0, 2.0))
+        >>> t.median, t.low, t.high, t.text()
+        (2.0, 1.0, 3.0, '2.000 ms (1.000-3.000, 3 runs)')
+    """
+
+    runs: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return float(statistics.median(self.runs))
+
+    @property
+    def low(self) -> float:
+        return min(self.runs)
+
+    @property
+    def high(self) -> float:
+        return max(self.runs)
+
+    def text(self) -> str:
+        """The median with its range and the number of runs."""
+        if len(self.runs) == 1:
+            return f"{self.median:.3f} ms (1 run)"
+        return f"{self.median:.3f} ms ({self.low:.3f}-{self.high:.3f}, {len(self.runs)} runs)"
+
+
+def timing_change(before: Timing, after: Timing) -> str:
+    """How ``after`` compares with ``before``: ``same`` when the difference is inside the noise, i.e. the two
+    ranges (min-max over the runs) overlap, or the medians differ by less than :data:`NOISE_FLOOR` (10 %) of the
+    slower one; otherwise the change of the medians. One run each has no measured spread: only the 10 % floor
+    applies, and the text says the noise was not measured.
+
+    Example:
+        >>> timing_change(Timing((10.0, 11.0, 12.0)), Timing((11.5, 12.5, 13.0)))
+        'same'
+        >>> timing_change(Timing((10.0, 10.5, 11.0)), Timing((2.0, 2.1, 2.2)))
+        '-80 % (5x faster)'
+        >>> timing_change(Timing((10.0,)), Timing((2.0,)))
+        '-80 % (5x faster; one run each, noise not measured)'
+    """
+    a, b = before.median, after.median
+    overlap = len(before.runs) > 1 and len(after.runs) > 1 and before.low <= after.high and after.low <= before.high
+    if overlap or abs(a - b) < NOISE_FLOOR * max(a, b) or a == b:
+        return "same"
+    text = _change(a, b, time_like=True)
+    if len(before.runs) == 1 or len(after.runs) == 1:
+        text = text[:-1] + "; one run each, noise not measured)" if text.endswith(")") else text
+    return text
+
+
+def compare_plans(
+    before: ExplainResult | Sequence[ExplainResult], after: ExplainResult | Sequence[ExplainResult]
+) -> Result:
     """What changed between two plans of a statement (before / after a setting, an index, a rewrite): timings,
     cost, buffers, rows, the scans used, and the findings resolved or new. Rows: ``metric``, ``before``,
-    ``after``, ``change``.
+    ``after``, ``change``, and for the times ``before_range`` / ``after_range`` (min-max over the runs).
+
+    Give several runs of each (a list of plans, as :func:`compare_settings` does) for timings that mean
+    something: times are medians, and a difference inside the noise is ``same`` (:func:`timing_change`). Other
+    metrics are read from the run with the median execution time.
 
     Example:
         >>> a = ExplainResult("explain", "explain", "Plan", execution_ms=10.0)
         >>> b = ExplainResult("explain", "explain", "Plan", execution_ms=2.0)
-        >>> compare_plans(a, b).rows[0]
-        {'metric': 'execution_ms', 'before': 10.0, 'after': 2.0, 'change': '-80 % (5x faster)'}
+        >>> compare_plans(a, b).rows[0]["change"]
+        '-80 % (5x faster; one run each, noise not measured)'
+        >>> compare_plans([a, a], [a, a]).rows[0]["change"]
+        'same'
     """
+    runs_a = [before] if isinstance(before, ExplainResult) else list(before)
+    runs_b = [after] if isinstance(after, ExplainResult) else list(after)
+    if not runs_a or not runs_b:
+        raise InvalidInput("compare_plans needs at least one plan on each side")
+    one_a, one_b = _median_run(runs_a), _median_run(runs_b)
     rows: list[dict[str, Any]] = []
+    changes: dict[str, str] = {}
 
-    def metric(name: str, x: float | None, y: float | None, *, time_like: bool = False) -> None:
-        rows.append({"metric": name, "before": x, "after": y, "change": _change(x, y, time_like=time_like)})
+    def timed(name: str) -> None:
+        xs = [getattr(p, name) for p in runs_a if getattr(p, name) is not None]
+        ys = [getattr(p, name) for p in runs_b if getattr(p, name) is not None]
+        if not xs or not ys:
+            rows.append({"metric": name, "before": None, "after": None, "change": ""})
+            return
+        ta, tb = Timing(tuple(float(x) for x in xs)), Timing(tuple(float(y) for y in ys))
+        changes[name] = timing_change(ta, tb)
+        rows.append(
+            {
+                "metric": name,
+                "before": round(ta.median, 3),
+                "after": round(tb.median, 3),
+                "change": changes[name],
+                "before_range": ta.text(),
+                "after_range": tb.text(),
+            }
+        )
 
-    metric("execution_ms", before.execution_ms, after.execution_ms, time_like=True)
-    metric("planning_ms", before.planning_ms, after.planning_ms, time_like=True)
-    metric("total_cost", _root(before, "total_cost"), _root(after, "total_cost"))
-    metric("rows", _root(before, "actual_rows"), _root(after, "actual_rows"))
-    metric("shared_hit_blocks", _root(before, "shared_hit_blocks"), _root(after, "shared_hit_blocks"))
-    metric("shared_read_blocks", _root(before, "shared_read_blocks"), _root(after, "shared_read_blocks"))
-    shape_a, shape_b = _shape(before), _shape(after)
+    def metric(name: str, x: float | None, y: float | None) -> None:
+        rows.append({"metric": name, "before": x, "after": y, "change": _change(x, y, time_like=False)})
+
+    timed("execution_ms")
+    timed("planning_ms")
+    metric("total_cost", _root(one_a, "total_cost"), _root(one_b, "total_cost"))
+    metric("rows", _root(one_a, "actual_rows"), _root(one_b, "actual_rows"))
+    metric("shared_hit_blocks", _root(one_a, "shared_hit_blocks"), _root(one_b, "shared_hit_blocks"))
+    metric("shared_read_blocks", _root(one_a, "shared_read_blocks"), _root(one_b, "shared_read_blocks"))
+    shape_a, shape_b = _shape(one_a), _shape(one_b)
     rows.append(
         {"metric": "plan", "before": shape_a, "after": shape_b, "change": "same" if shape_a == shape_b else "changed"}
     )
-    rows.append({"metric": "settings", "before": _settings(before), "after": _settings(after), "change": ""})
+    rows.append({"metric": "settings", "before": _settings(one_a), "after": _settings(one_b), "change": ""})
     findings: list[Finding] = []
-    old, new = {_key(f): f for f in before.findings}, {_key(f): f for f in after.findings}
+    old, new = {_key(f): f for f in one_a.findings}, {_key(f): f for f in one_b.findings}
     for k in old.keys() - new.keys():
         findings.append(Finding("info", f"resolved: {old[k].message}", threshold=old[k].threshold, subject="after"))
     for k in new.keys() - old.keys():
         f = new[k]
         findings.append(Finding(f.severity, f"new: {f.message}", f.threshold, f.source, f.fix_sql, "after"))
-    if before.execution_ms and after.execution_ms:
-        ratio = before.execution_ms / after.execution_ms
-        rows_a, rows_b = _root(before, "actual_rows"), _root(after, "actual_rows")
-        if ratio < 1 / 1.5:
+    slower = changes.get("execution_ms", "same")
+    if slower != "same" and one_a.execution_ms and one_b.execution_ms:
+        exec_a = next(r for r in rows if r["metric"] == "execution_ms")
+        ratio = exec_a["before"] / exec_a["after"] if exec_a["after"] else 0.0
+        rows_a, rows_b = _root(one_a, "actual_rows"), _root(one_b, "actual_rows")
+        if 0 < ratio < 1 / 1.5:
             same_rows = rows_a == rows_b
             findings.append(
                 Finding(
                     "warning" if same_rows else "info",
-                    f"after is {1 / ratio:.1f}x slower ({after.execution_ms:.3f} ms)"
+                    f"after is {1 / ratio:.1f}x slower (median {exec_a['after']:.3f} ms against "
+                    f"{exec_a['before']:.3f} ms: {exec_a['after_range']} against {exec_a['before_range']})"
                     + ("" if same_rows else f" and returns {rows_b:.0f} rows instead of {rows_a:.0f}"),
+                    threshold=f"ranges do not overlap and the medians differ by >= {NOISE_FLOOR:.0%}",
                     subject="after",
                 )
             )
-    return Result("explain", "compare_plans", "Plan comparison (before / after)", rows=rows, findings=findings)
+    columns = ("metric", "before", "after", "change", "before_range", "after_range")
+    return Result(
+        "explain", "compare_plans", "Plan comparison (before / after)", rows=rows, findings=findings, columns=columns
+    )
 
 
 def compare_settings(
@@ -372,22 +474,47 @@ def compare_settings(
     *,
     before_settings: Mapping[str, Any] | None = None,
     analyze: bool = True,
+    runs: int = COMPARE_RUNS,
+    warmup: int = 1,
     **options: Any,
 ) -> Result:
-    """Explain ``query`` twice, under ``before_settings`` (default: the session's) and ``after_settings``, and
-    compare the plans; the two :class:`ExplainResult` are in ``result.plans``.
+    """Explain ``query`` under ``before_settings`` (default: the session's) and ``after_settings`` and compare the
+    plans. With ``analyze``, each variant first runs ``warmup`` times unmeasured (caches warm for both), then
+    ``runs`` times each, alternating A B B A A B ... so neither side always runs second; times are medians with
+    their min-max, and a difference inside the noise is reported as ``same`` (:func:`timing_change`). The plans
+    with the median execution time are in ``result.plans``; every run in ``result.runs``.
 
     Example:
         >>> diff = compare_settings(url, query, {"hnsw.iterative_scan": "relaxed_order"}, params)  # doctest: +SKIP
         >>> [r["change"] for r in diff.rows if r["metric"] == "rows"]                               # doctest: +SKIP
         ['+900 %']
     """
+    for name, value, least in (("runs", runs, 1), ("warmup", warmup, 0)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise InvalidInput(f"{name} must be an integer >= {least}, got {value!r}")
+    variants = (before_settings, after_settings)
+    measured: tuple[list[ExplainResult], list[ExplainResult]] = ([], [])
     with using(db) as run:
-        before = explain(run, query, params, analyze=analyze, settings=before_settings, **options)
-        after = explain(run, query, params, analyze=analyze, settings=after_settings, **options)
-    result = compare_plans(before, after)
-    result.plans = (before, after)  # type: ignore[attr-defined]
+        if not analyze:  # nothing runs, nothing to time: one plan each
+            for side in (0, 1):
+                measured[side].append(explain(run, query, params, analyze=False, settings=variants[side], **options))
+        else:
+            for _ in range(warmup):
+                for side in (0, 1):
+                    explain(run, query, params, analyze=True, settings=variants[side], **options)
+            for i in range(runs):
+                for side in (0, 1) if i % 2 == 0 else (1, 0):
+                    measured[side].append(explain(run, query, params, analyze=True, settings=variants[side], **options))
+    result = compare_plans(measured[0], measured[1])
+    result.plans = (_median_run(measured[0]), _median_run(measured[1]))  # type: ignore[attr-defined]
+    result.runs = measured  # type: ignore[attr-defined]
     return result
+
+
+def _median_run(plans: Sequence[ExplainResult]) -> ExplainResult:
+    """The run whose execution time is the median (the first one when there are no times)."""
+    timed = sorted((p for p in plans if p.execution_ms is not None), key=lambda p: float(p.execution_ms or 0.0))
+    return timed[(len(timed) - 1) // 2] if timed else plans[0]
 
 
 def _key(f: Finding) -> tuple[str, str | None, str]:
