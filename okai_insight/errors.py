@@ -314,3 +314,53 @@ class MixedDimensions(InvalidInput, SchemaError):
         listed = " and ".join(str(d) for d in dimensions)
         message = f"{action} needs one embedding dimension, but this database holds {listed} (one per agent)"
         super().__init__(f"{message}: {hint}" if hint else f"{message}: choose one (dimension= or agent_id=)")
+
+
+class UnsupportedDatabase(InvalidInput):
+    """A command or function that needs PostgreSQL was given another kind of database (``sqlite:///...``,
+    ``memory://``, or a scheme okai-insight does not speak, such as ``mysql://``). Nothing was opened or written.
+
+    ``kind`` says what the URL is ("SQLite", "in-memory", or the unknown scheme), ``what`` who needed PostgreSQL;
+    :meth:`for_command` names a CLI command instead. The CLI exits with status 4 on it.
+
+    Example:
+        >>> err = UnsupportedDatabase("sqlite:///agent.db")
+        >>> err.scheme, err.kind
+        ('sqlite', 'SQLite')
+        >>> print(err.for_command("doctor"))  # doctest: +ELLIPSIS
+        doctor needs PostgreSQL; sqlite:///agent.db is a SQLite store: for SQLite use init, demo or copy ...
+    """
+
+    def __init__(self, url: str, what: str = "this", *, needs: str = "PostgreSQL") -> None:
+        from okai_insight._redact import redact
+
+        self.url = redact(url)
+        self.scheme = url.split(":", 1)[0].lower()
+        self.what = what
+        self.needs = needs
+        self.kind = {"sqlite": "SQLite", "memory": "in-memory"}.get(self.scheme, self.scheme)
+        if self.scheme == "sqlite":
+            hint = (
+                f"{self.url} is a SQLite store: for SQLite use init, demo or copy "
+                "(okai-insight copy it into PostgreSQL to diagnose it there)"
+            )
+        elif self.scheme == "memory":
+            hint = f"{self.url} is an in-memory store, which lives inside one Python process: there is nothing here to inspect"
+        elif self.scheme.startswith("supabase"):
+            hint = f"{self.url} is a Supabase URL: give its direct postgresql:// connection string"
+        else:
+            hint = (
+                f"{self.url}: okai-insight does not speak {self.scheme}:// (it reads postgresql://, sqlite:///path.db, "
+                "memory:// and supabase://)"
+            )
+        self.hint = hint
+        super().__init__(f"{what} needs {needs}; {hint}")
+
+    def for_command(self, command: str) -> UnsupportedDatabase:
+        """The same error naming ``command`` (the CLI's subcommand) as what needed PostgreSQL.
+
+        Example:
+            >>> str(UnsupportedDatabase("memory://", "diagnostics").for_command("metrics")).split(";")[0]
+            'metrics needs PostgreSQL'
+        """
+        return UnsupportedDatabase(self.url, command, needs=self.needs)

@@ -37,6 +37,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 from psycopg.types import TypeInfo
 
+from okai_insight._postgres_only import require_postgres, require_postgres_target
 from okai_insight.errors import (
     FeatureNotAvailable,
     InvalidInput,
@@ -168,6 +169,7 @@ class Runner:
             from okai_insight._connect import resolve_url
 
             url = resolve_url(target, self.settings)
+            require_postgres(url, "diagnostics")  # else libpq reads sqlite:///x.db as a broken keyword string
             with translate_pg_errors():
                 self._conn = psycopg.connect(
                     url,
@@ -183,6 +185,7 @@ class Runner:
         elif isinstance(target, psycopg.Connection):
             self._conn = target
         elif isinstance(target, _PooledAdapter):
+            require_postgres_target(target, "diagnostics")  # a SQLite or in-memory adapter has a pool of its own
             self._pool_ctx = target.pool.connection()
             self._conn = self._pool_ctx.__enter__()
         else:

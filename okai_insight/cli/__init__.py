@@ -23,9 +23,12 @@ from okai_insight._version import __version__
 from okai_insight.cli import copy, core, diagnostics, embeddings, ops, pglite, report
 from okai_insight.cli._args import ArgumentParser, Formatter
 from okai_insight.cli._output import format_rows, redacted_output
-from okai_insight.errors import InvalidInput, OkaiError, translate_pg_errors
+from okai_insight.errors import InvalidInput, OkaiError, UnsupportedDatabase, translate_pg_errors
 
 __all__ = ["build_parser", "format_rows", "main"]
+
+#: Exit status of a command that needs PostgreSQL given another kind of database (docs/cli.md, README).
+EXIT_UNSUPPORTED = 4
 
 #: The modules that add subcommands, in the order ``--help`` lists them.
 COMMAND_MODULES = (core, copy, diagnostics, embeddings, ops, report)
@@ -64,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI; returns the exit status (0 ok, 1 failure or critical findings, 2 bad usage or input).
+    """Run the CLI; returns the exit status (0 ok, 1 failure or critical findings, 2 bad usage or input, 4 the
+    command needs PostgreSQL and was given SQLite, memory:// or an unknown scheme).
 
     Example:
         >>> main(["--version"])                               # doctest: +SKIP
@@ -86,6 +90,9 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except UnsupportedDatabase as exc:  # a PostgreSQL-only command given SQLite, memory:// or mysql://: its own status
+        print(f"okai-insight: error: {exc.for_command(args.command)}", file=sys.stderr)
+        return EXIT_UNSUPPORTED
     except OkaiError as exc:  # driver errors too: translate_pg_errors made them okai errors
         print(f"okai-insight: error: {type(exc).__name__}: {redact_exception(exc)}", file=sys.stderr)
         return 2 if isinstance(exc, InvalidInput) else 1

@@ -280,9 +280,12 @@ def _health(args: argparse.Namespace) -> int:
 
 def _metrics(args: argparse.Namespace) -> int:
     import okai_insight
+    from okai_insight._postgres_only import require_postgres
     from okai_insight.ops.monitoring import metrics, to_prometheus
 
-    with okai_insight.connect(args.url, pool_min_size=1) as db:
+    url = _url(args)
+    require_postgres(url, "metrics")  # before connect(), which would open a SQLite file or refuse mysql:// its own way
+    with okai_insight.connect(url, pool_min_size=1) as db:
         snap = metrics(db, probe_searches=args.probes)
     if args.format == "prometheus":
         sys.stdout.write(to_prometheus(snap))

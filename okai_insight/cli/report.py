@@ -17,9 +17,12 @@ from okai_insight.cli._args import add_command
 
 
 def _report(args: argparse.Namespace) -> int:
+    from okai_insight._postgres_only import require_postgres
     from okai_insight.report._build import build_report
 
     started = time.perf_counter()
+    if args.url is not None:  # a SQLite or mysql:// URL is refused before the progress lines, in one line
+        require_postgres(args.url, "report")
     if args.url is None:
         print("okai-insight report: the demo's own database (okai_demo) on the embedded PostgreSQL, loading it if needed ...",
               file=sys.stderr)  # fmt: skip

@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo
 
+from okai_insight._postgres_only import require_postgres
 from okai_insight.errors import BackupError, InvalidInput
 
 #: A client program that runs longer than this is stopped (a dump or restore of a large database takes minutes;
@@ -64,6 +65,7 @@ def split_password(url: str) -> tuple[str, str | None]:
         >>> split_password("postgresql://me:pw@db:5433/agents")
         ('user=me dbname=agents host=db port=5433', 'pw')
     """
+    require_postgres(url, "this operation")  # every client program (pg_dump, pg_basebackup ...) needs PostgreSQL
     try:
         info: Mapping[str, Any] = conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:

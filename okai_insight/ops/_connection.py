@@ -12,6 +12,7 @@ from typing import Any
 
 import psycopg
 
+from okai_insight._postgres_only import require_postgres
 from okai_insight._redact import MASK, redact
 from okai_insight.adapters._pg_connect import connection_kwargs
 from okai_insight.errors import OkaiError, translate_pg_errors
@@ -37,6 +38,7 @@ def connect(
         Traceback (most recent call last):
         okai_insight.errors.ConnectionFailed: connecting: connection to server ... failed: Connection refused
     """
+    require_postgres(url, "this operation")  # before libpq, which would misread sqlite:///x.db as a keyword string
     s = settings or Settings.from_env()
     try:
         with translate_pg_errors("connecting"):

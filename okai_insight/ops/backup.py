@@ -33,6 +33,7 @@ from typing import Any
 
 import psycopg
 
+from okai_insight._postgres_only import require_postgres
 from okai_insight.errors import BackupError, InvalidInput
 from okai_insight.ops import _client_tools as tools
 from okai_insight.ops._connection import connect
@@ -294,6 +295,7 @@ def restore(
         >>> restore("/backups/agents.dump", "postgresql://me@/agents_copy").verified       # doctest: +SKIP
         True
     """
+    require_postgres(url, "restore")  # the URL first: no dump is worth checking for a SQLite or mysql:// target
     source = Path(path)
     if not source.is_file():
         raise InvalidInput(f"no dump at {source}")

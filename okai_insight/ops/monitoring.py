@@ -31,9 +31,10 @@ from typing import Any
 import numpy as np
 import psycopg
 
+from okai_insight._postgres_only import require_postgres_target
 from okai_insight.diagnostics.replication import MAX_LAG_MS
 from okai_insight.diagnostics.replication import replication_status as replication_check
-from okai_insight.errors import InvalidInput, OkaiError, first_line
+from okai_insight.errors import InvalidInput, OkaiError, UnsupportedDatabase, first_line
 from okai_insight.ops._connection import connect
 from okai_insight.results import Result
 from okai_insight.settings import Settings
@@ -118,6 +119,8 @@ def health(url: str, *, max_lag_ms: float = DEFAULT_MAX_LAG_MS, connect_timeout_
     settings = dataclasses.replace(Settings.from_env(), connect_timeout_s=max(1, connect_timeout_s))
     try:
         conn = connect(url, autocommit=True, settings=settings)
+    except UnsupportedDatabase:  # not "unreachable": a SQLite or mysql:// URL is the caller's mistake, said as such
+        raise
     except OkaiError as exc:  # unreachable, refused, bad password: masked by ops' connection helper
         return HealthReport([Check("reachable", "critical", first_line(exc), _ms(started))])
     checks: list[Check] = []
@@ -242,6 +245,7 @@ def metrics(db: Any, *, probe_searches: int = 5) -> MetricsSnapshot:
     """
     if isinstance(probe_searches, bool) or not isinstance(probe_searches, int) or probe_searches < 0:
         raise InvalidInput(f"probe_searches must be a non-negative integer, got {probe_searches!r}")
+    require_postgres_target(db, "metrics")  # pool statistics and replication lag are PostgreSQL's
     out: list[Metric] = [Metric("okai_up", 1.0, "1 when the database answered.")]
     stats = db.pool.get_stats()
     for key, help_text in (

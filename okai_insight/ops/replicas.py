@@ -29,6 +29,7 @@ from urllib.parse import quote, urlencode
 import psycopg
 from psycopg import conninfo
 
+from okai_insight._postgres_only import require_postgres
 from okai_insight.adapters.routing import ReplicaRouter
 from okai_insight.diagnostics.replication import MAX_LAG_MS
 from okai_insight.diagnostics.replication import replication_status as replication_check
@@ -89,6 +90,7 @@ def create_replica(primary_url: str, data_dir: str | Path, *, owner_like: str | 
     from okai_insight.embedded import EmbeddedServer
     from okai_insight.ops.backup import basebackup
 
+    require_postgres(primary_url, "create_replica")  # before libpq reads a sqlite:/// URL as a keyword string
     database = conninfo.conninfo_to_dict(primary_url).get("dbname") or "postgres"
     copy = basebackup(primary_url, data_dir, owner_like=owner_like, standby=True, sync=False)
     server = EmbeddedServer(copy.path, database=str(database))

@@ -33,6 +33,7 @@ from typing import Any
 import psycopg
 from psycopg import conninfo, sql
 
+from okai_insight._postgres_only import require_postgres
 from okai_insight.adapters.isolated import APP_ROLE, IsolatedPostgresAdapter, check_role_name
 from okai_insight.errors import ConfigurationError
 from okai_insight.ops._connection import connect as open_connection
@@ -263,6 +264,7 @@ def check_tls(url: str, *, connect: bool = True) -> TlsReport:
         >>> check_tls("postgresql://u@localhost/agents", connect=False).local_socket
         True
     """
+    require_postgres(url, "check_tls")  # a sqlite:/// or mysql:// URL is not a malformed PostgreSQL one
     try:
         info = conninfo.conninfo_to_dict(url)
     except psycopg.ProgrammingError as exc:
