@@ -26,10 +26,13 @@ from okai_insight.errors import InvalidInput, UnknownTable
 from okai_insight.settings import Settings
 
 #: What doctor passes to checks whose own defaults read more than a quick health check should. embedding_quality
-#: reads at most this sample (TABLESAMPLE above it; its findings say how many rows they counted) and probes this
-#: many rows for near duplicates (each one index lookup, or an exact scan without a vector index): a bounded cost
-#: at a million rows (bench/doctor.py). Call embedding_quality() itself for the full analysis.
-DOCTOR_OPTIONS: dict[str, dict[str, Any]] = {"embedding_quality": {"sample_rows": 20_000, "probes": 200}}
+#: reads a sample of at most this many rows (TABLESAMPLE above it; its findings say how many rows they counted) and
+#: probes this many rows for near duplicates, each one index lookup: a bounded cost at a million rows
+#: (bench/doctor.py). Call embedding_quality() itself for the full analysis.
+DOCTOR_OPTIONS: dict[str, dict[str, Any]] = {"embedding_quality": {"sample_rows": 5_000, "probes": 200}}
+#: Without a vector index each near-duplicate probe is a scan of the whole table (measured: 10 probes of 200,000 rows
+#: x 384 dims pass the 5 s statement_timeout on 2 cores); above this many rows doctor probes one row only.
+EXACT_PROBE_ROWS = 100_000
 
 
 def doctor_checks() -> list[Callable[..., Result]]:
@@ -285,13 +288,31 @@ def health(db: Target = None, *, checks: Sequence[str] | None = None, settings: 
         for entry in chosen:
             if entry.adapter_only and run.adapter is None and checks is None:
                 continue  # pool statistics exist only when the caller hands over its adapter
-            results.append(_run_one(entry.function, run, **DOCTOR_OPTIONS.get(entry.name, {})))
+            results.append(_run_one(entry.function, run, **_doctor_options(entry.name, results)))
         try:
             feats = run.features
             database, version = feats.database, feats.server_version
         except Exception:
             database, version = None, None
     return HealthReport(results, database, version, (time.perf_counter() - start) * 1000)
+
+
+def _doctor_options(name: str, done: Sequence[Result]) -> dict[str, Any]:
+    """The options doctor gives one check: :data:`DOCTOR_OPTIONS`, and for embedding_quality on a large memory
+    table without a vector index (as vector_columns, which runs before it, saw it) a single exact probe.
+
+    Example:
+        >>> _doctor_options("embedding_quality", [])["probes"]
+        200
+    """
+    options = dict(DOCTOR_OPTIONS.get(name, {}))
+    if name == "embedding_quality":
+        columns = next((r for r in done if r.name == "vector_columns"), None)
+        for row in columns.rows if columns is not None else []:
+            unindexed = not row.get("vector_indexes") and int(row.get("estimated_rows") or 0) > EXACT_PROBE_ROWS
+            if row.get("table") == "memories" and unindexed:
+                options["probes"] = 1
+    return options
 
 
 def _run_one(check: Callable[..., Result], run: Runner, **options: Any) -> Result:
