@@ -18,7 +18,14 @@ from psycopg import sql
 from okai_insight.diagnostics._fmt import MB, human_bytes
 from okai_insight.diagnostics._result import Finding, Result, Severity
 from okai_insight.diagnostics._runner import CheckUnavailable, Fields, Findings, Outcome, Rows, Runner, diagnostic
-from okai_insight.diagnostics._vector_query_analysis import OPCLASS_FOR, OPERATORS, VectorIndex, analyse
+from okai_insight.diagnostics._vector_query_analysis import (
+    OPCLASS_FOR,
+    OPERATORS,
+    VectorIndex,
+    analyse,
+    mentions,
+    operators_used,
+)
 from okai_insight.diagnostics.statements import own_statements_note
 from okai_insight.errors import OkaiError
 from okai_insight.schema import SchemaProfile, read_profile
@@ -520,6 +527,7 @@ def vector_queries(run: Runner) -> Fields:
                     continue
                 seen.add(key)
                 findings.append(_query_finding(p, st, r, idx, ef_search))
+    findings += _unindexed_searches(run, [st for st in statements if st["source"] == "pg_stat_statements"])
     if note:
         findings.append(
             Finding(
@@ -571,4 +579,108 @@ def _query_finding(p: Any, st: dict[str, Any], r: dict[str, Any], idx: VectorInd
         source=f"{README} (Querying: 'ORDER BY distance LIMIT k', operator classes; Iterative index scans)",
         fix_sql=fix,
         subject=r["qualified_index"],
+    )
+
+
+def _unindexed_searches(run: Runner, statements: list[dict[str, Any]]) -> Findings:
+    """Searches recorded in pg_stat_statements on a vector column that has no vector index (ElizaOS 1.x creates
+    none): one finding a column, with the load, the statement that dominates it, whether an index could ever serve
+    it, the corrected statement (same filters) and, measured from the data, what keeps its recall."""
+    eliza1 = elizaos1_profile(run) if statements else None
+    out: Findings = []
+    for c in run.query("vectors", "vector_columns").rows:
+        if c["vector_indexes"] or c["partition_of"] or c["type"] != "vector":
+            continue
+        mine = [
+            st
+            for st in statements
+            if operators_used(st["query"]) and mentions(st["query"], c["table"]) and mentions(st["query"], c["column"])
+        ]
+        if not mine:
+            continue
+        out.append(_unindexed_finding(run, c, mine, eliza1))
+    return out
+
+
+def _unindexed_finding(
+    run: Runner, c: dict[str, Any], mine: list[dict[str, Any]], eliza1: SchemaProfile | None
+) -> Finding:
+    name = f"{c['qualified_table']}.{c['column']}"
+    dims = c["declared_dims"]
+    total_calls = sum(int(st["calls"] or 0) for st in mine)
+    total_ms = sum(float(st["mean_ms"] or 0) * int(st["calls"] or 0) for st in mine)
+    top = max(mine, key=lambda st: (int(st["calls"] or 0), float(st["mean_ms"] or 0)))
+    top_calls = int(top["calls"] or 0)
+    top_ms = float(top["mean_ms"] or 0) * top_calls
+    hypothetical = VectorIndex(c["table"], c["column"], "(none)", "hnsw", "vector_cosine_ops", "<=>")
+    problems = analyse(top["query"], hypothetical)
+    backwards = [p for p in problems if p.code == "order_by_similarity"]
+    text = " ".join(top["query"].split())
+    dedupe = ""
+    if eliza1 is not None and mentions(text, "entity_id") and mentions(text, "room_id"):
+        dedupe = (
+            " On ElizaOS 1.x this is the near-duplicate search plugin-sql runs before every insert (same room, world "
+            "and entity, threshold 0.95): writing, not answering, drives the search load. Its scope is that "
+            "narrow, so PostgreSQL plans it with the btree indexes and an exact sort even when an HNSW index exists "
+            "(EXPLAIN on plugin-sql's schema): exact and complete, and cheap while the room is small."
+        )
+    parts = [
+        f"{len(mine)} statement(s) searched {name} ({total_calls} calls, {total_ms:.1f} ms in all) and it has no "
+        "vector index: every search reads every vector of its scope (exact search).",
+        f"The most frequent, {top_calls} of {total_calls} calls ({100 * top_calls / max(total_calls, 1):.0f} %, "
+        f"{100 * top_ms / max(total_ms, 1e-9):.0f} % of the time), is queryid {top['id']}.{dedupe}",
+    ]
+    if backwards:
+        parts.append(
+            "It sorts by ORDER BY 1 - distance DESC, which no pgvector index can ever serve: an index serves only "
+            f"ORDER BY {c['column']} <=> query LIMIT k (ascending distance), the same order."
+        )
+    create = index_sql(c["qualified_table"], c["quoted_column"], dims)
+    scope_note = ""
+    severity: Severity = "info"
+    if eliza1 is not None:
+        scope = run.query("vectors", "elizaos1_largest_scope", identifiers={"column": sql.Identifier(c["column"])})
+        if scope.rows:
+            s = scope.rows[0]
+            n, whole = int(s["vectors"]), int(s["column_vectors"])
+            scope_note = (
+                f" Measured: the largest scope searched (agent {s['agent_id']}, type {s['type']}) holds {n} of the "
+                f"column's {whole} vectors ({100 * n / max(whole, 1):.0f} %)."
+            )
+            big = whole >= MIN_ROWS_FOR_INDEX
+            severity = "warning" if big else severity
+            if not big:
+                scope_note += (
+                    f" Below {MIN_ROWS_FOR_INDEX} vectors exact search, what runs now, is the plan to keep (recall 1); "
+                    "an index starts to pay as the column grows."
+                )
+    else:
+        big = int(c["estimated_rows"] or 0) >= MIN_ROWS_FOR_INDEX
+        severity = "warning" if big else severity
+    parts.append(
+        "With an HNSW index the filters (type, agent, room...) apply after the index scan, which returns at most "
+        "hnsw.ef_search (40) candidates: keep recall with SET hnsw.iterative_scan = relaxed_order (pgvector 0.8) and "
+        "a larger hnsw.ef_search, or search exactly (no index) for small scopes." + scope_note
+    )
+    fix = [f"-- corrected query (same filters, ascending distance, LIMIT):\n{p.corrected}" for p in backwards][:1]
+    if create is None:
+        fix.append(
+            f"-- no HNSW index is possible on {dims} dimensions (pgvector: vector up to {MAX_VECTOR_INDEX_DIMS}, "
+            f"halfvec up to {MAX_HALFVEC_INDEX_DIMS}): keep exact search"
+        )
+    else:
+        fix.append(
+            "-- when the column grows (the application owns its schema: ElizaOS's migrator may drop what it did not "
+            f"create):\nSET maintenance_work_mem = '1GB';\n{create}\n"
+            "-- then, per search session: SET hnsw.iterative_scan = relaxed_order; SET hnsw.ef_search = 100;"
+        )
+    return Finding(
+        severity,
+        " ".join(parts),
+        threshold=f"vector statements in pg_stat_statements and no hnsw/ivfflat index on the column; "
+        f"warning from {MIN_ROWS_FOR_INDEX} vectors",
+        source=f"{README} (Querying; Filtering; Iterative index scans)"
+        + (f"; {PLUGIN_SQL}" if eliza1 is not None else ""),
+        fix_sql="\n".join(fix),
+        subject=name,
     )

@@ -109,6 +109,61 @@ def test_index_suggestions_can_be_built(elizaos1: ElizaOS1Databases) -> None:
     assert fingerprint(elizaos1.url) == before
 
 
+def _searches(doctored: Doctored) -> dict[str, Any]:
+    return {
+        f.subject: f
+        for f in _findings(doctored.report, "vector_queries")
+        if f.subject and "has no vector index" in f.message
+    }
+
+
+def test_searches_without_a_vector_index_are_analysed(doctored: Doctored) -> None:
+    found = _searches(doctored)
+    assert set(found) == {"public.embeddings.dim_384", "public.embeddings.dim_768"}
+    f = found["public.embeddings.dim_384"]
+    assert "no pgvector index can ever serve" in f.message and "ORDER BY 1 - distance DESC" in f.message
+    assert "near-duplicate search plugin-sql runs before every insert" in f.message
+    share = int(f.message.split("calls (")[1].split(" %")[0])
+    assert share > 90  # the seed's 300 inserts against a handful of searches
+    assert "hnsw.iterative_scan" in f.message and "Measured: the largest scope searched" in f.message
+    assert f.severity == "info"  # a few hundred vectors: exact search is the plan to keep, and it says so
+    assert "exact search, what runs now, is the plan to keep" in f.message
+    assert "btree indexes and an exact sort" in f.message  # measured below with EXPLAIN
+
+
+def test_corrected_statement_keeps_filters_and_the_plan_shows_the_index(
+    doctored: Doctored, elizaos1: ElizaOS1Databases
+) -> None:
+    """The corrected statement is checked with EXPLAIN (GENERIC_PLAN) against the fixture, with the suggested index
+    created in a rolled-back transaction: the plan reads the index; ElizaOS's own statement cannot, even with
+    sequential scans disabled."""
+    f = _searches(doctored)["public.embeddings.dim_384"]
+    assert f.fix_sql is not None
+    lines = f.fix_sql.splitlines()
+    corrected = lines[lines.index("-- corrected query (same filters, ascending distance, LIMIT):") + 1]
+    for kept in ('"memories"."type" = $2', '"memories"."agent_id" = $3', '"memories"."room_id" = $4', ">= $8"):
+        assert kept in corrected
+    assert "ORDER BY dim_384 <=> $1 limit $10" in corrected
+    create = next(line for line in lines if line.startswith("CREATE INDEX"))
+    original = corrected.replace("ORDER BY dim_384 <=> $1", 'order by $13 - ("embeddings"."dim_384" <=> $9) desc')
+    before = fingerprint(elizaos1.url)
+    probe = create.replace(" CONCURRENTLY", "").replace("ON public.embeddings", "dim384_probe ON public.embeddings")
+
+    def explain(conn: psycopg.Connection[Any], statement: str) -> str:
+        return "\n".join(r[0] for r in conn.execute(f"EXPLAIN (GENERIC_PLAN) {statement}"))
+
+    with psycopg.connect(elizaos1.url) as conn, conn.transaction(force_rollback=True):
+        conn.execute(probe)
+        narrow = explain(conn, corrected)  # default settings: what the finding says about narrow scopes
+        conn.execute("SET LOCAL enable_seqscan = off")
+        conn.execute("SET LOCAL enable_sort = off")
+        served, old_plan = explain(conn, corrected), explain(conn, original)
+    assert "dim384_probe" not in narrow and "Sort" in narrow  # room + world + entity: btree and an exact sort
+    assert "Index Scan using dim384_probe" in served  # the corrected order is one the index serves...
+    assert "dim384_probe" not in old_plan and "Sort" in old_plan  # ...ElizaOS's never is, whatever the settings
+    assert fingerprint(elizaos1.url) == before
+
+
 @pytest.fixture
 def pglite_url(elizaos1: ElizaOS1Databases, tmp_path: Path) -> Iterator[str]:
     """The fixture's PGlite directory, served for one test: the socket server takes one client, and a connection
