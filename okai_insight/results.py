@@ -209,6 +209,8 @@ class Result:
             c = {k: v for k, v in self.counts().items() if v}
             found = ", ".join(f"{v} {k}" for k, v in c.items()) or "no findings"
             head += f"{n} row{'s' if n != 1 else ''}, {found}"
+            if self.note:  # what an ok check left out (okai-insight's own statements, ...)
+                head += f" ({self.note})"
         parts = [head]
         parts += [f.to_text() for f in self.findings]
         if self.rows:
@@ -282,6 +284,8 @@ def result_html(result: Result, *, max_rows: int = 50) -> str:
     parts = [f"<div class='okai-result'><h4>{title}</h4>"]
     if result.status != "ok":
         parts.append(f"<p><i>{html.escape(result.status)}: {html.escape(result.note or '')}</i></p>")
+    elif result.note:
+        parts.append(f"<p><i>{html.escape(result.note)}</i></p>")
     parts.append(findings_html(result.findings))
     if result.rows:
         head = "".join(f"<th>{html.escape(c)}</th>" for c in result.columns)

@@ -10,6 +10,12 @@ Several statements that must share one transaction (``SET LOCAL`` planner settin
 vectors read as numpy arrays) run in :meth:`Runner.transaction`, like psycopg's
 ``transaction(force_rollback=True)`` with ``BEGIN READ ONLY``.
 
+Every statement the runner sends carries the tag :data:`TAG` (``/* okai-insight */``) before and after it
+(:func:`tagged` says why both), and a connection the runner opens has ``application_name``
+:data:`APPLICATION_NAME`, so the statistics checks can leave okai-insight's own statements out. A superuser's transactions also run with ``track_counts`` off (``SET LOCAL``), so its
+reads add nothing to ``seq_scan`` / ``idx_scan`` in ``pg_stat_user_tables`` (counters that cannot be filtered by
+application); :attr:`Runner.counts_own_reads` says when a role cannot do that.
+
 A missing extension or privilege, a timeout or a lock wait raises :class:`CheckUnavailable`, which the
 ``diagnostic`` decorator turns into a result with ``status="unavailable"`` and a note on how to enable it
 (PgHero's ``NotEnabled``): one check degrades, the report goes on. Driver errors are translated by
@@ -52,6 +58,13 @@ from okai_insight.query_files import load_sql
 from okai_insight.settings import Settings
 
 _ROLLBACK_STATES = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+#: The comment ending every statement the runner sends; the statistics checks leave statements holding it out.
+TAG = "/* okai-insight */"
+#: ``application_name`` of every connection the runner opens (a borrowed adapter connection keeps the
+#: application's own name: its statements still carry :data:`TAG`).
+APPLICATION_NAME = "okai-insight"
+_TAG_BEFORE = sql.SQL(TAG + " ")
+_TAG_AFTER = sql.SQL("\n" + TAG)  # on its own line: a statement may end in a "--" comment
 Conn = psycopg.Connection[Any]
 Rows = list[dict[str, Any]]
 
@@ -175,7 +188,7 @@ class Runner:
                     url,
                     autocommit=True,
                     connect_timeout=max(1, int(self.settings.connect_timeout_s)),
-                    application_name="okai-insight diagnostics",
+                    application_name=APPLICATION_NAME,
                     # No server-side prepared statements: PGlite (okai_insight.pglite) is one backend shared by every
                     # connection, so the second runner's "_pg3_0" collides with the first's
                     # (DuplicatePreparedStatement); a runner runs each check's statement once, so nothing is lost.
@@ -263,7 +276,7 @@ class Runner:
             >>> run.query("indexes", "invalid_indexes").rows            # doctest: +SKIP
             []
         """
-        text = load_sql(concern, name)
+        text = _statement_text(load_sql(concern, name))
         template = sql.SQL(text)  # type: ignore[arg-type]  # the file's text is trusted SQL, not user input
         statement: sql.SQL | sql.Composed = template.format(**identifiers) if identifiers is not None else template
         return self.execute(statement, params, label=f"{concern}/{name}")
@@ -297,6 +310,7 @@ class Runner:
             # ends the READ ONLY transaction). In pipeline mode it always uses the extended protocol, where the
             # server itself refuses a second statement ("cannot insert multiple commands into a prepared
             # statement"); prepare=False leaves no prepared statement behind on a pooled connection.
+            statement = tagged(statement)
             with self._translated(label):
                 if unbound_params:
                     cur.execute(_parsed_alone(conn, statement))
@@ -345,22 +359,32 @@ class Runner:
             with self._translated(label), conn.cursor(row_factory=dict_row) as cur:
                 if vectors:
                     _register_vectors(cur)
-                cur.execute("BEGIN TRANSACTION READ ONLY" if read_only else "BEGIN TRANSACTION READ WRITE")
+                cur.execute(
+                    tagged(sql.SQL("BEGIN TRANSACTION READ ONLY" if read_only else "BEGIN TRANSACTION READ WRITE"))
+                )
                 try:
+                    # track_counts off (a superuser's only: it is PGC_SUSET) keeps this transaction's scans out of
+                    # pg_stat_user_tables' seq_scan / idx_scan, which no check can filter by application afterwards
                     cur.execute(
-                        "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true)",
+                        tagged(
+                            sql.SQL(
+                                "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
+                                " CASE WHEN current_setting('is_superuser') = 'on'"
+                                " THEN set_config('track_counts', 'off', true) END AS track_counts"
+                            )
+                        ),
                         (f"{int(self.settings.statement_timeout_ms)}ms", f"{int(self.settings.lock_timeout_ms)}ms"),
                     )
                     for name, value in (local_settings or {}).items():
                         with self._translated(f"SET LOCAL {name}"):
-                            cur.execute("SELECT set_config(%s, %s, true)", (name, str(value)))
+                            cur.execute(tagged(sql.SQL("SELECT set_config(%s, %s, true)")), (name, str(value)))
                     # last, so no setting above undoes it: the server reads backslashes in '' strings as the parser
                     # that checked the statement did (libpg_query), whatever the database's default
-                    cur.execute("SELECT set_config('standard_conforming_strings', 'on', true)")
+                    cur.execute(tagged(sql.SQL("SELECT set_config('standard_conforming_strings', 'on', true)")))
                     yield cur
                 finally:
                     if not conn.closed and conn.info.transaction_status in _ROLLBACK_STATES:
-                        conn.execute("ROLLBACK")
+                        conn.execute(tagged(sql.SQL("ROLLBACK")))
         finally:
             if not conn.closed and conn.autocommit != saved_autocommit:
                 conn.autocommit = saved_autocommit
@@ -424,6 +448,18 @@ class Runner:
             )
         return self._features
 
+    @property
+    def counts_own_reads(self) -> bool:
+        """Whether this runner's scans add to ``pg_stat_user_tables``' ``seq_scan`` / ``idx_scan``: True unless the
+        role is a superuser (only a superuser may turn ``track_counts`` off for its own transactions). A check that
+        scans many times (the tuners) says so in its result when True.
+
+        Example:
+            >>> run.counts_own_reads                                   # doctest: +SKIP
+            False
+        """
+        return not self.features.superuser
+
     def require_extension(self, name: str, *, why: str, preload: bool = False) -> None:
         """Raise :class:`CheckUnavailable` (with how to enable it) unless the extension is usable here.
 
@@ -483,7 +519,7 @@ class Transaction:
         identifiers: Mapping[str, sql.Composable] | None = None,
     ) -> QueryResult:
         """Run ``queries/<concern>/<name>.sql`` inside the transaction and return its rows."""
-        text = load_sql(concern, name)
+        text = _statement_text(load_sql(concern, name))
         statement = sql.SQL(text).format(**(identifiers or {}))  # type: ignore[arg-type]  # trusted SQL file
         return self.execute(statement, params, label=f"{concern}/{name}")
 
@@ -492,6 +528,7 @@ class Transaction:
     ) -> QueryResult:
         """Run one composed statement inside the transaction."""
         start = time.perf_counter()
+        statement = tagged(statement)
         with self.run._translated(label):
             self.cursor.execute(statement, params if params is not None else {}, prepare=False)
             columns = tuple(d.name for d in self.cursor.description or ())
@@ -505,9 +542,39 @@ def _register_vectors(cur: psycopg.Cursor[Any]) -> None:
     from pgvector.psycopg.vector import register_vector_info
 
     for name, register in (("vector", register_vector_info), ("halfvec", register_halfvec_info)):
-        info = TypeInfo.fetch(cur.connection, name)
-        if info is not None:
+        # not TypeInfo.fetch: its untagged catalog query would count as one of the database's statements
+        cur.execute(tagged(sql.SQL("SELECT oid, typarray FROM pg_type WHERE oid = to_regtype(%s)")), (name,))
+        row = cur.fetchone()
+        if row is not None:
+            info = TypeInfo(name, int(row["oid"]), int(row["typarray"]))
             register(cur, info)  # type: ignore[arg-type]  # adapters of this cursor only
+
+
+def tagged(statement: sql.SQL | sql.Composed) -> sql.Composed:
+    r"""The statement between two :data:`TAG` comments, so pg_stat_statements and pg_stat_activity show it as
+    okai-insight's. Both are needed (measured on PostgreSQL 18 with ``pg_stat_statements.track = all``): a
+    top-level entry's text starts at its first token (the leading comment is dropped) and runs to the end of the
+    string; the entry of the statement nested in an EXPLAIN starts at the string's start and ends with the inner
+    statement (the trailing comment is dropped). The statement must not end in ``;`` (recorded up to the ``;``).
+
+    Example:
+        >>> tagged(sql.SQL("SELECT 1")).as_string(None)
+        '/* okai-insight */ SELECT 1\n/* okai-insight */'
+    """
+    return sql.Composed([_TAG_BEFORE, statement, _TAG_AFTER])
+
+
+def _statement_text(text: str) -> str:
+    r"""A SQL file's text without trailing ``;`` and whitespace, so the tag lands inside the recorded statement.
+
+    Example:
+        >>> _statement_text("SELECT 1;\n")
+        'SELECT 1'
+    """
+    text = text.rstrip()
+    while text.endswith(";"):
+        text = text[:-1].rstrip()
+    return text
 
 
 def _parsed_alone(conn: Conn, statement: sql.SQL | sql.Composed) -> bytes:
@@ -544,4 +611,16 @@ def using(target: Target, settings: Settings | None = None) -> Iterator[Runner]:
         yield run
 
 
-__all__ = ["CheckUnavailable", "Features", "QueryResult", "Runner", "Target", "Transaction", "load_sql", "using"]
+__all__ = [
+    "APPLICATION_NAME",
+    "TAG",
+    "CheckUnavailable",
+    "Features",
+    "QueryResult",
+    "Runner",
+    "Target",
+    "Transaction",
+    "load_sql",
+    "tagged",
+    "using",
+]

@@ -1,6 +1,9 @@
 """Statements (pg_stat_statements): top queries by total time, mean time or calls; slow queries; the state of
 pg_stat_statements itself. Each says how to enable the extension when it is missing.
 
+okai-insight's own statements (the runner ends each with ``/* okai-insight */``) are left out, and each result's
+``note`` says how many were: a tool that reads the statistics must not find itself in them.
+
 Example:
     >>> from okai_insight.diagnostics import statements
     >>> statements.slow_queries(url).findings                        # doctest: +SKIP
@@ -10,8 +13,8 @@ Example:
 from __future__ import annotations
 
 from okai_insight.diagnostics._fmt import human_ms
-from okai_insight.diagnostics._result import Finding
-from okai_insight.diagnostics._runner import Findings, Outcome, Runner, diagnostic
+from okai_insight.diagnostics._result import Finding, Result
+from okai_insight.diagnostics._runner import Fields, Findings, Outcome, Runner, diagnostic
 from okai_insight.errors import InvalidInput
 
 #: PgHero lib/pghero.rb: slow_query_ms 20, slow_query_calls 100.
@@ -21,13 +24,29 @@ _WHY = "query statistics"
 _ORDERS = ("total", "mean", "calls")
 
 
+def own_statements_note(run: Runner) -> str | None:
+    """What the statistics checks left out: okai-insight's own statements in pg_stat_statements, or None if none.
+
+    Example:
+        >>> own_statements_note(run)                                 # doctest: +SKIP
+        "left out okai-insight's own statements: 12 (340 calls, 1.2 s)"
+    """
+    row = run.query("statements", "own_statements").rows[0]
+    if not row["statements"]:
+        return None
+    return (
+        f"left out okai-insight's own statements: {row['statements']} "
+        f"({row['calls']} calls, {human_ms(row['total_ms'])})"
+    )
+
+
 def _require(run: Runner) -> None:
     run.require_extension("pg_stat_statements", why=_WHY, preload=True)
     run.require_version(130000, why="pg_stat_statements' *_exec_time columns")
 
 
-@diagnostic("statements", "Top statements", doctor=False)
-def query_stats(run: Runner, *, order_by: str = "total", limit: int = 20) -> Outcome:
+@diagnostic("statements", "Top statements", result=Result, doctor=False)
+def query_stats(run: Runner, *, order_by: str = "total", limit: int = 20) -> Fields:
     """The ``limit`` statements with the most total time (``order_by="mean"`` or ``"calls"`` for the others).
 
     Example:
@@ -40,11 +59,11 @@ def query_stats(run: Runner, *, order_by: str = "total", limit: int = 20) -> Out
         raise InvalidInput(f"limit must be a positive integer, got {limit!r}")
     _require(run)
     res = run.query("statements", "query_stats", {"order_by": order_by, "limit": limit})
-    return res.rows, [], res.columns
+    return {"rows": res.rows, "findings": [], "columns": res.columns, "note": own_statements_note(run)}
 
 
-@diagnostic("statements", "Slow statements")
-def slow_queries(run: Runner, *, min_mean_ms: float = SLOW_MEAN_MS, min_calls: int = SLOW_CALLS) -> Outcome:
+@diagnostic("statements", "Slow statements", result=Result)
+def slow_queries(run: Runner, *, min_mean_ms: float = SLOW_MEAN_MS, min_calls: int = SLOW_CALLS) -> Fields:
     """Statements averaging at least ``min_mean_ms`` (20 ms) over at least ``min_calls`` (100) calls; a warning
     each, pointing at EXPLAIN.
 
@@ -67,7 +86,7 @@ def slow_queries(run: Runner, *, min_mean_ms: float = SLOW_MEAN_MS, min_calls: i
         )
         for r in res.rows
     ]
-    return res.rows, findings, res.columns
+    return {"rows": res.rows, "findings": findings, "columns": res.columns, "note": own_statements_note(run)}
 
 
 @diagnostic("statements", "pg_stat_statements")

@@ -1,18 +1,20 @@
 -- key_settings: the settings that matter most for an agent-memory database, in bytes / ms where they have a
--- unit, with where each value comes from.
+-- unit, with where each value comes from. The value is reset_val: what the session has without a SET LOCAL, so
+-- the runner's own transaction settings (statement_timeout, lock_timeout, track_counts) are not reported as the
+-- server's.
 -- Shows: name, setting, unit, value_bytes (memory settings), source, pending_restart.
 -- Parameters: none.
 -- Thresholds: none here (the diagnostic compares a few: autovacuum, track_counts, track_io_timing;
 --             PgHero lib/pghero/methods/settings.rb lists the same family).
 SELECT
     s.name,
-    s.setting,
+    s.reset_val AS setting,
     s.unit,
     CASE
-        WHEN s.unit IN ('8kB', 'kB', 'MB', 'B') THEN pg_size_bytes(s.setting || ' ' || replace(s.unit, '8kB', 'kB'))
+        WHEN s.unit IN ('8kB', 'kB', 'MB', 'B') THEN pg_size_bytes(s.reset_val || ' ' || replace(s.unit, '8kB', 'kB'))
             * CASE WHEN s.unit = '8kB' THEN 8 ELSE 1 END
     END AS value_bytes,
-    s.source,
+    CASE WHEN s.setting IS DISTINCT FROM s.reset_val THEN 'reset value' ELSE s.source END AS source,
     s.pending_restart
 FROM pg_settings AS s
 WHERE s.name IN (

@@ -24,6 +24,7 @@ SELECT
 FROM pg_stat_statements AS s
 WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND s.query NOT ILIKE '%%pg_stat_statements%%'
+    AND s.query NOT LIKE '%%/* okai-insight */%%'  -- okai-insight's own statements (statements.own_statements)
     AND s.query NOT IN ('BEGIN', 'COMMIT', 'ROLLBACK', 'BEGIN TRANSACTION READ ONLY')
 ORDER BY
     CASE %(order_by)s

@@ -19,4 +19,5 @@ WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND s.mean_exec_time >= %(min_mean_ms)s
     AND s.calls >= %(min_calls)s
     AND s.query NOT ILIKE '%%pg_stat_statements%%'
+    AND s.query NOT LIKE '%%/* okai-insight */%%'  -- okai-insight's own statements (statements.own_statements)
 ORDER BY s.total_exec_time DESC, s.queryid

@@ -12,4 +12,5 @@ WHERE a.datname = current_database()
     AND a.pid <> pg_backend_pid()
     AND a.query ~ '<(->|=>|#>|\+>|~>|[%%]>)'
     AND a.query NOT ILIKE '%%pg_stat_activity%%'
+    AND a.query NOT LIKE '%%/* okai-insight */%%'  -- okai-insight's own sessions
 ORDER BY a.query_start, a.pid

@@ -13,4 +13,5 @@ FROM pg_stat_statements AS s
 WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
     AND s.query ~ '<(->|=>|#>|\+>|~>|[%%]>)'
     AND s.query NOT ILIKE '%%pg_stat_statements%%'
+    AND s.query NOT LIKE '%%/* okai-insight */%%'  -- okai-insight's own statements (statements.own_statements)
 ORDER BY s.total_exec_time DESC, s.queryid
