@@ -11,6 +11,7 @@ from okai_insight.diagnostics import _registry as registry
 from okai_insight.diagnostics import (
     activity,
     connections,
+    elizaos_schema,
     explain,
     indexes,
     maintenance,
@@ -34,6 +35,7 @@ __all__ = [
     "activity",
     "connections",
     "diagnostic",
+    "elizaos_schema",
     "explain",
     "health",
     "indexes",

@@ -19,9 +19,10 @@ import psycopg
 import pytest
 
 import okai_insight
-from okai_insight.diagnostics import health, maintenance, vectors
+from okai_insight.diagnostics import elizaos_schema, health, maintenance, vectors
 from okai_insight.diagnostics.health import HealthReport
 from okai_insight.pglite import serve
+from tests.contract.elizaos_schema import create_elizaos_schema
 from tests.elizaos1.conftest import ElizaOS1Databases
 from tests.elizaos1.snapshot import fingerprint
 
@@ -162,6 +163,31 @@ def test_corrected_statement_keeps_filters_and_the_plan_shows_the_index(
     assert "Index Scan using dim384_probe" in served  # the corrected order is one the index serves...
     assert "dim384_probe" not in old_plan and "Sort" in old_plan  # ...ElizaOS's never is, whatever the settings
     assert fingerprint(elizaos1.url) == before
+
+
+def test_the_real_schema_findings_stay(doctored: Doctored) -> None:
+    mine = _findings(doctored.report, "elizaos_schema")
+    fk = [f for f in mine if "has no index" in f.message]
+    assert {c for f in fk for c in ("agent_id", "entity_id") if f"({c})" in f.message} == {"agent_id", "entity_id"}
+    assert any("same foreign key" in f.message for f in mine)
+    assert any(f.subject == "logs" and "no primary key" in f.message for f in mine)
+    assert not [f for f in mine if "Do not point ElizaOS 1.x" in f.message]  # it IS 1.x
+    dup = _findings(doctored.report, "duplicate_indexes")  # the redundant relationships index
+    assert any(f.subject == "public.idx_relationships_users" for f in dup)
+
+
+def test_upgrade_warning_on_0_1_9_and_okai_databases(make_database: Callable[..., str]) -> None:
+    eliza019 = make_database("d019")
+    with psycopg.connect(eliza019, autocommit=True) as conn:
+        create_elizaos_schema(conn, dimension=384)
+    okai = make_database("dokai2")
+    okai_insight.connect(okai).close()
+    for url, shape in ((eliza019, "ElizaOS 0.1.9"), (okai, "okai-insight")):
+        result = elizaos_schema.elizaos_schema(url)
+        (f,) = result.findings
+        assert f.severity == "info" and shape in f.message
+        assert "Do not point ElizaOS 1.x" in f.message and "okai-insight copy" in f.message
+        assert "never share one database" in f.message
 
 
 @pytest.fixture
