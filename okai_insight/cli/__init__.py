@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 
 from okai_insight._redact import redact, redact_exception
 from okai_insight._version import __version__
-from okai_insight.cli import copy, core, diagnostics, embeddings, ops, pglite, report
+from okai_insight.cli import copy, core, diagnostics, embeddings, history, ops, pglite, report
 from okai_insight.cli._args import ArgumentParser, Formatter
 from okai_insight.cli._output import format_rows, redacted_output
 from okai_insight.errors import InvalidInput, OkaiError, UnsupportedDatabase, translate_pg_errors
@@ -31,7 +31,7 @@ __all__ = ["build_parser", "format_rows", "main"]
 EXIT_UNSUPPORTED = 4
 
 #: The modules that add subcommands, in the order ``--help`` lists them.
-COMMAND_MODULES = (core, copy, diagnostics, embeddings, ops, report)
+COMMAND_MODULES = (core, copy, diagnostics, embeddings, history, ops, report)
 
 EPILOG = """\
 examples:
