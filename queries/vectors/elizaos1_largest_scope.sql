@@ -4,7 +4,6 @@
 -- Placeholders: {column} (a dim_N column of embeddings), composed with psycopg.sql.Identifier by the runner.
 -- Parameters: none.
 -- Thresholds: @elizaos/plugin-sql 1.7.x searchMemories (WHERE type = $ AND agent_id = $ ...).
--- Defaults: {column} = dim_384
 SELECT
     m.agent_id,
     m.type,

@@ -6,7 +6,6 @@
 -- Placeholders: {column} (a dim_N column of embeddings), composed with psycopg.sql.Identifier by the runner.
 -- Parameters: limit: at most this many memories.
 -- Thresholds: pgvector README (cosine distance of a zero vector is NaN); @elizaos/plugin-sql 1.7.x searchMemories.
--- Defaults: limit = 50, {column} = dim_384
 SELECT
     m.id AS memory_id,
     m.agent_id,
