@@ -1,4 +1,4 @@
-"""How long ``okai-insight doctor`` (``health()``) takes on a large memory database; goal: under 10 s at 1M memories.
+"""How long ``okai-insight doctor`` (``doctor()``) takes on a large memory database; goal: under 10 s at 1M memories.
 
 Two databases on one throwaway embedded server:
 
@@ -9,7 +9,7 @@ Two databases on one throwaway embedded server:
    index checks (size against shared_buffers and maintenance_work_mem, queries against the index) have one.
 
 Both get pg_stat_statements and a few hundred searches (the adapter's own and ElizaOS-style ``<->`` ones), so
-``vector_queries`` and ``slow_queries`` have statements to read. ``health()`` then runs ``--repeat`` times on
+``vector_queries`` and ``slow_queries`` have statements to read. ``doctor()`` then runs ``--repeat`` times on
 each; the report gives the median and the slowest checks.
 
 Run: ``python -m bench.doctor`` (``--write`` updates the Doctor section of docs/benchmarks.md).
@@ -36,7 +36,7 @@ from psycopg.types.json import Jsonb
 from bench import _sections as sections
 from bench._server import bench_server, create_database, server_facts
 from okai_insight.adapters.postgres import PostgresAdapter
-from okai_insight.diagnostics import health
+from okai_insight.diagnostics import doctor
 
 DIM = 384
 ROOMS = 100
@@ -107,7 +107,7 @@ def _doctor(url: str, repeat: int) -> dict[str, Any]:
     report = None
     for _ in range(repeat):
         start = time.perf_counter()
-        report = health(url)
+        report = doctor(url)
         runs.append(time.perf_counter() - start)
         for r in report.results:
             slowest[r.name] = max(slowest.get(r.name, 0.0), r.duration_ms)

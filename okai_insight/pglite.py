@@ -115,7 +115,7 @@ def serve(
 
     Example:
         >>> with serve("~/.eliza/.elizadb") as url:                     # doctest: +SKIP
-        ...     print(okai_insight.diagnostics.health(url))
+        ...     print(okai_insight.diagnostics.doctor(url))
     """
     path = Path(data_dir).expanduser().resolve()
     _check_data_dir(path)

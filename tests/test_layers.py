@@ -109,7 +109,7 @@ def test_the_scan_sees_imports_inside_functions_relative_ones_and_strings():
     source = (
         "def f():\n"
         "    from okai_insight.ops.replicas import ReplicaRouter\n"
-        "    from ..diagnostics import health\n"
+        "    from ..diagnostics import doctor\n"
         "    from .. import report\n"
         "    import importlib; importlib.import_module('okai_insight.embeddings')\n"
     )

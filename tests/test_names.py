@@ -71,6 +71,7 @@ def test_a_renamed_type_does_not_come_back(old: str) -> None:
     ("name", "home"),
     [
         ("register", "okai_insight/adapters/postgres.py"),  # psycopg set-up; the CLI's are add_commands
+        ("health", "okai_insight/ops/monitoring.py"),  # the liveness probe; every check is diagnostics.doctor
     ],
 )
 def test_a_function_name_is_defined_in_one_place(name: str, home: str) -> None:
@@ -84,6 +85,7 @@ def test_a_function_name_is_defined_in_one_place(name: str, home: str) -> None:
         "okai_insight/adapters/_pg_sql.py",  # -> _pg_profile_sql.py
         "okai_insight/diagnostics/_vector_sql.py",  # -> _vector_query_analysis.py
         "okai_insight/diagnostics/_statement.py",  # -> _explain_gate.py
+        "okai_insight/diagnostics/health.py",  # -> doctor.py
     ],
 )
 def test_a_renamed_module_does_not_come_back(old: str) -> None:
@@ -107,6 +109,8 @@ def test_a_module_name_means_one_thing(stem: str, home: str) -> None:
     [
         ("okai_insight.report", "Target", "ReportTarget"),
         ("okai_insight.diagnostics", "settings", "server_settings"),
+        ("okai_insight.diagnostics", "health", "doctor"),
+        ("okai_insight.diagnostics", "HealthReport", "DoctorReport"),
     ],
 )
 def test_an_old_public_name_still_works_with_a_warning(module: str, old: str, new: str) -> None:

@@ -23,9 +23,9 @@ from okai_insight.diagnostics._result import Result
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from okai_insight.diagnostics.health import health
+    from okai_insight.diagnostics.doctor import doctor
 
-    report = health(args.url, checks=args.check or None)
+    report = doctor(args.url, checks=args.check or None)
     if args.format == "json":
         print(report.to_json())
     else:
@@ -182,7 +182,7 @@ def _single(check: Callable[..., Result], options: Sequence[str] = ()) -> Callab
 def add_commands(subparsers: Any) -> None:
     """Add ``doctor`` and one subcommand per diagnostic to the CLI."""
     from okai_insight.diagnostics import registry
-    from okai_insight.diagnostics.health import check_names
+    from okai_insight.diagnostics.doctor import check_names
 
     p = subparsers.add_parser(
         "doctor",

@@ -1,7 +1,7 @@
 """Diagnostics: one concern a module, one function a diagnostic, all through one safe runner.
 
 Every diagnostic takes a database target (a URL, a psycopg connection, an adapter, or an open :class:`Runner`)
-and returns a :class:`Result` with ``rows``, ``findings`` and renderings; :func:`health` runs them all.
+and returns a :class:`Result` with ``rows``, ``findings`` and renderings; :func:`doctor` runs them all.
 ``@diagnostic(concern, title)`` makes one and records it in :mod:`registry`, which everything that lists
 diagnostics (doctor, the CLI, the magics, the widgets, the report) reads.
 """
@@ -23,21 +23,21 @@ from okai_insight.diagnostics import (
 )
 from okai_insight.diagnostics._result import Finding, Result
 from okai_insight.diagnostics._runner import CheckUnavailable, Features, Runner, diagnostic
-from okai_insight.diagnostics.health import HealthReport, health
+from okai_insight.diagnostics.doctor import DoctorReport, doctor
 
 __all__ = [
     "CheckUnavailable",
+    "DoctorReport",
     "Features",
     "Finding",
-    "HealthReport",
     "Result",
     "Runner",
     "activity",
     "connections",
     "diagnostic",
+    "doctor",
     "elizaos_schema",
     "explain",
-    "health",
     "indexes",
     "maintenance",
     "registry",
@@ -49,4 +49,13 @@ __all__ = [
 ]
 
 #: ``settings`` was renamed ``server_settings``: ``okai_insight.settings`` is okai-insight's own configuration.
-__getattr__ = renamed(__name__, {"settings": ("server_settings", server_settings)})
+#: ``health()`` was renamed ``doctor()`` (what ``okai-insight doctor`` prints): ``health`` is the liveness probe
+#: (``okai_insight.ops.monitoring.health``, ``okai-insight health``).
+__getattr__ = renamed(
+    __name__,
+    {
+        "settings": ("server_settings", server_settings),
+        "health": ("doctor", doctor),
+        "HealthReport": ("DoctorReport", DoctorReport),
+    },
+)

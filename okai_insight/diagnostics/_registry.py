@@ -42,7 +42,7 @@ CONCERNS = (
 class Entry:
     """One registered diagnostic: the public function and what the presentation layer needs to select it.
 
-    ``doctor``: part of ``health()`` / ``okai-insight doctor``. ``adapter_only``: doctor runs it only when given
+    ``doctor``: part of ``doctor()`` / ``okai-insight doctor``. ``adapter_only``: doctor runs it only when given
     an adapter (pool statistics exist only for the caller's pool). ``shown_with``: other concerns whose panel or
     report section also shows it (the vector indexes appear with the indexes).
 

@@ -67,7 +67,7 @@ def diagnostic(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Make a diagnostic from ``body(run, **options) -> (rows, findings[, columns])`` and record it in the registry
     (:mod:`okai_insight.diagnostics._registry`), from which doctor, the CLI, the magics, the widgets and the
-    report select it: ``doctor`` (part of ``health()``), ``adapter_only`` (doctor runs it only for an adapter),
+    report select it: ``doctor`` (part of ``doctor()``), ``adapter_only`` (doctor runs it only for an adapter),
     ``shown_with`` (other concerns whose panel or section also shows it).
 
     The public function takes the database target first; it opens a runner, times the check, and turns

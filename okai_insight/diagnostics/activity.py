@@ -173,7 +173,7 @@ def lock_tree_text(rows: list[dict[str, Any]]) -> str:
 
 def cancel_query(db: Target, pid: int, *, terminate: bool = False) -> bool:
     """Opt-in: cancel the statement of one backend (``terminate=True`` ends its session). Returns whether the
-    server accepted the signal. This is an action, not a diagnostic: it is never run by ``health()``.
+    server accepted the signal. This is an action, not a diagnostic: it is never run by ``doctor()``.
 
     Example:
         >>> cancel_query(url, 4242)                                   # doctest: +SKIP

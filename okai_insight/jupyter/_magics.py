@@ -184,13 +184,13 @@ class OkaiMagics(Magics):
             self.connect_jupysql()
             return None
         if command == "doctor":
-            from okai_insight.diagnostics import health
+            from okai_insight.diagnostics import doctor
 
             p = _Parser(prog="%okai doctor", add_help=False)
             p.add_argument("url", nargs="?")
             p.add_argument("--check", action="append")
             args = p.parse_args(rest)
-            return health(args.url or self.database_url(), checks=args.check)
+            return doctor(args.url or self.database_url(), checks=args.check)
         if command == "sql":
             return self._sql(rest)
         checks = _diagnostics()

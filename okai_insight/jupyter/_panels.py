@@ -51,7 +51,7 @@ class HealthWidget(Panel):
             self.render(self.data)
 
     def compute(self) -> Any:
-        from okai_insight.diagnostics import HealthReport, Runner, health, registry
+        from okai_insight.diagnostics import DoctorReport, Runner, doctor, registry
 
         entries = registry.entries(doctor=True)
         results: list[Result] = []
@@ -60,12 +60,12 @@ class HealthWidget(Panel):
             for i, entry in enumerate(entries):
                 self.step(i, len(entries), entry.name)
                 if entry.adapter_only and run.adapter is None:
-                    continue  # as in health(): pool statistics exist only for an adapter's pool
-                part = health(run, checks=[entry.name])
+                    continue  # as in doctor(): pool statistics exist only for an adapter's pool
+                part = doctor(run, checks=[entry.name])
                 results += part.results
                 database, version = part.database, part.server_version
         self.step(len(entries), len(entries), "done")
-        return HealthReport(results, database, version, sum(r.duration_ms for r in results))
+        return DoctorReport(results, database, version, sum(r.duration_ms for r in results))
 
     def render(self, data: Any) -> None:
         self.report = data

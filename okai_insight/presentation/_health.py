@@ -3,9 +3,9 @@ rows affected) that opens to the message, the threshold and its source and the f
 folded underneath.
 
 Example:
-    >>> from okai_insight.diagnostics import HealthReport
+    >>> from okai_insight.diagnostics import DoctorReport
     >>> from okai_insight.results import Finding, Result
-    >>> view = health_html(HealthReport([Result("a", "b", "c", findings=[Finding("warning", "x", subject="t")])]))
+    >>> view = health_html(DoctorReport([Result("a", "b", "c", findings=[Finding("warning", "x", subject="t")])]))
     >>> "<details" in view and "warning" in view
     True
 """
@@ -19,12 +19,12 @@ from okai_insight.presentation._html import COLOURS, STYLE, badges, results_html
 
 
 def health_html(report: Any) -> str:
-    """A :class:`~okai_insight.diagnostics.HealthReport` as HTML: badges, the findings (each a collapsed
+    """A :class:`~okai_insight.diagnostics.DoctorReport` as HTML: badges, the findings (each a collapsed
     ``<details>``), then the checks' tables folded in one ``<details>``.
 
     Example:
-        >>> from okai_insight.diagnostics import HealthReport
-        >>> "No findings" in health_html(HealthReport([]))
+        >>> from okai_insight.diagnostics import DoctorReport
+        >>> "No findings" in health_html(DoctorReport([]))
         True
     """
     where = f"{report.database or '?'} (PostgreSQL {report.server_version or '?'})"
@@ -42,7 +42,7 @@ def health_html(report: Any) -> str:
 
 
 def problems_html(problems: Any) -> str:
-    """Problems (:attr:`HealthReport.problems`), one collapsed ``<details>`` each: severity, what, where, rows
+    """Problems (:attr:`DoctorReport.problems`), one collapsed ``<details>`` each: severity, what, where, rows
     affected; opened, the message, threshold, source, fix and what the other checks said.
 
     Example:

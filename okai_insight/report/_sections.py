@@ -3,8 +3,8 @@ section that cannot be built (a missing extension, a function this version does 
 says why in one line and the rest of the report goes on.
 
 Example:
-    >>> from okai_insight.diagnostics import health
-    >>> report = health(url)                                      # doctest: +SKIP
+    >>> from okai_insight.diagnostics import doctor
+    >>> report = doctor(url)                                      # doctest: +SKIP
     >>> health_summary(report).status                             # doctest: +SKIP
     'ok'
 """
@@ -63,7 +63,7 @@ def guarded(title: str) -> Callable[[Callable[P, Section]], Callable[P, Section]
 
 
 def concern_results(target: Any, report: Any, concern: str, **options: Any) -> list[Result]:
-    """The results of one concern's registered diagnostics: taken from ``report`` (a :class:`HealthReport`) for
+    """The results of one concern's registered diagnostics: taken from ``report`` (a :class:`DoctorReport`) for
     those doctor ran, else run on ``target`` with the ``options`` each takes (e.g. ``limit``).
 
     Example:
@@ -94,8 +94,8 @@ def health_summary(report: Any, *, target: Any = None) -> Section:
     """Counts per severity, the database and server, which checks could not run, and a one-line verdict.
 
     Example:
-        >>> from okai_insight.diagnostics import HealthReport
-        >>> health_summary(HealthReport([], database="okai", server_version="18.6")).text.splitlines()[0]
+        >>> from okai_insight.diagnostics import DoctorReport
+        >>> health_summary(DoctorReport([], database="okai", server_version="18.6")).text.splitlines()[0]
         'okai on PostgreSQL 18.6: 0 checks, critical: 0, warning: 0, info: 0'
     """
     counts = report.counts()
@@ -126,8 +126,8 @@ def top_findings(report: Any, *, limit: int = 12) -> Section:
     """The most severe findings first, each with its threshold, source and the SQL that fixes it.
 
     Example:
-        >>> from okai_insight.diagnostics import HealthReport
-        >>> top_findings(HealthReport([])).text
+        >>> from okai_insight.diagnostics import DoctorReport
+        >>> top_findings(DoctorReport([])).text
         'no findings'
     """
     found = report.problems

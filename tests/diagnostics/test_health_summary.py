@@ -10,9 +10,9 @@ import pytest
 import okai_insight
 from okai_insight.data import demo_dataset
 from okai_insight.demo import load
-from okai_insight.diagnostics import health
+from okai_insight.diagnostics import doctor
 from okai_insight.diagnostics._problems import problems
-from okai_insight.diagnostics.health import DOCTOR_OPTIONS, FINDING_COLUMNS
+from okai_insight.diagnostics.doctor import DOCTOR_OPTIONS, FINDING_COLUMNS
 
 SUBJECT = "public.memories.embedding"
 RANK = {"critical": 0, "warning": 1, "info": 2}
@@ -27,7 +27,7 @@ def demo(pg_url):
 
 @pytest.fixture(scope="module")
 def report(demo, pg_url):
-    return health(pg_url)
+    return doctor(pg_url)
 
 
 def _problem(report, name):

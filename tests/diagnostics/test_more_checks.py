@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from okai_insight.adapters.postgres import PostgresAdapter
-from okai_insight.diagnostics import activity, health, indexes, server_settings, space, vectors
+from okai_insight.diagnostics import activity, doctor, indexes, server_settings, space, vectors
 from okai_insight.errors import InvalidInput
 from tests.contract.elizaos_schema import create_elizaos_schema
 
@@ -127,7 +127,7 @@ def test_doctor_on_an_elizaos_0_1_9_database(make_database):
         for _ in range(3):  # what the ElizaOS adapter runs: searchMemoriesByEmbedding
             q = "[" + ",".join(f"{x:.4f}" for x in rng.standard_normal(384)) + "]"
             conn.execute(ELIZA_SEARCH, {"q": q, "t": "messages", "r": room, "k": 5}).fetchall()
-    report = health(url)
+    report = doctor(url)
     assert [r.name for r in report.results if r.status == "error"] == []
     crit = report.result("vector_queries").findings[0]
     assert crit.severity == "critical" and "<-> (L2 distance)" in crit.message
@@ -161,7 +161,7 @@ def test_doctor_on_the_demo_dataset(make_database, capsys):
     assert code == 0, out
     assert out.startswith(f"okai-insight doctor: {url.split('/')[3].split('?')[0]} (PostgreSQL 18")
     assert "critical: 0" in out and "not checked" not in out
-    report = health(url)
+    report = doctor(url)
     assert report.result("vector_queries").rows, "the adapter's searches were checked against the index"
     assert report.result("vector_columns").rows[0]["stored_dims"] == {"384": loaded.created["memories"]} or any(
         r["table"] == "memories" and r["declared_dims"] == 384 for r in report.result("vector_columns").rows

@@ -12,7 +12,7 @@ import pytest
 from psycopg import sql
 
 from okai_insight.cli import build_parser, main
-from okai_insight.diagnostics import Finding, Runner, health, registry
+from okai_insight.diagnostics import Finding, Runner, doctor, registry
 from okai_insight.diagnostics._runner import Outcome, diagnostic
 from okai_insight.errors import InvalidInput
 
@@ -35,9 +35,9 @@ def throwaway() -> Iterator[str]:
 
 
 def test_doctor_runs_a_new_diagnostic(throwaway: str, healthy: str) -> None:
-    health_module = importlib.import_module("okai_insight.diagnostics.health")
+    health_module = importlib.import_module("okai_insight.diagnostics.doctor")
     assert throwaway in health_module.check_names()
-    report = health(healthy, checks=[throwaway, "invalid_indexes"])
+    report = doctor(healthy, checks=[throwaway, "invalid_indexes"])
     result = report.result(throwaway)
     assert result.rows == [{"min_rows": 7}] and result.findings[0].message == MESSAGE
     assert report.counts()["warning"] == 1
@@ -67,7 +67,7 @@ def test_the_report_and_the_widget_of_its_concern_show_a_new_diagnostic(throwawa
     from okai_insight.jupyter import IndexesWidget
     from okai_insight.report import indexes_section
 
-    section = indexes_section(healthy, health(healthy))
+    section = indexes_section(healthy, doctor(healthy))
     assert section.status == "ok" and MESSAGE in section.html
     widget = IndexesWidget(healthy, background=False)
     assert widget.error is None
@@ -98,7 +98,7 @@ def test_what_doctor_and_the_other_lists_select() -> None:
 
 def test_the_embedding_checks_are_diagnostics_too() -> None:
     """The embedding checks go through the same decorator: registered, their own result classes; doctor runs
-    embedding_quality (on a bounded sample, health.DOCTOR_OPTIONS), the others are analyses of their own."""
+    embedding_quality (on a bounded sample, doctor.DOCTOR_OPTIONS), the others are analyses of their own."""
     from okai_insight import embeddings
 
     names = registry.names(concern="embeddings")

@@ -9,7 +9,7 @@ import pytest
 from psycopg import sql
 
 from okai_insight.adapters.postgres import PostgresAdapter
-from okai_insight.diagnostics import Runner, health, indexes
+from okai_insight.diagnostics import Runner, doctor, indexes
 from okai_insight.diagnostics._runner import CheckUnavailable
 from okai_insight.errors import InvalidInput
 from okai_insight.settings import Settings
@@ -43,7 +43,7 @@ def _fingerprint(url: str) -> dict:
 def test_doctor_changes_nothing(planted, healthy):
     for url in (planted.url, healthy):
         before = _fingerprint(url)
-        report = health(url)
+        report = doctor(url)
         assert all(r.status != "error" for r in report.results), [r.note for r in report.results if r.status == "error"]
         assert _fingerprint(url) == before
 
@@ -109,7 +109,7 @@ def test_pg_monitor_role_with_select_only(planted, admin_url):
             conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.SQL(t), sql.Identifier(role)))
     url = planted.url.replace("postgres:@", f"{role}@", 1)
     try:
-        report = health(url)
+        report = doctor(url)
         assert {r.name: r.status for r in report.results if r.status != "ok"} == {}
         assert report.result("vector_queries").findings[0].severity == "critical"
         assert report.result("invalid_indexes").findings
@@ -124,7 +124,7 @@ def test_pg_monitor_role_with_select_only(planted, admin_url):
 
 
 def test_bare_database_degrades_checks_not_the_report(bare):
-    report = health(bare)
+    report = doctor(bare)
     status = {r.name: r.status for r in report.results}
     assert status["slow_queries"] == "unavailable" and status["vector_columns"] == "unavailable"
     assert status["invalid_indexes"] == "ok" and "error" not in status.values()
@@ -133,7 +133,7 @@ def test_bare_database_degrades_checks_not_the_report(bare):
 
 
 def test_report_renderings(planted):
-    report = health(planted.url, checks=["invalid_indexes", "duplicate_indexes"])
+    report = doctor(planted.url, checks=["invalid_indexes", "duplicate_indexes"])
     assert [r.name for r in report.results] == ["invalid_indexes", "duplicate_indexes"]
     assert report.exit_code == 1 and report.counts() == {"critical": 1, "warning": 1, "info": 0}
     d = report.to_dict()
@@ -144,4 +144,4 @@ def test_report_renderings(planted):
     assert r.to_polars().shape == (1, len(r.columns))
     assert "[warning] index public.planted_dup_type" in r.to_text()
     with pytest.raises(InvalidInput, match="unknown check"):
-        health(planted.url, checks=["nope"])
+        doctor(planted.url, checks=["nope"])

@@ -19,8 +19,8 @@ import psycopg
 import pytest
 
 import okai_insight
-from okai_insight.diagnostics import elizaos_schema, health, maintenance, vectors
-from okai_insight.diagnostics.health import HealthReport
+from okai_insight.diagnostics import doctor, elizaos_schema, maintenance, vectors
+from okai_insight.diagnostics.doctor import DoctorReport
 from okai_insight.pglite import serve
 from tests.contract.elizaos_schema import create_elizaos_schema
 from tests.elizaos1.conftest import ElizaOS1Databases
@@ -31,7 +31,7 @@ UNUSED = "unused by design"
 
 @dataclass(frozen=True)
 class Doctored:
-    report: HealthReport
+    report: DoctorReport
     before: Any
     after: Any
 
@@ -48,14 +48,14 @@ def doctored(elizaos1: ElizaOS1Databases) -> Iterator[Doctored]:
         had = conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'").fetchone()
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
     before = fingerprint(elizaos1.url)
-    report = health(elizaos1.url)
+    report = doctor(elizaos1.url)
     yield Doctored(report, before, fingerprint(elizaos1.url))
     if had is None:
         with psycopg.connect(elizaos1.url, autocommit=True) as conn:
             conn.execute("DROP EXTENSION pg_stat_statements")
 
 
-def _findings(report: HealthReport, check: str) -> list[Any]:
+def _findings(report: DoctorReport, check: str) -> list[Any]:
     return [f for f in report.findings if f.check == check]
 
 
@@ -210,7 +210,7 @@ def test_pglite_fake_xid_ages_raise_no_wraparound_finding(pglite_url: str) -> No
 
 
 def test_doctor_on_pglite_runs_every_check_without_wraparound_findings(pglite_url: str) -> None:
-    report = health(pglite_url)
+    report = doctor(pglite_url)
     assert {r.name: r.note for r in report.results if r.status == "error"} == {}
     assert [f.severity for f in report.findings if f.check == "database_xid_age"] == ["info"]
     rows = {r["column"]: r for r in report.result("vector_columns").rows}

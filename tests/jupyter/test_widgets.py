@@ -9,7 +9,7 @@ import time
 import psycopg
 import pytest
 
-from okai_insight.diagnostics import health
+from okai_insight.diagnostics import doctor
 from okai_insight.jupyter import (
     PANELS,
     ActivityWidget,
@@ -33,7 +33,7 @@ def test_dashboard_has_every_tab_and_loads_tabs_when_opened(demo_url: str) -> No
                         "Embeddings", "Threshold tuner", "Recall tuner")  # fmt: skip
     assert len(d.children) == len(PANELS)
     h = d.panel(HealthWidget)
-    assert h.loads == 1 and h.report.counts() == health(demo_url).counts()
+    assert h.loads == 1 and h.report.counts() == doctor(demo_url).counts()
     for severity, n in h.report.counts().items():
         assert f"{severity}: {n}" in h.body.value
     indexes = d.children[3]

@@ -20,7 +20,7 @@ from psycopg import sql
 from okai_insight.adapters._pg_profile_sql import MemoryQueryShape
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.cli import main
-from okai_insight.diagnostics import health, vectors
+from okai_insight.diagnostics import doctor, vectors
 from okai_insight.errors import InvalidInput, SchemaError
 from okai_insight.models import Account, Memory
 from okai_insight.ops import security
@@ -278,7 +278,7 @@ def test_adapter_writes_and_refuses_agentless_memories(converted: Converted) -> 
 
 # -- diagnostics --------------------------------------------------------------------------------------------------
 def test_doctor_is_clean_and_lists_per_partition_indexes(converted: Converted) -> None:
-    report = health(converted.url)
+    report = doctor(converted.url)
     assert [f for f in report.findings if f.severity in ("critical", "warning")] == []
     idx = {r["index"]: r for r in report.result("vector_indexes").rows}
     parent = idx["idx_memories_embedding"]

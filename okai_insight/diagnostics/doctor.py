@@ -1,11 +1,11 @@
-"""``health(db)``: every diagnostic in one report, a summary per severity; what ``okai-insight doctor`` prints.
+"""``doctor(db)``: every diagnostic in one report, a summary per severity; what ``okai-insight doctor`` prints.
 
 One check failing (a missing extension, a privilege, a timeout, even a bug) degrades that check only: its result
 says ``unavailable`` or ``error`` and the report goes on.
 
 Example:
-    >>> from okai_insight.diagnostics import health
-    >>> report = health(url)                                         # doctest: +SKIP
+    >>> from okai_insight.diagnostics import doctor
+    >>> report = doctor(url)                                         # doctest: +SKIP
     >>> report.counts()                                              # doctest: +SKIP
     {'critical': 0, 'warning': 1, 'info': 2}
 """
@@ -36,7 +36,7 @@ EXACT_PROBE_ROWS = 100_000
 
 
 def doctor_checks() -> list[Callable[..., Result]]:
-    """The checks ``health()`` runs, in report order: every diagnostic registered with ``doctor=True``.
+    """The checks ``doctor()`` runs, in report order: every diagnostic registered with ``doctor=True``.
 
     Example:
         >>> doctor_checks()[0].__name__
@@ -46,7 +46,7 @@ def doctor_checks() -> list[Callable[..., Result]]:
 
 
 def check_names() -> list[str]:
-    """The names of the checks ``health()`` runs.
+    """The names of the checks ``doctor()`` runs.
 
     Example:
         >>> "duplicate_indexes" in check_names()
@@ -56,11 +56,11 @@ def check_names() -> list[str]:
 
 
 @dataclass
-class HealthReport:
+class DoctorReport:
     """Every check's result, in order; findings, counts per severity and renderings.
 
     Example:
-        >>> r = HealthReport([Result("a", "b", "c", findings=[Finding("critical", "x")])])
+        >>> r = DoctorReport([Result("a", "b", "c", findings=[Finding("critical", "x")])])
         >>> r.counts()["critical"], r.exit_code
         (1, 1)
     """
@@ -82,7 +82,7 @@ class HealthReport:
 
         Example:
             >>> f = Finding("warning", "x", check="b")
-            >>> [p.problem for p in HealthReport([Result("a", "b", "c", findings=[f])]).problems]
+            >>> [p.problem for p in DoctorReport([Result("a", "b", "c", findings=[f])]).problems]
             ['b']
         """
         return problems(self.results)
@@ -96,7 +96,7 @@ class HealthReport:
         """Findings per severity.
 
         Example:
-            >>> HealthReport([]).counts()
+            >>> DoctorReport([]).counts()
             {'critical': 0, 'warning': 0, 'info': 0}
         """
         return {s: sum(1 for f in self.findings if f.severity == s) for s in SEVERITIES}
@@ -110,7 +110,7 @@ class HealthReport:
         """The result of one check by name.
 
         Example:
-            >>> HealthReport([Result("a", "b", "c")]).result("b").name
+            >>> DoctorReport([Result("a", "b", "c")]).result("b").name
             'b'
         """
         for r in self.results:
@@ -124,7 +124,7 @@ class HealthReport:
         """One line per severity, then one for checks that could not run.
 
         Example:
-            >>> HealthReport([]).summary_lines()[0]
+            >>> DoctorReport([]).summary_lines()[0]
             'critical: 0'
         """
         lines = []
@@ -142,7 +142,7 @@ class HealthReport:
         checks that saw it, message, threshold, source, fix).
 
         Example:
-            >>> HealthReport([Result("a", "b", "c", findings=[Finding("info", "x")])]).rows()[0]["severity"]
+            >>> DoctorReport([Result("a", "b", "c", findings=[Finding("info", "x")])]).rows()[0]["severity"]
             'info'
         """
         return [p.to_row() for p in self.problems]
@@ -151,7 +151,7 @@ class HealthReport:
         """The findings table (:meth:`rows`) as a pandas DataFrame, also when there are no findings.
 
         Example:
-            >>> list(HealthReport([]).to_pandas().columns)[:3]
+            >>> list(DoctorReport([]).to_pandas().columns)[:3]
             ['severity', 'problem', 'subject']
         """
         import pandas as pd
@@ -162,7 +162,7 @@ class HealthReport:
         """The findings table (:meth:`rows`) as a polars DataFrame.
 
         Example:
-            >>> HealthReport([Result("a", "b", "c", findings=[Finding("info", "x")])]).to_polars().shape
+            >>> DoctorReport([Result("a", "b", "c", findings=[Finding("info", "x")])]).to_polars().shape
             (1, 10)
         """
         import polars as pl
@@ -174,7 +174,7 @@ class HealthReport:
         """The findings as an aligned text table: severity, problem, where, rows affected, checks.
 
         Example:
-            >>> print(HealthReport([Result("a", "b", "c", findings=[Finding("info", "x", subject="t")])]).findings_table())
+            >>> print(DoctorReport([Result("a", "b", "c", findings=[Finding("info", "x", subject="t")])]).findings_table())
             severity  problem  where  rows affected  check
             --------  -------  -----  -------------  -----
             info      b        t                     b
@@ -196,7 +196,7 @@ class HealthReport:
         check's rows).
 
         Example:
-            >>> "critical: 0" in HealthReport([]).to_text()
+            >>> "critical: 0" in DoctorReport([]).to_text()
             True
         """
         head = (
@@ -227,7 +227,7 @@ class HealthReport:
         """JSON-ready: database, counts, findings, and each check's result.
 
         Example:
-            >>> HealthReport([]).to_dict()["counts"]["critical"]
+            >>> DoctorReport([]).to_dict()["counts"]["critical"]
             0
         """
         return {
@@ -250,7 +250,7 @@ class HealthReport:
         return health_html(self)
 
 
-#: The columns of :meth:`HealthReport.to_pandas` / :meth:`HealthReport.to_polars`.
+#: The columns of :meth:`DoctorReport.to_pandas` / :meth:`DoctorReport.to_polars`.
 FINDING_COLUMNS = (
     "severity",
     "problem",
@@ -265,11 +265,11 @@ FINDING_COLUMNS = (
 )
 
 
-def health(db: Target = None, *, checks: Sequence[str] | None = None, settings: Settings | None = None) -> HealthReport:
+def doctor(db: Target = None, *, checks: Sequence[str] | None = None, settings: Settings | None = None) -> DoctorReport:
     """Run every check (or those named in ``checks``, in that order) on one connection and collect the results.
 
     Example:
-        >>> report = health(url)                                     # doctest: +SKIP
+        >>> report = doctor(url)                                     # doctest: +SKIP
         >>> print("\\n".join(report.summary_lines()))                # doctest: +SKIP
         critical: 1 (vector_queries)
         warning: 2 (duplicate_indexes, unused_indexes)
@@ -294,7 +294,7 @@ def health(db: Target = None, *, checks: Sequence[str] | None = None, settings: 
             database, version = feats.database, feats.server_version
         except Exception:
             database, version = None, None
-    return HealthReport(results, database, version, (time.perf_counter() - start) * 1000)
+    return DoctorReport(results, database, version, (time.perf_counter() - start) * 1000)
 
 
 def _doctor_options(name: str, done: Sequence[Result]) -> dict[str, Any]:
