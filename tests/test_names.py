@@ -72,6 +72,7 @@ def test_a_renamed_type_does_not_come_back(old: str) -> None:
     [
         ("register", "okai_insight/adapters/postgres.py"),  # psycopg set-up; the CLI's are add_commands
         ("health", "okai_insight/ops/monitoring.py"),  # the liveness probe; every check is diagnostics.doctor
+        ("replication_status", "okai_insight/diagnostics/replication.py"),  # the diagnostic; ops adds the role
     ],
 )
 def test_a_function_name_is_defined_in_one_place(name: str, home: str) -> None:
@@ -111,6 +112,7 @@ def test_a_module_name_means_one_thing(stem: str, home: str) -> None:
         ("okai_insight.diagnostics", "settings", "server_settings"),
         ("okai_insight.diagnostics", "health", "doctor"),
         ("okai_insight.diagnostics", "HealthReport", "DoctorReport"),
+        ("okai_insight.ops.replicas", "replication_status", "replication_role_and_lag"),
     ],
 )
 def test_an_old_public_name_still_works_with_a_warning(module: str, old: str, new: str) -> None:

@@ -178,9 +178,9 @@ def _compress(args: argparse.Namespace) -> int:
 
 
 def _replication(args: argparse.Namespace) -> int:
-    from okai_insight.ops.replicas import replication_status
+    from okai_insight.ops.replicas import replication_role_and_lag
 
-    status = replication_status(_url(args))
+    status = replication_role_and_lag(_url(args))
     if status.role == "standby":
         rows = [{"role": "standby", "replay_lag_bytes": status.replay_lag_bytes, "replay_lag_ms": status.replay_lag_ms}]
     else:

@@ -10,7 +10,7 @@
   so after a standby is promoted, a new connection lands on the new primary; the adapter's retries with backoff
   (``okai_insight/adapters/_retry.py``) carry the calls across the switch.
 * :func:`create_replica` makes a streaming replica of a (local) server with ``pg_basebackup -R`` and starts it
-  with the embedded server; :func:`promote` turns a standby into a primary; :func:`replication_status` shows lag.
+  with the embedded server; :func:`promote` turns a standby into a primary; :func:`replication_role_and_lag` shows this server's role and its standbys' lag.
 
 Example:
     >>> import okai_insight
@@ -30,6 +30,7 @@ import psycopg
 from psycopg import conninfo
 
 from okai_insight._postgres_only import require_postgres
+from okai_insight._renamed import renamed
 from okai_insight.adapters.routing import ReplicaRouter
 from okai_insight.diagnostics.replication import MAX_LAG_MS
 from okai_insight.diagnostics.replication import replication_status as replication_check
@@ -43,7 +44,7 @@ __all__ = [
     "create_replica",
     "failover_url",
     "promote",
-    "replication_status",
+    "replication_role_and_lag",
 ]
 
 
@@ -131,14 +132,14 @@ class ReplicationStatus:
     status: str = "ok"
 
 
-def replication_status(url: str, *, max_lag_ms: float = MAX_LAG_MS) -> ReplicationStatus:
+def replication_role_and_lag(url: str, *, max_lag_ms: float = MAX_LAG_MS) -> ReplicationStatus:
     """Role and lag: on a primary, each connected standby's state and lag (``pg_stat_replication``); on a standby,
     how many bytes received are not replayed yet and how old the last replayed transaction is. The numbers and the
     verdict are the replication diagnostic's (``okai_insight.diagnostics.replication.replication_status``, one
     query: ``queries/replication/replication_status.sql``).
 
     Example:
-        >>> replication_status(primary_url).standbys[0]["state"]         # doctest: +SKIP
+        >>> replication_role_and_lag(primary_url).standbys[0]["state"]         # doctest: +SKIP
         'streaming'
     """
     with connect(url, autocommit=True) as conn:
@@ -166,3 +167,9 @@ def replication_status(url: str, *, max_lag_ms: float = MAX_LAG_MS) -> Replicati
 def _where(url: str) -> str:
     info = conninfo.conninfo_to_dict(url)
     return f"{info.get('host') or 'localhost'}/{info.get('dbname') or ''}"
+
+
+#: ``replication_status`` is the replication diagnostic's name (``okai_insight.diagnostics.replication``, and the
+#: ``okai-insight replication_status`` command); this module's function, which adds the server's role, is
+#: ``replication_role_and_lag``. The old name warns for one release.
+__getattr__ = renamed(__name__, {"replication_status": ("replication_role_and_lag", replication_role_and_lag)})

@@ -86,7 +86,7 @@ def test_replica_create_makes_a_streaming_replica(small_server, server_dir, caps
     """okai-insight replica create wraps ops.replicas.create_replica: a real standby of a throwaway server that
     replays what the primary commits (issue 19 item 8)."""
     from okai_insight.embedded import EmbeddedServer
-    from okai_insight.ops.replicas import replication_status
+    from okai_insight.ops.replicas import replication_role_and_lag
 
     with pytest.raises(SystemExit):
         main(["replica", "--help"])
@@ -101,7 +101,7 @@ def test_replica_create_makes_a_streaming_replica(small_server, server_dir, caps
         out = capsys.readouterr().out
         standby = EmbeddedServer(data_dir).url()
         assert standby is not None and standby != primary and f"streaming replica running at {standby}" in out
-        assert replication_status(standby).role == "standby"
+        assert replication_role_and_lag(standby).role == "standby"
         with psycopg.connect(primary, autocommit=True) as conn:
             conn.execute("CREATE TABLE replicated AS SELECT 42 AS answer")
         deadline = time.monotonic() + 30
@@ -112,7 +112,7 @@ def test_replica_create_makes_a_streaming_replica(small_server, server_dir, caps
                     break
             assert time.monotonic() < deadline, "the standby did not replay the primary's commit"
             time.sleep(0.1)
-        assert [s["state"] for s in replication_status(primary).standbys] == ["streaming"]
+        assert [s["state"] for s in replication_role_and_lag(primary).standbys] == ["streaming"]
         # A directory that is not empty is refused before anything runs.
         assert main(["replica", "create", primary, "--data-dir", str(data_dir)]) == 2
         assert "is not empty" in capsys.readouterr().err

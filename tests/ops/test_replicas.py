@@ -27,7 +27,7 @@ from okai_insight.embedded import EmbeddedServer
 from okai_insight.errors import ConfigurationError, ConnectionFailed, InvalidInput
 from okai_insight.models import Memory
 from okai_insight.ops.monitoring import health, metrics
-from okai_insight.ops.replicas import ReplicaRouter, create_replica, failover_url, promote, replication_status
+from okai_insight.ops.replicas import ReplicaRouter, create_replica, failover_url, promote, replication_role_and_lag
 from okai_insight.query_files import load_sql
 from tests.ops._data import DIM
 
@@ -61,7 +61,7 @@ def pair() -> Iterator[Pair]:
         with psycopg.connect(purl, autocommit=True) as conn:  # synchronous: a commit returns once the standby has it
             conn.execute("ALTER SYSTEM SET synchronous_standby_names = '*'")
             conn.execute("SELECT pg_reload_conf()")
-        _wait(lambda: [s["sync_state"] for s in replication_status(purl).standbys] == ["sync"])
+        _wait(lambda: [s["sync_state"] for s in replication_role_and_lag(purl).standbys] == ["sync"])
         yield Pair(primary, standby, purl, surl)
     finally:
         if standby is not None:
@@ -76,9 +76,9 @@ def _memory(room: uuid.UUID, text: str) -> Memory:
 
 
 def test_the_standby_is_a_streaming_replica(pair):
-    status = replication_status(pair.primary_url)
+    status = replication_role_and_lag(pair.primary_url)
     assert status.role == "primary" and status.standbys[0]["state"] == "streaming"
-    standby = replication_status(pair.standby_url)
+    standby = replication_role_and_lag(pair.standby_url)
     assert standby.role == "standby" and standby.replay_lag_bytes is not None
 
 
@@ -87,7 +87,7 @@ def _lag_seen_by_all(url: str, max_lag_ms: float) -> tuple[list[float], list[int
     in that order."""
     found = diagnostic_replication_status(url, max_lag_ms=max_lag_ms)
     checked = health(url, max_lag_ms=max_lag_ms).checks[-1]
-    status = replication_status(url, max_lag_ms=max_lag_ms)
+    status = replication_role_and_lag(url, max_lag_ms=max_lag_ms)
     row = found.rows[0]
     assert row["role"] == "standby" and status.role == "standby"
     shown = re.search(r"standby, replay lag (\d+) ms", checked.detail)
@@ -102,14 +102,14 @@ def test_one_lag_and_one_verdict_for_a_real_replica(pair):
     with one threshold: the same lag and the same verdict for the same standby, lagging and caught up."""
     with psycopg.connect(pair.primary_url, autocommit=True) as primary:
         primary.execute("CREATE TABLE IF NOT EXISTS lag_probe (x int)")  # a replayed commit: its time is known
-    _wait(lambda: replication_status(pair.standby_url).replay_lag_bytes == 0)
+    _wait(lambda: replication_role_and_lag(pair.standby_url).replay_lag_bytes == 0)
     with psycopg.connect(pair.standby_url, autocommit=True) as standby:
         standby.execute("SELECT pg_wal_replay_pause()")
         try:
             with psycopg.connect(pair.primary_url, autocommit=True) as primary:
                 primary.execute("INSERT INTO lag_probe VALUES (1)")
-            _wait(lambda: (replication_status(pair.standby_url).replay_lag_bytes or 0) > 0)
-            _wait(lambda: (replication_status(pair.standby_url).replay_lag_ms or 0) > 0)
+            _wait(lambda: (replication_role_and_lag(pair.standby_url).replay_lag_bytes or 0) > 0)
+            _wait(lambda: (replication_role_and_lag(pair.standby_url).replay_lag_ms or 0) > 0)
             started = time.monotonic()
             lags_ms, lags_bytes, verdicts = _lag_seen_by_all(pair.standby_url, max_lag_ms=1)
             elapsed_ms = (time.monotonic() - started) * 1000
@@ -122,7 +122,7 @@ def test_one_lag_and_one_verdict_for_a_real_replica(pair):
             assert _lag_seen_by_all(pair.standby_url, max_lag_ms=1e12)[2] == ["ok"] * 3
         finally:
             standby.execute("SELECT pg_wal_replay_resume()")
-    _wait(lambda: replication_status(pair.standby_url).replay_lag_bytes == 0)
+    _wait(lambda: replication_role_and_lag(pair.standby_url).replay_lag_bytes == 0)
     lags_ms, lags_bytes, verdicts = _lag_seen_by_all(pair.standby_url, max_lag_ms=MAX_LAG_MS)
     assert (lags_ms, lags_bytes, verdicts) == ([0.0] * 3, [0, 0], ["ok"] * 3)
 
@@ -136,7 +136,7 @@ def test_one_lag_threshold_everywhere():
         return inspect.signature(func).parameters["max_lag_ms"].default
 
     assert default(diagnostic_replication_status) == MAX_LAG_MS == 5_000.0
-    assert default(health) == default(replication_status) == MAX_LAG_MS
+    assert default(health) == default(replication_role_and_lag) == MAX_LAG_MS
     assert build_parser().parse_args(["health"]).max_lag_ms == MAX_LAG_MS
 
 
@@ -197,7 +197,7 @@ def test_read_your_writes_skips_a_replica_that_has_not_replayed_them(pair):
             room = db.create_room()
             mid = db.create_memory(_memory(room, "fresh"), "messages")
             assert db.get_memory_by_id(mid) is None  # a plain read: the paused replica has not replayed it
-            assert replication_status(pair.standby_url).replay_lag_bytes > 0  # the lag shows
+            assert replication_role_and_lag(pair.standby_url).replay_lag_bytes > 0  # the lag shows
             lagging = health(pair.standby_url, max_lag_ms=1)
             assert lagging.status == "warning" and "standby, replay lag" in lagging.checks[-1].detail
             with db.router.read_your_writes():
@@ -208,7 +208,7 @@ def test_read_your_writes_skips_a_replica_that_has_not_replayed_them(pair):
         finally:
             standby.execute("SELECT pg_wal_replay_resume()")
             db.close()
-    _wait(lambda: replication_status(pair.standby_url).replay_lag_bytes == 0)
+    _wait(lambda: replication_role_and_lag(pair.standby_url).replay_lag_bytes == 0)
     assert health(pair.standby_url).status == "ok"
     assert "1 standby(s)" in health(pair.primary_url).checks[-1].detail
 
