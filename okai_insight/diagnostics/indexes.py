@@ -19,14 +19,27 @@ MIN_ROWS = 10_000
 MIN_PERCENT_INDEX_USED = 95.0
 
 
+#: PgHero's unused_indexes thresholds (``max_scans: 50``, any size): ``unused_indexes(url, **PGHERO_UNUSED)``, or
+#: ``okai-insight unused_indexes --min-size-bytes 0 --max-scans 50``.
+PGHERO_UNUSED = {"min_size_bytes": 0, "max_scans": 50}
+
+
 @diagnostic("indexes", "Unused indexes")
 def unused_indexes(run: Runner, *, min_size_bytes: int = 10 * MB, max_scans: int = 0) -> Outcome:
-    """Indexes scanned at most ``max_scans`` times since statistics were reset, of at least ``min_size_bytes``
-    (10 MB), that enforce no constraint: a warning each with the DROP. Check replicas before dropping: their
-    scans are not counted here.
+    """Indexes scanned at most ``max_scans`` times since statistics were reset, of at least ``min_size_bytes``,
+    that enforce no constraint: a warning each with the DROP. Check replicas before dropping: their scans are not
+    counted here.
+
+    Two modes, by the two thresholds (the CLI offers both as ``--min-size-bytes`` and ``--max-scans``):
+
+    - the default (10 MB, never scanned) is what ``doctor`` warns about: an index that costs real space and write
+      work and has served no read at all. Small indexes are left out because dropping them saves next to nothing,
+      and on a young or small database "rarely scanned" is not yet evidence of "not needed".
+    - PgHero's mode (:data:`PGHERO_UNUSED`: any size, at most 50 scans, non-unique) lists what PgHero lists, so on
+      a small database it finds the same candidates PgHero shows.
 
     Example:
-        >>> unused_indexes(url, min_size_bytes=0).rows[0]["index"]    # doctest: +SKIP
+        >>> unused_indexes(url, **PGHERO_UNUSED).rows[0]["index"]    # doctest: +SKIP
         'idx_planted_unused'
     """
     res = run.query("indexes", "unused_indexes", {"min_size_bytes": min_size_bytes, "max_scans": max_scans})

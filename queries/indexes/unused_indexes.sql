@@ -3,8 +3,9 @@
 -- Shows: schema, table, index, qualified_index (quoted, for fix SQL), index_scans, size_bytes, definition,
 --        and stats_reset of the database (the counts are only as old as that).
 -- Parameters: max_scans, min_size_bytes (defaults below: unused_indexes()'s own).
--- Thresholds: PgHero lib/pghero/methods/indexes.rb (unused_indexes: idx_scan <= max_scans, largest first);
---             the 10 MB floor: PgHero's "unused indexes" advice ignores small ones.
+-- Thresholds: PgHero lib/pghero/methods/indexes.rb (unused_indexes: non-unique, idx_scan <= 50, any size, largest
+--             first): PgHero's mode is min_size_bytes = 0, max_scans = 50. The default (10 MB, never scanned) is
+--             okai-insight's stricter doctor floor: small or once-used indexes are not worth a warning.
 -- Defaults: max_scans = 0, min_size_bytes = 10485760
 SELECT
     s.schemaname AS schema,
