@@ -231,7 +231,9 @@ class Result:
 
 
 def text_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, max_width: int = 60) -> str:
-    """An aligned plain-text table; long cells are cut to ``max_width`` characters.
+    """An aligned plain-text table; long cells are cut to ``max_width`` characters, numbers read as
+    :mod:`okai_insight.presentation._format` formats them (3 significant digits, ``*_bytes`` in kB/MB/GB,
+    ``*_ms`` in ms/s/min).
 
     Example:
         >>> print(text_table([{"a": 1, "b": "xy"}], ["a", "b"]))
@@ -239,18 +241,9 @@ def text_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, max_wi
         -  --
         1  xy
     """
+    from okai_insight.presentation._format import rows_text  # the one formatting layer (imports nothing back)
 
-    def cell(v: Any) -> str:
-        s = "" if v is None else (f"{v:.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else str(v))
-        s = " ".join(s.split())
-        return s if len(s) <= max_width else s[: max_width - 1] + "…"
-
-    cells = [[cell(r.get(c)) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
-    return "\n".join(line.rstrip() for line in lines)
+    return rows_text(rows, columns, max_width=max_width)
 
 
 def findings_html(findings: Iterable[Finding]) -> str:
@@ -270,7 +263,8 @@ def findings_html(findings: Iterable[Finding]) -> str:
         if f.fix_sql:
             extra += f"<pre style='margin:2px 0'>{html.escape(f.fix_sql.strip())}</pre>"
         items.append(f"<li><b style='color:{colour}'>{f.severity}</b> {html.escape(f.message)}{extra}</li>")
-    return f"<ul class='okai-findings'>{''.join(items)}</ul>" if items else ""
+    # the classes keep MathJax off: a message quoting SQL ("$1 ... $2") is not maths
+    return f"<ul class='okai-findings tex2jax_ignore mathjax_ignore'>{''.join(items)}</ul>" if items else ""
 
 
 def result_html(result: Result, *, max_rows: int = 50) -> str:
@@ -280,28 +274,19 @@ def result_html(result: Result, *, max_rows: int = 50) -> str:
         >>> "<table" in result_html(Result("a", "b", "T", rows=[{"x": 1}]))
         True
     """
+    from okai_insight.presentation._format import NO_MATH, rows_html  # the one formatting layer
+
     title = html.escape(f"{result.title} ({result.concern}.{result.name})")
-    parts = [f"<div class='okai-result'><h4>{title}</h4>"]
+    parts = [f"<div class='okai-result {NO_MATH}'><h4>{title}</h4>"]
     if result.status != "ok":
         parts.append(f"<p><i>{html.escape(result.status)}: {html.escape(result.note or '')}</i></p>")
     elif result.note:
         parts.append(f"<p><i>{html.escape(result.note)}</i></p>")
     parts.append(findings_html(result.findings))
     if result.rows:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in result.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(_cell_text(r.get(c)))}</td>" for c in result.columns) + "</tr>"
-            for r in result.rows[:max_rows]
-        )
-        parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        if len(result.rows) > max_rows:
-            parts.append(f"<p>… {len(result.rows) - max_rows} more rows</p>")
+        parts.append(rows_html(result.rows, result.columns, max_rows=max_rows))
     parts.append("</div>")
     return "".join(parts)
-
-
-def _cell_text(v: Any) -> str:
-    return "" if v is None else str(v)
 
 
 def _json_safe(v: Any) -> Any:

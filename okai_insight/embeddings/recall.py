@@ -71,20 +71,28 @@ class RecallResult(EmbeddingResult):
         for r in self.rows:
             if r["ef_search"] is not None:
                 lines.setdefault((r["scope"], r["iterative_scan"]), []).append((r["ef_search"], r["recall_at_k"]))
-        for (scope, mode), pts in sorted(lines.items()):
+        # Lines often coincide (every mode at recall 1.0): distinct line styles and hollow markers of shrinking
+        # size keep each one visible on top of the others.
+        styles = [("o", "-", 11), ("s", "--", 9), ("^", "-.", 7), ("D", ":", 5.5), ("v", (0, (5, 1)), 4)]
+        for i, ((scope, mode), pts) in enumerate(sorted(lines.items())):
             pts.sort()
+            marker, linestyle, size = styles[i % len(styles)]
             ax.plot(
                 [p[0] for p in pts],
                 [p[1] for p in pts],
-                marker="o",
+                marker=marker,
+                linestyle=linestyle,
+                markersize=size,
+                markerfacecolor="none",
+                markeredgewidth=1.5,
                 label=scope if mode == "off" else f"{scope}, iterative {mode}",
             )
         target = self.summary.get("target_recall")
         if target is not None:
             ax.axhline(target, color="0.4", ls="--", lw=1, label=f"target {target:g}")
         ax.set_xscale("log")
-        ax.set_xlabel("hnsw.ef_search")
-        ax.set_ylabel(f"recall@{self.summary.get('k', 'k')}")
+        ax.set_xlabel("hnsw.ef_search (candidates kept per search, log scale)")
+        ax.set_ylabel(f"recall@{self.summary.get('k', 'k')} (fraction of true neighbours found)")
         ax.set_ylim(-0.02, 1.02)
         ax.legend(loc="lower right")
         ax.set_title("HNSW recall")

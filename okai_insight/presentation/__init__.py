@@ -8,6 +8,7 @@ Example:
 """
 
 from okai_insight.presentation._calls import EMBEDDING_TIMEOUT_MS, analysis_runner
+from okai_insight.presentation._format import NO_MATH, format_cell, human_bytes, human_duration, rows_text
 from okai_insight.presentation._health import health_html, problems_html
 from okai_insight.presentation._html import (
     COLOURS,
@@ -22,13 +23,18 @@ from okai_insight.presentation._html import (
 __all__ = [
     "COLOURS",
     "EMBEDDING_TIMEOUT_MS",
+    "NO_MATH",
     "STYLE",
     "analysis_runner",
     "badges",
     "figure_html",
+    "format_cell",
     "health_html",
+    "human_bytes",
+    "human_duration",
     "message_html",
     "problems_html",
     "results_html",
+    "rows_text",
     "table_html",
 ]

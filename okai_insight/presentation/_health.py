@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from okai_insight.presentation._format import NO_MATH
 from okai_insight.presentation._html import COLOURS, STYLE, badges, results_html
 
 
@@ -38,7 +39,7 @@ def health_html(report: Any) -> str:
         f"<details><summary>Every check's rows ({len(report.results)} checks, {len(noteworthy)} with findings or "
         f"not run)</summary>{results_html(report.results, max_rows=25)}</details>"
     )
-    return f"{STYLE}<div class='okai-section okai-health'>{head}{items}{checks}</div>"
+    return f"{STYLE}<div class='okai-section okai-health {NO_MATH}'>{head}{items}{checks}</div>"
 
 
 def problems_html(problems: Any) -> str:

@@ -18,6 +18,7 @@ import io
 from typing import Any
 
 from okai_insight.diagnostics._result import Result, result_html
+from okai_insight.presentation._format import rows_html
 
 STYLE = """
 <style>
@@ -27,6 +28,11 @@ STYLE = """
 .okai-section th, .okai-section td { border: 1px solid #ddd; padding: 3px 6px; text-align: left;
   max-width: 36em; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .okai-section th { background: #f4f4f4; }
+.okai-section td.okai-sql, .okai-result td.okai-sql { min-width: 28em; max-width: 60em; white-space: pre-wrap;
+  word-break: break-word; font-family: ui-monospace, monospace; }
+.okai-section td, .okai-result td { font-variant-numeric: tabular-nums; }
+.okai-findings li, .okai-problem { overflow-wrap: anywhere; }
+.okai-more > summary { cursor: pointer; color: #1565c0; }
 .okai-section pre { background: #f7f7f7; padding: 4px 6px; white-space: pre-wrap; font-size: 12px; }
 .okai-badge { display: inline-block; padding: 4px 12px; margin-right: 8px; border-radius: 12px; color: white;
   font-weight: bold; }
@@ -85,27 +91,14 @@ def badges(counts: dict[str, int]) -> str:
 
 
 def table_html(rows: list[dict[str, Any]], columns: list[str] | None = None, *, max_rows: int = 20) -> str:
-    """Rows (dicts) as a plain HTML table, floats rounded, at most ``max_rows``.
+    """Rows (dicts) as an HTML table formatted for people (:mod:`okai_insight.presentation._format`): floats to 3
+    significant digits, ``*_bytes`` and ``*_ms`` with units, past ``max_rows`` the whole table behind "show all".
 
     Example:
-        >>> table_html([{"a": 1.23456}])
-        '<table><thead><tr><th>a</th></tr></thead><tbody><tr><td>1.235</td></tr></tbody></table>'
+        >>> table_html([{"a": 1.23456, "size_bytes": 2048}])  # doctest: +ELLIPSIS
+        "<table class='okai-table tex2jax_ignore mathjax_ignore'>...<td>1.23</td><td>2 kB</td>...</table>"
     """
-    if not rows:
-        return "<p><i>(no rows)</i></p>"
-    cols = columns or list(dict.fromkeys(k for r in rows for k in r))
-
-    def cell(v: Any) -> str:
-        if v is None:
-            return ""
-        if isinstance(v, float):
-            return f"{v:.4g}"
-        return html.escape(str(v))
-
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{cell(r.get(c))}</td>" for c in cols) + "</tr>" for r in rows[:max_rows])
-    more = f"<p>… {len(rows) - max_rows} more rows</p>" if len(rows) > max_rows else ""
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+    return rows_html(rows, columns, max_rows=max_rows)
 
 
 def results_html(results: list[Result], *, max_rows: int = 25) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from okai_insight.presentation import STYLE  # the report's style sheet is the widgets' (okai_insight.report.STYLE)
+from okai_insight.presentation._format import NO_MATH  # MathJax must not typeset the SQL in a section
 
 __all__ = ["STYLE", "Body", "Section", "unavailable"]
 
@@ -36,16 +37,16 @@ class Section:
     parts: list[Any] = field(default_factory=list)
 
     def _repr_html_(self) -> str:
-        return f"<section class='okai-section'><h2>{html.escape(self.title)}</h2>{self.html}</section>"
+        return f"<section class='okai-section {NO_MATH}'><h2>{html.escape(self.title)}</h2>{self.html}</section>"
 
     def body(self) -> Body:
         """The section without its title (for a notebook whose markdown cell already has the heading).
 
         Example:
             >>> Section("T", "<p>x</p>").body()._repr_html_()
-            "<section class='okai-section'><p>x</p></section>"
+            "<section class='okai-section tex2jax_ignore mathjax_ignore'><p>x</p></section>"
         """
-        return Body(f"<section class='okai-section'>{self.html}</section>", self.text)
+        return Body(f"<section class='okai-section {NO_MATH}'>{self.html}</section>", self.text)
 
     def __str__(self) -> str:
         return f"== {self.title}\n{self.text}"
