@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, Concatenate, ParamSpec, TypeVar, overload
 
+from okai_insight._store_runner import store_runner
 from okai_insight.results import Finding, Result
 from okai_insight.runner import CheckUnavailable, Features, QueryResult, Rows, Runner, Target, using
 
@@ -41,6 +42,7 @@ def diagnostic(
     doctor: bool = True,
     adapter_only: bool = False,
     shown_with: tuple[str, ...] = (),
+    stores: bool = False,
 ) -> Callable[[Body[P]], Callable[Concatenate[Target, P], Result]]: ...
 
 
@@ -53,6 +55,7 @@ def diagnostic(
     doctor: bool = True,
     adapter_only: bool = False,
     shown_with: tuple[str, ...] = (),
+    stores: bool = False,
 ) -> Callable[[Callable[Concatenate[Runner, P], Fields]], Callable[Concatenate[Target, P], R]]: ...
 
 
@@ -64,11 +67,13 @@ def diagnostic(
     doctor: bool = True,
     adapter_only: bool = False,
     shown_with: tuple[str, ...] = (),
+    stores: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Make a diagnostic from ``body(run, **options) -> (rows, findings[, columns])`` and record it in the registry
     (:mod:`okai_insight.diagnostics._registry`), from which doctor, the CLI, the magics, the widgets and the
     report select it: ``doctor`` (part of ``doctor()``), ``adapter_only`` (doctor runs it only for an adapter),
-    ``shown_with`` (other concerns whose panel or section also shows it).
+    ``shown_with`` (other concerns whose panel or section also shows it), ``stores`` (the check also runs on a
+    SQLite or in-memory store, through :class:`~okai_insight._store_runner.StoreRunner`).
 
     The public function takes the database target first; it opens a runner, times the check, and turns
     :class:`CheckUnavailable` into a ``status="unavailable"`` result with an info finding saying how to enable it.
@@ -88,7 +93,8 @@ def diagnostic(
         def run_diagnostic(db: Target = None, /, *args: Any, **kwargs: Any) -> Result:
             start = time.perf_counter()
             try:
-                with using(db) as run:
+                store = store_runner(db) if stores else None  # SQLite / in-memory: read through a StoreRunner
+                with store if store is not None else using(db) as run:
                     out = body(run, *args, **kwargs)
             except CheckUnavailable as exc:
                 finding = Finding("info", str(exc), fix_sql=exc.fix_sql, check=name)

@@ -248,7 +248,10 @@ def resolve(
         >>> [t.column for t in tables]                                                   # doctest: +SKIP
         ['dim_384', 'dim_768']
     """
-    schema = schema_of(run, table, column)
+    from okai_insight._store_runner import StoreRunner
+
+    # A SQLite / in-memory store has no ElizaOS 1.x layout: its table is read as it is.
+    schema = None if isinstance(run, StoreRunner) else schema_of(run, table, column)
     if schema is None:
         return [read_table(run, table, column)], []
     columns = active_columns(run, schema)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from okai_insight.embeddings._store import source_rows
 from okai_insight.embeddings._table import GroupBy, VectorTable, sample_percent
 from okai_insight.errors import InvalidInput
 from okai_insight.runner import Runner
@@ -126,11 +127,14 @@ def fetch(
     params.update((filters or Filters()).params(table))
     if table.declared_dims is None and dims is None:
         params["dims"] = None
-    with run.transaction(vectors=True) as tx:
-        res = tx.query("embeddings", "fetch_rows", params, identifiers=table.identifiers(group))
-    frame = pd.DataFrame([{k: r[k] for k in META} for r in res.rows], columns=list(META))
-    X = to_matrix([r["embedding"] for r in res.rows])
-    if not len(res.rows) and table.declared_dims:
+    if table.store is not None:
+        rows = source_rows(run, table, "fetch_rows", params, group)
+    else:
+        with run.transaction(vectors=True) as tx:
+            rows = tx.query("embeddings", "fetch_rows", params, identifiers=table.identifiers(group)).rows
+    frame = pd.DataFrame([{k: r[k] for k in META} for r in rows], columns=list(META))
+    X = to_matrix([r["embedding"] for r in rows])
+    if not len(rows) and table.declared_dims:
         X = np.zeros((0, table.declared_dims), dtype=np.float32)
     return frame, X, percent < 100
 
@@ -149,6 +153,8 @@ def probe_neighbours(
         >>> probe_neighbours(run, t, ["2b0e..."], 10)[0]["cosine_similarity"]       # doctest: +SKIP
         0.93
     """
+    if table.store is not None:  # exact search on a SQLite / in-memory store
+        return source_rows(run, table, "near_neighbours", {"ids": ids, "k": k}, group)
     out: list[dict[str, Any]] = []
     with run.transaction(settings={"hnsw.ef_search": str(max(40, k))}, vectors=True) as tx:
         for start in range(0, len(ids), PROBE_BATCH):

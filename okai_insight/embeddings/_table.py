@@ -75,6 +75,8 @@ class VectorTable:
     #: sampled on ``embeddings``), see :mod:`okai_insight.embeddings._elizaos1`; None for an ordinary table.
     source: sql.Composable | None = None
     sampled_source: sql.Composable | None = None
+    #: A SQLite / in-memory store: its rows, read once (:mod:`okai_insight.embeddings._store`); None on PostgreSQL.
+    store: Any = None
 
     @property
     def qualified(self) -> str:
@@ -163,6 +165,10 @@ def read_table(run: Runner, table: str, column: str = "embedding", *, count_cap:
         raise UnknownTable(f"not a table name: {table!r} (expected name or schema.name)")
     if not isinstance(column, str) or not column:
         raise InvalidInput(f"not a column name: {column!r}")
+    from okai_insight._store_runner import StoreRunner
+
+    if isinstance(run, StoreRunner):
+        return _store_table(run, table, column)
     if not run.features.has_extension("vector"):
         raise CheckUnavailable(
             "embedding checks need pgvector (the vector extension), which is not installed in this database",
@@ -211,6 +217,27 @@ def read_table(run: Runner, table: str, column: str = "embedding", *, count_cap:
         index=index,
         row_security=bool(r.get("row_security")),
         role=str(run.features.user),
+    )
+
+
+def _store_table(run: Any, table: str, column: str) -> VectorTable:
+    """A SQLite / in-memory store's table, its rows read once; exact search, so no vector index to name."""
+    from okai_insight.embeddings._store import load_rows, store_table_columns
+
+    columns = store_table_columns(table)
+    rows = load_rows(run, table, column)
+    dims = {r["vec"].shape[0] for r in rows.rows if r["vec"] is not None}
+    declared = getattr(run.target, "embedding_dimension", None) or (dims.pop() if len(dims) == 1 else None)
+    return VectorTable(
+        schema=run.kind,
+        table=table,
+        column=column,
+        type_name="vector",
+        declared_dims=declared,
+        columns=columns,
+        estimated_rows=len(rows.rows),
+        index=None,
+        store=rows,
     )
 
 

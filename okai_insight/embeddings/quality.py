@@ -34,6 +34,7 @@ from okai_insight.embeddings._elizaos1 import resolve, zero_vector_ids
 from okai_insight.embeddings._fetch import fetch, probe_neighbours
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._split import two_populations
+from okai_insight.embeddings._store import source_rows
 from okai_insight.embeddings._table import (
     GroupBy,
     VectorTable,
@@ -99,7 +100,7 @@ class QualityResult(EmbeddingResult):
         return ax
 
 
-@diagnostic("embeddings", "Embedding quality", result=QualityResult)
+@diagnostic("embeddings", "Embedding quality", result=QualityResult, stores=True)
 def embedding_quality(
     run: Runner,
     table: str = "memories",
@@ -174,14 +175,13 @@ def _check(
     seed: int,
     max_listed: int,
 ) -> dict[str, Any]:
-    ids = t.identifiers(group)
     percent = sample_percent(t.estimated_rows, sample_rows)
     sampled = percent < 100
     base = {"percent": percent, "seed": seed}
     findings: list[Finding] = []
     name = f"{t.qualified}.{t.column}"
 
-    rows = run.query("embeddings", "group_stats", {**base, "unit_tolerance": unit_tolerance}, identifiers=ids).rows
+    rows = source_rows(run, t, "group_stats", {**base, "unit_tolerance": unit_tolerance}, group)
     for r in rows:
         r["stored_dims"] = {int(k2): int(v) for k2, v in (r["stored_dims"] or {}).items()}
         r["declared_dims"] = t.declared_dims
@@ -204,7 +204,7 @@ def _check(
     findings += row_security_findings(t, sum(int(r["sampled_rows"]) for r in rows))
 
     # Rows concerned by a second model: dimensions and norms per row (no vectors), then direction from a sample.
-    norms = run.query("embeddings", "row_norms", {**base, "limit": sample_rows}, identifiers=ids).rows
+    norms = source_rows(run, t, "row_norms", {**base, "limit": sample_rows}, group)
     mixed_rows: list[dict[str, Any]] = []
     mixed_rows += _mixed_dimensions(t, norms)
     # Per group (two models inside one agent), then across the table (an agent wholly on another model).
@@ -213,7 +213,7 @@ def _check(
     mixed_rows += _mixed_directions(frame, X) + _mixed_directions(frame, X, whole_table=True)
 
     # Exact duplicates (GROUP BY the vector's text) and near duplicates through the index.
-    dup = run.query("embeddings", "exact_duplicates", {**base, "max_groups": max_listed}, identifiers=ids).rows
+    dup = source_rows(run, t, "exact_duplicates", {**base, "max_groups": max_listed}, group)
     dup_groups = int(dup[0]["duplicate_groups"]) if dup else 0
     dup_rows = int(dup[0]["duplicate_rows"]) if dup else 0
     probe_ids = frame["id"].tolist()
@@ -225,12 +225,9 @@ def _check(
 
     same_text: list[dict[str, Any]] = []
     if t.has("content"):
-        same_text = run.query(
-            "embeddings",
-            "same_text_pairs",
-            {**base, "max_similarity": SAME_TEXT_MAX_SIMILARITY, "limit": max_listed},
-            identifiers=ids,
-        ).rows
+        same_text = source_rows(
+            run, t, "same_text_pairs", {**base, "max_similarity": SAME_TEXT_MAX_SIMILARITY, "limit": max_listed}, group
+        )
     for p in same_text:
         mixed_rows.append(
             {
@@ -529,6 +526,8 @@ def _duplicate_findings(
     if near:
         share = probes_with_near / probes if probes else 0.0
         how = f"through index {t.index.name}" if t.index else "by exact scans (no vector index on the column)"
+        if t.store is not None:
+            how = f"by exact search (a {t.schema} store searches every vector)"
         out.append(
             Finding(
                 "warning" if share >= 0.05 else "info",
@@ -540,7 +539,7 @@ def _duplicate_findings(
                 subject=name,
             )
         )
-    if t.index is None:
+    if t.index is None and t.store is None:  # a SQLite / in-memory store searches exactly by design
         out.append(
             Finding(
                 "info",
