@@ -124,6 +124,13 @@ def _threshold(args: argparse.Namespace) -> int:
     return _print(result, args.format)
 
 
+def _recall_queries() -> int:
+    """tune_recall's own default sample, so the CLI measures what the report and the widget measure."""
+    from okai_insight.embeddings.recall import DEFAULT_QUERIES
+
+    return DEFAULT_QUERIES
+
+
 def _recall(args: argparse.Namespace) -> int:
     from okai_insight.embeddings.recall import tune_recall
 
@@ -280,7 +287,7 @@ def add_commands(subparsers: Any) -> None:
     _table_args(p)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--ef-search", default="10,20,40,80,100,200,400")
-    p.add_argument("--queries", type=int, default=200)
+    p.add_argument("--queries", type=int, default=_recall_queries())
     p.add_argument("--target", type=float, default=0.95, help="target recall@k")
     p.add_argument("--scopes", default="all,room,agent")
 

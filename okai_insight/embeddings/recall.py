@@ -5,11 +5,23 @@
 ``hnsw.ef_search`` (``SET LOCAL`` in its own rolled-back transaction), and reports recall@k, client-observed
 latency (mean, p95) and the rows returned. It does the same for searches filtered by the query row's own room or
 agent, with ``hnsw.iterative_scan`` off and ``relaxed_order`` (pgvector >= 0.8): filters apply after the index
-scan, so without iterative scans a selective filter leaves few rows. Each query row is its own nearest neighbour,
-so the searches fetch k + 1 rows and leave the query row out of both result lists.
+scan, so without iterative scans a selective filter leaves few rows.
+
+What is measured is exactly what is fetched: both searches fetch ``k`` rows (``LIMIT k``, as an agent's search
+does; the query row is a stored row, its own nearest neighbour at distance 0, and counts like any other). Fetching
+more than ``ef_search`` rows would cut the HNSW list at ``ef_search`` and report a loss the application never sees.
+Recall is tie-aware: an approximate result at a distance no greater than the exact k-th neighbour's is a hit, so
+equal-distance rows (exact duplicates) the exact scan happened to order differently are not counted as misses.
+
+Each setting's recall comes with a 95 % Wilson interval over the sampled queries (per-query recall lies in [0, 1],
+so its variance is at most p(1 - p) and the binomial interval over ``queries`` is conservative). A setting
+*reaches* ``target_recall`` only when the interval's lower bound does, so the headline does not flip with the
+sample; the sample is a keyed one with a fixed ``seed``, so two runs with the same arguments say the same thing.
+The report, the widget and the CLI call this function with its own ``queries`` default, :data:`DEFAULT_QUERIES`.
 
 It names the smallest ``ef_search`` reaching ``target_recall`` for each kind of search and the ``SET`` statements
-that apply it, and warns when the planner abandons the HNSW index for a scan at some setting.
+that apply it (none when the current setting already does), and warns when the planner abandons the HNSW index for
+a scan at some setting.
 
 Example:
     >>> r = tune_recall(url, k=10, target_recall=0.95)                                    # doctest: +SKIP
@@ -36,6 +48,12 @@ from okai_insight.results import Finding
 from okai_insight.runner import CheckUnavailable, Runner, Transaction
 
 DEFAULT_EF_SEARCH = (10, 20, 40, 80, 100, 200, 400)
+#: Sampled queries: enough that a recall of 1.0 has a 95 % lower bound above 0.98 (Wilson, n = 200).
+DEFAULT_QUERIES = 200
+#: The normal quantile of the two-sided 95 % interval.
+Z95 = 1.959964
+#: Distances closer than this to the exact k-th distance are ties (float4 arithmetic on the server).
+TIE_TOLERANCE = 1e-6
 SOURCE = "pgvector README (Query options; Iterative index scans)"
 #: Filtered searches are run for these scopes when the table has the column.
 SCOPES = ("all", "room", "agent")
@@ -46,7 +64,8 @@ _EXACT = {"enable_indexscan": "off", "enable_indexonlyscan": "off"}
 class RecallResult(EmbeddingResult):
     """``rows``: scope (all / room / agent), iterative_scan, ef_search, recall_at_k, mean_ms, p95_ms,
     mean_returned, index_share (the share of queries whose plan used the HNSW index, from EXPLAIN), uses_index
-    (all did); exact searches have ``ef_search`` None. ``tables['exact']``: each query's exact ids.
+    (all did), recall_low / recall_high (the 95 % Wilson interval over the queries); exact searches have
+    ``ef_search`` None. ``tables['exact']``: each query's exact ids.
 
     Example:
         >>> RecallResult("embeddings", "tune_recall", "Recall").recall("all", 40) is None
@@ -107,7 +126,7 @@ def tune_recall(
     column: str = "embedding",
     k: int = 10,
     ef_search: tuple[int, ...] | list[int] = DEFAULT_EF_SEARCH,
-    queries: int = 200,
+    queries: int = DEFAULT_QUERIES,
     target_recall: float = 0.95,
     scopes: tuple[str, ...] | list[str] = SCOPES,
     iterative_scan: tuple[str, ...] | list[str] = ("off", "relaxed_order"),
@@ -161,11 +180,46 @@ def tune_recall(
 
 
 def _search(
-    tx: Transaction, t: VectorTable, q: np.ndarray, qid: str, k: int, room: Any, agent: Any
-) -> tuple[list[str], float]:
-    params = {"q": q, "k": k + 1, "room_id": room, "agent_id": agent}
-    ids = [r["id"] for r in tx.query("embeddings", "knn_search", params, identifiers=t.identifiers()).rows]
-    return [i for i in ids if i != qid][:k], tx.last_ms
+    tx: Transaction, t: VectorTable, q: np.ndarray, k: int, room: Any, agent: Any
+) -> tuple[list[str], list[float], float]:
+    """The k rows the search returns (ids and distances) and its latency: exactly what an agent would get."""
+    params = {"q": q, "k": k, "room_id": room, "agent_id": agent}
+    rows = tx.query("embeddings", "knn_search", params, identifiers=t.identifiers()).rows
+    return [r["id"] for r in rows], [float(r["distance"]) for r in rows], tx.last_ms
+
+
+def tie_aware_recall(exact: list[float], approximate: list[float], tolerance: float = TIE_TOLERANCE) -> float:
+    """Recall of one search given the exact top-k distances and the approximate result's distances (same k):
+    an approximate row as close as the exact k-th neighbour (within ``tolerance``) is a hit, so a row tied with
+    the k-th at equal distance counts. Nothing to find (no exact row) is recall 1.0.
+
+    Example:
+        >>> tie_aware_recall([0.0, 0.1, 0.2, 0.2], [0.0, 0.1, 0.2, 0.2])   # the last two may be other duplicates
+        1.0
+        >>> tie_aware_recall([0.0, 0.1, 0.2, 0.3], [0.0, 0.1, 0.2, 0.5])
+        0.75
+    """
+    if not exact:
+        return 1.0
+    kth = max(exact)
+    hits = sum(1 for d in approximate if d <= kth + tolerance)
+    return min(hits, len(exact)) / len(exact)
+
+
+def wilson_interval(p: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion ``p`` measured on ``n`` trials (here: mean recall over ``n``
+    queries; conservative, since a per-query recall in [0, 1] varies at most as much as a coin with mean p).
+
+    Example:
+        >>> [round(x, 3) for x in wilson_interval(1.0, 200)]
+        [0.981, 1.0]
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * float(np.sqrt(max(p * (1 - p), 0.0) / n + z * z / (4 * n * n))) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _uses_index(tx: Transaction, t: VectorTable, q: np.ndarray, k: int, room: Any, agent: Any) -> bool:
@@ -174,7 +228,7 @@ def _uses_index(tx: Transaction, t: VectorTable, q: np.ndarray, k: int, room: An
     text = load_sql("embeddings", "knn_search")
     body = sql.SQL(text).format(**t.identifiers())  # type: ignore[arg-type]
     plan = tx.execute(
-        sql.SQL("EXPLAIN (FORMAT JSON) ") + body, {"q": q, "k": k + 1, "room_id": room, "agent_id": agent}
+        sql.SQL("EXPLAIN (FORMAT JSON) ") + body, {"q": q, "k": k, "room_id": room, "agent_id": agent}
     ).rows
     assert t.index is not None
     return f'"Index Name": "{t.index.name}"' in json.dumps(plan[0]["QUERY PLAN"])
@@ -222,19 +276,22 @@ def _tune(
 
     rows: list[dict[str, Any]] = []
     exact: dict[str, list[list[str]]] = {}
+    exact_distances: dict[str, list[list[float]]] = {}
     configs = [(s, "off", e) for s in active for e in efs]
     configs += [(s, m, e) for s in active if s != "all" for m in modes if m != "off" for e in efs]
     bar = tqdm(total=len(active) + len(configs), desc="recall tuning", unit="setting", leave=False)
     try:
         for scope in active:
             with run.transaction(settings=_EXACT, vectors=True) as tx:
-                lists, times = [], []
-                for i, qid in enumerate(qids):
-                    ids, ms = _search(tx, t, X[i], qid, k, *filt(scope, i))
+                lists, dists, times = [], [], []
+                for i in range(len(qids)):
+                    ids, distances, ms = _search(tx, t, X[i], k, *filt(scope, i))
                     lists.append(ids)
+                    dists.append(distances)
                     times.append(ms)
             exact[scope] = lists
-            rows.append(_row(scope, "exact", None, 1.0, times, lists, None))
+            exact_distances[scope] = dists
+            rows.append(_row(scope, "exact", None, [1.0] * len(qids), times, lists, None))
             bar.update()
         for scope, mode, ef in configs:
             settings = {"hnsw.ef_search": str(ef)}
@@ -242,14 +299,13 @@ def _tune(
                 settings["hnsw.iterative_scan"] = mode
             with run.transaction(settings=settings, vectors=True) as tx:
                 recalls, times, lists, planned = [], [], [], []
-                for i, qid in enumerate(qids):
+                for i in range(len(qids)):
                     planned.append(_uses_index(tx, t, X[i], k, *filt(scope, i)))
-                    ids, ms = _search(tx, t, X[i], qid, k, *filt(scope, i))
-                    truth = exact[scope][i]
-                    recalls.append(len(set(ids) & set(truth)) / len(truth) if truth else 1.0)
+                    ids, distances, ms = _search(tx, t, X[i], k, *filt(scope, i))
+                    recalls.append(tie_aware_recall(exact_distances[scope][i], distances))
                     times.append(ms)
                     lists.append(ids)
-            rows.append(_row(scope, mode, ef, float(np.mean(recalls)), times, lists, float(np.mean(planned))))
+            rows.append(_row(scope, mode, ef, recalls, times, lists, float(np.mean(planned))))
             bar.update()
     finally:
         bar.close()
@@ -261,7 +317,7 @@ def _tune(
     for scope in active:
         for mode in ["off"] if scope == "all" else ["off", *[m for m in modes if m != "off"]]:
             hits = [r for r in rows if r["scope"] == scope and r["iterative_scan"] == mode and r["ef_search"]]
-            reach = [r for r in hits if r["recall_at_k"] >= target and r["uses_index"]]
+            reach = [r for r in hits if r["recall_low"] >= target and r["uses_index"]]
             label = scope if mode == "off" else f"{scope}+{mode}"
             best[label] = min((r["ef_search"] for r in reach), default=None)
             abandoned = [r["ef_search"] for r in hits if not r["uses_index"]]
@@ -278,34 +334,41 @@ def _tune(
                     )
                 )
     all_best = best.get("all")
+    current = _current_ef_search(run)
     if "all" in active:
         if all_best is not None:
             r = next(x for x in rows if x["scope"] == "all" and x["ef_search"] == all_best)
-            statements.append(f"SET hnsw.ef_search = {all_best};")
-            findings.append(
-                Finding(
-                    "info",
-                    f"{name}: hnsw.ef_search {all_best} is the smallest tried that reaches recall@{k} {target:g} on "
-                    f"{len(qids)} sampled queries ({r['recall_at_k']:.3f}, mean {r['mean_ms']:.2f} ms).",
-                    threshold=f"recall@{k} >= {target:g}",
-                    source=SOURCE,
-                    fix_sql=f"SET hnsw.ef_search = {all_best};  -- or for every session:\n"
-                    f"ALTER DATABASE {run.features.database} SET hnsw.ef_search = {all_best};",
-                    subject=name,
-                )
+            measured = (
+                f"{len(qids)} sampled queries ({r['recall_at_k']:.3f}, 95 % interval {r['recall_low']:.3f}-"
+                f"{r['recall_high']:.3f})"  # latency stays in the rows: the headline must not vary between runs
             )
+            if current is not None and current >= all_best:
+                findings.append(
+                    Finding(
+                        "info",
+                        f"{name}: the current hnsw.ef_search {current} already reaches recall@{k} {target:g} "
+                        f"(the smallest tried that does is {all_best}, on {measured}); nothing to change.",
+                        threshold=f"95 % lower bound of recall@{k} >= {target:g}",
+                        source=SOURCE,
+                        subject=name,
+                    )
+                )
+            else:
+                statements.append(f"SET hnsw.ef_search = {all_best};")
+                findings.append(
+                    Finding(
+                        "info",
+                        f"{name}: hnsw.ef_search {all_best} is the smallest tried that reaches recall@{k} {target:g} "
+                        f"on {measured}" + (f"; the current setting is {current}." if current is not None else "."),
+                        threshold=f"95 % lower bound of recall@{k} >= {target:g}",
+                        source=SOURCE,
+                        fix_sql=f"SET hnsw.ef_search = {all_best};  -- or for every session:\n"
+                        f"ALTER DATABASE {run.features.database} SET hnsw.ef_search = {all_best};",
+                        subject=name,
+                    )
+                )
         else:
-            top = max((x for x in rows if x["scope"] == "all" and x["ef_search"]), key=lambda x: x["recall_at_k"])
-            findings.append(
-                Finding(
-                    "warning",
-                    f"{name}: no hnsw.ef_search tried reaches recall@{k} {target:g} (best {top['recall_at_k']:.3f} at "
-                    f"{top['ef_search']}); rebuild the index with larger m / ef_construction.",
-                    threshold=f"recall@{k} >= {target:g}",
-                    source=SOURCE,
-                    subject=name,
-                )
-            )
+            findings.append(_not_reached(rows, name, k, target, len(qids)))
     for scope in [s for s in active if s != "all"]:
         plain = best.get(scope)
         iterative = {m: best.get(f"{scope}+{m}") for m in modes if m != "off"}
@@ -339,20 +402,37 @@ def _tune(
                     f"{name}: {scope}-filtered searches never reach recall@{k} {target:g} without iterative scans (best "
                     f"{plain_row['recall_at_k']:.3f}, {plain_row['mean_returned']:.1f} rows returned of {k}); with "
                     f"hnsw.iterative_scan = {mode} they do at ef_search {ef}.",
-                    threshold=f"recall@{k} >= {target:g}",
+                    threshold=f"95 % lower bound of recall@{k} >= {target:g}",
                     source=SOURCE,
                     fix_sql="\n".join(stmt),
                     subject=name,
                 )
             )
         else:
+            top = max(
+                (x for x in rows if x["scope"] == scope and x["ef_search"] and x["uses_index"] is not False),
+                key=lambda x: x["recall_at_k"],
+                default=None,
+            )
+            seen = (
+                f" (best {top['recall_at_k']:.3f}, 95 % interval {top['recall_low']:.3f}-{top['recall_high']:.3f}, "
+                f"at ef_search {top['ef_search']})"
+                if top
+                else ""
+            )
+            unclear = top is not None and top["recall_high"] >= target
             findings.append(
                 Finding(
-                    "warning",
-                    f"{name}: {scope}-filtered searches reach recall@{k} {target:g} at no setting tried; search small "
-                    "scopes exactly (okai-insight's adapter does below Settings.exact_search_max_rows) or raise "
-                    "hnsw.max_scan_tuples.",
-                    threshold=f"recall@{k} >= {target:g}",
+                    "info" if unclear else "warning",
+                    f"{name}: {scope}-filtered searches are not shown to reach recall@{k} {target:g} at any setting "
+                    f"tried{seen}; "
+                    + (
+                        "the sample cannot tell it from the target: measure with more queries."
+                        if unclear
+                        else "search small scopes exactly (okai-insight's adapter does below "
+                        "Settings.exact_search_max_rows) or raise hnsw.max_scan_tuples."
+                    ),
+                    threshold=f"95 % lower bound of recall@{k} >= {target:g}",
                     source=SOURCE,
                     subject=name,
                 )
@@ -374,20 +454,66 @@ def _tune(
     return {"rows": rows, "findings": findings, "summary": summary, "tables": {"exact": exact_rows}}
 
 
+def _current_ef_search(run: Runner) -> int | None:
+    """The session's hnsw.ef_search (what a connection gets from the server's and database's settings)."""
+    with run.transaction(vectors=True) as tx:
+        # The vector literal loads pgvector, which defines hnsw.ef_search when no setting named it yet.
+        rows = tx.execute(
+            sql.SQL("SELECT '[1]'::vector IS NOT NULL AS loaded, current_setting('hnsw.ef_search', true) AS v")
+        ).rows
+    value = rows[0]["v"] if rows else None
+    return int(value) if value and str(value).isdigit() else None
+
+
+def _not_reached(rows: list[dict[str, Any]], name: str, k: int, target: float, n: int) -> Finding:
+    """No setting's interval clears the target: a rebuild only when even the upper bound misses it, otherwise the
+    sample is too small to tell, and a best that only an exact scan reached is named as such."""
+    measured = [x for x in rows if x["scope"] == "all" and x["ef_search"]]
+    on_index = [x for x in measured if x["uses_index"]] or measured
+    top = max(on_index, key=lambda x: (x["recall_at_k"], -x["ef_search"]))
+    best = (
+        f"best {top['recall_at_k']:.3f} at ef_search {top['ef_search']}, 95 % interval {top['recall_low']:.3f}-"
+        f"{top['recall_high']:.3f} over {n} queries"
+    )
+    threshold = f"95 % lower bound of recall@{k} >= {target:g}"
+    if top["recall_high"] < target:
+        return Finding(
+            "warning",
+            f"{name}: no hnsw.ef_search tried that uses the index reaches recall@{k} {target:g} ({best}); rebuild "
+            "the index with larger m / ef_construction, or try larger ef_search values.",
+            threshold=threshold,
+            source=SOURCE,
+            subject=name,
+        )
+    return Finding(
+        "info",
+        f"{name}: recall@{k} {target:g} is not established at any hnsw.ef_search tried ({best}): the sample cannot "
+        "tell it from the target. Measure with more queries before changing anything.",
+        threshold=threshold,
+        source=SOURCE,
+        subject=name,
+    )
+
+
 def _row(
     scope: str,
     mode: str,
     ef: int | None,
-    recall: float,
+    recalls: list[float],
     times: list[float],
     lists: list[list[str]],
     index_share: float | None,
 ) -> dict[str, Any]:
+    recall = float(np.mean(recalls)) if recalls else 1.0
+    # Exact searches are the truth itself: no sampling error to state.
+    low, high = (1.0, 1.0) if ef is None else wilson_interval(recall, len(recalls))
     return {
         "scope": scope,
         "iterative_scan": mode,
         "ef_search": ef,
         "recall_at_k": recall,
+        "recall_low": low,
+        "recall_high": high,
         "mean_ms": float(np.mean(times)) if times else 0.0,
         "p95_ms": float(np.percentile(times, 95)) if times else 0.0,
         "mean_returned": float(np.mean([len(x) for x in lists])) if lists else 0.0,

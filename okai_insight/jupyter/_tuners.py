@@ -18,6 +18,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from okai_insight.embeddings import tune_recall, tune_threshold
+from okai_insight.embeddings.recall import DEFAULT_QUERIES
 from okai_insight.jupyter._base import Panel
 from okai_insight.presentation import STYLE, analysis_runner, figure_html, table_html
 
@@ -128,7 +129,7 @@ class RecallWidget(Panel):
 
     title = "Recall tuner"
 
-    def __init__(self, db: Any = None, *, queries: int = 100, k: int = 10, **kwargs: Any) -> None:
+    def __init__(self, db: Any = None, *, queries: int = DEFAULT_QUERIES, k: int = 10, **kwargs: Any) -> None:
         self.queries = queries
         self.k = k
         self.result: Any = None

@@ -3,9 +3,9 @@
 -- The recall tuner runs it with index scans disabled (exact) and at each hnsw.ef_search (approximate).
 -- Placeholders: {table}, {column}, {op}, {vtype}, {room}, {agent}.
 -- Parameters: q (the query vector), k, room_id, agent_id (NULL: no filter).
--- Shows: id.
+-- Shows: id, distance (the operator's value, so recall can count ties with the k-th exact distance as hits).
 -- Thresholds: pgvector README (hnsw.ef_search, hnsw.iterative_scan; filtering happens after the index scan).
-SELECT id::text AS id
+SELECT id::text AS id, ({column} {op} %(q)s::{vtype})::float8 AS distance
 FROM {table}
 WHERE (%(room_id)s::uuid IS NULL OR {room} = %(room_id)s::uuid)
     AND (%(agent_id)s::uuid IS NULL OR {agent} = %(agent_id)s::uuid)
