@@ -23,9 +23,15 @@ from okai_insight.diagnostics._result import Result
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from okai_insight.diagnostics.doctor import doctor
+    from okai_insight._store_runner import is_store
+    from okai_insight.diagnostics.doctor import DoctorReport, doctor
 
-    report = doctor(args.url, checks=args.check or None)
+    if args.url is not None and is_store(args.url):  # a SQLite file: its own health check (sqlite_health)
+        from okai_insight.diagnostics.sqlite_health import sqlite_health
+
+        report = DoctorReport([sqlite_health(args.url)])
+    else:
+        report = doctor(args.url, checks=args.check or None)
     if args.format == "json":
         print(report.to_json())
     else:
