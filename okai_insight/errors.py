@@ -321,7 +321,7 @@ class UnsupportedDatabase(InvalidInput):
     ``memory://``, or a scheme okai-insight does not speak, such as ``mysql://``). Nothing was opened or written.
 
     ``kind`` says what the URL is ("SQLite", "in-memory", or the unknown scheme), ``what`` who needed PostgreSQL;
-    :meth:`for_command` names a CLI command instead. The CLI exits with status 4 on it.
+    :meth:`for_command` names a CLI command instead. The CLI exits with status 3 on it.
 
     Example:
         >>> err = UnsupportedDatabase("sqlite:///agent.db")

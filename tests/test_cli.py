@@ -54,8 +54,8 @@ def test_bad_url_is_a_one_line_error(capsys):
 def test_unreachable_server_is_a_one_line_error(capsys, tmp_path):
     code = main(["init", f"postgresql://postgres@/nodb?host={tmp_path}&connect_timeout=1"])
     err = capsys.readouterr().err.strip()
-    # DatabaseUnavailable is a ConnectionFailed that says why (issue 12 item 7)
-    assert code == 1 and err.startswith("okai-insight: error: DatabaseUnavailable: database unreachable (refused)")
+    # DatabaseUnavailable is a ConnectionFailed that says why (issue 12 item 7); cannot connect: status 3 (issue 16)
+    assert code == 3 and err.startswith("okai-insight: error: DatabaseUnavailable: database unreachable (refused)")
     assert "\n" not in err
 
 

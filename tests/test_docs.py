@@ -4,8 +4,8 @@ The commands and options come from the parser itself, so a new command or option
 here. A command is documented by a heading naming it (``### `okai-insight copy` ``) in README.md or docs/*.md;
 its options, and the choices of a positional argument (``server start|stop|...``), must appear in that section.
 
-The one subcommand each registered diagnostic gets (``okai-insight duplicate_indexes``) is generated from the
-registry: its documentation is the diagnostic's own docstring (summary and example) and the help of the options
+The one subcommand each registered diagnostic gets (``okai-insight duplicate-indexes``: the CLI spells every
+command with dashes, the registry keeps Python names) is generated from the registry: its documentation is the diagnostic's own docstring (summary and example) and the help of the options
 generated from its signature, so adding a diagnostic touches its SQL file, its function and its test only
 (issue 13). docs/cli.md describes those commands once, under ``okai-insight <diagnostic>``.
 """
@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from okai_insight.cli import build_parser
+from okai_insight.cli._args import command_spelling
 from okai_insight.diagnostics import registry
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,7 +34,7 @@ def _commands() -> dict[str, argparse.ArgumentParser]:
 
 COMMANDS = _commands()
 #: Subcommands the CLI generates from the diagnostics registry (the embedding checks have hand-written ones).
-GENERATED = {e.name for e in registry.entries(exclude=("embeddings",))} & set(COMMANDS)
+GENERATED = {command_spelling(e.name) for e in registry.entries(exclude=("embeddings",))} & set(COMMANDS)
 WRITTEN = sorted(set(COMMANDS) - GENERATED)
 
 
@@ -68,6 +69,7 @@ def _documented_names(parser: argparse.ArgumentParser) -> list[str]:
 def test_the_commands_are_found():
     """The parser has the commands this test is meant to walk (a sanity check of the enumeration)."""
     assert {"server", "init", "demo", "copy", "doctor", "explain", "backup", "report", "explore"} <= set(COMMANDS)
+    assert {"unused-indexes", "vector-queries"} <= GENERATED, "the per-diagnostic commands, spelled with dashes"
 
 
 @pytest.mark.parametrize("name", WRITTEN)
@@ -94,7 +96,7 @@ def test_the_generated_commands_are_described_once():
 def test_each_generated_command_is_documented_by_its_diagnostic(name: str):
     """A generated command's documentation is its diagnostic's docstring (a summary and an example) and the help
     text of every option; that is what ``okai-insight <name> --help`` prints."""
-    doc = registry.get(name).function.__doc__ or ""
+    doc = registry.get(name.replace("-", "_")).function.__doc__ or ""
     assert doc.strip().split("\n")[0].strip(), f"{name} has no docstring summary"
     assert "Example" in doc, f"{name}'s docstring has no example"
     parser = COMMANDS[name]

@@ -1,8 +1,8 @@
 """Every PostgreSQL-only command says so, in one line and with its own exit status (issue 15 item 7).
 
 Given ``sqlite:///x.db``, ``memory://`` or ``mysql://u@h/db`` each command that needs PostgreSQL exits with
-status 4 and one line on stderr naming itself and what the URL is, instead of libpq's ``missing "=" after
-"sqlite:///..."`` or a traceback. The commands are enumerated from the parser, so a new one is covered (or must be
+status 3 (as a connection failure: no database it can work on) and one line on stderr naming itself and what
+the URL is, instead of libpq's ``missing "=" after "sqlite:///..."`` or a traceback. The commands are enumerated from the parser, so a new one is covered (or must be
 named here as working elsewhere). Nothing is created: no SQLite file appears, no server is started.
 """
 
@@ -21,7 +21,7 @@ from okai_insight.errors import InvalidInput, UnsupportedDatabase
 from okai_insight.ops.monitoring import metrics
 
 #: Commands that work without PostgreSQL (or take no database URL).
-NOT_POSTGRES_ONLY = {"server", "init", "demo", "copy", "pglite", "convert_threshold", "pitr-restore"}
+NOT_POSTGRES_ONLY = {"server", "init", "demo", "copy", "pglite", "convert-threshold", "pitr-restore"}
 
 #: The extra arguments a command needs to get as far as opening its database.
 EXTRA = {
@@ -48,7 +48,7 @@ def _commands() -> list[str]:
 
 def test_the_list_covers_the_parser() -> None:
     names = _commands()
-    assert {"doctor", "metrics", "health", "report", "embedding_quality", "secure", "backup"} <= set(names)
+    assert {"doctor", "metrics", "health", "report", "embedding-quality", "secure", "backup"} <= set(names)
     assert set(EXTRA) | set(BEFORE_URL) <= set(names)
 
 
@@ -70,7 +70,7 @@ def test_postgres_only_command_says_so(
     status = cli.main(argv)
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
-    assert status == cli.EXIT_UNSUPPORTED == 4, (argv, out, err)
+    assert status == cli.EXIT_UNSUPPORTED == 3, (argv, out, err)
     assert len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith(f"okai-insight: error: {command} needs PostgreSQL; "), lines[0]
     kind = {"sqlite": "is a SQLite store", "memory": "is an in-memory store", "mysql": "does not speak mysql://"}

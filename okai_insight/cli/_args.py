@@ -9,9 +9,10 @@ Example:
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
-from collections.abc import Callable, Sequence
-from typing import NoReturn
+from collections.abc import Callable, Collection, Sequence
+from typing import Any, NoReturn
 
 from okai_insight._redact import redact
 
@@ -32,6 +33,68 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {redact(message)}\n")
+
+
+class DashedSubParsersAction(argparse._SubParsersAction):  # type: ignore[type-arg]
+    """The subcommands action of the CLI: every command is spelled with dashes (``unused-indexes``, as git, pip and
+    the pg tools spell theirs), whatever name its module registers (the diagnostics registry keeps Python names).
+    The underscore spelling still works: :func:`normalise_command` rewrites it before parsing, so help lists one
+    spelling only.
+
+    Example:
+        >>> p = ArgumentParser(prog="x"); sub = p.add_subparsers(action=DashedSubParsersAction)
+        >>> _ = sub.add_parser("unused_indexes"); sorted(sub.choices)
+        ['unused-indexes']
+    """
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        return super().add_parser(command_spelling(name), **kwargs)
+
+
+def command_spelling(name: str) -> str:
+    """The one CLI spelling of a command name: dashes, never underscores.
+
+    Example:
+        >>> command_spelling("unused_indexes")
+        'unused-indexes'
+    """
+    return name.replace("_", "-")
+
+
+def normalise_command(argv: Sequence[str], commands: Collection[str]) -> list[str]:
+    """``argv`` with its command (the first word that is not an option) in the one spelling: the old underscore
+    spellings (``unused_indexes``) stay working as hidden aliases. Anything after the command is left alone.
+
+    Example:
+        >>> normalise_command(["unused_indexes", "--min_x"], {"unused-indexes"})
+        ['unused-indexes', '--min_x']
+    """
+    out = list(argv)
+    for i, token in enumerate(out):
+        if token.startswith("-"):
+            continue
+        if token not in commands and command_spelling(token) in commands:
+            out[i] = command_spelling(token)
+        break
+    return out
+
+
+def unknown_command(argv: Sequence[str], commands: Collection[str]) -> str | None:
+    """The one-line message for a command that does not exist, with the closest names ("did you mean"), or
+    ``None`` when ``argv``'s command exists (or none is given).
+
+    Example:
+        >>> unknown_command(["doctr"], {"doctor", "demo", "copy"})
+        "unknown command 'doctr'; did you mean 'doctor'? (okai-insight --help lists every command)"
+        >>> unknown_command(["doctor"], {"doctor"}) is None
+        True
+    """
+    word = next((t for t in argv if not t.startswith("-")), None)
+    if word is None or word in commands:
+        return None
+    close = difflib.get_close_matches(command_spelling(word), sorted(commands), n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return f"unknown command {word!r}{hint} (okai-insight --help lists every command)"
 
 
 def add_url_argument(parser: argparse.ArgumentParser) -> None:

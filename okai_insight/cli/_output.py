@@ -13,6 +13,8 @@ import csv
 import dataclasses
 import io
 import json
+import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -62,9 +64,12 @@ def redacted_output() -> Iterator[None]:
     try:
         yield
     finally:
-        for wrapper in (sys.stdout, sys.stderr):
-            wrapper.flush()
-        sys.stdout, sys.stderr = saved
+        wrappers = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = saved  # restored even when a flush fails (a reader closed the pipe)
+        try:
+            wrappers[0].flush()
+        finally:
+            wrappers[1].flush()
 
 
 def _plain(value: Any) -> Any:
@@ -109,3 +114,47 @@ def format_rows(rows: Sequence[dict[str, Any]], fmt: str) -> str:
     lines.append("  ".join("-" * w for w in widths))
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
     return "\n".join(line.rstrip() for line in lines)
+
+
+#: ANSI colours of the severity words in findings (critical red, warning yellow), and the reset.
+_SEVERITY_COLOURS = {"critical": "\033[31m", "warning": "\033[33m"}
+_RESET = "\033[0m"
+_SEVERITY_WORD = re.compile(r"\b(critical|warning)\b")
+
+
+def colour_wanted(stream: IO[str], *, no_color: bool = False) -> bool:
+    """Whether to colour what goes to ``stream``: only a terminal, never with ``--no-color`` or a non-empty
+    ``NO_COLOR`` (https://no-color.org), never into a pipe or a file.
+
+    Example:
+        >>> import io; colour_wanted(io.StringIO())
+        False
+    """
+    if no_color or os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def colour_severities(text: str, *, colour: bool) -> str:
+    """``text`` with the severity words coloured (critical red, warning yellow) when ``colour`` is true.
+
+    Example:
+        >>> colour_severities("critical: 1", colour=True)
+        '\\x1b[31mcritical\\x1b[0m: 1'
+        >>> colour_severities("critical: 1", colour=False)
+        'critical: 1'
+    """
+    if not colour:
+        return text
+    return _SEVERITY_WORD.sub(lambda m: f"{_SEVERITY_COLOURS[m.group(1)]}{m.group(1)}{_RESET}", text)
+
+
+def print_findings(text: str, *, no_color: bool = False) -> None:
+    """Print a findings text (doctor, explain, a diagnostic) to stdout, coloured on a terminal.
+
+    Example:
+        >>> print_findings("warning: 2")
+        warning: 2
+    """
+    print(colour_severities(text, colour=colour_wanted(sys.stdout, no_color=no_color)))

@@ -1,10 +1,11 @@
 """Diagnostics subcommands: ``doctor`` (every check, exit status 1 on critical findings) and one subcommand per
-diagnostic, named like its function (``okai-insight duplicate_indexes URL``).
+diagnostic, named like its function with dashes (``okai-insight duplicate-indexes URL``; the underscore spelling
+still works).
 
 Example:
     $ okai-insight doctor
     $ okai-insight doctor postgresql://me@localhost/agents --format json
-    $ okai-insight vector_queries --format csv
+    $ okai-insight vector-queries --format csv
     $ okai-insight explain --query "SELECT count(*) FROM memories" --analyze
 """
 
@@ -17,8 +18,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from okai_insight.cli._args import Formatter, add_format_argument, add_url_argument
-from okai_insight.cli._output import format_rows
+from okai_insight.cli._args import Formatter, add_format_argument, add_url_argument, command_spelling
+from okai_insight.cli._output import format_rows, print_findings
 from okai_insight.diagnostics._result import Result
 
 
@@ -34,8 +35,10 @@ def _doctor(args: argparse.Namespace) -> int:
         report = doctor(args.url, checks=args.check or None)
     if args.format == "json":
         print(report.to_json())
+    elif args.format == "csv":  # the findings table, one row per problem
+        print(format_rows(report.rows(), "csv"), end="")
     else:
-        print(report.to_text(verbose=args.verbose))
+        print_findings(report.to_text(verbose=args.verbose), no_color=getattr(args, "no_color", False))
     return report.exit_code
 
 
@@ -80,12 +83,23 @@ def _explain(args: argparse.Namespace) -> int:
                     default=str,
                 )
             )
+        elif args.format == "csv":  # the nodes of both plans, each row saying which
+            rows = [
+                {"plan": which, **row} for which, p in zip(("before", "after"), plans, strict=True) for row in p.rows
+            ]
+            print(format_rows(rows, "csv"), end="")
         else:
-            print("\n\n".join([plans[0].to_text(), plans[1].to_text(), result.to_text(max_width=80)]))
+            text = "\n\n".join([plans[0].to_text(), plans[1].to_text(), result.to_text(max_width=80)])
+            print_findings(text, no_color=getattr(args, "no_color", False))
         worst = [r.worst_severity for r in (result, *plans)]
     else:
         result = explain(args.url, query, analyze=args.analyze, settings=before, **options)
-        print(json.dumps(result.to_dict(), indent=2, default=str) if args.format == "json" else result.to_text())
+        if args.format == "json":
+            print(json.dumps(result.to_dict(), indent=2, default=str))
+        elif args.format == "csv":  # the plan nodes, one row each
+            print(format_rows(result.rows, "csv"), end="")
+        else:
+            print_findings(result.to_text(), no_color=getattr(args, "no_color", False))
         worst = [result.worst_severity]
     return 1 if "critical" in worst else 0
 
@@ -125,7 +139,7 @@ def _add_explain_command(subparsers: Any) -> None:
         "--compare", action="append", metavar="NAME=VALUE", help="explain again with this setting and compare the plans"
     )
     p.add_argument("--timeout-ms", type=int, help="statement_timeout for this statement (default 5000)")
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    add_format_argument(p)
     p.set_defaults(func=_explain)
 
 
@@ -179,7 +193,7 @@ def _single(check: Callable[..., Result], options: Sequence[str] = ()) -> Callab
         elif args.format == "csv":
             print(format_rows(result.to_dict()["rows"], "csv"), end="")
         else:
-            print(result.to_text(max_rows=200))
+            print_findings(result.to_text(max_rows=200), no_color=getattr(args, "no_color", False))
         return 1 if result.worst_severity == "critical" else 0
 
     return handler
@@ -197,12 +211,12 @@ def add_commands(subparsers: Any) -> None:
         "statements, indexes, space, maintenance, replication, settings and pgvector. Read-only: every query "
         "runs in a READ ONLY transaction with a statement timeout and is rolled back.",
         epilog="examples:\n  okai-insight doctor\n  okai-insight doctor postgresql://me@localhost/agents\n"
-        "  okai-insight doctor --format json > report.json\n  okai-insight doctor --check vector_queries "
-        "--check duplicate_indexes",
+        "  okai-insight doctor --format json > report.json\n  okai-insight doctor --format csv > findings.csv\n"
+        "  okai-insight doctor --check vector_queries --check duplicate_indexes",
         formatter_class=Formatter,
     )
     add_url_argument(p)
-    p.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    add_format_argument(p)
     p.add_argument("--verbose", action="store_true", help="also print every check's rows")
     p.add_argument("--check", action="append", choices=check_names(), help="run only this check (repeatable)")
     p.set_defaults(func=_doctor)
@@ -216,7 +230,7 @@ def add_commands(subparsers: Any) -> None:
             check.__name__,
             help=f"diagnostic: {title.lower()}",
             description=" ".join(doc.split()),
-            epilog=f"example:\n  okai-insight {check.__name__} --format json",
+            epilog=f"example:\n  okai-insight {command_spelling(check.__name__)} --format json",
             formatter_class=Formatter,
         )
         add_url_argument(sp)
@@ -224,5 +238,5 @@ def add_commands(subparsers: Any) -> None:
         options = _add_numeric_options(sp, check)
         durations = [name for name in options if name.endswith("_ms")]
         if durations:
-            sp.epilog = f"{sp.epilog}\n  okai-insight {check.__name__} --{durations[0].replace('_', '-')} 5000"
+            sp.epilog = f"{sp.epilog}\n  okai-insight {command_spelling(check.__name__)} --{durations[0].replace('_', '-')} 5000"
         sp.set_defaults(func=_single(check, options))
