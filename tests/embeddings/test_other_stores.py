@@ -8,14 +8,13 @@ Before this change every check refused the stores (UnsupportedDatabase: "diagnos
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import okai_insight
-from okai_insight.embeddings import embedding_quality, explore, tune_recall, tune_threshold
+from okai_insight.embeddings import embedding_quality
 from okai_insight.models import Account, Memory
 from tests.embeddings._world import World
 
@@ -112,21 +111,6 @@ def test_the_store_file_is_not_written(sqlite_url):
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
 
 
-def test_explore_and_threshold_on_stores(sqlite_url, memory_store, world):
-    for target in (sqlite_url, memory_store):
-        p = explore(target, "memories", limit=300, seed=0)
-        assert p.status == "ok" and len(p.rows) == 300
-        t = tune_threshold(target, "memories")
-        assert t.status == "ok", t.findings
-
-
-def test_recall_on_an_exact_store_is_a_typed_answer(sqlite_url):
-    r = tune_recall(sqlite_url, "memories")
-    assert r.status == "ok"
-    assert r.summary["recall"] == 1.0 and r.summary["exact"] is True
-    assert "exact search" in r.findings[0].message
-
-
 def test_missing_file_and_unknown_table_are_typed_errors(tmp_path, sqlite_url):
     from okai_insight.errors import InvalidInput, UnknownTable
 
@@ -135,4 +119,3 @@ def test_missing_file_and_unknown_table_are_typed_errors(tmp_path, sqlite_url):
     assert not (tmp_path / "none.db").exists()
     with pytest.raises(UnknownTable):
         embedding_quality(sqlite_url, "accounts")
-    json.dumps(None)
