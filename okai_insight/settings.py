@@ -68,6 +68,11 @@ class Settings:
     #: Read replicas (comma separated in ``OKAI_REPLICA_URLS``): read-only adapter methods run on them, writes on
     #: the primary. See okai_insight.ops.replicas.
     replica_urls: tuple[str, ...] | None = None
+    #: PostgreSQL ``create_memories``: a batch of at least this many rows, holding at least this fraction of the
+    #: rows already stored, is loaded without the vector index, built once afterwards. None: the measured defaults
+    #: (okai_insight.adapters._bulk_load.BULK_LOAD_MIN_ROWS, BULK_LOAD_MIN_FRACTION; docs/benchmarks.md).
+    bulk_load_min_rows: int | None = None
+    bulk_load_min_fraction: float | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

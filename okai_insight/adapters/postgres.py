@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import numpy as np
@@ -34,6 +34,7 @@ from psycopg.rows import RowFactory, kwargs_row
 from psycopg.types.json import Jsonb
 
 from okai_insight import _json
+from okai_insight.adapters import _bulk_load
 from okai_insight.adapters._checked import CheckedGoal, CheckedKnowledge, CheckedMemory, MemoryBatch
 from okai_insight.adapters._pg_connect import (
     GuardedPool,
@@ -74,6 +75,7 @@ from okai_insight.models import (
     UserState,
 )
 from okai_insight.schema import SchemaProfile, check_dimension, migrate
+from okai_insight.schema._migrate import vector_type_for
 from okai_insight.settings import Settings
 
 T = TypeVar("T")
@@ -507,7 +509,62 @@ class PostgresAdapter(KeysetPaging):
 
         return self._run(write, atomic=False)
 
+    def create_memories(
+        self, memories: Sequence[Memory], table_name: str, *, progress: bool = False
+    ) -> list[uuid.UUID]:
+        """Store many memories at once with binary COPY and return their ids; all or nothing.
+
+        A batch large against its table (``Settings.bulk_load_min_rows`` and ``bulk_load_min_fraction``, measured
+        defaults in ``okai_insight.adapters._bulk_load``) is loaded without the vector index, which is built once
+        afterwards; ``progress`` shows bars with rows/s and the index build's progress.
+
+        Example:
+            >>> ids = db.create_memories(memories, "messages", progress=True)    # doctest: +SKIP
+        """
+        batch = MemoryBatch(memories, self._memory_type(table_name), self.embedding_dimension, self._check_memory)
+        if not len(batch):
+            return []
+        return self._create_memories(batch, progress=progress)
+
     def _do_create_memories(self, batch: MemoryBatch) -> list[uuid.UUID]:
+        return self._create_memories(batch, progress=False)
+
+    @property
+    def _bulk_load_possible(self) -> bool:
+        """The bulk path drops and builds the index: only on okai's plain schema with an index to build, as the
+        table's owner (not through Supabase's per-transaction roles or row level security)."""
+        p = self.profile
+        return (
+            p is not None
+            and self._copy_into_table
+            and not self._needs_transaction
+            and p.partition_key is None
+            and vector_type_for(self.embedding_dimension)[1] is not None
+        )
+
+    def _bulk_load(
+        self, state: _bulk_load.IndexState, rows: int, write_rows: Callable[[Any], None], progress: bool
+    ) -> None:
+        """One bulk load on a connection of its own (see okai_insight.adapters._bulk_load), not retried: a
+        connection lost mid-load rolls it back, and the next call repairs the index."""
+        s = self.settings
+        vtype = self.profile.vector_type if self.profile else "vector"
+        with self.pool.connection() as conn, translate_pg_errors():
+            try:
+                loader = _bulk_load.BulkLoad(
+                    conn,
+                    self.url,
+                    vector_type=vtype,
+                    dimension=self.embedding_dimension,
+                    base_timeout_ms=s.adapter_statement_timeout_ms,
+                    connect_timeout_s=s.connect_timeout_s,
+                    progress=progress,
+                )
+                loader.run(state, rows, self.profile_sql.copy_memories, write_rows)
+            except psycopg.errors.UniqueViolation as exc:
+                raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
+
+    def _create_memories(self, batch: MemoryBatch, *, progress: bool) -> list[uuid.UUID]:
         ids = batch.ids
         vtype = self.profile.vector_type if self.profile else "vector"
         types = ["uuid", "text", "timestamptz", "jsonb", vtype, "uuid", "uuid", "uuid", "bool"]
@@ -540,6 +597,20 @@ class PostgresAdapter(KeysetPaging):
                         m.unique,
                     )
                 )
+
+        if self._bulk_load_possible:
+            state = self._run(lambda c, _: _bulk_load.index_state(c), atomic=False)
+            if state.relkind == "r" and (
+                state.needs_repair
+                or _bulk_load.takes_bulk_path(
+                    len(ids),
+                    state.table_rows,
+                    min_rows=self.settings.bulk_load_min_rows or _bulk_load.BULK_LOAD_MIN_ROWS,
+                    min_fraction=self.settings.bulk_load_min_fraction or _bulk_load.BULK_LOAD_MIN_FRACTION,
+                )
+            ):
+                self._bulk_load(state, len(ids), write_rows, progress)
+                return ids
 
         def copy(c: Conn, attempt: int) -> list[uuid.UUID]:
             if attempt == 0 and self._copy_into_table:

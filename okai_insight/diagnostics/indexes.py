@@ -112,6 +112,36 @@ def invalid_indexes(run: Runner) -> Outcome:
     return res.rows, findings, res.columns
 
 
+@diagnostic("indexes", "Missing vector indexes")
+def missing_vector_indexes(run: Runner) -> Outcome:
+    """Memories tables whose embedding column has no valid HNSW / IVFFlat index though its dimension allows one,
+    as an interrupted bulk load leaves them: a critical finding each with the CREATE INDEX (the next okai-insight
+    load, ``create_memories`` or ``copy``, also builds it).
+
+    Example:
+        >>> missing_vector_indexes(url).findings[0].subject     # doctest: +SKIP
+        'public.memories'
+    """
+    res = run.query("indexes", "missing_vector_indexes")
+    findings = [
+        Finding(
+            "critical",
+            f"{r['qualified_table']}.{r['column']} ({r['vector_type']}({r['dims']}), ~{r['live_rows']} rows) has no "
+            "valid vector index"
+            + (f" ({r['invalid_indexes']} invalid)" if r["invalid_indexes"] else "")
+            + ": every similarity search reads the whole table. An interrupted bulk load leaves this; the next "
+            "okai-insight load rebuilds it, or build it now.",
+            threshold="no valid hnsw/ivfflat index on the embedding column",
+            source="pgvector README (Indexing); okai_insight.adapters._bulk_load",
+            fix_sql=f"SET maintenance_work_mem = '1GB';\nCREATE INDEX CONCURRENTLY idx_memories_embedding ON "
+            f"{r['qualified_table']} USING hnsw ({r['column']} {r['vector_type']}_cosine_ops);",
+            subject=r["qualified_table"],
+        )
+        for r in res.rows
+    ]
+    return res.rows, findings, res.columns
+
+
 @diagnostic("indexes", "Foreign keys without an index")
 def foreign_keys_without_index(run: Runner, *, min_rows: int = MIN_ROWS) -> Outcome:
     """Foreign keys whose columns lead no index: every delete or key update on the referenced table scans the
