@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +89,12 @@ def project(
     seed: int = 0,
     cache: bool = True,
     cache_dir: str | Path | None = None,
-    progress: bool = True,
+    progress: bool | Callable[[int, int, str], None] = True,
 ) -> np.ndarray:
     """Project rows of ``X`` to 2-D (see the module docstring); returns an ``(n, 2)`` float32 array.
+
+    ``progress``: a tqdm bar (True), none (False), or a function called with ``(done, total, label)`` after
+    each of the 3 steps (PCA, UMAP, placing the rest), e.g. to move a widget's progress bar.
 
     Example:
         >>> project(np.eye(3), progress=False).shape                                        # doctest: +SKIP
@@ -133,14 +137,37 @@ def project(
     return Y
 
 
-def _compute(X: np.ndarray, p: dict[str, Any], progress: bool) -> np.ndarray:
+class _Steps:
+    """The 3 steps of a projection, reported to a tqdm bar or to a ``(done, total, label)`` function."""
+
+    LABELS = ("PCA", "UMAP", "placing the rest")
+
+    def __init__(self, progress: bool | Callable[[int, int, str], None]) -> None:
+        from tqdm.auto import tqdm
+
+        self.done = 0
+        self.report = progress if callable(progress) else None
+        self.bar = tqdm(total=3, desc="projecting", unit="step", disable=progress is not True, leave=False)
+        if self.report is not None:
+            self.report(0, 3, self.LABELS[0])
+
+    def update(self, n: int = 1) -> None:
+        self.done = min(3, self.done + n)
+        self.bar.update(n)
+        if self.report is not None:
+            self.report(self.done, 3, self.LABELS[self.done] if self.done < 3 else "done")
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _compute(X: np.ndarray, p: dict[str, Any], progress: bool | Callable[[int, int, str], None]) -> np.ndarray:
     from sklearn.decomposition import PCA
     from sklearn.neighbors import NearestNeighbors
-    from tqdm.auto import tqdm
 
     n, d = X.shape
     rng = np.random.default_rng(p["seed"])
-    steps = tqdm(total=3, desc="projecting", unit="step", disable=not progress, leave=False)
+    steps = _Steps(progress)
     try:
         norms = np.linalg.norm(X, axis=1, keepdims=True)
         U = X / np.where(norms > 0, norms, 1.0)

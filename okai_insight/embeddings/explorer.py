@@ -22,6 +22,7 @@ import datetime as dt
 import re
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ import numpy as np
 from okai_insight.diagnostics import diagnostic
 from okai_insight.embeddings._elizaos1 import column_of_memory, resolve
 from okai_insight.embeddings._fetch import Filters, fetch
+from okai_insight.embeddings._names import display_names, label_of
+from okai_insight.embeddings._palette import distinct_colours
 from okai_insight.embeddings._project import project
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._table import GroupBy, VectorTable, check_group
@@ -93,9 +96,13 @@ class Projection(EmbeddingResult):
                 sc = ax.scatter(f["x"], f["y"], c=c, s=size, alpha=0.8, lw=0, cmap="viridis")
                 ax.figure.colorbar(sc, ax=ax, label=color)
             else:
+                named = color.replace("_id", "_name")  # colour by room_id: show the rooms' names, not UUIDs
+                if named != color and named in f.columns:
+                    values = f[named]
                 labels = values.astype(str).fillna("None")
                 top = labels.value_counts().index[:max_legend].tolist()
                 labels = labels.where(labels.isin(top), "other")
+                palette = iter(distinct_colours(len(top)))
                 for name in [*top, "other"]:
                     mask = labels == name
                     if mask.any():
@@ -105,8 +112,8 @@ class Projection(EmbeddingResult):
                             s=size,
                             alpha=0.8,
                             lw=0,
-                            label=str(name)[:13],
-                            color="0.75" if name in ("other", "-1") else None,
+                            label=str(name)[:20],
+                            color="0.75" if name in ("other", "-1") else next(palette),
                         )
                 ax.legend(title=color, loc="best", fontsize="small", markerscale=2)
         ax.set_xticks([])
@@ -189,10 +196,15 @@ def explore(
     n_neighbors: int = 15,
     n_epochs: int = 200,
     cache_dir: str | Path | None = None,
-    progress: bool = True,
+    progress: bool | Callable[[int, int, str], None] = True,
 ) -> dict[str, Any]:
     """Fetch embeddings and metadata for a filter (a keyed sample of ``limit`` rows; ``None``: all), project them
     to 2-D and return a :class:`Projection`. Zero vectors are left out (they have no direction).
+
+    The frame also names the ids: ``agent_name``, ``user_name`` (``accounts.name``) and ``room_name`` (the room's
+    name, or its participants' names on the 0.x schema; the id's first 8 characters when there is none).
+    ``progress``: a tqdm bar (True), none (False), or a function called with ``(done, total, label)`` for each
+    step (reading, then the projection's 3 steps).
 
     ElizaOS 1.x: reads one ``embeddings.dim_N`` column joined to ``memories`` (memory ids, agent, room, entity,
     world, type, text); with several active dimensions, the column of ``column=``, ``dims=`` or the agent filtered
@@ -205,9 +217,19 @@ def explore(
     filters = Filters(agent_id, room_id, user_id, type, since, until, world_id)
     tables, notes = resolve(run, table, column, dims=dims, agent_id=agent_id)
     t = tables[0]
+    report = progress if callable(progress) else None
+    if report is not None:
+        report(0, 4, "reading embeddings")
     frame, X, sampled = fetch(run, t, filters, limit=limit, sample_rows=sample_rows, dims=dims, seed=seed)
     if X.shape[0] == 0:
         raise NotFound(f"no embedded rows in {t.qualified} match {filters.active() or 'the table'}")
+    names = display_names(run)
+    for col in ("agent_id", "room_id", "user_id"):
+        if col in frame.columns:
+            frame[col.replace("_id", "_name")] = [label_of(names, v) for v in frame[col]]
+    step: bool | Callable[[int, int, str], None] = progress
+    if report is not None:
+        step = lambda done, total, label: report(1 + done, 1 + total, label)  # noqa: E731
     Y = project(
         X,
         pca_components=pca_components,
@@ -216,7 +238,7 @@ def explore(
         n_epochs=n_epochs,
         seed=seed,
         cache_dir=cache_dir,
-        progress=progress,
+        progress=step,
     )
     frame.insert(0, "x", Y[:, 0])
     frame.insert(1, "y", Y[:, 1])

@@ -1,5 +1,5 @@
 """The Explain and Embeddings panels: EXPLAIN analysis with a before/after comparison, and the embedding explorer
-(scatter coloured by a chosen column; pick a point to see its memory and its neighbours).
+(the interactive map of :mod:`okai_insight.jupyter._scatter`: hover, click for neighbours, lasso, search).
 
 Both call the library (``okai_insight.diagnostics.explain``, ``okai_insight.embeddings.explore``); a failure
 shows as one line in the panel.
@@ -18,9 +18,9 @@ import ipywidgets as widgets
 
 from okai_insight.diagnostics._result import findings_html
 from okai_insight.diagnostics.explain import compare_plans, explain
-from okai_insight.embeddings import explore, neighbours
+from okai_insight.embeddings import embedding_quality, explore, neighbours
 from okai_insight.jupyter._base import Panel
-from okai_insight.presentation import STYLE, analysis_runner, figure_html, message_html, table_html
+from okai_insight.presentation import STYLE, analysis_runner, message_html, table_html
 
 EXAMPLE_QUERY = 'SELECT id FROM memories ORDER BY "createdAt" DESC LIMIT 10'
 
@@ -80,72 +80,65 @@ class ExplainWidget(Panel):
 
 
 class ExplorerWidget(Panel):
-    """A 2-D projection of the memories (the library's explorer) coloured by a chosen column; choose a point to
-    see its memory and its nearest neighbours (in the original space, through the database's index).
+    """The interactive embedding map (:class:`~okai_insight.jupyter._scatter.EmbeddingMap`: hover for a memory's
+    text and names, click for its nearest neighbours, lasso for ``selection``, search, colour by metadata,
+    clusters, second-model suspects) over the library's projection, with a progress bar fed by the projection's
+    steps.
 
     Example:
         >>> w = ExplorerWidget(url, sample=1000, background=False)       # doctest: +SKIP
-        >>> w.color_by.value = "agent_id"                                # doctest: +SKIP
+        >>> w.map.colour("agent"); w.selection                           # doctest: +SKIP
     """
 
     title = "Embeddings"
 
-    def __init__(self, db: Any = None, *, sample: int = 2000, **kwargs: Any) -> None:
+    def __init__(self, db: Any = None, *, sample: int = 2000, check_models: bool = True, **kwargs: Any) -> None:
         self.sample = sample
+        self.check_models = check_models
         self.result: Any = None
+        self.map: Any = None
         super().__init__(db, **kwargs)
 
     def extra_children(self) -> list[Any]:
-        self.color_by = widgets.Dropdown(options=["room_id"], value="room_id", description="colour by")
-        self.point = widgets.BoundedIntText(value=0, min=0, max=0, description="point #", layout={"width": "180px"})
-        self.scatter = widgets.HTML()
-        self.detail = widgets.HTML()
-        self.color_by.observe(lambda _: self._draw(), names="value")
-        self.point.observe(lambda _: self._show_point(), names="value")
-        return [widgets.HBox([self.color_by, self.point]), self.scatter, self.detail]
+        self.map_box = widgets.VBox()
+        return [self.map_box]
 
     def compute(self) -> Any:
-        self.step(0, 1, "reading and projecting embeddings")
+        total = 5 if self.check_models else 4
         with analysis_runner(self.db) as run:
-            return explore(run, limit=self.sample, progress=False)
+            projection = explore(run, limit=self.sample, progress=lambda d, t, label: self.step(d, total, label))
+            suspects: dict[str, str] = {}
+            if self.check_models:
+                self.step(4, total, "checking for a second embedding model")
+                try:
+                    quality = embedding_quality(run, sample_rows=max(self.sample, 1000))
+                    suspects = {
+                        str(r["id"]): str(r.get("reason", "suspect")) for r in quality.tables.get("mixed_rows") or []
+                    }
+                except Exception:  # the colouring is optional: the map shows without it
+                    suspects = {}
+            self.step(total, total, "drawing")
+        return projection, suspects
 
     def frame(self) -> Any:
         """The projection's rows (coordinates and metadata) as a DataFrame."""
-        for name in ("frame", "coords", "to_pandas"):
-            value = getattr(self.result, name, None)
-            if value is not None:
-                return value() if callable(value) else value
-        return None
+        return None if self.result is None else self.result.frame
+
+    @property
+    def selection(self) -> Any:
+        """The rows selected on the map (a DataFrame; ``to_csv`` to export)."""
+        return None if self.map is None else self.map.selection
+
+    def _neighbours(self, memory_id: str) -> Any:
+        with analysis_runner(self.db) as run:
+            return neighbours(run, memory_id, k=10)
 
     def render(self, data: Any) -> None:
-        self.result = data
-        frame = self.frame()
-        if frame is not None and len(frame):
-            cols = [c for c in ("room_id", "agent_id", "user_id", "type", "cluster", "created_at") if c in frame]
-            self.color_by.options = cols or [frame.columns[0]]
-            self.point.max = len(frame) - 1
-        summary = {k: v for k, v in (getattr(data, "summary", None) or {}).items() if not isinstance(v, list | dict)}
-        self.body.value = STYLE + (table_html([summary]) if summary else "") + findings_html(data.findings)
-        self._draw()
-        self._show_point()
+        from okai_insight.jupyter._scatter import EmbeddingMap
 
-    def _draw(self) -> None:
-        if self.result is None or not hasattr(self.result, "plot"):
-            return
-        ax = self.result.plot(color=self.color_by.value)
-        self.scatter.value = figure_html(ax.figure, width=700, alt="embedding projection")
-
-    def _show_point(self) -> None:
-        frame = self.frame()
-        if frame is None or not len(frame):
-            return
-        row = frame.iloc[int(self.point.value)].to_dict()
-        parts = [table_html([row])]
-        try:
-            with analysis_runner(self.db) as run:
-                parts.append(_html_of(neighbours(run, row.get("id"), k=10)))
-        except Exception as exc:
-            from okai_insight.jupyter._base import short_error
-
-            parts.append(message_html(short_error(exc), kind="unavailable"))
-        self.detail.value = STYLE + "".join(parts)
+        projection, suspects = data
+        self.result = projection
+        self.map = EmbeddingMap(projection, neighbours_of=self._neighbours, suspects=suspects)
+        self.map_box.children = [self.map.widget]
+        summary = {k: v for k, v in (projection.summary or {}).items() if not isinstance(v, list | dict)}
+        self.body.value = STYLE + (table_html([summary]) if summary else "") + findings_html(projection.findings)
