@@ -4,7 +4,10 @@ PGlite is PostgreSQL 17 compiled to WebAssembly: only PGlite can open its direct
 ``@electric-sql/pglite-socket``'s server (Node) on a Unix socket in a private temporary directory and yields a
 ``postgresql://`` URL; the server stops when the block ends. The two npm packages are pinned by a lockfile that
 ships in the wheel (``okai_insight/data/pglite``) and are installed once with ``npm ci`` under the user's data
-directory. PGlite serves ONE connection at a time: what works and what does not is in docs/elizaos1.md.
+directory. The server is okai-insight's own script (``data/pglite/serve.mjs``, on pglite-socket's classes): PGlite
+is one backend, so clients are served one after another, each in a reset session; pglite-socket's own script
+refuses a client that reconnects before it has noticed the previous one left. What works and what does not is in
+docs/elizaos1.md.
 """
 
 from __future__ import annotations
@@ -29,7 +32,11 @@ EXTENSIONS = "vector,fuzzystrmatch"
 NPM_TIMEOUT_S = 600.0
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
-_SERVER = Path("node_modules", "@electric-sql", "pglite-socket", "dist", "scripts", "server.js")
+#: How long a new connection waits for the previous client to leave before it is refused (FATAL 53300).
+WAIT_FOR_PREVIOUS_CLIENT_MS = 30_000
+_PACKAGE = Path("node_modules", "@electric-sql", "pglite-socket", "package.json")
+_SCRIPT = "serve.mjs"
+_READY = "okai-pglite: accepting connections"  # serve.mjs prints it once it listens
 
 
 def install_dir() -> Path:
@@ -60,8 +67,8 @@ def ensure_installed(target: Path | None = None) -> Path:
         PosixPath('/home/me/.local/share/okai-insight/pglite-node-...')
     """
     target = target or install_dir()
-    if (target / _SERVER).exists():
-        return target
+    if (target / _PACKAGE).exists():
+        return _install_script(target)
     npm = _tool("npm")
     target.mkdir(parents=True, exist_ok=True)
     for name in ("package.json", "package-lock.json"):
@@ -74,9 +81,21 @@ def ensure_installed(target: Path | None = None) -> Path:
         timeout=NPM_TIMEOUT_S,
         check=False,
     )
-    if done.returncode != 0 or not (target / _SERVER).exists():
+    if done.returncode != 0 or not (target / _PACKAGE).exists():
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         raise FeatureNotAvailable(f"npm ci of PGlite's socket server in {target} failed: {' / '.join(tail)}")
+    return _install_script(target)
+
+
+def _install_script(target: Path) -> Path:
+    # The script must sit next to node_modules (Node resolves its imports from the script's folder). It is not
+    # part of the lockfile's hash, so a newer okai-insight's script replaces an older one in the same folder.
+    source = (LOCK_DIR / _SCRIPT).read_bytes()
+    installed = target / _SCRIPT
+    if not installed.exists() or installed.read_bytes() != source:
+        partial = target / f".{_SCRIPT}.{os.getpid()}"
+        partial.write_bytes(source)
+        partial.replace(installed)  # atomic: a concurrent serve() never runs half a script
     return target
 
 
@@ -105,7 +124,11 @@ def serve(
     node_dir: Path | None = None,
     timeout_s: float = START_TIMEOUT_S,
 ) -> Iterator[str]:
-    """Serve a PGlite directory for the duration of the block; yields its ``postgresql://`` URL (one connection).
+    """Serve a PGlite directory for the duration of the block; yields its ``postgresql://`` URL.
+
+    Any number of connections may be opened one after another; a connection opened while another is still open
+    waits for it (up to ``WAIT_FOR_PREVIOUS_CLIENT_MS``), since PGlite is a single backend. Each client starts in a
+    reset session (``DISCARD ALL``), so prepared statements or settings never leak from one to the next.
 
     PGlite opens its directory read-write and writes to it when it closes (a checkpoint), so by default a snapshot
     of the directory is served, in a private temporary directory removed afterwards: the agent's own files are
@@ -132,7 +155,14 @@ def serve(
     log_path = socket_dir / "server.log"
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
-            [node, str(modules / _SERVER), f"--db={path}", f"--path={socket}", f"--extensions={EXTENSIONS}"],
+            [
+                node,
+                str(modules / _SCRIPT),
+                f"--db={path}",
+                f"--path={socket}",
+                f"--extensions={EXTENSIONS}",
+                f"--wait-ms={WAIT_FOR_PREVIOUS_CLIENT_MS}",
+            ],
             cwd=modules,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -142,7 +172,8 @@ def serve(
         )
     try:
         deadline = time.monotonic() + timeout_s
-        while not socket.exists():
+        # Not the socket file: it exists between bind() and listen(), when a connection is still refused.
+        while _READY not in log_path.read_text(errors="replace"):
             if proc.poll() is not None or time.monotonic() > deadline:
                 output = log_path.read_text(errors="replace").strip().splitlines()[-5:]
                 raise ConfigurationError(f"PGlite's server did not start on {path}: {' / '.join(output)}")

@@ -113,3 +113,14 @@ def elizaos1(make_database: Callable[..., str], tmp_path_factory: pytest.TempPat
         postgres_summary=finish_seed(*pg),
         pglite_summary=finish_seed(*lite),
     )
+
+
+@pytest.fixture(scope="session")
+def pglite_node_dir() -> Path:
+    """The node folder :func:`okai_insight.pglite.serve` runs PGlite's server from, installed from the shipped
+    lockfile once per session at most: it is the default install folder (the user data dir, keyed by the lockfile's
+    hash), the same one ``okai-insight pglite`` uses, so the CLI tests share it and later sessions reuse it."""
+    from okai_insight.pglite import ensure_installed
+
+    node_tools()
+    return ensure_installed()

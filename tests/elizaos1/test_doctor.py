@@ -191,13 +191,11 @@ def test_upgrade_warning_on_0_1_9_and_okai_databases(make_database: Callable[...
 
 
 @pytest.fixture
-def pglite_url(elizaos1: ElizaOS1Databases, tmp_path: Path) -> Iterator[str]:
-    """The fixture's PGlite directory, served for one test: the socket server takes one client, and a connection
-    opened after a runner's has closed is refused today ("expected authentication request from server, but
-    received T"), so each test gets its own server and runs one report."""
+def pglite_url(elizaos1: ElizaOS1Databases, pglite_node_dir: Path, tmp_path: Path) -> Iterator[str]:
+    """The fixture's PGlite directory, served for one test."""
     data = tmp_path / "copy"
     shutil.copytree(elizaos1.pglite_dir, data)  # the server checkpoints on close: keep the fixture pristine
-    with serve(data, node_dir=tmp_path.parent / "doctor-pglite-node") as url:
+    with serve(data, node_dir=pglite_node_dir) as url:
         yield url
 
 

@@ -195,15 +195,15 @@ def test_the_database_is_unchanged(elizaos1: ElizaOS1Databases, before: Any) -> 
     assert fingerprint(elizaos1.url) == before
 
 
-def test_on_a_pglite_directory(elizaos1: ElizaOS1Databases, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_on_a_pglite_directory(
+    elizaos1: ElizaOS1Databases, pglite_node_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """ElizaOS 1.x's default store: the checks run through one PGlite backend (one agent, 384 dimensions)."""
     from okai_insight.pglite import serve
     from okai_insight.runner import using
 
     ada = elizaos1.pglite_summary["agents"][0]
-    node_dir = tmp_path_factory.mktemp("pglite-node-e")
-    # One runner, one connection: PGlite's socket server takes one connection per served instance.
-    with serve(elizaos1.pglite_dir, node_dir=node_dir) as url, using(url) as run:
+    with serve(elizaos1.pglite_dir, node_dir=pglite_node_dir) as url, using(url) as run:
         q = embedding_quality(run, by="room", probes=10, neighbours=3)
         p = explore(run, cache_dir=tmp_path_factory.mktemp("map"), **FAST_MAP)
     assert {r["group"] for r in q.rows} == set(ada["rooms"]) and {r["column"] for r in q.rows} == {"dim_384"}

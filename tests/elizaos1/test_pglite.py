@@ -17,9 +17,9 @@ from okai_insight.schema import read_profile
 from tests.elizaos1.conftest import ElizaOS1Databases
 
 
-@pytest.fixture(scope="module")
-def node_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pglite-node")  # serve() installs the shipped lockfile here with npm ci
+@pytest.fixture
+def node_dir(pglite_node_dir: Path) -> Path:
+    return pglite_node_dir  # installed from the shipped lockfile once per session (tests/elizaos1/conftest.py)
 
 
 def test_serve_a_pglite_directory_and_stop(elizaos1: ElizaOS1Databases, node_dir: Path, tmp_path: Path) -> None:
@@ -36,6 +36,66 @@ def test_serve_a_pglite_directory_and_stop(elizaos1: ElizaOS1Databases, node_dir
     assert not Path(socket_dir).exists()  # stopped and cleaned up
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(url, connect_timeout=2).close()
+
+
+def test_connections_one_after_another_on_one_serve(
+    elizaos1: ElizaOS1Databases, node_dir: Path, tmp_path: Path
+) -> None:
+    """Three psycopg connections in turn, then two separate doctor() runs, on ONE served directory.
+
+    Before: pglite-socket's own server answered the second connection with the text "Too many connections" (its
+    previous client's close not yet handled): "expected authentication request from server, but received T".
+    Each client also starts in a reset session: the previous one's prepared statements (prepare_threshold=0
+    prepares every statement under the same names), temp tables and SETs are gone.
+    """
+    from okai_insight.diagnostics import doctor
+
+    data = tmp_path / "copy"
+    shutil.copytree(elizaos1.pglite_dir, data)
+    seen = []
+    with serve(data, node_dir=node_dir) as url:
+        for _ in range(3):
+            with psycopg.connect(url, prepare_threshold=0, connect_timeout=10) as conn:
+                seen.append(
+                    (
+                        conn.execute("SHOW statement_timeout").fetchone(),
+                        conn.execute("SELECT count(*) FROM memories").fetchone(),
+                    )
+                )
+                conn.execute("SET statement_timeout = '7s'")
+                conn.execute("CREATE TEMP TABLE scratch (a int)")
+        reports = [doctor(url), doctor(url)]
+    assert len(seen) == 3 and len(set(seen)) == 1 and seen[0][0] == ("0",)  # no SET leaked into the next client
+    for report in reports:
+        assert {r.name: r.note for r in report.results if r.status == "error"} == {}
+        assert "vector_columns" in {r.name for r in report.results}
+    assert [r.name for r in reports[0].results] == [r.name for r in reports[1].results]
+
+
+def test_a_second_client_waits_for_the_first(elizaos1: ElizaOS1Databases, node_dir: Path, tmp_path: Path) -> None:
+    """PGlite is one backend: a connection opened while another is open waits for it instead of being refused."""
+    import threading
+    import time
+
+    data = tmp_path / "copy"
+    shutil.copytree(elizaos1.pglite_dir, data)
+    got: dict[str, object] = {}
+    with serve(data, node_dir=node_dir) as url:
+        first = psycopg.connect(url, prepare_threshold=None, autocommit=True)
+        opened = time.monotonic()
+
+        def second() -> None:
+            with psycopg.connect(url, prepare_threshold=None, connect_timeout=20) as conn:
+                got["row"] = conn.execute("SELECT 1").fetchone()
+                got["after"] = time.monotonic() - opened
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)
+        assert "row" not in got  # still waiting: the first client holds the backend
+        first.close()
+        thread.join(timeout=30)
+    assert got["row"] == (1,) and isinstance(got["after"], float) and got["after"] >= 0.5
 
 
 def test_a_directory_without_a_cluster_is_refused(tmp_path: Path, node_dir: Path) -> None:
