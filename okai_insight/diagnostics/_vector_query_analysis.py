@@ -177,14 +177,16 @@ def analyse(query: str, index: VectorIndex, *, ef_search: int = 40, iterative_sc
         for op in used:
             corrected = corrected.replace(op, index.operator)
         wrong = ", ".join(f"{op} ({OPERATORS[op]})" for op in used)
-        return [
-            Problem(
-                "operator_mismatch",
-                f"uses {wrong} but index {index.index} ({index.opclass}) serves only {index.operator} "
-                f"({OPERATORS.get(index.operator, '?')}): every such search reads the whole table",
-                corrected,
-            )
-        ]
+        message = (
+            f"uses {wrong} but index {index.index} ({index.opclass}) serves only {index.operator} "
+            f"({OPERATORS.get(index.operator, '?')}): every such search reads the whole table"
+        )
+        # The right operator alone is not enough when the statement's shape keeps the index out too (a distance
+        # threshold without ORDER BY distance LIMIT k): offer the whole correction, or none.
+        rest = analyse(corrected, index, ef_search=ef_search, iterative_scan=iterative_scan)
+        if rest:
+            message += f"; with {index.operator} it still {rest[0].message}"
+        return [Problem("operator_mismatch", message, rest[0].corrected if rest else corrected)]
     aliases = distance_aliases(text)
     clauses = order_by_clauses(text)
 
@@ -247,8 +249,8 @@ def analyse(query: str, index: VectorIndex, *, ef_search: int = 40, iterative_sc
         problems.append(
             Problem(
                 "distance_not_in_order_by",
-                f"uses {index.operator} only in WHERE or the select list: the index serves nothing but "
-                f"ORDER BY {index.column} {index.operator} <query vector> LIMIT k",
+                f"uses {index.operator} only in WHERE or the select list: it needs ORDER BY {index.column} "
+                f"{index.operator} <query vector> LIMIT k to use the index; a distance threshold alone cannot",
             )
         )
     return problems

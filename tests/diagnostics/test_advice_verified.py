@@ -71,3 +71,53 @@ def test_pghero_mode_from_the_cli(small: str, capsys: pytest.CaptureFixture[str]
     assert main([command, small, "--min-size-bytes", "0", "--max-scans", "50", "--format", "json"]) == 0
     rows: list[dict[str, Any]] = json.loads(capsys.readouterr().out)["rows"]
     assert [r["index"] for r in rows] == ["notes_kind"]
+
+
+SPEC_QUERY = "SELECT id FROM memories WHERE embedding <-> $1 < 0.3 LIMIT 10"
+ORDERED = "SELECT id FROM memories ORDER BY embedding <-> $1 LIMIT 10"
+
+
+@pytest.fixture(scope="module")
+def searched(make_database: Callable[[str], str]) -> str:
+    """3,000 rows under a cosine HNSW index, searched with the spec's threshold query and an L2 ORDER BY."""
+    url = make_database("advice_vec")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        conn.execute("CREATE TABLE memories (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), embedding vector(32))")
+        conn.execute(
+            "INSERT INTO memories (embedding) SELECT (SELECT array_agg(random() - 0.5 + 0 * d + 0 * g) "
+            "FROM generate_series(1, 32) AS d)::vector FROM generate_series(1, 3000) AS g"
+        )
+        conn.execute("CREATE INDEX idx_memories_embedding ON memories USING hnsw (embedding vector_cosine_ops)")
+        conn.execute("ANALYZE memories")
+        v = "[" + ",".join(["0.1"] * 32) + "]"
+        for q in (SPEC_QUERY, ORDERED):
+            conn.execute(q.replace("$1", "%s::vector"), (v,)).fetchall()
+    return url
+
+
+def _explain_uses(url: str, statement: str, index: str) -> bool:
+    with psycopg.connect(url) as conn:  # the generic plan: the statement keeps its $n placeholders
+        plan = conn.execute("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + statement).fetchone()
+    assert plan is not None
+    return f'"Index Name": "{index}"' in json.dumps(plan[0])
+
+
+def test_offered_corrections_are_index_scans(searched: str) -> None:
+    from okai_insight.diagnostics import vectors
+
+    result = vectors.vector_queries(searched)
+    spec = [f for f in result.findings if "WHERE embedding <->" in f.message]  # 0.3 is $2 once normalised
+    ordered = [f for f in result.findings if "ORDER BY embedding <->" in f.message]
+    assert spec and ordered
+    for f in spec + ordered:
+        fix = f.fix_sql or ""
+        if "-- corrected query" in fix:
+            statement = fix.split("\n")[1]
+            assert _explain_uses(searched, statement, "idx_memories_embedding"), fix
+    # The threshold query cannot use the index by changing the operator: no such correction is claimed.
+    assert not any("corrected query (EXPLAIN uses" in (f.fix_sql or "") for f in spec)
+    assert any("a distance threshold alone cannot" in f.message for f in spec)
+    # The ORDER BY one can: its correction is offered, and verified.
+    assert any("corrected query (EXPLAIN uses idx_memories_embedding)" in (f.fix_sql or "") for f in ordered)
