@@ -315,21 +315,36 @@ class _SqliteEndpoint(_Endpoint):
 
 
 class _PostgresEndpoint(_Endpoint):
-    def __init__(self, adapter: Any) -> None:
+    def __init__(self, adapter: Any, *, progress: bool = False) -> None:
         self.db = adapter
+        self.progress = progress
         self.profile = adapter.profile
         self.half_precision = self.profile.vector_type == "halfvec"
         self._conn: Any = None  # the staging transaction's connection, inside staged()
 
     @contextlib.contextmanager
     def staged(self) -> Iterator[None]:
-        with self.db.pool.connection() as conn, conn.transaction():
-            self.db._begin(conn)  # e.g. Supabase: SET LOCAL role and claims, for the whole transaction
-            self._conn = conn
+        with self.db.pool.connection() as conn:
+            # The target is empty (checked before): its memories vector index is dropped first and built once in
+            # the copy's transaction, after the rows, instead of row by row (okai_insight.adapters._bulk_load).
+            # A rolled-back copy rebuilds it as it was; a dead connection leaves it to the doctor and next load.
+            loader = self.db.bulk_loader(conn, progress=self.progress) if self.db.bulk_load_possible else None
+            if loader is not None:
+                loader.drop_indexes()
             try:
-                yield
-            finally:
-                self._conn = None
+                with conn.transaction():
+                    self.db._begin(conn)  # e.g. Supabase: SET LOCAL role and claims, for the whole transaction
+                    self._conn = conn
+                    try:
+                        yield
+                        if loader is not None:
+                            loader.build_indexes(self.count(TABLES_BY_NAME["memories"]))
+                    finally:
+                        self._conn = None
+            except BaseException:
+                if loader is not None:
+                    loader.restore_indexes()
+                raise
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[Any]:
@@ -472,7 +487,7 @@ class _ElizaOS1Endpoint(_Endpoint):
         raise SchemaError("an ElizaOS 1.x database is only ever a copy's source")
 
 
-def _endpoint(adapter: Any, dimension: int = 0) -> _Endpoint:
+def _endpoint(adapter: Any, dimension: int = 0, *, progress: bool = False) -> _Endpoint:
     from okai_insight.adapters.elizaos1 import ElizaOS1Reader
     from okai_insight.adapters.postgres import PostgresAdapter
     from okai_insight.adapters.sqlite import SqliteAdapter
@@ -482,7 +497,7 @@ def _endpoint(adapter: Any, dimension: int = 0) -> _Endpoint:
     if isinstance(adapter, SqliteAdapter):
         return _SqliteEndpoint(adapter)
     if isinstance(adapter, PostgresAdapter):
-        return _PostgresEndpoint(adapter)
+        return _PostgresEndpoint(adapter, progress=progress)
     raise ConfigurationError(
         f"copy supports postgresql://, supabase+postgresql://, sqlite:// and memory:// databases, not "
         f"{type(adapter).__name__} (a Supabase project copies over its direct connection, not over REST)"
@@ -657,7 +672,7 @@ def _copy(
 ) -> CopyReport:
     if int(target.embedding_dimension) != dimension:
         raise DimensionMismatch(expected=int(target.embedding_dimension), got=dimension, where="the target database")
-    src, dst = _endpoint(source, dimension), _endpoint(target)
+    src, dst = _endpoint(source, dimension), _endpoint(target, progress=progress)
     counts = {t.name: src.count(t) if src.has_table(t) else 0 for t in TABLES}
     for t in TABLES:
         if counts[t.name] and not dst.has_table(t):

@@ -25,7 +25,7 @@ the next ``create_memories`` of any size on this table rebuilds it (:func:`index
 Example:
     >>> takes_bulk_path(50_000, 100_000, min_rows=5_000, min_fraction=0.3)
     True
-    >>> takes_bulk_path(1_000, 0, min_rows=5_000, min_fraction=0.3)
+    >>> takes_bulk_path(1_000, 0, min_rows=BULK_LOAD_MIN_ROWS, min_fraction=BULK_LOAD_MIN_FRACTION)
     False
 """
 
@@ -36,7 +36,7 @@ import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -47,17 +47,20 @@ from okai_insight.errors import DuplicateId
 Conn = psycopg.Connection[Any]
 Query = sql.SQL | sql.Composed
 
-#: The smallest batch worth the bulk path: below it a batch takes a few seconds either way, and the path's fixed
-#: costs (a staging table, dropping the index, rebuilding it over the whole table) are not worth making every
-#: search exact for that long. Measured (docs/benchmarks.md, bench.bulk; 2 shared cores, 384 dimensions): the
-#: indexed COPY runs at ~600-1,500 rows/s, so 5,000 rows cost 3-8 s on the ordinary path.
-BULK_LOAD_MIN_ROWS = 5_000
+#: The smallest batch worth the bulk path. Measured into an empty indexed table (bench/bulk.py --crossover, 384
+#: dimensions, 2 cores shared with other jobs): 2,000 rows took 3.4 s through the index (587 rows/s) and 1.6 s
+#: loaded without it then indexed (COPY 24k rows/s, build 4,000 rows in 3.0 s), so the bulk path already wins
+#: there; smaller batches stay on the ordinary path, which keeps searches on the index and never makes writers
+#: wait for a build.
+BULK_LOAD_MIN_ROWS = 2_000
 
 #: The batch must also hold at least this fraction of the rows already stored: the rebuild covers the whole
-#: table, the ordinary path only the batch. Crossover measured with bench/bulk.py --crossover (384 dimensions, 2
-#: shared cores): COPY with the index ~900 rows/s at 10-40k rows stored, without it ~15k rows/s, the build
-#: ~2,500-3,000 rows/s; the bulk path wins when batch/table > (1/build) / (1/indexed - 1/copy - 1/build) ~ 0.5.
-BULK_LOAD_MIN_FRACTION = 0.5
+#: table, the ordinary path only the batch. Bulk wins when batch/table > (1/build) / (1/indexed - 1/copy -
+#: 1/build) (rates in rows/s). Measured with bench/bulk.py --crossover (384 dimensions, batches of 2,000, 2
+#: shared cores, loaded machine): 10k rows stored: indexed COPY 101 rows/s, plain COPY 14.7k rows/s, build 846
+#: rows/s -> 0.14; 40k stored: 75, 23.3k, 608 -> 0.14. DESIGN.md's quieter figures (240-430 rows/s indexed,
+#: 72k COPY, 100k built in 29 s) give 0.08-0.14; the issue's 900 rows/s indexed gives 0.36.
+BULK_LOAD_MIN_FRACTION = 0.15
 
 #: Budget for the build and the insert, per row, on top of the adapter's statement timeout: 5 ms a row is ten
 #: times the slowest build rate measured here, so the timeout only stops a server that has stalled.
@@ -260,11 +263,21 @@ def build_progress(url: str, pid: int, *, enabled: bool, connect_timeout_s: floa
         t.join(timeout=5)
 
 
+_LOCK = "SELECT pg_advisory_lock(hashtextextended('okai-bulk-load:memories', 0))"
+_UNLOCK = "SELECT pg_advisory_unlock(hashtextextended('okai-bulk-load:memories', 0))"
+
+
 @dataclass
 class BulkLoad:
-    """One bulk load of memories on one connection; see the module docstring for the steps.
+    """One bulk load of memories on one autocommit connection; see the module docstring for the steps.
 
-    ``write_rows(copy)`` writes the batch into a COPY of the staging table; ``copy_sql(staging)`` is that COPY.
+    :meth:`run` does a whole ``create_memories`` batch; ``okai-insight copy`` uses the three steps around its own
+    transaction: :meth:`drop_indexes` before it, :meth:`build_indexes` inside it just before the commit, and
+    :meth:`restore_indexes` after a rollback.
+
+    Example:
+        >>> load = BulkLoad(conn, url, "vector", 384, 30_000, 2.0)     # doctest: +SKIP
+        >>> load.drop_indexes()                                         # doctest: +SKIP
     """
 
     conn: Conn
@@ -274,19 +287,48 @@ class BulkLoad:
     base_timeout_ms: int
     connect_timeout_s: float
     progress: bool = False
+    definitions: list[Query] = field(default_factory=list)
+    table_rows: int = 0
+    _settings: BuildSettings | None = None
 
-    def run(
-        self,
-        state: IndexState,
-        batch_rows: int,
-        copy_sql: Callable[[str], Query],
-        write_rows: Callable[[Any], None],
-    ) -> None:
+    def drop_indexes(self) -> None:
+        """Record the vector indexes' definitions (or okai's own when none is valid) and drop them all."""
+        state = index_state(self.conn)
+        self.definitions = definitions_to_build(state, self.vector_type)
+        self.table_rows = state.table_rows
+        drop_vector_indexes(self.conn, state.indexes)
+
+    def build_indexes(self, added_rows: int) -> None:
+        """Build the recorded indexes once, in the connection's current transaction, showing progress if asked."""
+        c = self.conn
+        self._settings = build_settings(
+            self.table_rows + added_rows,
+            self.dimension,
+            half=self.vector_type == "halfvec",
+            base_timeout_ms=self.base_timeout_ms,
+        )
+        apply_build_settings(c, self._settings)
+        with build_progress(
+            self.url, c.info.backend_pid, enabled=self.progress, connect_timeout_s=self.connect_timeout_s
+        ):
+            for d in self.definitions:
+                c.execute(d)
+
+    def restore_indexes(self) -> None:
+        """After a rolled-back load: the indexes as they were, on the same connection (a dead one cannot: then
+        the doctor reports the missing index and the next load builds it)."""
+        c = self.conn
+        if c.closed or c.broken or not self.definitions:
+            return
+        with contextlib.suppress(psycopg.Error), c.transaction():
+            self.build_indexes(0)
+
+    def run(self, batch_rows: int, copy_sql: Callable[[str], Query], write_rows: Callable[[Any], None]) -> None:
         """Stage, check, drop the index, insert and build in one transaction; restore the index on failure."""
         c = self.conn
         staging = f"okai_bulk_{uuid.uuid4().hex[:12]}"
         ident = sql.Identifier(staging)
-        c.execute("SELECT pg_advisory_lock(hashtextextended('okai-bulk-load:memories', 0))")
+        c.execute(_LOCK)  # one bulk load at a time: two would drop and build the same index
         try:
             c.execute(sql.SQL("CREATE TEMP TABLE {} (LIKE memories INCLUDING DEFAULTS)").format(ident))
             with c.cursor().copy(copy_sql(staging)) as cp:
@@ -296,41 +338,16 @@ class BulkLoad:
             ).fetchone()
             if dup is not None:
                 raise DuplicateId(f"a memory in the batch already exists: id {dup[0]}")
-            # Read again under the lock: another loader may have just rebuilt it.
-            state = index_state(c)
-            definitions = definitions_to_build(state, self.vector_type)
-            drop_vector_indexes(c, state.indexes)
-            settings = build_settings(
-                state.table_rows + batch_rows,
-                self.dimension,
-                half=self.vector_type == "halfvec",
-                base_timeout_ms=self.base_timeout_ms,
-            )
+            self.drop_indexes()  # read under the lock: another loader may have just rebuilt it
             try:
                 with c.transaction():
-                    apply_build_settings(c, settings)
                     c.execute(sql.SQL("INSERT INTO memories SELECT * FROM {}").format(ident))
-                    with build_progress(
-                        self.url, c.info.backend_pid, enabled=self.progress, connect_timeout_s=self.connect_timeout_s
-                    ):
-                        for d in definitions:
-                            c.execute(d)
+                    self.build_indexes(batch_rows)
             except BaseException:
-                self._restore(definitions, settings)
+                self.restore_indexes()
                 raise
         finally:
             with contextlib.suppress(psycopg.Error):
                 if not c.closed and c.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
                     c.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(ident))
-                    c.execute("SELECT pg_advisory_unlock(hashtextextended('okai-bulk-load:memories', 0))")
-
-    def _restore(self, definitions: list[Query], settings: BuildSettings) -> None:
-        """After a rolled-back load: the index as it was, on the same connection (a dead one cannot: then the
-        doctor reports the missing index and the next load builds it)."""
-        c = self.conn
-        if c.closed or c.broken:
-            return
-        with contextlib.suppress(psycopg.Error), c.transaction():
-            apply_build_settings(c, settings)
-            for d in definitions:
-                c.execute(d)
+                    c.execute(_UNLOCK)

@@ -530,7 +530,7 @@ class PostgresAdapter(KeysetPaging):
         return self._create_memories(batch, progress=False)
 
     @property
-    def _bulk_load_possible(self) -> bool:
+    def bulk_load_possible(self) -> bool:
         """The bulk path drops and builds the index: only on okai's plain schema with an index to build, as the
         table's owner (not through Supabase's per-transaction roles or row level security)."""
         p = self.profile
@@ -542,25 +542,31 @@ class PostgresAdapter(KeysetPaging):
             and vector_type_for(self.embedding_dimension)[1] is not None
         )
 
-    def _bulk_load(
-        self, state: _bulk_load.IndexState, rows: int, write_rows: Callable[[Any], None], progress: bool
-    ) -> None:
+    def bulk_loader(self, conn: Conn, *, progress: bool = False) -> _bulk_load.BulkLoad:
+        """A bulk loader of memories on ``conn`` (autocommit, from :attr:`pool`): drops the vector index before a
+        load and builds it once after (used by create_memories and ``okai-insight copy``).
+
+        Example:
+            >>> with db.pool.connection() as conn:                            # doctest: +SKIP
+            ...     db.bulk_loader(conn).drop_indexes()
+        """
+        s = self.settings
+        return _bulk_load.BulkLoad(
+            conn,
+            self.url,
+            vector_type=self.profile.vector_type if self.profile else "vector",
+            dimension=self.embedding_dimension,
+            base_timeout_ms=s.adapter_statement_timeout_ms,
+            connect_timeout_s=s.connect_timeout_s,
+            progress=progress,
+        )
+
+    def _bulk_load(self, rows: int, write_rows: Callable[[Any], None], progress: bool) -> None:
         """One bulk load on a connection of its own (see okai_insight.adapters._bulk_load), not retried: a
         connection lost mid-load rolls it back, and the next call repairs the index."""
-        s = self.settings
-        vtype = self.profile.vector_type if self.profile else "vector"
         with self.pool.connection() as conn, translate_pg_errors():
             try:
-                loader = _bulk_load.BulkLoad(
-                    conn,
-                    self.url,
-                    vector_type=vtype,
-                    dimension=self.embedding_dimension,
-                    base_timeout_ms=s.adapter_statement_timeout_ms,
-                    connect_timeout_s=s.connect_timeout_s,
-                    progress=progress,
-                )
-                loader.run(state, rows, self.profile_sql.copy_memories, write_rows)
+                self.bulk_loader(conn, progress=progress).run(rows, self.profile_sql.copy_memories, write_rows)
             except psycopg.errors.UniqueViolation as exc:
                 raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
 
@@ -598,7 +604,7 @@ class PostgresAdapter(KeysetPaging):
                     )
                 )
 
-        if self._bulk_load_possible:
+        if self.bulk_load_possible:
             state = self._run(lambda c, _: _bulk_load.index_state(c), atomic=False)
             if state.relkind == "r" and (
                 state.needs_repair
@@ -609,7 +615,7 @@ class PostgresAdapter(KeysetPaging):
                     min_fraction=self.settings.bulk_load_min_fraction or _bulk_load.BULK_LOAD_MIN_FRACTION,
                 )
             ):
-                self._bulk_load(state, len(ids), write_rows, progress)
+                self._bulk_load(len(ids), write_rows, progress)
                 return ids
 
         def copy(c: Conn, attempt: int) -> list[uuid.UUID]:

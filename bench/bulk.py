@@ -1,0 +1,223 @@
+"""Bulk loads against COPY with the HNSW index in place (issue 17 item 1), end to end including the index build.
+
+Three scenarios, each in the same run on fresh databases of one embedded server: ``rows`` x 384 into an empty
+indexed table; ``rows`` appended to a table already holding ``rows``; ``okai-insight copy`` of an agent of
+``rows`` memories PostgreSQL -> PostgreSQL. The baseline is a binary COPY straight into the indexed table (what
+any writer gets); ours is ``PostgresAdapter.create_memories`` (which takes the bulk path) and ``copy_database``.
+``--crossover`` measures the rates behind ``okai_insight.adapters._bulk_load``'s thresholds instead.
+
+Example:
+    >>> main(["--rows", "2000"])                       # doctest: +SKIP
+    0
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import psycopg
+
+from bench import _sections as sections
+from bench._server import bench_server, create_database
+from okai_insight.adapters._pg_vector import register_vector_types
+from okai_insight.adapters.postgres import PostgresAdapter
+from okai_insight.copy import copy_database
+from okai_insight.models import Memory
+
+DIM = 384
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+_COPY = 'COPY memories ("id", "type", "content", "embedding", "roomId") FROM STDIN (FORMAT BINARY)'
+
+
+def _vectors(rng: np.random.Generator, n: int) -> np.ndarray:
+    v = rng.standard_normal((n, DIM)).astype(np.float32)
+    out: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return out
+
+
+def _room(url: str) -> uuid.UUID:
+    room = uuid.uuid4()
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute('INSERT INTO rooms ("id") VALUES (%s)', (room,))
+    return room
+
+
+def raw_copy(url: str, vectors: np.ndarray, room: uuid.UUID) -> float:
+    """Seconds for one binary COPY of ``vectors`` into ``memories`` as it is (with its index, if any).
+
+    Example:
+        >>> raw_copy(url, _vectors(np.random.default_rng(0), 10), room) > 0    # doctest: +SKIP
+        True
+    """
+    with psycopg.connect(url, autocommit=True) as c:
+        register_vector_types(c)
+        t = time.perf_counter()
+        with c.cursor().copy(_COPY) as cp:
+            cp.set_types(["uuid", "text", "jsonb", "vector", "uuid"])
+            for v in vectors:
+                cp.write_row((uuid.uuid4(), "messages", '{"text": "x"}', v, room))
+        return time.perf_counter() - t
+
+
+def _memories(vectors: np.ndarray, room: uuid.UUID) -> Iterator[Memory]:
+    for v in vectors:
+        yield Memory(room_id=room, content={"text": "x"}, embedding=v)
+
+
+def ours(db: PostgresAdapter, vectors: np.ndarray, room: uuid.UUID, *, progress: bool = False) -> float:
+    """Seconds for ``create_memories`` of ``vectors`` (Memory objects built outside the timing).
+
+    Example:
+        >>> ours(db, _vectors(np.random.default_rng(0), 10), room) > 0       # doctest: +SKIP
+        True
+    """
+    batch = list(_memories(vectors, room))
+    t = time.perf_counter()
+    db.create_memories(batch, "messages", progress=progress)
+    return time.perf_counter() - t
+
+
+def _adapter(url: str) -> PostgresAdapter:
+    db = PostgresAdapter(url, dimension=DIM)
+    db.init()
+    return db
+
+
+def run(rows: int, admin: str) -> dict[str, tuple[float, float]]:
+    """{scenario: (baseline seconds, ours seconds)}.
+
+    Example:
+        >>> run(1000, admin_url)["empty"][0] > 0                             # doctest: +SKIP
+        True
+    """
+    rng = np.random.default_rng(0)
+    data, more = _vectors(rng, rows), _vectors(rng, rows)
+    out: dict[str, tuple[float, float]] = {}
+
+    base_url, our_url = create_database(admin, "bulk_base"), create_database(admin, "bulk_ours")
+    base_db, our_db = _adapter(base_url), _adapter(our_url)
+    base_room, our_room = _room(base_url), _room(our_url)
+    out["empty"] = (raw_copy(base_url, data, base_room), ours(our_db, data, our_room))
+    print(f"empty: {out['empty']}", flush=True)
+    # Both tables now hold ``rows`` rows with a valid index: append as many again.
+    out["append"] = (raw_copy(base_url, more, base_room), ours(our_db, more, our_room))
+    print(f"append: {out['append']}", flush=True)
+    base_db.close()
+
+    target = create_database(admin, "bulk_copy_target")
+    source = create_database(admin, "bulk_copy_source")
+    src = _adapter(source)
+    ours(src, data, _room(source))
+    src.close()
+    t = time.perf_counter()
+    copy_database(source, target)
+    out["copy"] = (float("nan"), time.perf_counter() - t)
+    print(f"copy: {out['copy']}", flush=True)
+    our_db.close()
+    return out
+
+
+def crossover(admin: str, table_rows: tuple[int, ...] = (0, 10_000, 40_000), batch: int = 2_000) -> list[str]:
+    """Lines of rows/s with and without the index and of the build, at a few table sizes.
+
+    Example:
+        >>> crossover(admin_url, (0,), 100)[0].startswith("N=0")             # doctest: +SKIP
+        True
+    """
+    rng = np.random.default_rng(1)
+    lines = []
+    for n in table_rows:
+        url = create_database(admin, f"bulk_x{n}")
+        _adapter(url).close()
+        room = _room(url)
+        with psycopg.connect(url, autocommit=True) as c:
+            c.execute("DROP INDEX idx_memories_embedding")
+        if n:
+            raw_copy(url, _vectors(rng, n), room)
+        create = "CREATE INDEX idx_memories_embedding ON memories USING hnsw (embedding vector_cosine_ops)"
+        with psycopg.connect(url, autocommit=True) as c:
+            c.execute(create)
+        indexed = raw_copy(url, _vectors(rng, batch), room)
+        with psycopg.connect(url, autocommit=True) as c:
+            c.execute("DROP INDEX idx_memories_embedding")
+        plain = raw_copy(url, _vectors(rng, batch), room)
+        with psycopg.connect(url, autocommit=True) as c:
+            c.execute("SET maintenance_work_mem = '512MB'")
+            t = time.perf_counter()
+            c.execute(create)
+            build = time.perf_counter() - t
+        total = n + 2 * batch
+        r_i, r_p, r_b = batch / indexed, batch / plain, total / build
+        ratio = (1 / r_b) / (1 / r_i - 1 / r_p - 1 / r_b)
+        lines.append(
+            f"N={n} batch={batch}: indexed COPY {r_i:.0f} rows/s, plain COPY {r_p:.0f} rows/s, build of {total} rows "
+            f"{build:.1f} s ({r_b:.0f} rows/s): bulk wins above batch/table = {ratio:.2f}"
+        )
+        print(lines[-1], flush=True)
+    return lines
+
+
+def render(rows: int, out: dict[str, tuple[float, float]], *, command: str, note: str) -> str:
+    """The docs section.
+
+    Example:
+        >>> "x faster" in render(10, {"empty": (2.0, 1.0)}, command="c", note="n")
+        True
+    """
+    lines = [
+        "## Bulk loads (bench/bulk.py)",
+        "",
+        f"`{command}`, {dt.date.today().isoformat()}, {rows:,} x {DIM} vectors, 2 cores. {note}",
+        "",
+        "| scenario | COPY with the index in place | okai (bulk path, index built once) | speed-up |",
+        "|---|---|---|---|",
+    ]
+    names = {
+        "empty": f"{rows:,} into an empty indexed table",
+        "append": f"{rows:,} appended to a table holding {rows:,}",
+        "copy": f"okai-insight copy of {rows:,} memories, PostgreSQL -> PostgreSQL",
+    }
+    for key, (base, mine) in out.items():
+        if base == base:  # not NaN
+            lines.append(
+                f"| {names[key]} | {base:.1f} s ({rows / base:,.0f} rows/s) | {mine:.1f} s ({rows / mine:,.0f} rows/s) "
+                f"| {base / mine:.1f}x faster |"
+            )
+        else:
+            lines.append(f"| {names[key]} | - | {mine:.1f} s (verified, one transaction) | - |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the bulk benchmark and optionally write its docs section (``--record``).
+
+    Example:
+        >>> main(["--rows", "2000"])                   # doctest: +SKIP
+        0
+    """
+    p = argparse.ArgumentParser(prog="python -m bench.bulk")
+    p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--crossover", action="store_true", help="measure the bulk-path thresholds instead")
+    p.add_argument("--record", action="store_true", help=f"write the section of {DOCS.name}")
+    p.add_argument("--note", default="", help="what to say about the machine (e.g. shared, loaded)")
+    a = p.parse_args(argv)
+    with bench_server() as admin:
+        if a.crossover:
+            crossover(admin)
+            return 0
+        out = run(a.rows, admin)
+    section = render(a.rows, out, command=f"python -m bench.bulk --rows {a.rows}", note=a.note)
+    print(section)
+    if a.record:
+        sections.write_section(DOCS, "bench.bulk", section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
