@@ -12,6 +12,7 @@ import psycopg
 import pytest
 
 from okai_insight.adapters.postgres import PostgresAdapter
+from okai_insight.copy import copy_database
 from okai_insight.diagnostics.indexes import missing_vector_indexes
 from okai_insight.errors import OkaiError
 from okai_insight.models import Memory
@@ -203,3 +204,19 @@ def test_an_interrupted_build_is_reported_and_the_next_load_repairs_it(setup):
     assert repaired is not None and repaired[1]
     assert missing_vector_indexes(url).findings == []
     assert _count(url) == BASE + 3
+
+
+def test_copy_builds_the_target_index_once_after_its_rows(setup, make_database):
+    url, db, room, rng, base, ids = setup
+    target = make_database("bulkcopy")
+    t = PostgresAdapter(target, settings=Settings.from_env({}, pool_min_size=1, pool_max_size=2), dimension=DIM)
+    t.init()
+    before = _index(target)
+    copy_database(url, target)
+    after = _index(target)
+    assert before is not None and after is not None
+    assert after[0] != before[0] and after[1]  # dropped before the rows, built once in the copy's transaction
+    assert _count(target) == BASE
+    hit = t.search_memories_by_embedding(base[42], table_name="messages", count=1)
+    assert [m.id for m in hit] == [ids[42]]
+    t.close()
