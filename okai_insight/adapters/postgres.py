@@ -532,7 +532,12 @@ class PostgresAdapter(KeysetPaging):
     @property
     def bulk_load_possible(self) -> bool:
         """The bulk path drops and builds the index: only on okai's plain schema with an index to build, as the
-        table's owner (not through Supabase's per-transaction roles or row level security)."""
+        table's owner (not through Supabase's per-transaction roles or row level security).
+
+        Example:
+            >>> db.bulk_load_possible                                         # doctest: +SKIP
+            True
+        """
         p = self.profile
         return (
             p is not None
