@@ -13,6 +13,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from okai_insight._redact import redact
 from okai_insight.errors import FeatureNotAvailable, OkaiError
 from okai_insight.report._kernel import this_python_kernel
 from okai_insight.report._paths import notebook_path
+from okai_insight.report._standalone import self_contained
 
 _WIDGET = "application/vnd.jupyter.widget-view+json"
 
@@ -121,8 +123,16 @@ def _kernel_environment(name: str, value: str) -> Iterator[None]:
             os.environ[name] = before
 
 
-def export_html(executed: str | Path, output: str | Path, *, title: str = "okai-insight report") -> Path:
-    """Export an executed notebook to a standalone HTML file without code cells or prompts.
+def export_html(
+    executed: str | Path,
+    output: str | Path,
+    *,
+    title: str = "okai-insight report",
+    about: str = "(not given)",
+) -> Path:
+    """Export an executed notebook to one HTML file without code cells or prompts that works offline: no script
+    (no CDN, MathJax or require.js), a head with the time it was made, the database ``about`` (the caller masks
+    it; it is redacted again here) and a table of contents.
 
     Example:
         >>> export_html("/tmp/out.ipynb", "report.html")           # doctest: +SKIP
@@ -140,6 +150,8 @@ def export_html(executed: str | Path, output: str | Path, *, title: str = "okai-
             ]
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)  # type: ignore[no-untyped-call]
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    body = self_contained(body, about=redact(about), generated=generated)
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(redact(body), encoding="utf-8")  # the last wall: no password or key leaves in the HTML
@@ -182,4 +194,4 @@ def build_report(
     ):
         executed = Path(keep_notebook) if keep_notebook else Path(tmp) / "report.ipynb"
         execute_notebook("report", executed, parameters | {"queries": queries}, cwd=tmp)
-        return export_html(executed, output)
+        return export_html(executed, output, about=target.display)

@@ -18,6 +18,7 @@ NOTEBOOKS = (
     "03-embedding-explorer",
     "04-threshold-and-recall-tuning",
     "report",
+    "dashboard",
 )
 _PACKAGE = Path(__file__).resolve().parent.parent
 

@@ -231,7 +231,8 @@ def recall_section(target: str, *, queries: int = 50) -> Section:
     """
     with analysis_runner(target) as run:
         result = tune_recall(run, queries=queries)
-    body = _summary_html(result) + result._repr_html_() + _plot_html(result, alt="recall against ef_search")
+    # the summary and the plot first; the per-setting rows folded past the first few
+    body = _summary_html(result) + _plot_html(result, alt="recall against ef_search") + result_html(result, max_rows=8)
     return Section("Recall at the current settings", body, text=str(result))
 
 
@@ -284,5 +285,5 @@ def threshold_section(target: str, *, queries: int = 50) -> Section:
     with analysis_runner(target) as run:
         result = tune_threshold(run, queries=queries)
     body = _summary_html(result) + _plot_html(result, alt="precision and recall against the threshold")
-    body += result._repr_html_()
+    body += result_html(result, max_rows=10)  # a row per threshold step: the rest behind "show all"
     return Section("Threshold guidance", body, text=str(result))

@@ -4,6 +4,7 @@ HTML without code cells, with every section present."""
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -42,6 +43,7 @@ EXPECTED = {
     "02-indexes-and-plans": ["Index usage", "Vector indexes", "idx_memories_embedding"],
     "03-embedding-explorer": ["Embedding quality", "image/png", "cosine_similarity"],
     "04-threshold-and-recall-tuning": ["best_threshold", "recall_at_k", "image/png"],
+    "dashboard": ["database:", "application/vnd.jupyter.widget-view+json"],
 }
 
 
@@ -57,8 +59,13 @@ def test_notebook_runs_top_to_bottom_on_a_url(name: str, demo_url: str, tmp_path
         assert expected in text, f"{name}: {expected!r} missing from the outputs"
 
 
-def test_report_html_has_every_section_and_no_code(demo_url: str, tmp_path: Path) -> None:
-    html = build_report(demo_url, tmp_path / "report.html", **PARAMS).read_text()
+@pytest.fixture(scope="module")
+def report_html(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return build_report(demo_url, tmp_path_factory.mktemp("report") / "report.html", **PARAMS).read_text()
+
+
+def test_report_html_has_every_section_and_no_code(report_html: str) -> None:
+    html = report_html
     for heading in ("Health summary", "What to fix first", "Statements", "Indexes", "Space and maintenance",
                     "pgvector: vector indexes", "Recall at the current settings", "Embedding quality",
                     "Projection of the memories", "Threshold guidance"):  # fmt: skip
@@ -70,3 +77,52 @@ def test_report_html_has_every_section_and_no_code(demo_url: str, tmp_path: Path
     assert html.count("data:image/png;base64,") >= 4, "norm, recall, projection and threshold plots"
     assert "recall@" in html or "recall_at_k" in html
     assert "best_threshold" in html
+
+
+class _Page(HTMLParser):
+    """What a browser would fetch or follow: every src/href, every script, every id, the table of contents' links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.scripts = 0
+        self.ids: set[str] = set()
+        self.toc: list[str] = []
+        self._in_toc = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.scripts += tag == "script"
+        self.links += [v for k, v in attrs if k in ("src", "href") and v]
+        if a.get("id"):
+            self.ids.add(str(a["id"]))
+        if tag == "nav" and "okai-toc" in (a.get("class") or ""):
+            self._in_toc = True
+        if self._in_toc and tag == "a" and a.get("href"):
+            self.toc.append(str(a["href"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "nav":
+            self._in_toc = False
+
+
+def test_report_is_one_self_contained_file(report_html: str, demo_url: str) -> None:
+    # Before: nbconvert's template loaded require.js and MathJax from cdnjs, the head named neither time nor
+    # database, and there was no table of contents.
+    page = _Page()
+    page.feed(report_html)
+    assert page.scripts == 0, "no script at all: no MathJax, no require.js, no mermaid"
+    for marker in ("cdnjs", "jsdelivr", "unpkg", "MathJax", "require.min.js"):
+        assert marker not in report_html, marker
+    external = [u for u in page.links if re.match(r"(?i)(https?:)?//", u)]
+    assert external == [], external
+    assert all(u.startswith(("#", "data:")) for u in page.links), page.links
+    assert len(page.toc) >= 10 and all(h.startswith("#") and h[1:] in page.ids for h in page.toc), page.toc
+    database = re.search(r"/(nbdemo_[0-9a-f]+)\?", demo_url)
+    assert database is not None
+    head = report_html[report_html.index("okai-report-head") :]
+    assert database.group(1) in head[:2000], "the head names the database"
+    assert re.search(r"<time>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC</time>", report_html), "a timestamp"
+    # findings first: the health summary and the fixes come before any detail section
+    assert report_html.index(">What to fix first<") < report_html.index(">Statements<")
+    assert report_html.index("okai-report-head") < report_html.index(">Health summary<")
