@@ -209,7 +209,13 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     with bench_server() as admin:
         if a.crossover:
-            crossover(admin)
+            lines = crossover(admin)
+            if a.record:  # a section of its own, so the scenario run never overwrites it
+                body = (
+                    "### Where the bulk path starts (bench/bulk.py --crossover)\n\n`python -m bench.bulk --crossover`"
+                )
+                body += f", {dt.date.today().isoformat()}. {a.note}\n\n" + "\n".join(f"- {x}" for x in lines) + "\n"
+                sections.write_section(DOCS, "bench.bulk_crossover", body)
             return 0
         out = run(a.rows, admin)
     section = render(a.rows, out, command=f"python -m bench.bulk --rows {a.rows}", note=a.note)
