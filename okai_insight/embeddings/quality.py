@@ -55,6 +55,10 @@ NORM_MIN_RATIO = 1.02
 #: Two populations of similarity to the mean direction: this many sds apart and this far apart in cosine.
 DIRECTION_SEPARATION = 5.0
 DIRECTION_MIN_GAP = 0.15
+#: ... in a group whose rows share a direction: the length of their mean unit vector is at least this many times the
+#: 1/sqrt(n) that n unrelated random directions give (an embedding model's vectors share one: MiniLM's demo rows
+#: average to about 0.3, far above 3/sqrt(n)).
+DIRECTION_MIN_RESULTANT = 3.0
 #: A population counts when it holds at least this many rows and this share of its group.
 MIN_MINORITY_ROWS = 3
 MIN_MINORITY_SHARE = 0.01
@@ -450,7 +454,12 @@ def _mixed_directions(frame: Any, X: np.ndarray, *, whole_table: bool = False) -
         sub = unit[idx]
         # A robust mean direction: the mean of the rows, re-estimated on the rows most aligned with it.
         mean = sub.mean(axis=0)
-        mean /= max(float(np.linalg.norm(mean)), 1e-12)
+        resultant = float(np.linalg.norm(mean))
+        if resultant < DIRECTION_MIN_RESULTANT / np.sqrt(len(idx)):
+            # No common direction beyond chance (unrelated random vectors average to length ~1/sqrt(n)): there is
+            # nothing to be far from, and the re-estimated mean would only favour the rows it was built from.
+            continue
+        mean /= max(resultant, 1e-12)
         sims = sub @ mean
         core = sims >= np.median(sims)
         mean = sub[core].mean(axis=0)
