@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 from okai_insight.adapters._scoped import ScopedPostgresAdapter
 from okai_insight.adapters._supabase_base import SupabaseAdapter
 from okai_insight.adapters.base import IdLike
-from okai_insight.errors import ConfigurationError, SchemaError, translate_pg_errors
+from okai_insight.errors import ConfigurationError, ReadOnlySchema, SchemaError, translate_pg_errors
 from okai_insight.models import Account, Actor
 from okai_insight.schema import read_profile
 from okai_insight.schema.supabase import SUPABASE_SETTING, apply
@@ -87,6 +87,12 @@ class SupabaseDirectAdapter(SupabaseAdapter, ScopedPostgresAdapter):
                 profile = read_profile(conn)
                 if profile.flavor == "empty":
                     apply(conn, dimension=self._requested_dimension)
+                elif not profile.writable:  # ElizaOS 1.x: not a missing migration, a schema okai never writes
+                    raise ReadOnlySchema(
+                        profile.display_name,
+                        "attaching the Supabase adapter (init)",
+                        hint="read it with okai_insight.connect(url) or export it with okai-insight copy",
+                    )
                 elif not _has_supabase_migration(conn):
                     raise SchemaError(
                         "this database has memory tables without okai-insight's row level security: apply the "

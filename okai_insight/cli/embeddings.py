@@ -62,6 +62,8 @@ def _explore(args: argparse.Namespace) -> int:
         column=args.column,
         agent_id=args.agent_id,
         room_id=args.room_id,
+        user_id=args.user_id,
+        world_id=args.world_id,
         type=args.type,
         limit=args.limit,
         progress=not args.quiet,
@@ -120,8 +122,23 @@ def _threshold(args: argparse.Namespace) -> int:
         queries=args.queries,
         limit=args.limit,
         current=args.current,
+        filters=_filters(args),
     )
     return _print(result, args.format)
+
+
+def _filters(args: argparse.Namespace) -> Any:
+    """The tuners' query filters from --agent-id / --room-id / --world-id (None when none is given)."""
+    from okai_insight.embeddings._fetch import Filters
+
+    filters = Filters(agent_id=args.agent_id, room_id=args.room_id, world_id=args.world_id)
+    return filters if filters.active() else None
+
+
+def _filter_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--agent-id", help="sample queries of this agent only (ElizaOS 1.x: and search its column)")
+    p.add_argument("--room-id", help="sample queries of this room only")
+    p.add_argument("--world-id", help="sample queries of this world only (ElizaOS 1.x)")
 
 
 def _recall_queries() -> int:
@@ -143,6 +160,7 @@ def _recall(args: argparse.Namespace) -> int:
         queries=args.queries,
         target_recall=args.target,
         scopes=args.scopes.split(","),
+        filters=_filters(args),
     )
     code = _print(result, args.format)
     if args.format == "text" and result.status == "ok":
@@ -170,7 +188,11 @@ def _convert(args: argparse.Namespace) -> int:
 def _table_args(p: argparse.ArgumentParser) -> None:
     add_url_argument(p)
     p.add_argument("--table", default="memories", help="table holding the vectors (default: memories)")
-    p.add_argument("--column", default="embedding", help="vector column (default: embedding)")
+    p.add_argument(
+        "--column",
+        default="embedding",
+        help="vector column (default: embedding; on ElizaOS 1.x every active dim_N column, or one: dim_768)",
+    )
     add_format_argument(p)
 
 
@@ -193,7 +215,12 @@ def add_commands(subparsers: Any) -> None:
         func=_quality,
     )
     _table_args(p)
-    p.add_argument("--by", choices=("agent", "room", "type", "user", "none"), default="agent")
+    p.add_argument(
+        "--by",
+        choices=("agent", "room", "type", "user", "world", "entity", "none"),
+        default="agent",
+        help="group by (world and entity: ElizaOS 1.x; entity is user)",
+    )
     p.add_argument("--sample-rows", type=int, default=50_000, help="sample tables larger than this")
     p.add_argument("--near-threshold", type=float, default=None, help="cosine similarity of near duplicates")
     p.add_argument("--probes", type=int, default=1_000, help="rows probed for near duplicates")
@@ -214,6 +241,8 @@ def add_commands(subparsers: Any) -> None:
     _table_args(p)
     p.add_argument("--agent-id")
     p.add_argument("--room-id")
+    p.add_argument("--user-id", help="memories of this user (ElizaOS 1.x: entity) only")
+    p.add_argument("--world-id", help="memories of this world only (ElizaOS 1.x)")
     p.add_argument("--type", help="memory type (messages, facts, ...)")
     p.add_argument("--limit", type=int, default=20_000, help="keyed sample size")
     p.add_argument("--color", default="room_id", help="column to colour the map by")
@@ -246,7 +275,12 @@ def add_commands(subparsers: Any) -> None:
         func=_drift,
     )
     _table_args(p)
-    p.add_argument("--by", choices=("agent", "room", "type", "user", "none"), default="agent")
+    p.add_argument(
+        "--by",
+        choices=("agent", "room", "type", "user", "world", "entity", "none"),
+        default="agent",
+        help="group by (world and entity: ElizaOS 1.x; entity is user)",
+    )
     p.add_argument("--window", choices=("hour", "day", "week", "month", "quarter", "year"), default="week")
     p.add_argument("--alert-distance", type=float, default=0.25)
 
@@ -269,6 +303,7 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--limit", type=int, default=10, help="results a search returns (match_count)")
     p.add_argument("--current", type=float, default=None, help="the threshold in use, to compare")
+    _filter_args(p)
 
     p = add_command(
         subparsers,
@@ -290,6 +325,7 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--queries", type=int, default=_recall_queries())
     p.add_argument("--target", type=float, default=0.95, help="target recall@k")
     p.add_argument("--scopes", default="all,room,agent")
+    _filter_args(p)
 
     p = add_command(
         subparsers,

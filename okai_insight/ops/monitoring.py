@@ -148,6 +148,7 @@ def _extension(conn: psycopg.Connection[Any]) -> Check:
 
 def _schema(conn: psycopg.Connection[Any]) -> Check:
     from okai_insight.schema import migrations, read_profile
+    from okai_insight.schema._profile import ELIZAOS1
 
     t = time.perf_counter()
     profile = read_profile(conn)
@@ -163,6 +164,8 @@ def _schema(conn: psycopg.Connection[Any]) -> Check:
         )
     if profile.flavor == "elizaos":
         return Check("schema", "ok", "ElizaOS schema (read as it is)", _ms(t))
+    if profile.flavor == ELIZAOS1:  # @elizaos/plugin-sql's own schema: its migrator owns it, never "run init"
+        return Check("schema", "ok", "ElizaOS 1.x schema (read-only for okai-insight)", _ms(t))
     return Check("schema", "critical", "no memory schema in this database (run okai-insight init)", _ms(t))
 
 
