@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 from okai_insight.cli._args import add_command, add_format_argument
 from okai_insight.cli._output import format_rows
+from okai_insight.errors import InvalidInput
 
 
 def _copy(args: argparse.Namespace) -> int:
     from okai_insight.copy import copy_database
 
+    # Without --from, the source is OKAI_DATABASE_URL, as for every command given no URL (so `okai-insight pglite
+    # DIR copy --to ...` copies the served directory); never the embedded server: a copy's source is named.
+    source = args.source or os.environ.get("OKAI_DATABASE_URL")
+    if not source:
+        raise InvalidInput("copy needs the database to copy: --from URL, or OKAI_DATABASE_URL; nothing was copied")
     report = copy_database(
-        args.source, args.target, batch_size=args.batch_size, progress=not args.no_progress, agent_id=args.agent
+        source, args.target, batch_size=args.batch_size, progress=not args.no_progress, agent_id=args.agent
     )
     print(format_rows(report.as_rows(), args.format))
     if args.format == "text":
@@ -50,10 +57,16 @@ def add_commands(subparsers: Any) -> None:
             "okai-insight copy --from sqlite:///a.db --to sqlite:///b.db --batch-size 5000 --format json",
             "okai-insight copy --from postgresql://me@localhost/eliza1 --to sqlite:///agent.db",
             "okai-insight copy --from postgresql://me@localhost/eliza1 --to sqlite:///ada.db --agent AGENT_UUID",
+            "okai-insight pglite ~/.eliza/.elizadb copy --to sqlite:///agent.db   (--from is the served directory)",
         ],
         func=_copy,
     )
-    p.add_argument("--from", dest="source", required=True, metavar="URL", help="the database to copy")
+    p.add_argument(
+        "--from",
+        dest="source",
+        metavar="URL",
+        help="the database to copy (default: OKAI_DATABASE_URL; required without it)",
+    )
     p.add_argument("--to", dest="target", required=True, metavar="URL", help="the empty database to fill")
     p.add_argument("--batch-size", type=int, default=1000, help="rows read and written at a time (default 1000)")
     p.add_argument(

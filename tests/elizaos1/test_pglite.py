@@ -170,3 +170,38 @@ def test_the_cli_serves_until_interrupted(elizaos1: ElizaOS1Databases, tmp_path:
             if proc.poll() is None:
                 proc.kill()
     assert not Path(url.rsplit("host=", 1)[1]).exists()
+
+
+def test_copy_from_a_pglite_directory(elizaos1: ElizaOS1Databases, node_dir: Path, tmp_path: Path, capsys) -> None:
+    """``okai-insight pglite DIR copy --to sqlite:///...``: copy's --from defaults to OKAI_DATABASE_URL, which the
+    pglite command sets to the served directory. Verified copy; the agent's directory byte-identical afterwards.
+
+    Before: copy required --from (argparse exit 2), so the wrapper could not give it the served URL.
+    """
+    import os
+    import sqlite3
+
+    from okai_insight.cli import main
+
+    data = tmp_path / "agent-db"
+    shutil.copytree(elizaos1.pglite_dir, data)
+    before = _tree_digest(data)
+    target = tmp_path / "ada.db"
+    code = main(["pglite", str(data), "copy", "--to", f"sqlite:///{target}", "--no-progress", "--format", "json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    ada = elizaos1.pglite_summary["agents"][0]
+    with sqlite3.connect(target) as conn:
+        (memories,) = conn.execute("SELECT count(*) FROM memories").fetchone()
+    assert memories == ada["written"]["messages"]  # documents and fragments go to knowledge
+    assert _tree_digest(data) == before
+    assert "OKAI_DATABASE_URL" not in os.environ or "okai-pglite" not in os.environ["OKAI_DATABASE_URL"]
+
+    env = os.environ.pop("OKAI_DATABASE_URL", None)
+    try:
+        assert main(["copy", "--to", f"sqlite:///{tmp_path / 'none.db'}"]) == 2
+    finally:
+        if env is not None:
+            os.environ["OKAI_DATABASE_URL"] = env
+    assert "--from URL, or OKAI_DATABASE_URL" in capsys.readouterr().err
+    assert not (tmp_path / "none.db").exists()
