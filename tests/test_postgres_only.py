@@ -38,6 +38,9 @@ EXTRA = {
 BEFORE_URL = {"restore": ["{tmp}/a.dump"], "replica": ["create"], "encrypt": ["usage"]}
 
 URLS = ["sqlite:///{tmp}/x.db", "memory://", "mysql://u@h/db"]
+#: Commands that also read a SQLite store (issue 15 item 7): given a SQLite file that does not exist they refuse
+#: it as bad input, and still create nothing (they open a store read-only).
+SQLITE_TOO = {"doctor", "embedding-quality"}
 
 
 def _commands() -> list[str]:
@@ -70,6 +73,10 @@ def test_postgres_only_command_says_so(
     status = cli.main(argv)
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
+    if command in SQLITE_TOO and target.startswith("sqlite:"):
+        assert status == 2 and len(lines) == 1 and "never creates it" in lines[0], (argv, out, err)
+        assert not (tmp_path / "x.db").exists(), "nothing was created"
+        return
     assert status == cli.EXIT_UNSUPPORTED == 3, (argv, out, err)
     assert len(lines) == 1 and "Traceback" not in err, err
     assert lines[0].startswith(f"okai-insight: error: {command} needs PostgreSQL; "), lines[0]
@@ -83,7 +90,7 @@ def test_library_functions_refuse_other_stores_by_type() -> None:
     with okai_insight.connect("memory://only-here") as db:
         with pytest.raises(UnsupportedDatabase, match=r"^metrics needs PostgreSQL; memory://only-here is an in-memory"):
             metrics(db, probe_searches=0)
-        with pytest.raises(UnsupportedDatabase, match=r"^diagnostics needs PostgreSQL"):
-            embedding_quality(db)
+        # embedding insight reads in-memory and SQLite stores too (issue 15 item 7): an empty store, no findings
+        assert embedding_quality(db).status == "ok"
     err = UnsupportedDatabase("sqlite:///x.db", "doctor")
     assert isinstance(err, InvalidInput) and err.scheme == "sqlite" and err.kind == "SQLite"
