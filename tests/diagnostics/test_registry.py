@@ -44,7 +44,8 @@ def test_doctor_runs_a_new_diagnostic(throwaway: str, healthy: str) -> None:
 
 
 def test_the_cli_offers_a_new_diagnostic(throwaway: str, healthy: str, capsys: pytest.CaptureFixture[str]) -> None:
-    args = build_parser().parse_args([throwaway, healthy, "--min-rows", "3", "--format", "json"])
+    # the CLI spells commands with dashes; main() also takes the Python name (underscores)
+    args = build_parser().parse_args([throwaway.replace("_", "-"), healthy, "--min-rows", "3", "--format", "json"])
     assert args.min_rows == 3
     assert main([throwaway, healthy, "--min-rows", "3", "--format", "json"]) == 0
     out = capsys.readouterr().out
