@@ -26,7 +26,13 @@ def _json(capsys: pytest.CaptureFixture[str]) -> Any:
     return json.loads(capsys.readouterr().out)
 
 
-def test_health_recognises_a_1x_schema(elizaos1: ElizaOS1Databases) -> None:
+@pytest.fixture(scope="module")
+def before(elizaos1: ElizaOS1Databases) -> Any:
+    """The database's fingerprint before any command of this module ran (compared by the last test)."""
+    return fingerprint(elizaos1.url)
+
+
+def test_health_recognises_a_1x_schema(elizaos1: ElizaOS1Databases, before: Any) -> None:
     from okai_insight.ops.monitoring import health
 
     report = health(elizaos1.url)
@@ -104,3 +110,8 @@ def test_tuners_cli_filter_by_world_and_agent(elizaos1: ElizaOS1Databases, capsy
     assert main(["tune_recall", url, "--agent-id", grace["agentId"], "--k", "3", "--scopes", "all", *args]) in (0, 1)
     out = _json(capsys)
     assert out["summary"]["column"] == "dim_768" and out["summary"]["queries"] == 4
+
+
+def test_the_database_is_unchanged(elizaos1: ElizaOS1Databases, before: Any) -> None:
+    """Runs last: health and every command above only read the database (schema dump and row checksums)."""
+    assert fingerprint(elizaos1.url) == before
