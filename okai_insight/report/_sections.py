@@ -20,6 +20,7 @@ from typing import Any, Literal, ParamSpec
 from okai_insight.diagnostics import registry
 from okai_insight.diagnostics._result import Result, findings_html, result_html
 from okai_insight.embeddings import embedding_quality, explore, tune_recall, tune_threshold
+from okai_insight.embeddings.recall import DEFAULT_QUERIES
 from okai_insight.presentation import (
     analysis_runner,
     badges,
@@ -221,9 +222,11 @@ def _plot_html(result: Any, *, alt: str, **kwargs: Any) -> str:
 
 
 @guarded("Recall at the current settings")
-def recall_section(target: str, *, queries: int = 50) -> Section:
+def recall_section(target: str, *, queries: int = DEFAULT_QUERIES) -> Section:
     """Recall of the vector index against exact search at the current ``hnsw.ef_search``, and the smallest
-    value reaching the target recall (the library's recall tuner).
+    value reaching the target recall (the library's recall tuner). ``queries`` defaults to the tuner's own
+    :data:`~okai_insight.embeddings.recall.DEFAULT_QUERIES`, so the report's headline is the notebook's, the
+    widget's and the CLI's.
 
     Example:
         >>> recall_section(url, queries=20).title                 # doctest: +SKIP

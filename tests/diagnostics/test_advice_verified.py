@@ -121,3 +121,28 @@ def test_offered_corrections_are_index_scans(searched: str) -> None:
     assert any("a distance threshold alone cannot" in f.message for f in spec)
     # The ORDER BY one can: its correction is offered, and verified.
     assert any("corrected query (EXPLAIN uses idx_memories_embedding)" in (f.fix_sql or "") for f in ordered)
+
+
+def test_every_front_end_samples_the_recall_tuners_default_queries() -> None:
+    """The report, the notebook, the widget and the CLI sample as many queries as tune_recall's default: the
+    headline ("ef_search N reaches 0.95") is then the same answer everywhere (the report and notebook sampled 50)."""
+    import inspect
+    from pathlib import Path
+
+    from okai_insight.embeddings.recall import DEFAULT_QUERIES
+    from okai_insight.jupyter._tuners import RecallWidget
+    from okai_insight.report._sections import recall_section
+
+    assert inspect.signature(recall_section).parameters["queries"].default == DEFAULT_QUERIES
+    assert inspect.signature(RecallWidget).parameters["queries"].default == DEFAULT_QUERIES
+    assert build_parser().parse_args([_command("tune_recall")]).queries == DEFAULT_QUERIES
+    notebook = json.loads(
+        Path(__file__).parents[2].joinpath("notebooks/04-threshold-and-recall-tuning.ipynb").read_text()
+    )
+    calls = [
+        line
+        for cell in notebook["cells"]
+        for line in "".join(cell["source"]).splitlines()
+        if "tune_recall(" in line and not line.lstrip().startswith(("#", "from", "import"))
+    ]
+    assert calls and all("queries=" not in line and "ef_search=" not in line for line in calls), calls
