@@ -224,7 +224,9 @@ def _raw_copy(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) ->
 
 
 def _adapter(url: str, dim: int, ef: int | None = 100) -> PostgresAdapter:
-    db = PostgresAdapter(url, settings=Settings(embedding_dimension=dim, hnsw_ef_search=ef))
+    # bulk_load=False: the ingest comparison is okai's COPY against raw COPY into the same index-less table (the
+    # bulk path would build the index, which bench/bulk.py measures on its own).
+    db = PostgresAdapter(url, settings=Settings(embedding_dimension=dim, hnsw_ef_search=ef, bulk_load=False))
     db.init()
     return db
 

@@ -73,6 +73,10 @@ class Settings:
     #: (okai_insight.adapters._bulk_load.BULK_LOAD_MIN_ROWS, BULK_LOAD_MIN_FRACTION; docs/benchmarks.md).
     bulk_load_min_rows: int | None = None
     bulk_load_min_fraction: float | None = None
+    #: False switches the bulk path off, and with it the repair of a missing or invalid vector index by the next
+    #: ``create_memories``: every batch is one plain COPY into the table as it is (what a load into a table whose
+    #: index was dropped on purpose wants, and what bench/adapter.py measures against raw COPY).
+    bulk_load: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -106,6 +110,11 @@ class Settings:
 
 def _parse(name: str, type_name: str, raw: str) -> Any:
     try:
+        if type_name.startswith("bool"):
+            words = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False}
+            if raw.strip().lower() not in {**words, "off": False}:
+                raise ValueError(raw)
+            return {**words, "off": False}[raw.strip().lower()]
         if type_name.startswith("int"):
             return int(raw)
         if type_name.startswith("float"):

@@ -532,7 +532,8 @@ class PostgresAdapter(KeysetPaging):
     @property
     def bulk_load_possible(self) -> bool:
         """The bulk path drops and builds the index: only on okai's plain schema with an index to build, as the
-        table's owner (not through Supabase's per-transaction roles or row level security).
+        table's owner (not through Supabase's per-transaction roles or row level security), and not switched off
+        (``Settings.bulk_load``).
 
         Example:
             >>> db.bulk_load_possible                                         # doctest: +SKIP
@@ -540,7 +541,8 @@ class PostgresAdapter(KeysetPaging):
         """
         p = self.profile
         return (
-            p is not None
+            self.settings.bulk_load
+            and p is not None
             and self._copy_into_table
             and not self._needs_transaction
             and p.partition_key is None

@@ -220,3 +220,20 @@ def test_copy_builds_the_target_index_once_after_its_rows(setup, make_database):
     hit = t.search_memories_by_embedding(base[42], table_name="messages", count=1)
     assert [m.id for m in hit] == [ids[42]]
     t.close()
+
+
+def test_bulk_load_off_is_one_plain_copy_and_leaves_a_dropped_index_dropped(setup) -> None:
+    """Settings.bulk_load=False (OKAI_BULK_LOAD=off): a large batch into a table whose index was dropped on purpose
+    is one COPY; nothing builds an index the owner removed (what bench/adapter.py's no-index ingest measures)."""
+    url, _db, room, rng, _base, _ids = setup
+    with psycopg.connect(url, autocommit=True) as c:
+        c.execute("DROP INDEX idx_memories_embedding")
+    settings = Settings.from_env({"OKAI_BULK_LOAD": "off"}, pool_min_size=1, pool_max_size=2)
+    assert settings.bulk_load is False
+    with PostgresAdapter(url, settings=settings, dimension=DIM) as plain:
+        plain.init()
+        plain.create_memories(_batch(room, _vectors(rng, 3 * BASE)), "messages")
+        assert not plain.bulk_load_possible
+    assert _index(url) is None and _count(url) == 4 * BASE
+    with pytest.raises(Exception, match="OKAI_BULK_LOAD='maybe'"):
+        Settings.from_env({"OKAI_BULK_LOAD": "maybe"})
