@@ -36,6 +36,7 @@ from okai_insight.diagnostics._plan_findings import DEFAULT_EF_SEARCH, PlanConte
 from okai_insight.diagnostics._result import Finding, Result, findings_html, result_html
 from okai_insight.diagnostics._runner import CheckUnavailable, Runner, Target, using
 from okai_insight.diagnostics._side_effects import plan_function_names, refuse_by_name, refuse_volatile
+from okai_insight.diagnostics.vectors import plan_uses
 from okai_insight.errors import InvalidInput, StatementRefused, first_line
 
 #: The user's statement failed on its own terms (bad SQL, unknown table or column, wrong parameter type).
@@ -218,8 +219,8 @@ def explain(
         else:
             document = _run_explain(run, options, body, params, read_only=True, local=local)
         nodes = parse_plan(document)
-        ctx = _context(run, stmt.text, analyze, document[0], nodes, local)
-    found = plan_findings(nodes, ctx)
+        ctx = _context(run, stmt.text, analyze, document[0], nodes, local, params)
+        found = plan_findings(nodes, ctx)  # inside: a corrected statement is EXPLAINed before it is offered
     top = document[0]
     return ExplainResult(
         "explain",
@@ -289,12 +290,20 @@ def _run_explain(
 
 
 def _context(
-    run: Runner, query: str, analyze: bool, top: Mapping[str, Any], nodes: Sequence[PlanNode], local: Mapping[str, str]
+    run: Runner,
+    query: str,
+    analyze: bool,
+    top: Mapping[str, Any],
+    nodes: Sequence[PlanNode],
+    local: Mapping[str, str],
+    params: Mapping[str, Any] | Sequence[Any] | None = None,
 ) -> PlanContext:
     vector_indexes: list[dict[str, Any]] = []
+    vector_columns: list[dict[str, Any]] = []
     ef_search, iterative = DEFAULT_EF_SEARCH, "off"
     if run.features.has_extension("vector"):
         vector_indexes = run.query("vectors", "vector_indexes").rows
+        vector_columns = run.query("vectors", "vector_columns").rows
         ext = run.query("vectors", "vector_extension").rows[0]
         ef = local.get("hnsw.ef_search") or ext["ef_search_setting"]
         ef_search = int(ef) if str(ef or "").isdigit() else DEFAULT_EF_SEARCH
@@ -312,6 +321,9 @@ def _context(
         ef_search=ef_search,
         iterative_scan=iterative,
         table_rows=table_rows,
+        vector_columns=vector_columns,
+        # the same EXPLAIN vector_queries runs on its corrections (generic plan, or the caller's sample values)
+        verify=lambda corrected, index: plan_uses(run, corrected, index, params),
     )
 
 

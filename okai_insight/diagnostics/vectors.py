@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -23,6 +24,7 @@ from okai_insight.diagnostics._runner import CheckUnavailable, Fields, Findings,
 from okai_insight.diagnostics._vector_query_analysis import (
     OPCLASS_FOR,
     OPERATORS,
+    Problem,
     VectorIndex,
     analyse,
     mentions,
@@ -58,11 +60,26 @@ MAX_NAMED_IDS = 50
 PLUGIN_SQL = "@elizaos/plugin-sql 1.7.x (searchMemories, createMemory); docs/elizaos1.md"
 
 
-def index_sql(qualified_table: str, column: str, dims: int | None, *, opclass: str = "cosine_ops") -> str | None:
-    """The CREATE INDEX that pgvector can build for a ``vector(dims)`` column, or None when none can be.
+#: pgvector's largest indexable bit length (HNSW and IVFFlat).
+MAX_BIT_INDEX_DIMS = 64_000
 
-    Up to 2,000 dimensions an HNSW index on the column; up to 4,000 an expression index on its ``halfvec`` cast
-    (searches must then order by the same cast); above that no HNSW index on the values is possible.
+
+def index_sql(
+    qualified_table: str,
+    column: str,
+    dims: int | None,
+    *,
+    opclass: str = "cosine_ops",
+    column_type: str = "vector",
+    method: str = "hnsw",
+) -> str | None:
+    """The CREATE INDEX that pgvector can build for a ``column_type(dims)`` column, or None when none can be.
+    Every index okai-insight suggests goes through here, so it never suggests one PostgreSQL would refuse.
+
+    ``vector``: up to 2,000 dimensions an index on the column; up to 4,000 (HNSW) an expression index on its
+    ``halfvec`` cast (searches must then order by the same cast); above that none. ``halfvec`` up to 4,000,
+    ``bit`` up to 64,000, ``sparsevec`` HNSW only (up to 1,000 non-zero elements, not checked here). No
+    dimension (no typmod) means no index at all: pgvector refuses "column does not have dimensions".
 
     Example:
         >>> index_sql("public.embeddings", "dim_384", 384)
@@ -71,16 +88,37 @@ def index_sql(qualified_table: str, column: str, dims: int | None, *, opclass: s
         'CREATE INDEX CONCURRENTLY ON public.embeddings USING hnsw ((dim_3072::halfvec(3072)) halfvec_cosine_ops);'
         >>> index_sql("public.embeddings", "dim_8192", 8192) is None
         True
+        >>> index_sql("t", "h", 3000, column_type="halfvec", method="ivfflat", opclass="l2_ops")
+        'CREATE INDEX CONCURRENTLY ON t USING ivfflat (h halfvec_l2_ops);'
     """
-    if dims is None:
+    if dims is None or method not in ("hnsw", "ivfflat"):
         return None
-    if dims <= MAX_VECTOR_INDEX_DIMS:
-        return f"CREATE INDEX CONCURRENTLY ON {qualified_table} USING hnsw ({column} vector_{opclass});"
-    if dims <= MAX_HALFVEC_INDEX_DIMS:
-        return (
-            f"CREATE INDEX CONCURRENTLY ON {qualified_table} USING hnsw "
-            f"(({column}::halfvec({dims})) halfvec_{opclass});"
-        )
+
+    def create(expression: str, prefix: str) -> str:
+        return f"CREATE INDEX CONCURRENTLY ON {qualified_table} USING {method} ({expression} {prefix}_{opclass});"
+
+    if column_type == "vector":
+        if dims <= MAX_VECTOR_INDEX_DIMS:
+            return create(column, "vector")
+        if dims <= MAX_HALFVEC_INDEX_DIMS and method == "hnsw":
+            return create(f"({column}::halfvec({dims}))", "halfvec")
+        return None
+    limit = {"halfvec": MAX_HALFVEC_INDEX_DIMS, "bit": MAX_BIT_INDEX_DIMS}.get(column_type)
+    if column_type == "sparsevec":
+        return create(column, "sparsevec") if method == "hnsw" else None
+    return create(column, column_type) if limit is not None and dims <= limit else None
+
+
+def column_of(columns: Sequence[Mapping[str, Any]], table: str | None, column: str | None) -> Mapping[str, Any] | None:
+    """The ``vector_columns.sql`` row of ``table.column`` (unqualified or qualified names), or None.
+
+    Example:
+        >>> column_of([{"table": "m", "qualified_table": "public.m", "column": "e"}], "public.m", "e")["column"]
+        'e'
+    """
+    for c in columns:
+        if table in (c["table"], c["qualified_table"]) and column is not None and column.strip('"') == c["column"]:
+            return c
     return None
 
 
@@ -264,10 +302,14 @@ def _elizaos1_zero_vectors(run: Runner, c: dict[str, Any], dim: int) -> Finding:
 def _build_index_fix(c: dict[str, Any], col: str) -> str:
     """The index to build for a large unindexed column; never one pgvector refuses (see :func:`index_sql`)."""
     dims = c["declared_dims"]
-    if c["type"] != "vector":
-        return f"SET maintenance_work_mem = '1GB';\nCREATE INDEX CONCURRENTLY ON {c['qualified_table']} USING hnsw ({col} {c['type']}_cosine_ops);"
-    create = index_sql(c["qualified_table"], col, dims)
+    opclass = "hamming_ops" if c["type"] == "bit" else "cosine_ops"
+    create = index_sql(c["qualified_table"], col, dims, column_type=c["type"], opclass=opclass)
     if create is None:
+        if dims is None:
+            return (
+                f"-- no vector index is possible on a {c['type']} column without declared dimensions: declare them "
+                f"(ALTER TABLE {c['qualified_table']} ALTER COLUMN {col} TYPE {c['type']}(<dims>)) or search exactly"
+            )
         return (
             f"-- no HNSW or IVFFlat index is possible on {dims} dimensions (pgvector indexes vector up to "
             f"{MAX_VECTOR_INDEX_DIMS}, halfvec up to {MAX_HALFVEC_INDEX_DIMS}): reduce the dimensions "
@@ -473,6 +515,7 @@ def vector_queries(run: Runner) -> Fields:
     ef_search = int(ext["ef_search_setting"]) if str(ext["ef_search_setting"] or "").isdigit() else DEFAULT_EF_SEARCH
     iterative = (ext["iterative_scan_setting"] or "off") != "off"
     index_rows = [r for r in run.query("vectors", "vector_indexes").rows if r["operator"] and r["column"]]
+    vector_cols = run.query("vectors", "vector_columns").rows
     indexes = [
         (r, VectorIndex(r["table"], r["column"], r["index"], r["method"], r["opclass"], r["operator"]))
         for r in index_rows
@@ -528,7 +571,9 @@ def vector_queries(run: Runner) -> Fields:
                 if key in seen:
                     continue
                 seen.add(key)
-                findings.append(_query_finding(p, st, r, idx, ef_search, _plan_uses(run, p.corrected, idx.index)))
+                verified = plan_uses(run, p.corrected, idx.index)
+                dims = (column_of(vector_cols, r["qualified_table"], r["column"]) or {}).get("declared_dims")
+                findings.append(_query_finding(p, st, r, idx, ef_search, verified, dims))
     findings += _unindexed_searches(run, [st for st in statements if st["source"] == "pg_stat_statements"])
     if note:
         findings.append(
@@ -550,12 +595,14 @@ def _concerns(query: str, idx: VectorIndex) -> bool:
     return bool(operators_used(text)) and mentions(text, idx.table) and mentions(text, idx.column)
 
 
-def _plan_uses(run: Runner, corrected: str | None, index: str) -> bool | None:
-    """Whether EXPLAIN (GENERIC_PLAN) of a corrected statement scans ``index``: a correction is offered only when
-    its plan does. None when there is no statement or the server cannot plan it generically (before 16).
+def plan_uses(run: Runner, corrected: str | None, index: str, params: Any = None) -> bool | None:
+    """Whether EXPLAIN of a corrected statement scans ``index``: a correction is offered only when its plan does.
+    Without ``params`` the plan is the generic one (``$n`` placeholders stay unbound, PostgreSQL 16+); with them
+    (a sample vector) the plan for those values. None when there is no statement or the server cannot plan it
+    generically (before 16). Leading ``SET name = value;`` become the transaction's local settings.
 
     Example:
-        >>> _plan_uses(run, "SELECT id FROM memories ORDER BY embedding <=> $1 LIMIT 10", "idx")  # doctest: +SKIP
+        >>> plan_uses(run, "SELECT id FROM memories ORDER BY embedding <=> $1 LIMIT 10", "idx")  # doctest: +SKIP
         True
     """
     if not corrected:
@@ -567,45 +614,92 @@ def _plan_uses(run: Runner, corrected: str | None, index: str) -> bool | None:
         text = text[m.end() :]
     if ";" in text.rstrip().rstrip(";"):
         return False  # one statement only
+    if params is None and run.features.server_version_num < 160000:
+        return None
+    options = "EXPLAIN (FORMAT JSON) " if params is not None else "EXPLAIN (GENERIC_PLAN, FORMAT JSON) "
     try:
         plan = run.execute(
-            sql.SQL("EXPLAIN (GENERIC_PLAN, FORMAT JSON) ") + sql.SQL(text.rstrip().rstrip(";")),  # type: ignore[arg-type]
+            sql.SQL(options) + sql.SQL(text.rstrip().rstrip(";")),  # type: ignore[arg-type]
+            params,
             label="verify correction",
             local_settings=settings or None,
-            unbound_params=True,
+            unbound_params=params is None,
         ).rows
     except (CheckUnavailable, OkaiError):
         return False
     return f'"Index Name": "{index}"' in json.dumps(plan[0]["QUERY PLAN"], default=str) if plan else False
 
 
+def verified_fix(p: Problem, index: str, verified: bool | None) -> tuple[Problem, str | None]:
+    """The problem as printed and its corrected statement, given what EXPLAIN of the correction showed
+    (:func:`plan_uses`): a correction whose plan does not scan ``index`` is withdrawn and the message says so;
+    one that could not be planned is labelled "not verified by EXPLAIN".
+
+    Example:
+        >>> p = Problem("order_by_similarity", "sorts by similarity DESC", "SELECT ... ORDER BY e <=> $1 LIMIT 5")
+        >>> verified_fix(p, "idx", True)[1].splitlines()[0]
+        '-- corrected query (EXPLAIN uses idx):'
+        >>> shown, fix = verified_fix(p, "idx", False); fix is None, shown.message
+        (True, 'sorts by similarity DESC (no correction offered: EXPLAIN of it did not use idx)')
+    """
+    if p.corrected and verified is False:
+        # EXPLAIN of the correction did not show the index: offering it would be advice the tool itself refutes.
+        p = Problem(p.code, p.message + f" (no correction offered: EXPLAIN of it did not use {index})", None)
+    shown = f"EXPLAIN uses {index}" if verified else "not verified by EXPLAIN"
+    return p, (f"-- corrected query ({shown}):\n{p.corrected}" if p.corrected else None)
+
+
+def operator_indexes(r: Mapping[str, Any], operators: Sequence[str], dims: int | None) -> str | None:
+    """CREATE INDEX statements (through :func:`index_sql`) serving ``operators`` on the column of the vector index
+    ``r`` (a ``vector_indexes.sql`` row) with the same method and type; None when pgvector can build none.
+
+    Example:
+        >>> r = {"qualified_table": "public.m", "quoted_column": "e", "opclass": "vector_cosine_ops", "method": "hnsw"}
+        >>> operator_indexes(r, ["<->"], 384)
+        'CREATE INDEX CONCURRENTLY ON public.m USING hnsw (e vector_l2_ops);'
+        >>> operator_indexes(r, ["<->"], 5000) is None
+        True
+    """
+    prefix = str(r["opclass"]).split("_", 1)[0]
+    made = [
+        index_sql(
+            r["qualified_table"],
+            r["quoted_column"],
+            dims,
+            opclass=OPCLASS_FOR[op],
+            column_type=prefix,
+            method=str(r["method"]),
+        )
+        for op in operators
+        if op in OPCLASS_FOR
+    ]
+    found = [m for m in made if m is not None]
+    return "\n".join(found) if found else None
+
+
 def _query_finding(
-    p: Any, st: dict[str, Any], r: dict[str, Any], idx: VectorIndex, ef_search: int, verified: bool | None
+    p: Any,
+    st: dict[str, Any],
+    r: dict[str, Any],
+    idx: VectorIndex,
+    ef_search: int,
+    verified: bool | None,
+    dims: int | None = None,
 ) -> Finding:
     where = f"{st['source']} {'query' if st['source'] == 'pg_stat_statements' else 'pid'} {st['id']}"
     calls = f", {st['calls']} calls averaging {st['mean_ms']} ms" if st["calls"] else ""
-    if p.corrected and verified is False:
-        # EXPLAIN of the correction did not show the index: offering it would be advice the tool itself refutes.
-        p = type(p)(p.code, p.message + f" (no correction offered: EXPLAIN of it did not use {idx.index})", None)
-    shown = f"EXPLAIN uses {idx.index}" if verified else "not verified by EXPLAIN"
-    fix = f"-- corrected query ({shown}):\n{p.corrected}" if p.corrected else None
+    p, fix = verified_fix(p, idx.index, verified)
     severity: Severity = "warning"
     threshold = p.code
     if p.code == "operator_mismatch":
         severity = "critical"
-        used = [op for op in OPERATORS if op in st["query"]]
-        prefix = str(r["opclass"]).split("_", 1)[0]
-        alt = ";\n".join(
-            f"CREATE INDEX CONCURRENTLY ON {r['qualified_table']} USING {idx.method} "
-            f"({r['quoted_column']} {prefix}_{OPCLASS_FOR[op]})"
-            for op in used
-            if op in OPCLASS_FOR
-        )
-        fix = (
-            (f"{fix}\n" if fix else "")
-            + f"-- or, if the application cannot change (ElizaOS 0.1.9 searches with <->), an index for its operator "
-            f"(for unit-length embeddings L2 order equals cosine order):\n{alt};"
-        )
+        alt = operator_indexes(r, [op for op in OPERATORS if op in st["query"]], dims)
+        if alt is not None:
+            fix = (
+                (f"{fix}\n" if fix else "")
+                + "-- or, if the application cannot change (ElizaOS 0.1.9 searches with <->), an index for its "
+                f"operator (for unit-length embeddings L2 order equals cosine order):\n{alt}"
+            )
         threshold = f"operator not served by {idx.opclass}"
     elif p.code == "limit_above_ef_search":
         threshold = f"LIMIT > hnsw.ef_search ({ef_search}) and hnsw.iterative_scan = off"
