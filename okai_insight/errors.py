@@ -328,7 +328,7 @@ class UnsupportedDatabase(InvalidInput):
         >>> err.scheme, err.kind
         ('sqlite', 'SQLite')
         >>> print(err.for_command("doctor"))  # doctest: +ELLIPSIS
-        doctor needs PostgreSQL; sqlite:///agent.db is a SQLite store: for SQLite use init, demo or copy ...
+        doctor needs PostgreSQL; sqlite:///agent.db is a SQLite store: for SQLite use doctor ...
     """
 
     def __init__(self, url: str, what: str = "this", *, needs: str = "PostgreSQL") -> None:
@@ -341,8 +341,9 @@ class UnsupportedDatabase(InvalidInput):
         self.kind = {"sqlite": "SQLite", "memory": "in-memory"}.get(self.scheme, self.scheme)
         if self.scheme == "sqlite":
             hint = (
-                f"{self.url} is a SQLite store: for SQLite use init, demo or copy "
-                "(okai-insight copy it into PostgreSQL to diagnose it there)"
+                f"{self.url} is a SQLite store: for SQLite use doctor (its SQLite health check), "
+                "embedding-quality (embedding insight), init, demo or copy "
+                "(okai-insight copy it into PostgreSQL for the rest)"
             )
         elif self.scheme == "memory":
             hint = f"{self.url} is an in-memory store, which lives inside one Python process: there is nothing here to inspect"

@@ -119,3 +119,14 @@ def test_missing_file_and_unknown_table_are_typed_errors(tmp_path, sqlite_url):
     assert not (tmp_path / "none.db").exists()
     with pytest.raises(UnknownTable):
         embedding_quality(sqlite_url, "accounts")
+
+
+def test_the_postgresql_only_hint_names_what_works_on_sqlite() -> None:
+    """A PostgreSQL-only command given a SQLite URL points at what does read SQLite (issue 15 item 7): the doctor's
+    SQLite health check and the embedding insight, not only init, demo and copy."""
+    from okai_insight.errors import UnsupportedDatabase
+
+    message = str(UnsupportedDatabase("sqlite:///agent.db").for_command("metrics"))
+    assert message.startswith("metrics needs PostgreSQL; sqlite:///agent.db is a SQLite store")
+    for name in ("doctor", "embedding-quality", "copy"):
+        assert name in message, name
