@@ -30,7 +30,7 @@ import psycopg
 import psycopg_pool
 from psycopg import sql
 from psycopg.abc import Params
-from psycopg.rows import RowFactory, kwargs_row
+from psycopg.rows import RowFactory
 from psycopg.types.json import Jsonb
 
 from okai_insight import _json
@@ -46,6 +46,7 @@ from okai_insight.adapters._pg_connect import (
 from okai_insight.adapters._pg_health import ConnectionHealth, explain_failure, recording_connection_class
 from okai_insight.adapters._pg_json import register_json_loader
 from okai_insight.adapters._pg_profile_sql import MemoryQueryShape, ProfileSql
+from okai_insight.adapters._pg_rows import by_name
 from okai_insight.adapters._pg_vector import register_vector_types
 from okai_insight.adapters._pg_watchdog import WATCHDOG
 from okai_insight.adapters._retry import with_retries
@@ -1062,9 +1063,9 @@ def _similarity(distance: float | None) -> float | None:
 
 
 # Row builders keyed by the columns' names (ProfileSql.memory_columns and the SELECT lists above), for
-# psycopg's kwargs_row: a reordered or added column cannot shift the values into the wrong fields.
+# okai_insight.adapters._pg_rows.by_name: matched by name once per result, then called positionally (a reordered or
+# added column cannot shift the values into the wrong fields).
 def _memory(
-    *,
     id: uuid.UUID,
     type: str,
     createdAt: dt.datetime,
@@ -1091,7 +1092,6 @@ def _memory(
 
 
 def _knowledge(
-    *,
     id: uuid.UUID,
     agentId: uuid.UUID | None,
     content: Any,
@@ -1118,7 +1118,6 @@ def _knowledge(
 
 
 def _goal(
-    *,
     id: uuid.UUID,
     roomId: uuid.UUID,
     userId: uuid.UUID | None,
@@ -1141,7 +1140,6 @@ def _goal(
 
 
 def _account(
-    *,
     id: uuid.UUID,
     name: str | None,
     username: str | None,
@@ -1153,12 +1151,11 @@ def _account(
     return Account(id, name, username, email, avatarUrl, details or {}, createdAt)
 
 
-def _actor(*, id: uuid.UUID, name: str | None, username: str | None, details: Any) -> Actor:
+def _actor(id: uuid.UUID, name: str | None, username: str | None, details: Any) -> Actor:
     return Actor(id, name, username, details or {})
 
 
 def _participant(
-    *,
     id: uuid.UUID,
     userId: uuid.UUID,
     roomId: uuid.UUID,
@@ -1170,7 +1167,6 @@ def _participant(
 
 
 def _relationship(
-    *,
     id: uuid.UUID,
     userA: uuid.UUID,
     userB: uuid.UUID,
@@ -1181,17 +1177,17 @@ def _relationship(
     return Relationship(id, userA, userB, userId, status, createdAt)
 
 
-def _cached(*, embedding: Any, score: int) -> CachedEmbedding:
+def _cached(embedding: Any, score: int) -> CachedEmbedding:
     return CachedEmbedding(np.asarray(embedding.to_numpy(), dtype=np.float32), int(score))
 
 
-_MEMORIES = kwargs_row(_memory)
-_KNOWLEDGE = kwargs_row(_knowledge)
-_GOALS = kwargs_row(_goal)
-_ACCOUNTS = kwargs_row(_account)
-_ACTORS = kwargs_row(_actor)
-_PARTICIPANTS = kwargs_row(_participant)
-_RELATIONSHIPS = kwargs_row(_relationship)
-_CACHED = kwargs_row(_cached)
+_MEMORIES = by_name(_memory)
+_KNOWLEDGE = by_name(_knowledge)
+_GOALS = by_name(_goal)
+_ACCOUNTS = by_name(_account)
+_ACTORS = by_name(_actor)
+_PARTICIPANTS = by_name(_participant)
+_RELATIONSHIPS = by_name(_relationship)
+_CACHED = by_name(_cached)
 
 __all__ = ["OkaiError", "PostgresAdapter", "register"]
