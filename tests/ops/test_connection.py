@@ -13,7 +13,7 @@ import pytest
 
 import okai_insight
 from okai_insight.errors import ConnectionFailed
-from okai_insight.ops.replicas import promote, replication_status
+from okai_insight.ops.replicas import promote, replication_role_and_lag
 
 OPS = Path(okai_insight.__file__).parent / "ops"
 
@@ -50,7 +50,7 @@ def silent_url() -> Iterator[str]:
         sock.close()
 
 
-@pytest.mark.parametrize("call", [replication_status, promote], ids=["replication_status", "promote"])
+@pytest.mark.parametrize("call", [replication_role_and_lag, promote], ids=["replication_role_and_lag", "promote"])
 def test_replica_actions_honour_the_connect_timeout_setting(call, silent_url, monkeypatch):
     """OKAI_CONNECT_TIMEOUT_S=2 (libpq's minimum) bounds the wait; before, psycopg.connect(connect_timeout=5)."""
     monkeypatch.setenv("OKAI_CONNECT_TIMEOUT_S", "2")

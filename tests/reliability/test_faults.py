@@ -424,7 +424,7 @@ def test_failover_under_a_writer_surfaces_no_pool_timeout_and_loses_nothing() ->
     import tempfile
     from pathlib import Path
 
-    from okai_insight.ops.replicas import create_replica, failover_url, promote, replication_status
+    from okai_insight.ops.replicas import create_replica, failover_url, promote, replication_role_and_lag
 
     root = Path(tempfile.mkdtemp(prefix="okai-failover-"))  # like tests/ops/test_replicas.py: the owner must reach it
     primary = EmbeddedServer(root / "primary")
@@ -439,7 +439,7 @@ def test_failover_under_a_writer_surfaces_no_pool_timeout_and_loses_nothing() ->
         with psycopg.connect(purl, autocommit=True) as conn:  # synchronous: acknowledged means on the standby too
             conn.execute("ALTER SYSTEM SET synchronous_standby_names = '*'")
             conn.execute("SELECT pg_reload_conf()")
-        _recovered(lambda: [s["sync_state"] for s in replication_status(purl).standbys] == ["sync"], within_s=20)
+        _recovered(lambda: [s["sync_state"] for s in replication_role_and_lag(purl).standbys] == ["sync"], within_s=20)
         db = make_adapter(failover_url(purl, surl), retry_attempts=8, retry_base_delay_s=0.2, **FAST)
         agent, room = seed_room(db)
         acked: list[uuid.UUID] = []
