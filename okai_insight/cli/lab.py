@@ -76,6 +76,10 @@ def _lab(args: argparse.Namespace) -> int:
     from okai_insight.report._open import open_target
 
     target = open_target(args.url)
+    from okai_insight.runner import Runner
+
+    with Runner(target.url):  # reachable (and a database the notebooks can read) before a server starts for it
+        pass
     directory = Path(args.dir).resolve()
     notebooks = copy_notebooks(directory)
     port = args.port or free_port()
