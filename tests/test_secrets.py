@@ -140,7 +140,7 @@ def command_lines(url: str, scratch: Path) -> list[list[str]]:
         for action in parser._actions:
             if isinstance(action, argparse._HelpAction | argparse._VersionAction):
                 continue
-            if not (action.required or not action.option_strings or action.dest == "data_dir"):
+            if not (action.required or not action.option_strings or action.dest == "data_dir" or _takes_url(action)):
                 continue
             if _takes_url(action):
                 values = [url if urls_given == 0 else "memory://secrets-scan-other"]
@@ -302,7 +302,8 @@ def test_key_errors_never_show_key_material(entries: str, monkeypatch, capsys):
     short = base64.b64encode(bytes(range(101, 117))).decode()
     assert short not in message and AES_KEY[:20] not in message
     monkeypatch.setenv("OKAI_ENCRYPTION_KEYS", entries)
-    assert main(["encrypt", "usage", "postgresql://u@127.0.0.1:1/db?connect_timeout=1"]) == 1
+    # a malformed key list is a configuration error: bad input, exit 2 (docs/cli.md, Conventions)
+    assert main(["encrypt", "usage", "postgresql://u@127.0.0.1:1/db?connect_timeout=1"]) == 2
     err = capsys.readouterr().err
     assert "ConfigurationError" in err and not leaks(err) and AES_KEY[:20] not in err
 

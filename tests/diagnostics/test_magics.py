@@ -53,7 +53,7 @@ def test_okai_doctor_and_single_diagnostics(ip, planted):
     assert "<b style='color:#b00020'>critical</b>" in html and "planted_invalid" in html
     dup = ip.run_line_magic("okai", "duplicate_indexes")
     assert isinstance(dup, Result) and dup.findings[0].subject == "public.planted_dup_type"
-    assert "<table>" in dup._repr_html_()
+    assert "<table" in dup._repr_html_() and "</table>" in dup._repr_html_()
     with pytest.raises(UsageError, match="unknown %okai command 'nope'"):
         ip.run_line_magic("okai", "nope")
 

@@ -14,6 +14,7 @@ def test_every_embeddings_query_is_used():
     source = "\n".join(p.read_text() for p in (ROOT / "okai_insight").rglob("*.py"))
     used = set(re.findall(r'query\(\s*"embeddings",\s*"(\w+)"', source))
     used |= set(re.findall(r'load_sql\(\s*"embeddings",\s*"(\w+)"', source))
+    used |= set(re.findall(r'source_rows\(\s*run,\s*\w+,\s*"(\w+)"', source))  # PostgreSQL, or a store's answer
     files = {name for concern, name in all_queries() if concern == "embeddings"}
     assert files and files == used
 

@@ -87,4 +87,4 @@ def test_cli_seals_rotates_and_reports(make_database, monkeypatch, capsys):
     assert "re-encrypted 10 rows under key k2" in capsys.readouterr().out
     assert key_usage(url) == {"k2": 10}
     monkeypatch.setenv("OKAI_ENCRYPTION_KEYS", "")
-    assert main(["encrypt", "usage", url]) == 1  # no keys configured: a one-line ConfigurationError
+    assert main(["encrypt", "usage", url]) == 2  # no keys configured: a one-line ConfigurationError (bad input)
