@@ -40,7 +40,7 @@ BEFORE_URL = {"restore": ["{tmp}/a.dump"], "replica": ["create"], "encrypt": ["u
 URLS = ["sqlite:///{tmp}/x.db", "memory://", "mysql://u@h/db"]
 #: Commands that also read a SQLite store (issue 15 item 7): given a SQLite file that does not exist they refuse
 #: it as bad input, and still create nothing (they open a store read-only).
-SQLITE_TOO = {"doctor", "embedding-quality"}
+SQLITE_TOO = {"doctor", "embedding-quality", "explore", "neighbours", "tune-threshold", "tune-recall"}
 
 
 def _commands() -> list[str]:

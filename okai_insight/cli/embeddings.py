@@ -121,6 +121,7 @@ def _threshold(args: argparse.Namespace) -> int:
         convention=args.convention,
         queries=args.queries,
         limit=args.limit,
+        probes=args.probes,
         current=args.current,
         filters=_filters(args),
     )
@@ -148,6 +149,13 @@ def _recall_queries() -> int:
     return DEFAULT_QUERIES
 
 
+def _threshold_default(name: str) -> int:
+    """tune_threshold's own defaults, so the CLI's advice is the report's, the notebook's and the widget's."""
+    from okai_insight.embeddings import threshold
+
+    return int(getattr(threshold, name))
+
+
 def _recall(args: argparse.Namespace) -> int:
     from okai_insight.embeddings.recall import tune_recall
 
@@ -163,6 +171,8 @@ def _recall(args: argparse.Namespace) -> int:
         filters=_filters(args),
     )
     code = _print(result, args.format)
+    if result.nothing_to_tune:  # a SQLite / in-memory store searches exactly: an answer, not a failure
+        return 0
     if args.format == "text" and result.status == "ok":
         statements = result.summary.get("set_statements") or []
         print("\nto apply:\n  " + ("\n  ".join(statements) if statements else "(no setting reached the target)"))
@@ -300,7 +310,15 @@ def add_commands(subparsers: Any) -> None:
     _table_args(p)
     p.add_argument("--pairs", help="CSV of labelled pairs: query,memory,relevant")
     p.add_argument("--convention", choices=CONVENTIONS, default="cosine")
-    p.add_argument("--queries", type=int, default=200)
+    p.add_argument(
+        "--queries", type=int, default=_threshold_default("DEFAULT_QUERIES"), help="sampled searches (practice columns)"
+    )
+    p.add_argument(
+        "--probes",
+        type=int,
+        default=_threshold_default("DEFAULT_PROBES"),
+        help="rows whose neighbours are pseudo-labelled (the label sample)",
+    )
     p.add_argument("--limit", type=int, default=10, help="results a search returns (match_count)")
     p.add_argument("--current", type=float, default=None, help="the threshold in use, to compare")
     _filter_args(p)

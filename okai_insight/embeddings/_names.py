@@ -52,11 +52,36 @@ def display_names(run: Runner) -> dict[str, str]:
         >>> display_names(run)["b7a1..."]                                              # doctest: +SKIP
         'alice'
     """
+    from okai_insight._store_runner import StoreRunner
+
+    if isinstance(run, StoreRunner):
+        return _store_names(run)
     names: dict[str, str] = {}
     for statement in _statements(run):
         try:
             rows = run.execute(statement, label="embeddings/display_names").rows
         except Exception:  # a missing table or column: keep the ids
+            continue
+        for r in rows:
+            if r["name"]:
+                names.setdefault(str(r["id"]), str(r["name"]))
+    return names
+
+
+#: The same names on a SQLite / in-memory store (okai-insight's own schema: 0.x-style rooms without a name).
+_STORE_ACCOUNTS = 'SELECT "id" AS id, "name" AS name FROM accounts WHERE "name" IS NOT NULL'
+_STORE_ROOMS = (
+    'SELECT p."roomId" AS id, group_concat(coalesce(a."name", substr(a."id", 1, 8)), \' & \') AS name '
+    'FROM participants AS p JOIN accounts AS a ON a."id" = p."userId" GROUP BY p."roomId"'
+)
+
+
+def _store_names(run: Any) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for statement in (_STORE_ACCOUNTS, _STORE_ROOMS):
+        try:
+            rows = run.read(lambda c, s=statement: c.query_named(s))
+        except Exception:  # names are for people: a store without these tables keeps the ids
             continue
         for r in rows:
             if r["name"]:

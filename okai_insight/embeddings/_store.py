@@ -304,6 +304,42 @@ def _fetch_by_ids(rows: list[dict[str, Any]], p: dict[str, Any], group: str | No
     ]
 
 
+def _neighbours(rows: list[dict[str, Any]], p: dict[str, Any], group: str | None) -> list[dict[str, Any]]:
+    """The ``k`` nearest rows of a memory (``id``, left out itself) or of a vector (``q``) by cosine distance, exact
+    (sqlite-vec's vec0 search scans every vector; the in-memory store ranks them all the same way)."""
+    if p.get("id") is not None:
+        me = next((r for r in rows if r["id"] == str(p["id"])), None)
+        if me is None or me["vec"] is None:
+            return []
+        q = me["vec"].astype(np.float64)
+    else:
+        q = np.asarray(p["q"], dtype=np.float64)
+    qn = float(np.linalg.norm(q))
+    candidates = [r for r in rows if _nonzero(r) and r["vec"].shape[0] == q.shape[0] and r["id"] != str(p.get("id"))]
+    if not candidates or qn == 0:
+        return []
+    M = np.vstack([r["vec"] for r in candidates]).astype(np.float64)
+    cos = (M @ q) / (np.linalg.norm(M, axis=1) * qn)
+    chars = p.get("preview_chars", 120)
+    out = []
+    for i in np.argsort(-cos, kind="stable")[: p["k"]]:
+        r = candidates[int(i)]
+        out.append(
+            {
+                "id": r["id"],
+                "cosine_similarity": float(cos[i]),
+                "distance": float(1.0 - cos[i]),
+                "agent_id": r["agent_id"],
+                "room_id": r["room_id"],
+                "user_id": r["user_id"],
+                "type": r["type"],
+                "created_at": r["created_at"],
+                "text_preview": None if r["text"] is None else r["text"][:chars],
+            }
+        )
+    return out
+
+
 def _zero_vectors(rows: list[dict[str, Any]], p: dict[str, Any], group: str | None) -> list[dict[str, Any]]:
     ids = sorted(r["id"] for r in rows if r["vec"] is not None and not _nonzero(r))
     return [{"id": i} for i in ids[: p["limit"]]]
@@ -317,5 +353,6 @@ _HANDLERS = {
     "fetch_rows": _fetch_rows,
     "near_neighbours": _near_neighbours,
     "fetch_by_ids": _fetch_by_ids,
+    "neighbours": _neighbours,
     "zero_vectors": _zero_vectors,
 }

@@ -36,6 +36,7 @@ from okai_insight.embeddings._names import display_names, label_of
 from okai_insight.embeddings._palette import distinct_colours
 from okai_insight.embeddings._project import project
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
+from okai_insight.embeddings._store import source_rows
 from okai_insight.embeddings._table import GroupBy, VectorTable, check_group
 from okai_insight.errors import ConfigurationError, InvalidInput, NotFound
 from okai_insight.results import Finding
@@ -174,7 +175,7 @@ def _cluster_row(frame: Any, c: int, n: int, top_words: int) -> dict[str, Any]:
     }
 
 
-@diagnostic("embeddings", "Memory embedding map", result=Projection, doctor=False)
+@diagnostic("embeddings", "Memory embedding map", result=Projection, doctor=False, stores=True)
 def explore(
     run: Runner,
     *,
@@ -281,7 +282,7 @@ def _encode(text: str) -> np.ndarray:
     return np.asarray(model.encode([text], normalize_embeddings=True)[0], dtype=np.float32)
 
 
-@diagnostic("embeddings", "Nearest memories", result=EmbeddingResult, doctor=False)
+@diagnostic("embeddings", "Nearest memories", result=EmbeddingResult, doctor=False, stores=True)
 def neighbours(
     run: Runner,
     memory_id: str | uuid.UUID | None = None,
@@ -296,6 +297,8 @@ def neighbours(
 ) -> dict[str, Any]:
     """The ``k`` nearest memories of a memory (by id), a vector, or a text (all-MiniLM-L6-v2, optional extra),
     searched through the column's vector index; rows ranked, with cosine similarity and the index's distance.
+    On a SQLite or in-memory store (``sqlite:///agent.db``, a ``memory://`` adapter) the search is exact, by cosine
+    distance, as the store's own search is.
 
     ElizaOS 1.x: searches the memory's own ``dim_N`` column (or the one of the query vector's length), so its
     neighbours are always of the same dimension; a memory whose vector is all zeros raises :class:`InvalidInput`.
@@ -330,26 +333,18 @@ def neighbours(
             t = next((x for x in tables if x.declared_dims == q.shape[0]), t)
     if q is not None and t.declared_dims is not None and q.shape[0] != t.declared_dims:
         raise InvalidInput(f"the query vector has {q.shape[0]} dimensions, {t.qualified}.{t.column} {t.declared_dims}")
-    settings = {"hnsw.ef_search": str(ef_search if ef_search is not None else max(40, k))}
-    with run.transaction(settings=settings, vectors=True) as tx:
+    params = {"id": mid, "q": q, "k": k, "preview_chars": preview_chars}
+    if t.store is not None:  # a SQLite / in-memory store: exact search over its rows, read once
         if mid is not None:
-            ident = t.identifiers()
-            found = tx.query("embeddings", "fetch_by_ids", {"ids": [mid]}, identifiers=ident).rows
-            if not found:
-                raise NotFound(f"no memory {mid} in {t.qualified}")
-            if found[0]["embedding"] is None:
-                raise InvalidInput(f"memory {mid} has no embedding")
-            if not np.any(_vec(found[0]["embedding"])):
-                raise InvalidInput(
-                    f"memory {mid} has a zero vector (a failed embedding stored as zeros): it has no direction, so "
-                    "no memory is near it (its cosine similarity to every memory is NaN). Re-embed it."
-                )
-        rows = tx.query(
-            "embeddings",
-            "neighbours",
-            {"id": mid, "q": q, "k": k, "preview_chars": preview_chars},
-            identifiers=t.identifiers(),
-        ).rows
+            _check_memory(source_rows(run, t, "fetch_by_ids", {"ids": [mid]}), mid, t)
+        rows = source_rows(run, t, "neighbours", params)
+    else:
+        settings = {"hnsw.ef_search": str(ef_search if ef_search is not None else max(40, k))}
+        with run.transaction(settings=settings, vectors=True) as tx:
+            if mid is not None:
+                ident = t.identifiers()
+                _check_memory(tx.query("embeddings", "fetch_by_ids", {"ids": [mid]}, identifiers=ident).rows, mid, t)
+            rows = tx.query("embeddings", "neighbours", params, identifiers=t.identifiers()).rows
     for i, r in enumerate(rows, 1):
         r["rank"] = i
     cols = (
@@ -375,6 +370,19 @@ def neighbours(
             "column": t.column,
         },
     }
+
+
+def _check_memory(found: list[dict[str, Any]], mid: uuid.UUID, t: VectorTable) -> None:
+    """Refuse a memory that is missing or has no direction to search from."""
+    if not found:
+        raise NotFound(f"no memory {mid} in {t.qualified}")
+    if found[0]["embedding"] is None:
+        raise InvalidInput(f"memory {mid} has no embedding")
+    if not np.any(_vec(found[0]["embedding"])):
+        raise InvalidInput(
+            f"memory {mid} has a zero vector (a failed embedding stored as zeros): it has no direction, so "
+            "no memory is near it (its cosine similarity to every memory is NaN). Re-embed it."
+        )
 
 
 @dataclass

@@ -72,6 +72,16 @@ class RecallResult(EmbeddingResult):
         True
     """
 
+    @property
+    def nothing_to_tune(self) -> bool:
+        """True for an exact store (SQLite / in-memory): every search is exact, recall is 1.0 by construction.
+
+        Example:
+            >>> RecallResult("embeddings", "tune_recall", "R", summary={"exact_store": True}).nothing_to_tune
+            True
+        """
+        return bool(self.summary.get("exact_store"))
+
     def recall(self, scope: str, ef_search: int, iterative_scan: str = "off") -> float | None:
         """The measured recall@k for one setting, or None."""
         for r in self.rows:
@@ -118,7 +128,7 @@ class RecallResult(EmbeddingResult):
         return ax
 
 
-@diagnostic("embeddings", "HNSW recall tuning", result=RecallResult, doctor=False)
+@diagnostic("embeddings", "HNSW recall tuning", result=RecallResult, doctor=False, stores=True)
 def tune_recall(
     run: Runner,
     *,
@@ -166,6 +176,8 @@ def tune_recall(
         raise InvalidInput(f"iterative_scan modes are off, relaxed_order, strict_order; got {list(iterative_scan)}")
     tables, notes = resolve(run, table, column, agent_id=filters.agent_id if filters else None)
     t = tables[0]
+    if t.store is not None:
+        return exact_store(t, k)
     if t.source is not None and t.index is None:
         # ElizaOS 1.x builds no vector index: its searches are exact (recall 1.0). Measure what they cost.
         out = _tune(run, t, k, [], queries, target_recall, list(scopes), ["off"], filters, seed)
@@ -519,6 +531,49 @@ def _row(
         "mean_returned": float(np.mean([len(x) for x in lists])) if lists else 0.0,
         "index_share": index_share,
         "uses_index": None if index_share is None else index_share == 1.0,
+    }
+
+
+#: The one line an exact store's recall tuning says (the CLI prints it as is).
+EXACT_STORE = "exact store: recall 1.0, nothing to tune"
+
+
+def exact_store(t: VectorTable, k: int) -> dict[str, Any]:
+    """The answer for a SQLite / in-memory store: its searches compare the query with every stored vector
+    (sqlite-vec's vec0 scan, the in-memory store's brute force), so recall@k is 1.0 by construction and there is
+    no ``ef_search`` or index to tune. No rows: nothing was measured, and a table of 1.0s would pretend it was.
+
+    Example:
+        >>> from okai_insight.embeddings._table import VectorTable
+        >>> t = VectorTable("SQLite", "memories", "embedding", "vector", 3, frozenset({"id"}), 10, None)
+        >>> exact_store(t, 10)["findings"][0].message
+        'exact store: recall 1.0, nothing to tune (SQLite memories.embedding is searched by brute force: every query is compared with all 10 stored vectors)'
+    """
+    name = f"{t.qualified}.{t.column}"
+    return {
+        "rows": [],
+        "findings": [
+            Finding(
+                "info",
+                f"{EXACT_STORE} ({t.schema} {t.table}.{t.column} is searched by brute force: every query is compared "
+                f"with all {t.estimated_rows} stored vectors)",
+                threshold="exact search: no approximate index",
+                subject=name,
+            )
+        ],
+        "summary": {
+            "table": t.qualified,
+            "column": t.column,
+            "index": None,
+            "k": k,
+            "exact_store": True,
+            "recall_at_k": 1.0,
+            "queries": 0,
+            "target_recall": None,
+            "smallest_ef_search": {},
+            "set_statements": [],
+        },
+        "tables": {"exact": []},
     }
 
 

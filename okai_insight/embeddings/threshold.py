@@ -6,10 +6,18 @@ threshold means in practice.
 
 - labelled pairs the user gives (a DataFrame with columns ``query``, ``memory``, ``relevant``; ``query`` is a
   memory id or a vector, ``memory`` a memory id), or, without labels,
-- pseudo-labelled pairs: for a keyed sample of rows, their nearest rows through the vector index whose text is the
-  same or overlaps strongly (token Jaccard >= ``paraphrase_jaccard``) are positives (duplicates and paraphrases);
-  random pairs of rows (from different rooms where the table has rooms) are negatives. Labels come from the
-  texts, scores from the vectors.
+- pseudo-labelled pairs: for a keyed sample of ``probes`` rows (:data:`DEFAULT_PROBES`), their nearest rows
+  through the vector index whose text is the same or overlaps strongly (token Jaccard >= ``paraphrase_jaccard``)
+  are positives (duplicates and paraphrases); random pairs of rows (from different rooms where the table has
+  rooms) are negatives, except pairs that are duplicates themselves (equal vectors, or the same or overlapping
+  text): a copy of a memory is never evidence of what an irrelevant memory scores. Labels come from the texts,
+  scores from the vectors.
+
+The advice is stable: the labelled sample depends on ``probes``, ``random_pairs`` and ``seed`` only (keyed, so
+the same on every run), never on ``queries``, which each front end sets for its own practice columns; and the
+best threshold comes with a 95 % bootstrap interval over the pairs (``best_threshold_low`` / ``_high``). A
+current threshold inside that interval is as good as the best: only one outside it, and clearly worse in F1, is
+warned about.
 
 It returns precision, recall and F1 at every threshold of a grid (``rows``), the best-F1 threshold (searched
 over every distinct score, ties going to the strictest), and, for sampled query rows searched through the
@@ -34,6 +42,7 @@ from okai_insight.diagnostics import diagnostic
 from okai_insight.embeddings._elizaos1 import resolve
 from okai_insight.embeddings._fetch import Filters, fetch, probe_neighbours, to_matrix
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
+from okai_insight.embeddings._store import source_rows
 from okai_insight.embeddings._table import VectorTable
 from okai_insight.embeddings.conventions import CONVENTIONS, SIMILARITIES, from_cosine, scores
 from okai_insight.errors import InvalidInput
@@ -41,6 +50,14 @@ from okai_insight.results import Finding
 from okai_insight.runner import Runner
 
 _WORD = re.compile(r"[a-z0-9]+")
+#: Rows whose nearest neighbours are pseudo-labelled (the label sample; independent of ``queries``).
+DEFAULT_PROBES = 500
+#: Sampled searches for the practice columns: what the CLI, the report, the notebook and the widget pass.
+DEFAULT_QUERIES = 200
+#: Bootstrap resamples of the pairs behind the best threshold's interval.
+BOOTSTRAP = 200
+#: Cosine similarity at or above which two vectors are the same vector (float4 rounding).
+SAME_VECTOR = 1 - 1e-6
 
 
 @dataclass(frozen=True)
@@ -155,7 +172,7 @@ def curve(
     return out
 
 
-@diagnostic("embeddings", "Threshold tuning", result=ThresholdResult, doctor=False)
+@diagnostic("embeddings", "Threshold tuning", result=ThresholdResult, doctor=False, stores=True)
 def tune_threshold(
     run: Runner,
     pairs: Any = None,
@@ -163,9 +180,10 @@ def tune_threshold(
     table: str = "memories",
     column: str = "embedding",
     convention: str = "cosine",
-    queries: int = 200,
+    queries: int = DEFAULT_QUERIES,
     limit: int = 10,
     thresholds: Any = None,
+    probes: int = DEFAULT_PROBES,
     random_pairs: int = 2_000,
     paraphrase_jaccard: float = 0.5,
     current: float | None = None,
@@ -178,6 +196,8 @@ def tune_threshold(
     ``cosine_distance``, ``l2_distance``, ``negative_inner_product``). ``queries`` sampled rows are searched
     through the index (top ``limit``, ElizaOS's ``match_count``) for the practical columns. ``current``: the
     threshold in use, compared with the best. ``thresholds``: the grid (default: 101 points over the scores).
+    ``probes``: rows whose neighbours are pseudo-labelled (the labels do not depend on ``queries``).
+    Works on SQLite and in-memory stores too (exact neighbours there).
 
 
     ElizaOS 1.x: reads one ``embeddings.dim_N`` column joined to ``memories`` (memory ids, agent, room, entity,
@@ -192,7 +212,7 @@ def tune_threshold(
     """
     if convention not in CONVENTIONS:
         raise InvalidInput(f"unknown similarity convention {convention!r}; use one of {', '.join(CONVENTIONS)}")
-    for name, value in (("queries", queries), ("limit", limit), ("random_pairs", random_pairs)):
+    for name, value in (("queries", queries), ("limit", limit), ("probes", probes), ("random_pairs", random_pairs)):
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise InvalidInput(f"{name} must be a positive integer, got {value!r}")
     labelled = _labelled_frame(pairs) if pairs is not None else None
@@ -202,11 +222,12 @@ def tune_threshold(
         q, m, y, qid, mid = _score_labelled(run, t, labelled)
         source = "labelled"
     else:
-        q, m, y, qid, mid = _pseudo_labelled(run, t, filters, queries, random_pairs, paraphrase_jaccard, seed)
+        q, m, y, qid, mid = _pseudo_labelled(run, t, filters, probes, random_pairs, paraphrase_jaccard, seed)
         source = "pseudo-labelled (same / overlapping text vs random pairs)"
     s = scores(q, m, convention)
     higher = convention in SIMILARITIES
     best = best_f1(s, y, higher_is_closer=higher)
+    low, high = bootstrap_interval(s, y, higher_is_closer=higher, seed=seed)
     grid = np.asarray(thresholds, dtype=np.float64) if thresholds is not None else _grid(s)
     rows = curve(s, y, grid, higher_is_closer=higher)
     practice = _practice(run, t, filters, convention, queries, limit, seed)
@@ -219,6 +240,8 @@ def tune_threshold(
         "pairs": int(y.size),
         "relevant_pairs": int(y.sum()),
         "best_threshold": best.threshold,
+        "best_threshold_low": low,
+        "best_threshold_high": high,
         "best_f1": best.f1,
         "best_precision": best.precision,
         "best_recall": best.recall,
@@ -232,10 +255,11 @@ def tune_threshold(
         Finding(
             "info",
             f"Best-F1 threshold on {y.size} {source} pairs: {convention} {'>=' if higher else '<='} "
-            f"{best.threshold:.4g} (F1 {best.f1:.3f}, precision {best.precision:.3f}, recall {best.recall:.3f}). "
+            f"{best.threshold:.4g} (95 % interval {low:.4g}-{high:.4g} over {BOOTSTRAP} resamples of the pairs; "
+            f"F1 {best.f1:.3f}, precision {best.precision:.3f}, recall {best.recall:.3f}). "
             f"At it, {practice.shape[0]} sampled queries get {at_best['mean_results']:.2f} of their top {limit} "
             f"memories on average, and {at_best['queries_without_results']} get none.",
-            threshold="max F1 over every distinct score",
+            threshold="max F1 over every distinct score; interval: bootstrap percentiles 2.5-97.5",
             subject=f"{t.qualified}.{t.column}",
         ),
     ]
@@ -243,14 +267,22 @@ def tune_threshold(
         cur = curve(s, y, np.array([current]), higher_is_closer=higher)[0]
         cur_practice = _practice_at(practice, current, higher)
         summary["current_f1"] = cur["f1"]
-        worse = best.f1 - cur["f1"] > 0.05
+        inside = low <= current <= high
+        worse = best.f1 - cur["f1"] > 0.05 and not inside
         findings.append(
             Finding(
                 "warning" if worse else "info",
                 f"The current threshold {current:g} gives F1 {cur['f1']:.3f} (precision {cur['precision']:.3f}, "
                 f"recall {cur['recall']:.3f}); {cur_practice['queries_without_results']} of {practice.shape[0]} "
-                f"sampled queries get no memory at it" + (f"; {best.threshold:.4g} does better." if worse else "."),
-                threshold="best F1 - current F1 > 0.05",
+                f"sampled queries get no memory at it"
+                + (
+                    f"; {best.threshold:.4g} does better."
+                    if worse
+                    else "; it lies inside the best threshold's interval: nothing to change."
+                    if inside
+                    else "."
+                ),
+                threshold="best F1 - current F1 > 0.05 and current outside the best threshold's 95 % interval",
                 subject=f"{t.qualified}.{t.column}",
             )
         )
@@ -259,6 +291,38 @@ def tune_threshold(
         for a, b, r, x in zip(qid, mid, y, s, strict=True)
     ]
     return {"rows": rows, "findings": findings, "summary": summary, "tables": {"pairs": pair_rows}}
+
+
+def bootstrap_interval(
+    score: np.ndarray,
+    relevant: np.ndarray,
+    *,
+    higher_is_closer: bool = True,
+    resamples: int = BOOTSTRAP,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """The 95 % percentile bootstrap interval of the best-F1 threshold: the pairs resampled with replacement
+    ``resamples`` times (a fixed ``seed``, so the same pairs give the same interval), the best threshold of each.
+
+    Example:
+        >>> s = np.r_[np.linspace(0.8, 1.0, 50), np.linspace(0.0, 0.5, 50)]
+        >>> y = np.r_[np.ones(50, bool), np.zeros(50, bool)]
+        >>> lo, hi = bootstrap_interval(s, y)
+        >>> 0.8 <= lo <= hi <= 0.9
+        True
+    """
+    s = np.asarray(score, dtype=np.float64)
+    y = np.asarray(relevant, dtype=bool)
+    rng = np.random.default_rng(seed)
+    found = []
+    for _ in range(resamples):
+        pick = rng.integers(0, s.size, size=s.size)
+        if y[pick].any():
+            found.append(best_f1(s[pick], y[pick], higher_is_closer=higher_is_closer).threshold)
+    if not found:
+        t = best_f1(s, y, higher_is_closer=higher_is_closer).threshold
+        return t, t
+    return float(np.percentile(found, 2.5)), float(np.percentile(found, 97.5))
 
 
 def _grid(s: np.ndarray) -> np.ndarray:
@@ -290,6 +354,8 @@ def _as_id(value: Any, what: str) -> str:
 def _vectors_by_id(run: Runner, t: VectorTable, ids: set[str]) -> dict[str, Any]:
     if not ids:
         return {}
+    if t.store is not None:
+        return {r["id"]: r for r in source_rows(run, t, "fetch_by_ids", {"ids": sorted(ids)})}
     with run.transaction(vectors=True) as tx:
         got = tx.query("embeddings", "fetch_by_ids", {"ids": sorted(ids)}, identifiers=t.identifiers()).rows
     return {r["id"]: r for r in got}
@@ -326,14 +392,14 @@ def _tokens(text: str | None) -> frozenset[str]:
 
 
 def _pseudo_labelled(
-    run: Runner, t: VectorTable, filters: Filters | None, queries: int, random_pairs: int, jaccard: float, seed: int
+    run: Runner, t: VectorTable, filters: Filters | None, probes: int, random_pairs: int, jaccard: float, seed: int
 ) -> tuple[np.ndarray, ...]:
     frame, X, _ = fetch(
-        run, t, filters, limit=max(queries, 2 * int(np.sqrt(random_pairs)) + 2), seed=seed, preview_chars=10_000
+        run, t, filters, limit=max(probes, 2 * int(np.sqrt(random_pairs)) + 2), seed=seed, preview_chars=10_000
     )
     if len(frame) < 4:
         raise InvalidInput(f"{t.qualified} has too few embedded rows ({len(frame)}) to pseudo-label pairs")
-    probe_ids = frame["id"].tolist()[:queries]
+    probe_ids = frame["id"].tolist()[:probes]
     nn = probe_neighbours(run, t, probe_ids, 10)
     texts = dict(zip(frame["id"], frame["text_preview"], strict=True))
     vectors = {i: X[j] for j, i in enumerate(frame["id"])}
@@ -360,6 +426,8 @@ def _pseudo_labelled(
     rng = np.random.default_rng(seed)
     rooms = frame["room_id"].tolist()
     ids = frame["id"].tolist()
+    units = X.astype(np.float64) / np.linalg.norm(X.astype(np.float64), axis=1, keepdims=True)
+    tokens = [_tokens(texts.get(i)) for i in ids]
     neg: list[tuple[str, str]] = []
     for _ in range(random_pairs * 3):
         if len(neg) >= random_pairs:
@@ -367,12 +435,32 @@ def _pseudo_labelled(
         i, j = rng.integers(0, len(ids), size=2)
         if i == j or (rooms[i] is not None and rooms[i] == rooms[j]) or frozenset((ids[i], ids[j])) in seen:
             continue
+        if _duplicates(units[i], units[j], tokens[i], tokens[j], jaccard):
+            continue  # a copy is no irrelevant pair: counting it as one would push the threshold above 1.0's ties
         neg.append((ids[i], ids[j]))
     all_pairs = pos + neg
     Q = np.vstack([vectors[a] for a, _ in all_pairs]).astype(np.float32)
     M = np.vstack([vectors[b] for _, b in all_pairs]).astype(np.float32)
     y = np.r_[np.ones(len(pos), dtype=bool), np.zeros(len(neg), dtype=bool)]
     return Q, M, y, np.array([a for a, _ in all_pairs]), np.array([b for _, b in all_pairs])
+
+
+def _duplicates(a: np.ndarray, b: np.ndarray, ta: frozenset[str], tb: frozenset[str], jaccard: float) -> bool:
+    """Whether two rows are the same memory twice: equal vectors (unit vectors' cosine within float4 rounding of
+    1), or the same or strongly overlapping text (what makes a positive pair).
+
+    Example:
+        >>> v = np.array([0.6, 0.8])
+        >>> _duplicates(v, v, frozenset({"a"}), frozenset({"b"}), 0.5)
+        True
+        >>> _duplicates(v, np.array([0.8, 0.6]), frozenset({"rain", "today"}), frozenset({"rain", "today"}), 0.5)
+        True
+        >>> _duplicates(v, np.array([0.8, 0.6]), frozenset({"rain"}), frozenset({"goal"}), 0.5)
+        False
+    """
+    if float(a @ b) >= SAME_VECTOR:
+        return True
+    return bool(ta and tb and len(ta & tb) / len(ta | tb) >= jaccard)
 
 
 def _practice(

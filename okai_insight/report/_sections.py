@@ -21,6 +21,7 @@ from okai_insight.diagnostics import registry
 from okai_insight.diagnostics._result import Result, findings_html, result_html
 from okai_insight.embeddings import embedding_quality, explore, tune_recall, tune_threshold
 from okai_insight.embeddings.recall import DEFAULT_QUERIES
+from okai_insight.embeddings.threshold import DEFAULT_QUERIES as THRESHOLD_QUERIES
 from okai_insight.presentation import (
     analysis_runner,
     badges,
@@ -277,7 +278,7 @@ def projection_section(target: str, *, sample: int = 2000, color_by: str = "room
 
 
 @guarded("Threshold guidance")
-def threshold_section(target: str, *, queries: int = 50) -> Section:
+def threshold_section(target: str, *, queries: int = THRESHOLD_QUERIES) -> Section:
     """What a ``match_threshold`` means here: precision / recall / F1 against the threshold, the best-F1 value,
     and how many memories a search returns at each threshold (the library's threshold tuner).
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import okai_insight
-from okai_insight.embeddings import embedding_quality
+from okai_insight.embeddings import embedding_quality, explore, neighbours, tune_recall, tune_threshold
+from okai_insight.errors import InvalidInput, NotFound
 from okai_insight.models import Account, Memory
 from tests.embeddings._world import World
 
@@ -130,3 +133,105 @@ def test_the_postgresql_only_hint_names_what_works_on_sqlite() -> None:
     assert message.startswith("metrics needs PostgreSQL; sqlite:///agent.db is a SQLite store")
     for name in ("doctor", "embedding-quality", "copy"):
         assert name in message, name
+
+
+# --- explore, neighbours, tune_threshold and tune_recall on the stores (issue 15 item 7) ------------------------
+
+
+def _exact_top(world: World, mid: str, k: int) -> list[str]:
+    ids, X = world.matrix()
+    q = X[ids.index(mid)].astype(np.float64)
+    cos = (X @ q) / (np.linalg.norm(X, axis=1) * np.linalg.norm(q))
+    order = [ids[i] for i in np.argsort(-cos, kind="stable") if ids[i] != mid]
+    return order[:k]
+
+
+@pytest.mark.parametrize("where", ["sqlite", "memory"])
+def test_neighbours_on_stores_are_the_exact_ones(where, sqlite_url, memory_store, world):
+    target = sqlite_url if where == "sqlite" else memory_store
+    ids, _ = world.matrix()
+    mid = ids[7]
+    res = neighbours(target, mid, k=5)
+    assert res.status == "ok"
+    got = [r["id"] for r in res.rows]
+    assert got == _exact_top(world, mid, 5)
+    assert [r["rank"] for r in res.rows] == [1, 2, 3, 4, 5]
+    assert all(r["cosine_similarity"] == pytest.approx(1 - r["distance"]) for r in res.rows)
+    assert res.summary["index"] is None
+    by_vector = neighbours(target, vector=world.vectors[world.ids.index(mid)], k=6)
+    assert by_vector.rows[0]["id"] == mid  # the memory itself is the nearest to its own vector
+    with pytest.raises(InvalidInput, match="zero vector"):
+        neighbours(target, sorted(world.zero_ids)[0])
+    with pytest.raises(NotFound):
+        neighbours(target, "00000000-0000-0000-0000-000000000001")
+
+
+@pytest.mark.parametrize("where", ["sqlite", "memory"])
+def test_explore_on_stores(where, sqlite_url, memory_store, world):
+    target = sqlite_url if where == "sqlite" else memory_store
+    p = explore(target, limit=None, progress=False, n_epochs=20)
+    assert p.status == "ok"
+    ids, _ = world.matrix()
+    assert sorted(p.frame["id"]) == sorted(ids)  # zero and NULL vectors are left out, every other row placed
+    assert np.isfinite(p.frame[["x", "y"]].to_numpy()).all()
+    assert set(p.frame["agent_name"]) == set(world.agents)  # names read from the store's accounts
+    room = str(world.rooms[2])
+    one_room = explore(target, room_id=room, limit=None, progress=False, n_epochs=20)
+    assert set(one_room.frame["room_id"]) == {room}
+    assert one_room.clusters(min_cluster_size=5).summary["clusters"] >= 1
+
+
+def test_explore_on_sqlite_matches_postgres_sample(sqlite_url, pg_url, world):
+    """Keyed samples pick the same rows on every backend (md5(id || seed))."""
+    a = explore(sqlite_url, limit=100, progress=False, n_epochs=10)
+    b = explore(pg_url, limit=100, progress=False, n_epochs=10)
+    assert sorted(a.frame["id"]) == sorted(b.frame["id"])
+
+
+@pytest.mark.parametrize("where", ["sqlite", "memory"])
+def test_tune_threshold_on_stores(where, sqlite_url, memory_store, world):
+    target = sqlite_url if where == "sqlite" else memory_store
+    res = tune_threshold(target, random_pairs=500)
+    assert res.status == "ok" and res.summary["labels"].startswith("pseudo")
+    positives = {frozenset((p["query"], p["memory"])) for p in res.table("pairs") if p["relevant"]}
+    assert positives & (world.near_dup_pairs | world.exact_dup_pairs)
+    assert res.summary["best_f1"] > 0.8
+    assert res.summary["best_threshold_low"] <= res.summary["best_threshold"] <= res.summary["best_threshold_high"]
+    assert res.summary["mean_results_at_best"] >= 0
+    # labelled pairs read their vectors from the store
+    a, b = sorted(next(iter(world.near_dup_pairs)))
+    c = next(i for i in world.matrix()[0] if i not in (a, b))
+    labelled = pd.DataFrame({"query": [a, a], "memory": [b, c], "relevant": [True, False]})
+    lab = tune_threshold(target, labelled, queries=10)
+    assert lab.summary["pairs"] == 2 and lab.summary["best_f1"] == 1.0
+
+
+@pytest.mark.parametrize("where", ["sqlite", "memory"])
+def test_tune_recall_on_an_exact_store_has_nothing_to_tune(where, sqlite_url, memory_store):
+    target = sqlite_url if where == "sqlite" else memory_store
+    res = tune_recall(target)
+    assert res.status == "ok" and res.nothing_to_tune
+    assert res.rows == []  # nothing measured, so no table pretending it was
+    assert res.summary["recall_at_k"] == 1.0 and res.summary["set_statements"] == []
+    assert [f.severity for f in res.findings] == ["info"]
+    assert res.findings[0].message.startswith("exact store: recall 1.0, nothing to tune")
+
+
+def test_cli_reads_sqlite_stores(sqlite_url, world, capsys, tmp_path):
+    from okai_insight import cli
+
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    assert cli.main(["tune-recall", sqlite_url]) == 0
+    out = capsys.readouterr().out
+    assert "exact store: recall 1.0, nothing to tune" in out and "to apply" not in out
+    ids, _ = world.matrix()
+    assert cli.main(["neighbours", sqlite_url, "--id", ids[7], "--k", "3", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split(",")[1] for line in out.strip().splitlines()[1:]] == _exact_top(world, ids[7], 3)
+    assert cli.main(["tune-threshold", sqlite_url, "--format", "json"]) == 0
+    assert '"best_threshold_low"' in capsys.readouterr().out
+    png = tmp_path / "map.png"
+    assert cli.main(["explore", sqlite_url, "--quiet", "--output", str(png), "--limit", "300"]) == 0
+    assert png.stat().st_size > 1000 and "map of 300 memories" in capsys.readouterr().out
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before  # read-only

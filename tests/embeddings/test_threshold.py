@@ -122,3 +122,103 @@ def test_plots(world, pg_url):
     assert [t.get_text() for t in ax.get_legend().get_texts()][:3] == ["precision", "recall", "f1"]
     ax2 = res.plot_scores()
     assert ax2.get_ylabel() == "pairs"
+
+
+@pytest.fixture(scope="module")
+def copies_url(make_database) -> str:
+    """A database like the demo: 30 memories each stored in 20 rooms (the same vector and text twenty times: more
+    copies than a probe's 10 neighbours, so most copy pairs are not found as positives) and one paraphrase of each,
+    under an HNSW cosine index. Random pairs from different rooms are then often two copies of one memory."""
+    import json
+    import uuid
+
+    import psycopg
+    from pgvector.psycopg import register_vector
+
+    from okai_insight.schema import migrate
+
+    url = make_database("threshold_copies")
+    rng = np.random.default_rng(7)
+    dim = 32
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn, dimension=dim)
+        register_vector(conn)
+        agent = uuid.uuid4()
+        conn.execute('INSERT INTO accounts ("id", "name", "email") VALUES (%s, %s, %s)', (agent, "a", "a@x.org"))
+        rooms = [uuid.uuid4() for _ in range(20)]
+        for r in rooms:
+            conn.execute('INSERT INTO rooms ("id") VALUES (%s)', (r,))
+        rows = []
+        for j in range(30):
+            v = rng.normal(size=dim)
+            v /= np.linalg.norm(v)
+            text = f"memory {j} " + " ".join(f"w{j}x{i}" for i in range(6))
+            for r in rooms:
+                rows.append((text, v, r))
+            para = v + 0.25 * rng.normal(size=dim) / np.sqrt(dim)
+            rows.append((text + " again", para / np.linalg.norm(para), rooms[j % 20]))
+        with conn.cursor() as cur:
+            for text, v, r in rows:
+                cur.execute(
+                    'INSERT INTO memories ("id", "type", "content", "embedding", "userId", "agentId", "roomId") '
+                    "VALUES (%s, 'messages', %s, %s, %s, %s, %s)",
+                    (uuid.uuid4(), json.dumps({"text": text}), v.astype(np.float32), agent, agent, r),
+                )
+        conn.execute("ANALYZE memories")
+    return url
+
+
+def test_duplicates_are_never_negatives(copies_url):
+    """Random 'irrelevant' pairs drawn across rooms were often two copies of one memory (cosine 1.0, same text):
+    counted as negatives, they put irrelevant pairs at the top of the score range. Copies are left out."""
+    res = tune_threshold(copies_url, random_pairs=1_000)
+    assert res.status == "ok"
+    negatives = [p for p in res.table("pairs") if not p["relevant"]]
+    assert len(negatives) >= 500
+    assert max(p["score"] for p in negatives) < 0.999, "a copy was counted as an irrelevant pair"
+    texts = {}
+    import psycopg
+
+    with psycopg.connect(copies_url) as conn:
+        for i, c in conn.execute("SELECT id::text, content->>'text' FROM memories"):
+            texts[i] = c.removesuffix(" again")
+    assert not [p for p in negatives if texts[p["query"]] == texts[p["memory"]]]
+    # Relevant and irrelevant pairs are separable: the advice is the gap between them, not a tie at 1.0.
+    assert res.summary["best_f1"] == 1.0
+    assert res.summary["best_threshold"] < 0.999
+
+
+def test_advice_does_not_depend_on_the_front_ends_queries(world, pg_url):
+    """The report and notebook sample 50 queries, the widget 100, the CLI 200: the labels (and so the best
+    threshold and its interval) must be the same for all; only the practice columns differ."""
+    runs = {q: tune_threshold(pg_url, queries=q) for q in (50, 100, 200)}
+    keys = ("best_threshold", "best_threshold_low", "best_threshold_high", "best_f1", "pairs", "relevant_pairs")
+    first = runs[50].summary
+    for q, r in runs.items():
+        assert {k: r.summary[k] for k in keys} == {k: first[k] for k in keys}, q
+        assert r.summary["queries"] == q
+    s = first
+    assert s["best_threshold_low"] <= s["best_threshold"] <= s["best_threshold_high"]
+    assert "95 % interval" in runs[200].findings[-1].message or any(
+        "95 % interval" in f.message for f in runs[200].findings
+    )
+
+
+def test_a_current_threshold_inside_the_interval_is_not_warned_about(world, pg_url):
+    res = tune_threshold(pg_url)
+    low, high = res.summary["best_threshold_low"], res.summary["best_threshold_high"]
+    inside = tune_threshold(pg_url, current=(low + high) / 2)
+    assert not any(f.severity == "warning" for f in inside.findings)
+    assert any("inside the best threshold's interval" in f.message for f in inside.findings)
+
+
+def test_every_front_end_uses_the_threshold_tuners_defaults() -> None:
+    import inspect
+
+    from okai_insight.cli import build_parser
+    from okai_insight.embeddings.threshold import DEFAULT_PROBES, DEFAULT_QUERIES
+    from okai_insight.report._sections import threshold_section
+
+    assert inspect.signature(threshold_section).parameters["queries"].default == DEFAULT_QUERIES
+    args = build_parser().parse_args(["tune-threshold"])
+    assert (args.queries, args.probes) == (DEFAULT_QUERIES, DEFAULT_PROBES)
