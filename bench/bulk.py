@@ -1,9 +1,11 @@
 """Bulk loads against COPY with the HNSW index in place (issue 17 item 1), end to end including the index build.
 
-Three scenarios, each in the same run on fresh databases of one embedded server: ``rows`` x 384 into an empty
+Four scenarios, each in the same run on fresh databases of one embedded server: ``rows`` x 384 into an empty
 indexed table; ``rows`` appended to a table already holding ``rows``; ``okai-insight copy`` of an agent of
-``rows`` memories PostgreSQL -> PostgreSQL. The baseline is a binary COPY straight into the indexed table (what
-any writer gets); ours is ``PostgresAdapter.create_memories`` (which takes the bulk path) and ``copy_database``.
+``rows`` memories PostgreSQL -> PostgreSQL and SQLite -> PostgreSQL. The baseline is a binary COPY straight into
+the indexed table (what any writer gets); ours is ``PostgresAdapter.create_memories`` (which takes the bulk path)
+and ``copy_database`` (verified, one transaction, index built once). ``--repeat`` runs the first two scenarios
+that many times on fresh databases, alternating which side goes first, and reports medians.
 ``--crossover`` measures the rates behind ``okai_insight.adapters._bulk_load``'s thresholds instead.
 
 Example:
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
+import okai_insight
 from bench import _sections as sections
 from bench._server import bench_server, create_database
 from okai_insight.adapters._pg_vector import register_vector_types
@@ -89,8 +94,40 @@ def _adapter(url: str) -> PostgresAdapter:
     return db
 
 
-def run(rows: int, admin: str) -> dict[str, tuple[float, float]]:
-    """{scenario: (baseline seconds, ours seconds)}.
+def _pair(admin: str, data: np.ndarray, more: np.ndarray, *, ours_first: bool) -> dict[str, tuple[float, float]]:
+    """One round of the empty and append scenarios on fresh databases; ``ours_first`` picks which side loads first."""
+    base_url, our_url = create_database(admin, "bulk_base"), create_database(admin, "bulk_ours")
+    base_db, our_db = _adapter(base_url), _adapter(our_url)
+    base_room, our_room = _room(base_url), _room(our_url)
+    out: dict[str, tuple[float, float]] = {}
+    try:
+        for key, vectors in (("empty", data), ("append", more)):
+            # Both tables hold the previous step's rows with a valid index: load ``vectors`` into each.
+            if ours_first:
+                mine = ours(our_db, vectors, our_room)
+                base = raw_copy(base_url, vectors, base_room)
+            else:
+                base = raw_copy(base_url, vectors, base_room)
+                mine = ours(our_db, vectors, our_room)
+            out[key] = (base, mine)
+            print(f"{key}: COPY with index {base:.1f} s, okai {mine:.1f} s ({base / mine:.1f}x)", flush=True)
+    finally:
+        base_db.close()
+        our_db.close()
+    return out
+
+
+def _copy_once(source: str, admin: str) -> float:
+    target = create_database(admin, "bulk_copy_target")
+    t = time.perf_counter()
+    report = copy_database(source, target, progress=False)
+    seconds = time.perf_counter() - t
+    assert report.rows["memories"] > 0  # verified by copy_database itself (counts and checksums)
+    return seconds
+
+
+def run(rows: int, admin: str, *, repeat: int = 1) -> dict[str, tuple[float, float]]:
+    """{scenario: (baseline seconds, ours seconds)}, medians over ``repeat`` rounds (copies: ``repeat`` each).
 
     Example:
         >>> run(1000, admin_url)["empty"][0] > 0                             # doctest: +SKIP
@@ -98,28 +135,29 @@ def run(rows: int, admin: str) -> dict[str, tuple[float, float]]:
     """
     rng = np.random.default_rng(0)
     data, more = _vectors(rng, rows), _vectors(rng, rows)
-    out: dict[str, tuple[float, float]] = {}
+    rounds = [_pair(admin, data, more, ours_first=bool(i % 2)) for i in range(repeat)]
+    out = {
+        key: (statistics.median(r[key][0] for r in rounds), statistics.median(r[key][1] for r in rounds))
+        for key in ("empty", "append")
+    }
 
-    base_url, our_url = create_database(admin, "bulk_base"), create_database(admin, "bulk_ours")
-    base_db, our_db = _adapter(base_url), _adapter(our_url)
-    base_room, our_room = _room(base_url), _room(our_url)
-    out["empty"] = (raw_copy(base_url, data, base_room), ours(our_db, data, our_room))
-    print(f"empty: {out['empty']}", flush=True)
-    # Both tables now hold ``rows`` rows with a valid index: append as many again.
-    out["append"] = (raw_copy(base_url, more, base_room), ours(our_db, more, our_room))
-    print(f"append: {out['append']}", flush=True)
-    base_db.close()
-
-    target = create_database(admin, "bulk_copy_target")
     source = create_database(admin, "bulk_copy_source")
     src = _adapter(source)
     ours(src, data, _room(source))
     src.close()
-    t = time.perf_counter()
-    copy_database(source, target)
-    out["copy"] = (float("nan"), time.perf_counter() - t)
-    print(f"copy: {out['copy']}", flush=True)
-    our_db.close()
+    with tempfile.TemporaryDirectory(prefix="okai-bench-bulk-") as tmp:
+        lite_url = f"sqlite:///{tmp}/agent.db"
+        lite = okai_insight.connect(lite_url, dimension=DIM)
+        lite.init()
+        room = uuid.uuid4()
+        lite.create_room(room)
+        for lo in range(0, rows, 10_000):
+            lite.create_memories(list(_memories(data[lo : lo + 10_000], room)), "messages")
+        lite.close()
+        for key, url in (("copy", source), ("copy_sqlite", lite_url)):
+            times = [_copy_once(url, admin) for _ in range(repeat)]
+            out[key] = (float("nan"), statistics.median(times))
+            print(f"{key}: {', '.join(f'{x:.1f}' for x in times)} s", flush=True)
     return out
 
 
@@ -182,6 +220,7 @@ def render(rows: int, out: dict[str, tuple[float, float]], *, command: str, note
         "empty": f"{rows:,} into an empty indexed table",
         "append": f"{rows:,} appended to a table holding {rows:,}",
         "copy": f"okai-insight copy of {rows:,} memories, PostgreSQL -> PostgreSQL",
+        "copy_sqlite": f"okai-insight copy of {rows:,} memories, SQLite -> PostgreSQL",
     }
     for key, (base, mine) in out.items():
         if base == base:  # not NaN
@@ -203,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     p = argparse.ArgumentParser(prog="python -m bench.bulk")
     p.add_argument("--rows", type=int, default=100_000)
+    p.add_argument("--repeat", type=int, default=1, help="rounds of each scenario; medians are reported")
     p.add_argument("--crossover", action="store_true", help="measure the bulk-path thresholds instead")
     p.add_argument("--record", action="store_true", help=f"write the section of {DOCS.name}")
     p.add_argument("--note", default="", help="what to say about the machine (e.g. shared, loaded)")
@@ -217,8 +257,9 @@ def main(argv: list[str] | None = None) -> int:
                 body += f", {dt.date.today().isoformat()}. {a.note}\n\n" + "\n".join(f"- {x}" for x in lines) + "\n"
                 sections.write_section(DOCS, "bench.bulk_crossover", body)
             return 0
-        out = run(a.rows, admin)
-    section = render(a.rows, out, command=f"python -m bench.bulk --rows {a.rows}", note=a.note)
+        out = run(a.rows, admin, repeat=a.repeat)
+    command = f"python -m bench.bulk --rows {a.rows} --repeat {a.repeat}"
+    section = render(a.rows, out, command=command, note=a.note + f" Medians of {a.repeat} round(s).")
     print(section)
     if a.record:
         sections.write_section(DOCS, "bench.bulk", section)
