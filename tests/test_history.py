@@ -112,3 +112,48 @@ def test_into_schema_only_on_request(db: tuple[str, str], tmp_path: Path) -> Non
         n = conn.execute("SELECT count(*) FROM okai_history.snapshots WHERE id = %s", (s.id,)).fetchone()
     assert n == (1,)
     assert len(history(url, into_schema="okai_history").snapshots) >= 1
+
+
+def test_report_history_section_without_snapshots_says_how_to_take_one(db: tuple[str, str], tmp_path: Path) -> None:
+    from okai_insight.report import history_section
+
+    url, _ = db
+    store = tmp_path / "history"
+    section = history_section(url, store_dir=store)
+    assert section.status == "ok" and section.text == "no snapshots yet: run okai-insight snapshot"
+    assert "okai-insight snapshot" in section.html
+    assert not store.exists(), "reading history creates no store"
+    assert history(url, store_dir=store).snapshots == [] and not store.exists()
+
+
+def test_report_history_section_shows_trends_with_plots(db: tuple[str, str], tmp_path: Path) -> None:
+    from okai_insight.report import history_section
+
+    url, _ = db
+    snapshot(url, store_dir=tmp_path)
+    one = history_section(url, store_dir=tmp_path)
+    assert one.status == "ok" and "One snapshot so far" in one.html and "<img" in one.html
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("INSERT INTO notes (body, v) SELECT 'trend ' || g, '[1,0,1]' FROM generate_series(1, 3000) g")
+        for _ in range(4):
+            conn.execute("SELECT count(*) FROM notes WHERE body LIKE 'trend%'").fetchall()
+    snapshot(url, store_dir=tmp_path)
+    section = history_section(url, store_dir=tmp_path)
+    assert section.status == "ok", section.text
+    html = section.html
+    assert html.count("<img") == 1 and "space and top statements" in html  # one figure, two plots
+    assert "Since the last snapshot" in html and "Tables that grew most" in html and "public.notes" in html
+    assert "LIKE" in html  # the statement that ran between the snapshots, with its calls
+    h = history(url, store_dir=tmp_path)
+    s = h.summary()
+    assert s["snapshots"] == 2 and s["growth_since_last_bytes"] > 0
+    assert s["growth_since_first_bytes"] == s["tables_bytes"] - h.space()[0]["tables_bytes"]
+    top = h.growth_by_table()
+    assert top[0]["table"] == "public.notes" and top[0]["growth_bytes"] == top[0]["last_bytes"] - top[0]["first_bytes"]
+
+
+def test_the_report_notebook_has_the_history_section() -> None:
+    notebook = json.loads((Path(__file__).parents[1] / "notebooks" / "report.ipynb").read_text())
+    sources = ["".join(c["source"]) for c in notebook["cells"]]
+    assert any("rep.history_section(target.url)" in s for s in sources)
+    assert any(s.startswith("## History") for s in sources)

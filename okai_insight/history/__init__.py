@@ -140,7 +140,8 @@ def snapshot(
 
 def history(db: Target = None, *, store_dir: str | Path | None = None, into_schema: str | None = None) -> History:
     """The snapshots recorded for this database, as trends (:class:`History`: ``space()``, ``top_statements()``,
-    ``since_last()``, ``plot(ax=)``). Reads the store only, plus the database's identity.
+    ``since_last()``, ``plot(ax=)``). Reads the store only, plus the database's identity; with no store yet it
+    returns an empty :class:`History` and creates nothing.
 
     Example:
         >>> history(url, store_dir=tmp_dir).since_last()               # doctest: +SKIP
@@ -148,6 +149,8 @@ def history(db: Target = None, *, store_dir: str | Path | None = None, into_sche
     """
     with using(db) as run:
         key, database, _ = _identity(run)
+        if not into_schema and not (Path(store_dir or default_dir()).expanduser() / f"{key}.sqlite3").exists():
+            return History(key, database, {})  # reading never creates a store: no snapshot taken yet
         with _store(run, key, store_dir, into_schema) as store:
             tables = {t: store.rows(t) for t in COLUMNS}
     return History(key, database, tables)

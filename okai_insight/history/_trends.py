@@ -57,6 +57,52 @@ class History:
             previous = total
         return out
 
+    def summary(self) -> dict[str, Any]:
+        """How many snapshots, over what span, the tables' size at the last one and its growth since the first and
+        since the one before (None where there is nothing to compare).
+
+        Example:
+            >>> History("k", "okai", {}).summary()["snapshots"]
+            0
+        """
+        space = self.space()
+        first, last = (space[0], space[-1]) if space else (None, None)
+        return {
+            "snapshots": len(self.snapshots),
+            "first_taken_at": first["taken_at"] if first else None,
+            "last_taken_at": last["taken_at"] if last else None,
+            "tables_bytes": last["tables_bytes"] if last else None,
+            "growth_since_first_bytes": last["tables_bytes"] - first["tables_bytes"] if last and first else None,
+            "growth_since_last_bytes": last["growth_bytes"] if last else None,
+        }
+
+    def growth_by_table(self, n: int = 10) -> Rows:
+        """The ``n`` tables that grew most between the first and the last snapshot (size then and now).
+
+        Example:
+            >>> History("k", "okai", {}).growth_by_table()
+            []
+        """
+        if len(self.snapshots) < 2:
+            return []
+        first = {
+            (r["schema"], r["name"]): int(r["bytes"] or 0)
+            for r in self._of("relations", self.snapshots[0]["id"])
+            if r["kind"] == "table"
+        }
+        out: Rows = [
+            {
+                "table": f"{r['schema']}.{r['name']}",
+                "first_bytes": first.get((r["schema"], r["name"])),
+                "last_bytes": int(r["bytes"] or 0),
+                "growth_bytes": int(r["bytes"] or 0) - first.get((r["schema"], r["name"]), 0),
+                "live_rows": r.get("live_rows"),
+            }
+            for r in self._of("relations", self.snapshots[-1]["id"])
+            if r["kind"] == "table"
+        ]
+        return sorted((r for r in out if r["growth_bytes"]), key=lambda r: -int(r["growth_bytes"]))[:n]
+
     def top_statements(self, n: int = 10) -> Rows:
         """The ``n`` statements with the most total time at the last snapshot, with their cumulative calls and
         time at every snapshot (one row per statement and snapshot).

@@ -15,6 +15,7 @@ from okai_insight.report._paths import NOTEBOOKS, notebook_path, notebooks_dir
 from okai_insight.report._render import STYLE, Section
 from okai_insight.report._sections import (
     health_summary,
+    history_section,
     indexes_section,
     projection_section,
     quality_section,
@@ -36,6 +37,7 @@ __all__ = [
     "execute_notebook",
     "export_html",
     "health_summary",
+    "history_section",
     "indexes_section",
     "notebook_path",
     "notebooks_dir",

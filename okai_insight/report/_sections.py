@@ -291,3 +291,54 @@ def threshold_section(target: str, *, queries: int = THRESHOLD_QUERIES) -> Secti
     body = _summary_html(result) + _plot_html(result, alt="precision and recall against the threshold")
     body += result_html(result, max_rows=10)  # a row per threshold step: the rest behind "show all"
     return Section("Threshold guidance", body, text=str(result))
+
+
+#: What the history section says when the store holds no snapshot of this database.
+NO_SNAPSHOTS = "no snapshots yet: run okai-insight snapshot"
+
+
+@guarded("History")
+def history_section(target: Any, *, store_dir: Any = None, statements: int = 5) -> Section:
+    """Trends from the local history store (:mod:`okai_insight.history`): space growth over the snapshots with a
+    plot, the heaviest statements over time with a plot, the tables that grew most, and what changed since the
+    last snapshot. Reads the store (never creates it) and the database's identity only; with no snapshot it says
+    so: ``no snapshots yet: run okai-insight snapshot``.
+
+    Example:
+        >>> history_section(url).text                             # doctest: +SKIP
+        'no snapshots yet: run okai-insight snapshot'
+    """
+    import matplotlib.pyplot as plt
+
+    from okai_insight.history import history
+
+    h = history(target, store_dir=store_dir)
+    if not h.snapshots:
+        body = (
+            "<p><b>no snapshots yet: run <code>okai-insight snapshot</code></b> (for example hourly from cron); each "
+            "snapshot records statement counters, table and index sizes and vector-index usage in a local store, "
+            "outside this database, and this section then shows how they change.</p>"
+        )
+        return Section("History", body, text=NO_SNAPSHOTS)
+    summary = h.summary()
+    body = table_html([summary])
+    fig, (space_ax, statements_ax) = plt.subplots(1, 2, figsize=(12.0, 4.0))
+    h.plot(ax=space_ax)
+    h.plot_statements(ax=statements_ax, n=statements)
+    fig.tight_layout()
+    body += figure_html(fig, width=900, alt="space and top statements over the snapshots")
+    text = [h.to_text()]
+    if len(h.snapshots) < 2:
+        body += "<p>One snapshot so far: the next <code>okai-insight snapshot</code> shows what changed.</p>"
+    else:
+        grown = h.growth_by_table()
+        if grown:
+            body += "<h4>Tables that grew most since the first snapshot</h4>" + table_html(grown)
+        changes = h.since_last()
+        body += "<h4>Since the last snapshot</h4>" + (
+            table_html(changes, ["kind", "name", "calls", "total_ms", "bytes", "scans"], max_rows=15)
+            if changes
+            else "<p>Nothing changed between the last two snapshots.</p>"
+        )
+    body += "<h4>Space at each snapshot</h4>" + table_html(h.space(), max_rows=10)
+    return Section("History", body, text="\n".join(text))
