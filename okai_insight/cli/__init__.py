@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 
 from okai_insight._redact import redact, redact_exception
 from okai_insight._version import __version__
-from okai_insight.cli import activity, copy, core, diagnostics, embeddings, history, lab, ops, pglite, report
+from okai_insight.cli import activity, copy, core, diagnostics, embeddings, history, lab, ops, pglite, report, tuning
 from okai_insight.cli._args import (
     ArgumentParser,
     DashedSubParsersAction,
@@ -66,7 +66,7 @@ EXIT_CODES: tuple[tuple[type[BaseException], int], ...] = (
 )
 
 #: The modules that add subcommands.
-COMMAND_MODULES = (core, copy, diagnostics, activity, embeddings, history, ops, report, lab)
+COMMAND_MODULES = (core, copy, diagnostics, activity, embeddings, tuning, history, ops, report, lab)
 
 #: The headings of ``okai-insight --help``, in order, and which module's commands go under each by default.
 HEADINGS = ("getting started", "moving data", "diagnostics", "embeddings", "operations", "report")
@@ -78,6 +78,7 @@ MODULE_HEADINGS = {
     "activity": "diagnostics",
     "history": "diagnostics",
     "embeddings": "embeddings",
+    "tuning": "embeddings",
     "ops": "operations",
     "report": "report",
     "lab": "report",

@@ -169,4 +169,5 @@ def _load() -> None:
     # The package imports every concern module, whose decorators fill the registry: reading the registry from
     # anywhere (a widget, the CLI) sees every diagnostic, whatever was imported first.
     import okai_insight.diagnostics
-    import okai_insight.embeddings  # noqa: F401
+    import okai_insight.embeddings
+    import okai_insight.tuning  # noqa: F401

@@ -103,6 +103,14 @@ def test_the_embedding_checks_are_diagnostics_too() -> None:
     from okai_insight import embeddings
 
     names = registry.names(concern="embeddings")
-    assert sorted(names) == ["drift", "embedding_quality", "explore", "neighbours", "tune_recall", "tune_threshold"]
+    assert sorted(names) == [
+        "drift",
+        "embedding_quality",
+        "explore",
+        "neighbours",
+        "tune_index",
+        "tune_recall",
+        "tune_threshold",
+    ]
     assert set(names) & set(registry.names(doctor=True)) == {"embedding_quality"}
     assert registry.get("embedding_quality").function is embeddings.embedding_quality
