@@ -264,3 +264,65 @@ def test_the_cli(pg_url: str, data: Any, capsys: pytest.CaptureFixture[str]) -> 
     assert hnsw["uses_index"] is False and hnsw["recall_low"] >= 0.8 and out["summary"]["advice"] is None
     warning = next(f for f in out["findings"] if f["severity"] == "warning")
     assert "the planner chose a sequential scan over the index on this 400-row copy" in warning["message"]
+
+
+def test_an_elizaos_1x_database(pg_url: str, make_database: Callable[..., str]) -> None:
+    """ElizaOS 1.x keeps vectors in embeddings.dim_N next to memories: the advice indexes that column, searches by
+    memory_id, and applies as printed to the user's own tables (a copy of the database)."""
+    url = make_database("tieliza1")
+    X = _clustered(ROWS, 384, seed=9)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION vector")
+        register_vector(conn)
+        conn.execute(
+            "CREATE TABLE memories (id uuid PRIMARY KEY, type text, created_at timestamp DEFAULT now(), content jsonb,"
+            ' entity_id uuid, agent_id uuid, room_id uuid, world_id uuid, "unique" boolean DEFAULT true,'
+            " metadata jsonb)"
+        )
+        conn.execute(
+            "CREATE TABLE embeddings (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), memory_id uuid REFERENCES"
+            " memories(id), created_at timestamp DEFAULT now(), dim_384 vector(384), dim_768 vector(768))"
+        )
+        agent = "00000000-0000-0000-0000-00000000a6e7"
+        conn.execute(
+            "INSERT INTO memories (id, type, content, agent_id, room_id, entity_id, world_id) SELECT "
+            "gen_random_uuid(), 'messages', '{\"text\": \"hi\"}', %s, %s, %s, %s FROM generate_series(1, %s)",
+            (agent, agent, agent, agent, ROWS),
+        )
+        ids = [r[0] for r in conn.execute("SELECT id FROM memories ORDER BY id").fetchall()]
+        with conn.cursor().copy("COPY embeddings (memory_id, dim_384) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["uuid", "vector"])
+            for memory_id, v in zip(ids, X, strict=True):
+                copy.write_row([memory_id, v])
+        conn.execute("ANALYZE")
+    before = fingerprint_of(url, ["memories", "embeddings"])
+    r = tune_index(
+        url, kinds=("vector", "bit"), hnsw=[(8, 32)], ef_search=[40], queries=40, target_recall=0.8, progress=False
+    )
+    assert fingerprint_of(url, ["memories", "embeddings"]) == before
+    assert r.status == "ok" and r.summary["table"] == "public.embeddings" and r.summary["column"] == "dim_384"
+    assert r.summary["sample_rows"] == ROWS and {row["kind"] for row in r.rows} == {"exact", "vector", "bit"}
+    advice = r.advice
+    assert advice is not None and '"public"."embeddings"' in advice["ddl"] and '"dim_384"' in advice["ddl"]
+    assert '"memory_id"' in advice["query"]
+    copy_url = make_database("tieliza1c", template=url.split("?")[0].rsplit("/", 1)[-1])
+    with psycopg.connect(copy_url, autocommit=True) as conn:
+        register_vector(conn)
+        conn.execute(advice["ddl"])
+        for statement in advice["settings"]:
+            conn.execute(statement)
+        q = conn.execute("SELECT dim_384 FROM embeddings LIMIT 1").fetchone()
+        assert q is not None
+        plan = conn.execute(f"EXPLAIN (FORMAT JSON) {advice['query'].replace('$1', '%(q)s')}", {"q": q[0]}).fetchone()
+        assert plan is not None and f'"Index Name": "{advice["ddl"].split(chr(34))[1]}"' in json.dumps(plan[0])
+
+
+def fingerprint_of(url: str, tables: list[str]) -> str:
+    """Index definitions and every row's text of ``tables``."""
+    with psycopg.connect(url) as conn:
+        parts = [conn.execute("SELECT string_agg(indexdef, ';' ORDER BY indexdef) FROM pg_indexes").fetchone()]
+        parts += [
+            conn.execute(f"SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {t} AS t").fetchone()
+            for t in tables
+        ]
+    return json.dumps([p[0] if p else None for p in parts])
