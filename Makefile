@@ -38,6 +38,7 @@ pytest: $(STAMP)
 BENCH_STAMP := $(VENV)/.installed-bench
 $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS),bench]"
+	$(BIN)/python -m pip install -q --no-deps "langchain-postgres==0.0.19"  # see the bench extra in pyproject.toml
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

@@ -13,7 +13,17 @@ Same clustered data and exact ground truth as ``bench/adapter.py``, on one throw
 3. **Wide vectors** (50k x 1536 by default): okai-insight against raw SQL, and the plan the planner picks at each
    ``hnsw.ef_search``.
 
-Filtered search (one room of ~1 % of rows, with and without iterative scans) is measured by ``bench/adapter.py``.
+4. **langchain-postgres** ``PGVector`` and ``PGVectorStore`` (``bench/peers_langchain.py``): ingest through their
+   batch API, their HNSW index, search and room-filtered search with their own best settings, and the plan of the
+   statement each runs.
+5. **ElizaOS 1.x** (``@elizaos/plugin-sql`` + ``@elizaos/core`` 1.7.2, pinned in ``bench/peers/eliza1``), driven by
+   ``bench/peers/eliza1/eliza1_bench.mjs``: its migrations create the schema (no vector index exists in 1.x), the
+   base rows are COPied into ``memories`` and ``embeddings`` (not timed), then ``createMemory`` and
+   ``searchMemories`` (unfiltered and with ``roomId``), timed call by call inside Node.
+
+Room-filtered search here: every query restricted to one room (~1 % of rows), recall against the exact top 10 of
+that room; okai-insight's ``search_memories_by_embedding(room_id=...)`` in the same run. Iterative scans and the
+other filtered strategies are measured by ``bench/adapter.py``.
 
 Example:
     $ python -m bench.peers                 # full sizes, rewriting the Peers section of docs/benchmarks.md
@@ -57,6 +67,17 @@ from bench.adapter import head_to_head as adapter_head_to_head
 HERE = Path(__file__).resolve().parent
 NODE_DIR = HERE / "peers" / "node"
 SCRIPT = HERE / "peers" / "eliza_bench.mjs"
+ELIZA1_DIR = HERE / "peers" / "eliza1"
+ELIZA1_SCRIPT = ELIZA1_DIR / "eliza1_bench.mjs"
+ELIZA1_VERSION = "1.7.2"
+#: ElizaOS 1.x's search as Drizzle builds it (plugin-sql dist/node/index.node.js, MemoryStore.searchByEmbedding,
+#: options {tableName: "messages", count: 10}); used here only for EXPLAIN.
+ELIZA1_SEARCH_SQL = (
+    "SELECT memories.*, 1 - (embeddings.dim_{dim} <=> $1::vector) AS similarity, embeddings.dim_{dim} "
+    "FROM embeddings INNER JOIN memories ON memories.id = embeddings.memory_id "
+    "WHERE memories.type = $2 AND memories.agent_id = $3::uuid{room} "
+    "ORDER BY 1 - (embeddings.dim_{dim} <=> $1::vector) DESC LIMIT 10"
+)
 DOCS = HERE.parent / "docs" / "benchmarks.md"
 SECTION = "bench.peers"
 START, END = sections.markers(SECTION)
@@ -97,6 +118,10 @@ class Config:
     wide_queries: int = 100
     wide_efs: tuple[int, ...] = (40, 80, 100, 150, 200)
     seed: int = 42
+    #: Rows each langchain-postgres store ingests through its own API, timed; the rest go in by COPY (untimed).
+    lc_ingest_rows: int = 10_000
+    #: The room of the filtered searches (index into the dataset's rooms).
+    filter_room: int = 0
 
     @classmethod
     def quick(cls) -> Config:
@@ -106,7 +131,9 @@ class Config:
             >>> Config.quick().rows
             3000
         """
-        return cls(rows=3_000, queries=30, create_rows=40, batch=1_000, wide_rows=1_000, wide_queries=10)
+        return cls(
+            rows=3_000, queries=30, create_rows=40, batch=1_000, wide_rows=1_000, wide_queries=10, lc_ingest_rows=1_000
+        )
 
 
 @dataclass(frozen=True)
@@ -146,6 +173,9 @@ class Results:
     wide_build_s: float = 0.0
     notes: list[str] = field(default_factory=list)
     total_s: float = 0.0
+    okai_filtered: Point | None = None
+    langchain: list[Any] = field(default_factory=list)  #: bench.peers_langchain.StoreResult, one a store
+    eliza1: dict[str, Any] = field(default_factory=dict)  #: writes, search, filtered, plans, filtered_rows
 
 
 def _log(message: str) -> None:
@@ -180,7 +210,21 @@ def socket_dir(url: str) -> str:
     return parse_qs(urlparse(url).query)["host"][0]
 
 
-def run_node(job: dict[str, Any], work: Path) -> dict[str, Any]:
+def ensure_eliza1_modules() -> None:
+    """Install the pinned ElizaOS 1.x packages into ``bench/peers/eliza1`` (``npm ci``) unless they are there.
+
+    Example:
+        >>> ensure_eliza1_modules()                      # doctest: +SKIP
+    """
+    if (ELIZA1_DIR / "node_modules" / "@elizaos" / "plugin-sql").exists():
+        return
+    npm = shutil.which("npm")
+    if npm is None or shutil.which("node") is None:
+        raise RuntimeError("the ElizaOS 1.x peer needs node and npm on PATH (node 20 or later)")
+    subprocess.run([npm, "ci", "--ignore-scripts", "--no-audit", "--no-fund"], cwd=ELIZA1_DIR, check=True)
+
+
+def run_node(job: dict[str, Any], work: Path, script: Path = SCRIPT) -> dict[str, Any]:
     """Run one phase of ``eliza_bench.mjs`` and return its JSON result.
 
     Example:
@@ -192,10 +236,10 @@ def run_node(job: dict[str, Any], work: Path) -> dict[str, Any]:
     job_file.write_text(json.dumps({"user": "postgres", **job, "output": str(out)}), encoding="utf-8")
     env = {**os.environ, "DEFAULT_LOG_LEVEL": "error", "LOG_LEVEL": "error", **_ELIZA_DIMS[int(job.get("dim", 384))]}
     done = subprocess.run(
-        ["node", str(SCRIPT), str(job_file)], env=env, capture_output=True, text=True, check=False, timeout=3600
+        ["node", str(script), str(job_file)], env=env, capture_output=True, text=True, check=False, timeout=3600
     )
     if done.returncode != 0 or not out.exists():
-        raise RuntimeError(f"eliza_bench.mjs {job['phase']} failed ({done.returncode}): {done.stderr[-2000:]}")
+        raise RuntimeError(f"{script.name} {job['phase']} failed ({done.returncode}): {done.stderr[-2000:]}")
     result: dict[str, Any] = json.loads(out.read_text(encoding="utf-8"))
     return result
 
@@ -374,6 +418,125 @@ def bench_search(
     )
 
 
+# --- room-filtered search, ElizaOS 1.x, langchain-postgres ---------------------------------------------------------
+
+
+def room_truth(data: Dataset, room: int) -> list[list[uuid.UUID]]:
+    """The exact top 10 of each query among the rows of one room.
+
+    Example:
+        >>> d = make_dataset(rows=500, dim=16, queries=3, seed=0); len(room_truth(d, 0))
+        3
+    """
+    idx = np.flatnonzero(data.room_of_row == room)
+    top = exact_top_k(data.embeddings[idx], data.queries, min(10, len(idx)))
+    return [[data.ids[idx[j]] for j in row] for row in top]
+
+
+def okai_filtered(url: str, data: Dataset, truth: list[list[uuid.UUID]], room: int, ef: int) -> Point:
+    """okai-insight's room-filtered top-10 search of every query.
+
+    Example:
+        >>> okai_filtered(url, data, room_truth(data, 0), 0, 100).recall      # doctest: +SKIP
+        1.0
+    """
+    db = _adapter(url, data.queries.shape[1], ef)
+    rid = data.rooms[room]
+    try:
+        for q in data.queries[:10]:
+            db.search_memories_by_embedding(q, table_name=TYPE, count=10, room_id=rid)
+        found, times = [], []
+        for q in data.queries:
+            start = time.perf_counter()
+            got = db.search_memories_by_embedding(q, table_name=TYPE, count=10, room_id=rid)
+            times.append((time.perf_counter() - start) * 1000)
+            found.append([m.id for m in got if m.id])
+    finally:
+        db.close()
+    returned = sum(len(f) for f in found) / max(1, len(found))
+    return Point(
+        "okai-insight search_memories_by_embedding(room_id=...)",
+        recall_at_k(truth, found),
+        summarise(times),
+        f"{returned:.1f} rows returned",
+    )
+
+
+def _eliza1_load(url: str, data: Dataset, rows: range, agent: uuid.UUID, world: uuid.UUID) -> None:
+    """The base rows into ElizaOS 1.x's ``memories`` and ``embeddings`` by binary COPY (not timed)."""
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # its created_at is timestamp without time zone
+    dim = data.embeddings.shape[1]
+    mem = (
+        'COPY memories (id, type, created_at, content, entity_id, agent_id, room_id, world_id, "unique", metadata) '
+        "FROM STDIN (FORMAT BINARY)"
+    )
+    emb = f"COPY embeddings (memory_id, created_at, dim_{dim}) FROM STDIN (FORMAT BINARY)"
+    with _raw_conn(url) as conn, conn.transaction():
+        with conn.cursor().copy(mem) as cp:
+            cp.set_types(["uuid", "text", "timestamp", "jsonb", "uuid", "uuid", "uuid", "uuid", "bool", "jsonb"])
+            for i in rows:
+                content = Jsonb({"text": data.texts[i], "source": "bench"})
+                user, room = data.users[data.user_of_row[i]], data.rooms[data.room_of_row[i]]
+                cp.write_row((data.ids[i], TYPE, now, content, user, agent, room, world, True, Jsonb({})))
+        with conn.cursor().copy(emb) as cp:
+            cp.set_types(["uuid", "timestamp", "vector"])
+            for i in rows:
+                cp.write_row((data.ids[i], now, data.embeddings[i]))
+    with _raw_conn(url) as conn:
+        conn.execute("VACUUM ANALYZE memories")
+        conn.execute("VACUUM ANALYZE embeddings")
+
+
+def bench_eliza1(
+    admin_url: str,
+    data: Dataset,
+    config: Config,
+    truth: list[list[uuid.UUID]],
+    rtruth: list[list[uuid.UUID]],
+    work: Path,
+) -> dict[str, Any]:
+    """ElizaOS 1.x: schema by its migrations, base rows by COPY, then createMemory and searchMemories timed."""
+    ensure_eliza1_modules()
+    url = create_database(admin_url, "bench_eliza1")
+    agent, world = uuid.uuid5(data.agent, "eliza1-agent"), uuid.uuid5(data.agent, "eliza1-world")
+    job = {
+        "url": url,
+        "agent": str(agent),
+        "world": str(world),
+        "users": [str(u) for u in data.users],
+        "rooms": [str(r) for r in data.rooms],
+        "dim": config.dim,
+    }
+    run_node({**job, "phase": "init"}, work, ELIZA1_SCRIPT)
+    _eliza1_load(url, data, range(config.rows), agent, world)
+    total = config.rows + config.create_rows
+    chunk = range(config.rows, total)
+    meta = work / "eliza1-create.json"
+    meta.write_text(json.dumps(_meta(data, chunk)), encoding="utf-8")
+    vectors = _write_vectors(work / "eliza1-create.f32", data.embeddings[chunk.start : chunk.stop])
+    times = run_node({**job, "phase": "create", "vectors": vectors, "meta": str(meta)}, work, ELIZA1_SCRIPT)["times_ms"]
+    out: dict[str, Any] = {
+        "writes": Writes(
+            f"ElizaOS {ELIZA1_VERSION} createMemory", len(times), 1000 * len(times) / sum(times), summarise(times)
+        )
+    }
+    queries = _write_vectors(work / "eliza1-queries.f32", data.queries)
+    for key, room, want in (("search", None, truth), ("filtered", str(data.rooms[config.filter_room]), rtruth)):
+        res = run_node({**job, "phase": "search", "vectors": queries, "warmup": 10, "room": room}, work, ELIZA1_SCRIPT)
+        found = [[uuid.UUID(i) for i in ids] for ids in res["ids"]]
+        returned = sum(len(f) for f in found) / max(1, len(found))
+        label = f"ElizaOS {ELIZA1_VERSION} searchMemories" + (" (roomId)" if room else "")
+        out[key] = Point(label, recall_at_k(want, found), summarise(res["times_ms"]), f"{returned:.1f} rows returned")
+    q = data.queries[0]
+    out["plan"] = explain(url, ELIZA1_SEARCH_SQL.format(dim=config.dim, room=""), [q, TYPE, agent])
+    out["filtered_plan"] = explain(
+        url,
+        ELIZA1_SEARCH_SQL.format(dim=config.dim, room=" AND memories.room_id = $4::uuid"),
+        [q, TYPE, agent, data.rooms[config.filter_room]],
+    )
+    return out
+
+
 # --- in-memory references ----------------------------------------------------------------------------------------
 
 
@@ -524,6 +687,10 @@ def run(config: Config, *, work_dir: str | None = None, wide: bool = True) -> Re
     if config.dim not in _ELIZA_DIMS:
         raise ValueError(f"ElizaOS {ELIZA_VERSION} supports embedding sizes {sorted(_ELIZA_DIMS)}, not {config.dim}")
     ensure_node_modules()
+    ensure_eliza1_modules()
+    from bench.peers_langchain import ensure_langchain
+
+    ensure_langchain()  # before anything is measured: a missing peer fails the run at once
     results = Results(config)
     started = time.perf_counter()
     total = config.rows + config.create_rows
@@ -589,6 +756,26 @@ def run(config: Config, *, work_dir: str | None = None, wide: bool = True) -> Re
             ),
         }
         _log(f"plans: {results.plans}")
+        rtruth = room_truth(data, config.filter_room)
+        results.okai_filtered = okai_filtered(okai_url, data, rtruth, config.filter_room, config.okai_ef)
+        _log(f"okai filtered: {results.okai_filtered}")
+        results.eliza1 = bench_eliza1(admin_url, data, config, truth, rtruth, work)
+        _log(f"ElizaOS {ELIZA1_VERSION}: {results.eliza1}")
+        from bench.peers_langchain import run_pgvector, run_pgvectorstore
+
+        for store in (run_pgvector, run_pgvectorstore):
+            lc = store(
+                admin_url,
+                data,
+                truth,
+                rtruth,
+                data.rooms[config.filter_room],
+                rows=total,
+                ingest_rows=config.lc_ingest_rows,
+                ef=config.okai_ef,
+            )
+            results.langchain.append(lc)
+            _log(f"{lc.label}: {lc}")
         x, queries = data.embeddings, data.queries
         results.memory.append(numpy_exact(x, queries, top))
         for name, fn in (("faiss", faiss_hnsw), ("hnswlib", hnswlib_hnsw)):
@@ -744,6 +931,112 @@ def render(r: Results, *, command: str, when: dt.datetime | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _x(num: float | None, den: float | None) -> str:
+    if not num or not den:
+        return "—"
+    ratio = num / den
+    return f"{ratio:.2f}x" if ratio >= 0.1 else f"{ratio:.3f}x"
+
+
+#: Names the vector indexes of the peers carry: okai's and ElizaOS 0.1.9's, PGVector's (a CREATE INDEX without a
+#: name on langchain_pg_embedding), PGVectorStore's (apply_vector_index's default suffix).
+_VECTOR_INDEXES = ("idx_memories_embedding", "langchain_pg_embedding_embedding_idx", "langchainvectorindex")
+
+
+def _plan_word(plan: str) -> str:
+    """'yes' when the plan's scans include a vector index, with the scans.
+
+    Example:
+        >>> _plan_word("Index Scan using idx_memories_embedding on memories m")[:3]
+        'yes'
+    """
+    if any(f"using {name}" in plan or (name == "langchainvectorindex" and name in plan) for name in _VECTOR_INDEXES):
+        return f"yes (`{plan}`)"
+    return f"no (`{plan}`)" if plan else "—"
+
+
+def summary(r: Results, *, command: str) -> str:
+    """The one table that opens docs/benchmarks.md: every peer against okai-insight, ratios first.
+
+    A ratio above 1 means okai-insight is ahead (faster, or more rows/s); below 1, the peer is.
+
+    Example:
+        >>> summary(results, command="python -m bench.peers").startswith("## Every peer")  # doctest: +SKIP
+        True
+    """
+    c = r.config
+    okai, w_okai = r.search["okai"], r.writes[0]
+    of = r.okai_filtered
+    head = [
+        "## Every peer in one table (bench/peers.py)",
+        "",
+        f"`{command}`, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC: {c.rows:,} memories x {c.dim} dims, {c.queries}"
+        f" queries, top 10, one room of ~{100 / c.rooms:.0f} % of rows for the filtered search, every side in the same"
+        f" run on one embedded PostgreSQL {r.facts.get('postgresql', '?')} + pgvector {r.facts.get('pgvector', '?')}"
+        f" (HNSW m 16, ef_construction 64; ef_search {c.okai_ef} for every PostgreSQL peer that has an index). "
+        f"2 shared cores: other engineers' tests, a Jupyter kernel and a headless browser ran meanwhile (1-minute load"
+        f" average {os.getloadavg()[0]:.1f} at the end); absolute figures are noisy, the ratios compare sides of one"
+        " run. Ratio = okai-insight's advantage: above 1 okai-insight is ahead, below 1 the peer is.",
+        "",
+        "| Peer | ingest ratio | search p50 ratio | filtered p50 ratio | recall@10 peer / okai | filtered recall@10 "
+        "peer / okai | peer ingest rows/s | peer search p50 ms | peer filtered p50 ms | its search uses a vector "
+        "index |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    rows = [
+        f"| **okai-insight** (reference) | 1 | 1 | 1 | {okai.recall:.3f} | {of.recall if of else 0:.3f} | "
+        f"{r.okai_bulk_rows_s:,.0f} bulk, {w_okai.rows_s:,.0f} per row | {okai.latency.p50_ms:.2f} | "
+        f"{of.latency.p50_ms if of else 0:.2f} | {_plan_word(r.plans.get('okai', ''))} |"
+    ]
+    for lc in r.langchain:
+        fl = lc.filtered
+        rows.append(
+            f"| {lc.label} | {_x(r.okai_bulk_rows_s, lc.ingest_rows_s)} | "
+            f"{_x(lc.search.p50_ms, okai.latency.p50_ms)} | {_x(fl.p50_ms if fl else None, of.latency.p50_ms if of else None)} | "
+            f"{lc.search_recall:.3f} / {okai.recall:.3f} | {lc.filtered_recall:.3f} / {of.recall if of else 0:.3f} "
+            f"({lc.filtered_rows:.1f} rows) | {lc.ingest_rows_s:,.0f} (its batch API) | {lc.search.p50_ms:.2f} | "
+            f"{fl.p50_ms if fl else 0:.2f} | {_plan_word(lc.plans.get('search', ''))} |"
+        )
+    w_eliza = r.writes[1]
+    eliza = r.search["eliza"]
+    rows.append(
+        f"| ElizaOS {ELIZA_VERSION} (`@elizaos/adapter-postgres`) | {_x(w_okai.rows_s, w_eliza.rows_s)} (per row) | "
+        f"{_x(eliza.latency.p50_ms, okai.latency.p50_ms)} | — | {eliza.recall:.3f} / {okai.recall:.3f} | — | "
+        f"{w_eliza.rows_s:,.0f} (createMemory, no bulk API) | {eliza.latency.p50_ms:.2f} | — | "
+        f"{_plan_word(r.plans.get('eliza', ''))} |"
+    )
+    e1 = r.eliza1
+    if e1:
+        s1, f1, w1 = e1["search"], e1["filtered"], e1["writes"]
+        rows.append(
+            f"| ElizaOS {ELIZA1_VERSION} (`@elizaos/plugin-sql`) | {_x(w_okai.rows_s, w1.rows_s)} (per row) | "
+            f"{_x(s1.latency.p50_ms, okai.latency.p50_ms)} | "
+            f"{_x(f1.latency.p50_ms, of.latency.p50_ms if of else None)} | {s1.recall:.3f} / {okai.recall:.3f} | "
+            f"{f1.recall:.3f} / {of.recall if of else 0:.3f} | {w1.rows_s:,.0f} (createMemory, no bulk API) | "
+            f"{s1.latency.p50_ms:.2f} | {f1.latency.p50_ms:.2f} | {_plan_word(e1.get('plan', ''))} |"
+        )
+    if r.memory:
+        ex = r.memory[0]
+        rows.append(
+            f"| numpy exact, in process | — | {_x(ex.latency.p50_ms, okai.latency.p50_ms)} | — | "
+            f"{ex.recall:.3f} / {okai.recall:.3f} | — | — | {ex.latency.p50_ms:.3f} | — | no (a scan) |"
+        )
+    for name, p in r.matched.items():
+        rows.append(
+            f"| {name} HNSW, in process ({p.label}, {p.note}) | — | {_x(p.latency.p50_ms, okai.latency.p50_ms)} | — | "
+            f"{p.recall:.3f} / {okai.recall:.3f} | — | — | {p.latency.p50_ms:.3f} | — | yes (in memory) |"
+        )
+    tail = [
+        "",
+        "Ingest: okai-insight's `create_memories` and langchain-postgres's `add_embeddings` into tables without their"
+        f" vector index (langchain timed over its first {c.lc_ingest_rows:,} rows); ElizaOS has no bulk API, so its"
+        " `createMemory` is compared with okai-insight's per-row `create_memory(unique=True)` (both run a"
+        " near-duplicate check). In-process libraries answer without a server round trip: the physical limit."
+        " Details, plans and the statements each peer runs: the Peers section below.",
+    ]
+    return "\n".join(head + rows + tail) + "\n"
+
+
 def _findings(r: Results) -> list[str]:
     okai, eliza = r.search["okai"], r.search["eliza"]
     out = []
@@ -839,10 +1132,13 @@ def main(argv: list[str] | None = None) -> int:
     config = dataclasses.replace(config, **overrides)
     results = run(config, work_dir=args.work_dir, wide=not args.no_wide)
     text = render(results, command=shlex.join(["python", "-m", "bench.peers", *args_list]))
+    table = summary(results, command=shlex.join(["python", "-m", "bench.peers", *args_list]))
     output = args.output or (None if args.quick else DOCS)
     if output is None:
+        print(table)
         print(text)
     else:
+        sections.write_section(output, "bench.summary", table, first=True)
         write_section(text, output)
         print(f"[peers] wrote {output}", file=sys.stderr)
     return 0
