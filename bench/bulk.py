@@ -126,7 +126,12 @@ def _copy_once(source: str, admin: str) -> float:
     return seconds
 
 
-def run(rows: int, admin: str, *, repeat: int = 1) -> dict[str, tuple[float, float]]:
+SCENARIOS = ("empty", "append", "copy")
+
+
+def run(
+    rows: int, admin: str, *, repeat: int = 1, scenarios: tuple[str, ...] = SCENARIOS
+) -> dict[str, tuple[float, float]]:
     """{scenario: (baseline seconds, ours seconds)}, medians over ``repeat`` rounds (copies: ``repeat`` each).
 
     Example:
@@ -135,11 +140,15 @@ def run(rows: int, admin: str, *, repeat: int = 1) -> dict[str, tuple[float, flo
     """
     rng = np.random.default_rng(0)
     data, more = _vectors(rng, rows), _vectors(rng, rows)
-    rounds = [_pair(admin, data, more, ours_first=bool(i % 2)) for i in range(repeat)]
-    out = {
-        key: (statistics.median(r[key][0] for r in rounds), statistics.median(r[key][1] for r in rounds))
-        for key in ("empty", "append")
-    }
+    out: dict[str, tuple[float, float]] = {}
+    loads = [k for k in ("empty", "append") if k in scenarios]
+    if loads:
+        # "append" needs the table "empty" filled: both run (empty's figures are reported only when asked for).
+        rounds = [_pair(admin, data, more, ours_first=bool(i % 2)) for i in range(repeat)]
+        for key in loads:
+            out[key] = (statistics.median(r[key][0] for r in rounds), statistics.median(r[key][1] for r in rounds))
+    if "copy" not in scenarios:
+        return out
 
     source = create_database(admin, "bulk_copy_source")
     src = _adapter(source)
@@ -154,10 +163,10 @@ def run(rows: int, admin: str, *, repeat: int = 1) -> dict[str, tuple[float, flo
         for lo in range(0, rows, 10_000):
             lite.create_memories(list(_memories(data[lo : lo + 10_000], room)), "messages")
         lite.close()
-        for key, url in (("copy", source), ("copy_sqlite", lite_url)):
+        for name, url in (("copy", source), ("copy_sqlite", lite_url)):
             times = [_copy_once(url, admin) for _ in range(repeat)]
-            out[key] = (float("nan"), statistics.median(times))
-            print(f"{key}: {', '.join(f'{x:.1f}' for x in times)} s", flush=True)
+            out[name] = (float("nan"), statistics.median(times))
+            print(f"{name}: {', '.join(f'{x:.1f}' for x in times)} s", flush=True)
     return out
 
 
@@ -243,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.bulk")
     p.add_argument("--rows", type=int, default=100_000)
     p.add_argument("--repeat", type=int, default=1, help="rounds of each scenario; medians are reported")
+    p.add_argument("--scenarios", default=",".join(SCENARIOS), help=f"comma-separated subset of {','.join(SCENARIOS)}")
     p.add_argument("--crossover", action="store_true", help="measure the bulk-path thresholds instead")
     p.add_argument("--record", action="store_true", help=f"write the section of {DOCS.name}")
     p.add_argument("--note", default="", help="what to say about the machine (e.g. shared, loaded)")
@@ -257,8 +267,12 @@ def main(argv: list[str] | None = None) -> int:
                 body += f", {dt.date.today().isoformat()}. {a.note}\n\n" + "\n".join(f"- {x}" for x in lines) + "\n"
                 sections.write_section(DOCS, "bench.bulk_crossover", body)
             return 0
-        out = run(a.rows, admin, repeat=a.repeat)
-    command = f"python -m bench.bulk --rows {a.rows} --repeat {a.repeat}"
+        chosen = tuple(x.strip() for x in a.scenarios.split(",") if x.strip())
+        unknown = set(chosen) - set(SCENARIOS)
+        if unknown:
+            p.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+        out = run(a.rows, admin, repeat=a.repeat, scenarios=chosen)
+    command = f"python -m bench.bulk --rows {a.rows} --repeat {a.repeat} --scenarios {','.join(chosen)}"
     section = render(a.rows, out, command=command, note=a.note + f" Medians of {a.repeat} round(s).")
     print(section)
     if a.record:
