@@ -217,10 +217,10 @@ def _secure(args: argparse.Namespace) -> int:
             print(statement)
     if args.isolation == "on":
         security.enable_isolation(url)
-        print("row level security on memories: memories_isolation (okai.user_id)")
+        print("row level security on every memory table: rows tied to the user's rooms (okai.user_id)")
     elif args.isolation == "off":
         security.disable_isolation(url)
-        print("row level security on memories: off")
+        print("row level security on the memory tables: off")
     if args.audit == "on":
         security.enable_audit(url)
         print("audit: writes on memories are logged in logs (type audit)")
@@ -556,7 +556,7 @@ def add_commands(subparsers: Any) -> None:
     )
     add_url_argument(p)
     p.add_argument("--roles", action="store_true", help="create app_user and okai_analyst with their grants")
-    p.add_argument("--isolation", choices=("on", "off"), default=None, help="row level security on memories")
+    p.add_argument("--isolation", choices=("on", "off"), default=None, help="row level security on every memory table")
     p.add_argument("--audit", choices=("on", "off"), default=None, help="log every write on memories in logs")
 
     p = add_command(

@@ -4,11 +4,12 @@ that proves isolation, an audit trail of writes in ``logs``, and a TLS (``sslmod
 * :func:`create_roles`: the login roles ``app_user`` (reads, writes and deletes ``memories``, as row level security
   allows, and ``USAGE`` on the schema; the spec's ``SELECT, INSERT`` left the isolated adapter unable to delete) and
   a read-only analyst (``pg_monitor``, ``SELECT`` on the tables, read-only transactions, also for its members).
-* :func:`enable_isolation`: the spec's ``memories_isolation`` policy, with Supabase's ``auth.uid()`` replaced by
-  ``okai_uid()``, which reads the session setting ``okai.user_id``. :class:`IsolatedPostgresAdapter` sets it (and
-  the role) at the start of every transaction, so one pool can serve many users; it is an adapter, so it lives in
-  ``okai_insight/adapters/isolated.py`` and is re-exported here. Supabase's variant lives in
-  ``okai_insight/schema/supabase``.
+* :func:`enable_isolation`: row level security on every memory table with the Supabase profile's room-tied
+  policies (the spec's ``memories_isolation`` bound only ``memories``, so the application role could not create a
+  room), with Supabase's ``auth.uid()`` replaced by ``okai_uid()``, which reads the session setting
+  ``okai.user_id`` (``okai_insight/ops/_policies.py``). :class:`IsolatedPostgresAdapter` sets it (and the role) at
+  the start of every transaction, so one pool can serve many users; it is an adapter, so it lives in
+  ``okai_insight/adapters/isolated.py`` and is re-exported here.
 * :func:`verify_isolation` (``okai_insight/ops/_isolation.py``) reads the policies themselves (``pg_policies``:
   permissive policies beyond the expected set, literal ids, ``true`` expressions, RLS off or not forced, grants to
   ``anon``/``PUBLIC``) and acts as two users on every table and command (``SET LOCAL ROLE`` plus ``okai.user_id``,
@@ -37,7 +38,8 @@ from okai_insight._postgres_only import require_postgres
 from okai_insight.adapters.isolated import APP_ROLE, IsolatedPostgresAdapter, check_role_name
 from okai_insight.errors import ConfigurationError
 from okai_insight.ops._connection import connect as open_connection
-from okai_insight.ops._isolation import IsolationReport, verify_isolation
+from okai_insight.ops._isolation import IsolationReport, expected_supabase_policies, verify_isolation
+from okai_insight.ops._policies import GRANTS, isolation_statements, policy_tables
 
 #: The isolation verifier and the isolated adapter live in their own modules; these names stay importable from here.
 __all__ = [
@@ -53,16 +55,29 @@ __all__ = [
     "disable_isolation",
     "enable_audit",
     "enable_isolation",
+    "isolation_enabled",
     "verify_isolation",
 ]
 
 ANALYST_ROLE = "okai_analyst"
 
+#: The user a session acts for: ``okai.user_id``, but only when the session acts as the application role (or a
+#: member of it). Anyone may set a custom setting, so without the test a role granted SELECT for other reasons
+#: (the analyst) could name any user and read their rows through the policies; for it ``okai_uid()`` is NULL and
+#: no row matches. The acting role is the ``role`` setting (SET ROLE, which checks membership) or the login role,
+#: not current_user: the policies' helper functions are SECURITY DEFINER and run as their owner.
 _UID_FUNCTION = """
 CREATE OR REPLACE FUNCTION okai_uid() RETURNS uuid
 LANGUAGE sql STABLE
-AS $$ SELECT nullif(current_setting('okai.user_id', true), '')::uuid $$
+AS $$ SELECT CASE WHEN to_regrole({role}) IS NOT NULL
+    AND pg_has_role(coalesce(nullif(current_setting('role'), 'none'), session_user::text)::name, {role}, 'MEMBER')
+    THEN nullif(current_setting('okai.user_id', true), '')::uuid END $$
 """
+
+
+def _uid_function(app_role: str) -> sql.Composed:
+    return sql.SQL(_UID_FUNCTION).format(role=sql.Literal(check_role_name(app_role)))
+
 
 _AUDIT_FUNCTION = """
 CREATE OR REPLACE FUNCTION okai_audit_memories() RETURNS trigger
@@ -133,6 +148,9 @@ def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANAL
             except psycopg.errors.DuplicateObject:
                 pass  # another process created the role between our check and our CREATE
             run.append(statement.as_string(conn))
+        if isolation_enabled(conn):  # the policies decide over every table: the application role needs them all
+            granted = _grant_isolated(conn, app_role, _tables(conn)[1]) + _grant_helpers(conn, analyst_role)
+            run += [s.as_string(conn) for s in granted]
     return run
 
 
@@ -147,33 +165,127 @@ def _login_members(conn: psycopg.Connection[Any], group: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def enable_isolation(url: str) -> None:
-    """Turn on row level security on ``memories`` with the spec's ``memories_isolation`` policy (idempotent).
+def enable_isolation(url: str, *, app_role: str = APP_ROLE) -> None:
+    """Turn on row level security on every memory table, with one policy per table and command that ties each row
+    to the rooms its user takes part in (idempotent). The policies are the Supabase profile's
+    (``okai_insight/schema/supabase/30_policies.sql``) with ``okai_uid()``, the session's ``okai.user_id``, as the
+    user; see ``okai_insight/ops/_policies.py`` for the few differences. They replace the spec's single
+    ``memories_isolation`` policy, which bound only ``memories``: the application role could not create the room it
+    talks in, and granting it rooms without policies would have shown it every room.
 
-    Table owners and superusers bypass it (PostgreSQL's rule); applications connect as, or ``SET ROLE`` to, a
-    role such as ``app_user``.
+    If ``app_role`` exists it is granted what the policies then decide over (``authenticated``'s grants on
+    Supabase); :func:`create_roles` grants them too when it runs after this. Table owners and superusers bypass
+    the policies (PostgreSQL's rule); applications act as ``app_role`` (:class:`IsolatedPostgresAdapter`).
 
     Example:
         >>> enable_isolation(url)                                          # doctest: +SKIP
     """
+    check_role_name(app_role)
     with open_connection(url, autocommit=True) as conn, conn.transaction():
-        conn.execute(_UID_FUNCTION)
-        conn.execute("ALTER TABLE memories ENABLE ROW LEVEL SECURITY")
+        _refuse_supabase(conn)
+        conn.execute(_uid_function(app_role))
+        schema, tables = _tables(conn)
+        for statement in isolation_statements(schema, tables):
+            conn.execute(statement.encode())
         conn.execute('DROP POLICY IF EXISTS "memories_isolation" ON memories')
-        conn.execute(
-            'CREATE POLICY "memories_isolation" ON memories USING (okai_uid() = "userId" OR okai_uid() = "agentId")'
+        if _role_exists(conn, app_role):
+            _grant_isolated(conn, app_role, tables)
+        if _role_exists(conn, ANALYST_ROLE):
+            _grant_helpers(conn, ANALYST_ROLE)
+
+
+def _tables(conn: psycopg.Connection[Any]) -> tuple[str, set[str]]:
+    """The current schema and which of the policies' tables it holds."""
+    row = conn.execute("SELECT current_schema()").fetchone()
+    schema = str(row[0]) if row else "public"
+    names = {r[0] for r in conn.execute(
+        "SELECT c.relname FROM pg_class AS c WHERE c.relnamespace = current_schema()::regnamespace "
+        "AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)", (list(GRANTS),))}  # fmt: skip
+    return schema, names
+
+
+def _refuse_supabase(conn: psycopg.Connection[Any]) -> None:
+    from okai_insight.schema.supabase import SUPABASE_SETTING
+
+    if (
+        conn.execute("SELECT to_regclass('okai_settings') IS NOT NULL").fetchone() == (True,)
+        and conn.execute("SELECT 1 FROM okai_settings WHERE key = %s", (SUPABASE_SETTING,)).fetchone()
+    ):
+        raise ConfigurationError(
+            "this database has the Supabase migration's row level security (keyed on auth.uid()); "
+            "okai-insight secure --isolation is for plain PostgreSQL (docs/supabase.md)"
         )
 
 
-def disable_isolation(url: str) -> None:
-    """Remove the policy and turn row level security off again.
+def _role_exists(conn: psycopg.Connection[Any], role: str) -> bool:
+    return conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone() is not None
+
+
+def isolation_enabled(conn: psycopg.Connection[Any]) -> bool:
+    """Whether :func:`enable_isolation`'s room-tied policies are installed in the current schema.
+
+    Example:
+        >>> isolation_enabled(conn)                                        # doctest: +SKIP
+        True
+    """
+    row = conn.execute(
+        "SELECT 1 FROM pg_policies WHERE schemaname = current_schema() AND tablename = 'memories' "
+        "AND policyname = 'memories_select'"
+    ).fetchone()
+    return row is not None
+
+
+def _grant_isolated(conn: psycopg.Connection[Any], app_role: str, tables: set[str]) -> list[sql.Composed]:
+    role = sql.Identifier(app_role)
+    statements = [
+        sql.SQL("GRANT {} ON {} TO {}").format(sql.SQL(GRANTS[t]), sql.Identifier(t), role)
+        for t in policy_tables(tables)
+    ]
+    for statement in statements:
+        conn.execute(statement)
+    return statements + _grant_helpers(conn, app_role)
+
+
+def _grant_helpers(conn: psycopg.Connection[Any], role_name: str) -> list[sql.Composed]:
+    # The policies call okai_private's functions as the querying role: a role that may SELECT the tables (the
+    # analyst) needs them too, or its reads fail instead of finding no row. They answer only about okai_uid(),
+    # which is NULL for any role but the application's.
+    role = sql.Identifier(role_name)
+    statements = [
+        sql.SQL("GRANT USAGE ON SCHEMA okai_private TO {}").format(role),
+        sql.SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA okai_private TO {}").format(role),
+    ]
+    for statement in statements:
+        conn.execute(statement)
+    return statements
+
+
+def disable_isolation(url: str, *, app_role: str = APP_ROLE) -> None:
+    """Remove the policies, turn row level security off and take back from ``app_role`` every grant but the
+    spec's on ``memories`` (:func:`create_roles`'s). The ``createdBy`` columns and their values stay.
 
     Example:
         >>> disable_isolation(url)                                         # doctest: +SKIP
     """
+    check_role_name(app_role)
     with open_connection(url, autocommit=True) as conn, conn.transaction():
-        conn.execute('DROP POLICY IF EXISTS "memories_isolation" ON memories')
-        conn.execute("ALTER TABLE memories DISABLE ROW LEVEL SECURITY")
+        _schema, tables = _tables(conn)
+        _refuse_supabase(conn)
+        ours = {(t, n) for n, t, _ in expected_supabase_policies()} | {("memories", "memories_isolation")}
+        policies = conn.execute(
+            "SELECT tablename, policyname FROM pg_policies WHERE schemaname = current_schema() ORDER BY 1, 2"
+        ).fetchall()
+        for table, name in policies:
+            if (table, name) not in ours:
+                continue  # a policy of the database's own: not ours to drop
+            conn.execute(sql.SQL("DROP POLICY {} ON {}").format(sql.Identifier(name), sql.Identifier(table)))
+        for table in policy_tables(tables):
+            conn.execute(sql.SQL("ALTER TABLE {} DISABLE ROW LEVEL SECURITY").format(sql.Identifier(table)))
+            if table != "memories" and _role_exists(conn, app_role):
+                conn.execute(
+                    sql.SQL("REVOKE ALL ON {} FROM {}").format(sql.Identifier(table), sql.Identifier(app_role))
+                )
+        conn.execute("DROP SCHEMA IF EXISTS okai_private CASCADE")
 
 
 def enable_audit(url: str) -> None:
@@ -183,7 +295,8 @@ def enable_audit(url: str) -> None:
         >>> enable_audit(url)                                              # doctest: +SKIP
     """
     with open_connection(url, autocommit=True) as conn, conn.transaction():
-        conn.execute(_UID_FUNCTION)
+        if conn.execute("SELECT to_regprocedure('okai_uid()') IS NULL").fetchone() == (True,):
+            conn.execute(_uid_function(APP_ROLE))  # enable_isolation's, for its role, is kept when it exists
         conn.execute(_AUDIT_FUNCTION)
         conn.execute("DROP TRIGGER IF EXISTS okai_audit ON memories")
         conn.execute(

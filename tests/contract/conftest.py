@@ -132,6 +132,36 @@ def _supabase(ctx: FactoryContext) -> DatabaseAdapter:
     return db
 
 
+def _isolated(ctx: FactoryContext) -> DatabaseAdapter:
+    """Plain PostgreSQL after ``okai-insight secure --roles --isolation on``: the isolated adapter acts as
+    ``app_user`` for one user (``okai.user_id``) in every transaction, so every statement passes the room-tied
+    policies; rows of other identities through their own adapters, setup beyond any user through the owner."""
+    from okai_insight.adapters.isolated import IsolatedPostgresAdapter
+    from okai_insight.ops.security import create_roles, enable_isolation
+
+    def prepare(url: str) -> None:
+        _migrated(url)
+        create_roles(url)
+        enable_isolation(url)
+
+    url = _database(ctx, "isolated", prepare)
+
+    def open_as(uid: uuid.UUID) -> DatabaseAdapter:
+        other = IsolatedPostgresAdapter(url, user_id=uid, settings=ctx.settings, dimension=DIM)
+        other.init()
+        return other
+
+    def open_admin() -> DatabaseAdapter:
+        owner = PostgresAdapter(url, settings=ctx.settings, dimension=DIM)
+        owner.init()
+        return owner
+
+    acting = uuid.uuid4()
+    db = open_as(acting)
+    IDENTITIES[id(db)] = Identity(acting, open_as, open_admin)
+    return db
+
+
 ADAPTER_FACTORIES: dict[str, Callable[[FactoryContext], DatabaseAdapter]] = {
     "postgres": _postgres,
     "elizaos": _elizaos,
@@ -139,6 +169,7 @@ ADAPTER_FACTORIES: dict[str, Callable[[FactoryContext], DatabaseAdapter]] = {
     "sqlite": _sqlite,
     "memory": _memory,
     "supabase": _supabase,
+    "isolated": _isolated,
 }
 
 
