@@ -8,18 +8,22 @@ Example:
 
 from okai_insight.jupyter._activity import ActivityWidget
 from okai_insight.jupyter._base import Panel
-from okai_insight.jupyter._dashboard import PANELS, Dashboard
+from okai_insight.jupyter._dashboard import PANELS, STORE_PANELS, Dashboard
 from okai_insight.jupyter._explore import ExplainWidget, ExplorerWidget
 from okai_insight.jupyter._panels import HealthWidget, IndexesWidget, SpaceWidget, StatementsWidget
+from okai_insight.jupyter._trends import DriftWidget, HistoryWidget
 from okai_insight.jupyter._tuners import RecallWidget, ThresholdWidget
 
 __all__ = [
     "PANELS",
+    "STORE_PANELS",
     "ActivityWidget",
     "Dashboard",
+    "DriftWidget",
     "ExplainWidget",
     "ExplorerWidget",
     "HealthWidget",
+    "HistoryWidget",
     "IndexesWidget",
     "Panel",
     "RecallWidget",

@@ -15,6 +15,7 @@ from okai_insight.jupyter._activity import ActivityWidget
 from okai_insight.jupyter._base import Panel
 from okai_insight.jupyter._explore import ExplainWidget, ExplorerWidget
 from okai_insight.jupyter._panels import HealthWidget, IndexesWidget, SpaceWidget, StatementsWidget
+from okai_insight.jupyter._trends import DriftWidget, HistoryWidget
 from okai_insight.jupyter._tuners import RecallWidget, ThresholdWidget
 
 #: The tabs, in order.
@@ -28,12 +29,16 @@ PANELS: tuple[type[Panel], ...] = (
     ExplorerWidget,
     ThresholdWidget,
     RecallWidget,
+    DriftWidget,
 )
+#: Tabs after :data:`PANELS` that keep state outside the database: History reads (and on request writes) the local
+#: snapshot store, so it is not among the read-only panels every diagnostics test constructs.
+STORE_PANELS: tuple[type[Panel], ...] = (HistoryWidget,)
 
 
 class Dashboard(widgets.Tab):  # type: ignore[misc]
     """Tabs: Health, Activity, Statements, Indexes, Space & maintenance, Explain, Embeddings, Threshold tuner,
-    Recall tuner. ``panel_options`` passes keyword arguments to one panel class (e.g. smaller samples).
+    Recall tuner, Drift, History. ``panel_options`` passes keyword arguments to one panel class (e.g. smaller samples).
 
     Example:
         >>> d = Dashboard(url, panel_options={ThresholdWidget: {"queries": 30}})   # doctest: +SKIP
@@ -49,7 +54,7 @@ class Dashboard(widgets.Tab):  # type: ignore[misc]
     ) -> None:
         options = panel_options or {}
         self.panels: list[Panel] = []
-        for i, cls in enumerate(PANELS):
+        for i, cls in enumerate(PANELS + STORE_PANELS):
             kwargs: dict[str, Any] = {"background": background, "autoload": i == 0}
             kwargs.update(options.get(cls, {}))
             self.panels.append(cls(db, **kwargs))

@@ -155,7 +155,7 @@ def test_dashboard_in_voila_threshold_slider_moves_the_counts(
     tabs = page.locator(".lm-TabBar-tab, .p-TabBar-tab")
     tabs.first.wait_for(timeout=120_000)
     titles = tabs.all_inner_texts()
-    assert [t.strip() for t in titles][:3] == ["Health", "Activity", "Statements"] and len(titles) == 9
+    assert [t.strip() for t in titles][:3] == ["Health", "Activity", "Statements"] and len(titles) == 11
     page.locator(".okai-badge").first.wait_for(timeout=60_000)  # the Health tab loaded by itself
     assert page.locator(".okai-badge").count() >= 3
     tabs.nth(7).click()  # Threshold tuner

@@ -12,6 +12,7 @@ import pytest
 from okai_insight.diagnostics import doctor
 from okai_insight.jupyter import (
     PANELS,
+    STORE_PANELS,
     ActivityWidget,
     Dashboard,
     ExplainWidget,
@@ -30,8 +31,8 @@ def _count(widget, name: str) -> str:
 def test_dashboard_has_every_tab_and_loads_tabs_when_opened(demo_url: str) -> None:
     d = Dashboard(demo_url, background=False)
     assert d.titles == ("Health", "Activity", "Statements", "Indexes", "Space & maintenance", "Explain",
-                        "Embeddings", "Threshold tuner", "Recall tuner")  # fmt: skip
-    assert len(d.children) == len(PANELS)
+                        "Embeddings", "Threshold tuner", "Recall tuner", "Drift", "History")  # fmt: skip
+    assert len(d.children) == len(PANELS) + len(STORE_PANELS)
     h = d.panel(HealthWidget)
     assert h.loads == 1 and h.report.counts() == doctor(demo_url).counts()
     for severity, n in h.report.counts().items():
