@@ -74,8 +74,8 @@ def _warm(X: np.ndarray) -> float:
     return time.perf_counter() - t
 
 
-def _load_table(url: str, data: Any) -> float:
-    """COPY the rows into ``items`` (no index), then build the HNSW index; returns the index build seconds."""
+def _load_table(url: str, data: Any, *, index: bool = True) -> float:
+    """COPY the rows into ``items`` (no index), then build the HNSW index (``index``); returns its build seconds."""
     from pgvector.psycopg import register_vector
 
     with psycopg.connect(url, autocommit=True) as conn:
@@ -107,6 +107,9 @@ def _load_table(url: str, data: Any) -> float:
                     )
                 )
         conn.execute('CREATE INDEX ON items ("roomId")')
+        if not index:
+            conn.execute("VACUUM ANALYZE items")
+            return 0.0
         start = time.perf_counter()
         conn.execute("SET maintenance_work_mem = '512MB'")
         conn.execute("CREATE INDEX items_embedding ON items USING hnsw (embedding vector_cosine_ops)")
@@ -269,6 +272,97 @@ def _render(
     return "\n".join(lines)
 
 
+_SCALE_EXPLORE = """
+import json, resource, sys, time
+t0 = time.perf_counter()
+from okai_insight.embeddings import explore
+from okai_insight.embeddings import _fetch
+t1 = time.perf_counter()
+phases = {}
+real_fetch = _fetch.fetch
+def timed_fetch(*a, **k):
+    t = time.perf_counter()
+    out = real_fetch(*a, **k)
+    phases["fetch_s"] = time.perf_counter() - t
+    return out
+import okai_insight.embeddings.explorer as ex
+ex.fetch = timed_fetch
+p = explore(sys.argv[1], table="items", limit=None, progress=False)
+t2 = time.perf_counter()
+print(json.dumps({"import_s": t1 - t0, "total_s": t2 - t0, "explore_s": t2 - t1, "points": len(p.frame), **phases,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _scale_database(data_dir: Path, rows: int, dim: int, index: bool) -> tuple[Any, str]:
+    """A persistent embedded server in ``data_dir`` holding ``bench_scale_<rows>`` (built once, then reused: a
+    million-row load is minutes on the shared machine). Returns the running server and the database's URL."""
+    from okai_insight.embedded import EmbeddedServer
+
+    server = EmbeddedServer(data_dir / "pgdata")
+    admin = server.start().replace(f"/{server.database}?", "/postgres?")
+    name = f"bench_scale_{rows}_{dim}"
+    url = admin.replace("/postgres?", f"/{name}?")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+    loaded = False
+    if exists:
+        with psycopg.connect(url, autocommit=True) as conn:
+            got = conn.execute("SELECT to_regclass('items') IS NOT NULL").fetchone()
+            loaded = bool(got and got[0]) and conn.execute("SELECT count(*) FROM items").fetchone() == (rows,)
+    if not loaded:
+        url = create_database(admin, name)
+        t = time.perf_counter()
+        data = make_dataset(rows=rows, dim=dim, queries=10, seed=42)
+        _load_table(url, data, index=False)
+        print(f"loaded {rows} x {dim} in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    if index:
+        with psycopg.connect(url, autocommit=True) as conn:
+            if conn.execute("SELECT to_regclass('items_embedding')").fetchone() == (None,):
+                t = time.perf_counter()
+                conn.execute("SET maintenance_work_mem = '2GB'")
+                conn.execute("CREATE INDEX items_embedding ON items USING hnsw (embedding vector_cosine_ops)")
+                print(f"HNSW index built in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    return server, url
+
+
+def run_scale(rows: int, dim: int, data_dir: Path, index: bool) -> dict[str, Any]:
+    """Issue 17 item 4's goals at ``rows``: explore cold (a fresh interpreter, every row), embedding_quality, and
+    tune_recall with 200 queries when the table has its HNSW index. Returns the figures (printed as JSON)."""
+    from okai_insight.embeddings import embedding_quality, tune_recall
+    from okai_insight.settings import Settings
+
+    out: dict[str, Any] = {"rows": rows, "dim": dim, "load_before": os.getloadavg()[0]}
+    server, url = _scale_database(data_dir, rows, dim, index)
+    try:
+        env = {**os.environ, "OKAI_STATEMENT_TIMEOUT_MS": "600000"}
+        res = subprocess.run(
+            [sys.executable, "-c", _SCALE_EXPLORE, url], check=True, capture_output=True, text=True, env=env
+        )
+        out["explore"] = json.loads(res.stdout.strip().splitlines()[-1])
+        print(f"explore: {out['explore']}", file=sys.stderr)
+        settings = Settings.from_env(statement_timeout_ms=600_000)
+        from okai_insight.diagnostics._runner import Runner
+
+        with Runner(url, settings=settings) as run_:
+            t = time.perf_counter()
+            q = embedding_quality(run_, "items", by="room")
+            out["quality_s"] = time.perf_counter() - t
+            out["quality_sampled"] = q.summary.get("sampled")
+        print(f"embedding_quality: {out['quality_s']:.1f} s", file=sys.stderr)
+        if index:
+            with Runner(url, settings=settings) as run_:
+                t = time.perf_counter()
+                r = tune_recall(run_, table="items", ef_search=(40, 100, 200), queries=200, scopes=("all",))
+                out["recall_s"] = time.perf_counter() - t
+                out["recall_status"] = r.status
+            print(f"tune_recall: {out['recall_s']:.1f} s", file=sys.stderr)
+    finally:
+        server.stop(mode="fast")
+    out["load_after"] = os.getloadavg()[0]
+    return out
+
+
 def write_section(text: str, path: Path = DOCS) -> None:
     """Replace this benchmark's section of ``path`` between its markers (or append it), leaving the rest alone."""
     sections.write_section(path, SECTION, text)
@@ -280,7 +374,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes; print the section instead of writing")
     parser.add_argument("--output", type=Path, help=f"file whose section to replace (default {DOCS})")
     parser.add_argument("--work-dir", help="where the temporary PostgreSQL cluster goes")
+    parser.add_argument(
+        "--scale", type=int, help="issue 17 item 4: measure explore / quality / recall at this many rows"
+    )
+    parser.add_argument("--dim", type=int, default=384, help="dimensions of the --scale table (default 384)")
+    parser.add_argument("--data-dir", type=Path, help="--scale: a persistent cluster, the table built once and reused")
+    parser.add_argument("--index", action="store_true", help="--scale: build the HNSW index and time tune_recall")
     args = parser.parse_args(argv)
+    if args.scale:
+        data_dir = args.data_dir or Path(tempfile.gettempdir()) / "okai-bench-scale"
+        print(json.dumps(run_scale(args.scale, args.dim, data_dir, args.index), indent=2))
+        return 0
     text = run(args.quick, args.work_dir)
     if args.quick and args.output is None:
         print(text)

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from psycopg import sql
 
 from okai_insight.embeddings._store import source_rows
 from okai_insight.embeddings._table import GroupBy, VectorTable, sample_percent
@@ -129,6 +130,9 @@ def fetch(
         params["dims"] = None
     if table.store is not None:
         rows = source_rows(run, table, "fetch_rows", params, group)
+    elif limit is None or limit > STREAM_ROWS:
+        frame, X = _stream(run, table, params, group, limit)
+        return frame, X, percent < 100
     else:
         with run.transaction(vectors=True) as tx:
             rows = tx.query("embeddings", "fetch_rows", params, identifiers=table.identifiers(group)).rows
@@ -137,6 +141,90 @@ def fetch(
     if not len(rows) and table.declared_dims:
         X = np.zeros((0, table.declared_dims), dtype=np.float32)
     return frame, X, percent < 100
+
+
+#: Reads of more rows than this stream (a server-side cursor in binary, vectors straight into one matrix).
+STREAM_ROWS = 20_000
+#: Rows a streaming read fetches per round trip.
+STREAM_BATCH = 10_000
+
+
+def _stream(
+    run: Runner, table: VectorTable, params: dict[str, Any], group: GroupBy, limit: int | None
+) -> tuple[Any, np.ndarray]:
+    """A big read without holding it twice: a server-side cursor fetches :data:`STREAM_BATCH` rows at a time in
+    binary; each vector's bytes (pgvector's wire format: dims, then big-endian floats) are decoded straight into
+    one preallocated float32 matrix, and the metadata into column lists. Without a ``limit`` the keyed
+    ``ORDER BY md5(id || seed)`` is left out: it would sort every row with its vector (gigabytes at a million rows
+    of 384 dimensions) to return them all anyway, so the rows come in the table's order.
+
+    Example:
+        >>> frame, X = _stream(run, t, params, None, None)                    # doctest: +SKIP
+        >>> X.shape
+        (1000000, 384)
+    """
+    import pandas as pd
+    from psycopg.adapt import Loader
+    from psycopg.pq import Format
+    from psycopg.rows import tuple_row
+
+    from okai_insight.query_files import load_sql
+    from okai_insight.runner import _statement_text, tagged
+
+    text = _statement_text(load_sql("embeddings", "fetch_rows"))
+    if limit is None:
+        text = text.replace("ORDER BY md5(id::text || %(seed)s::text)", "")
+    statement = tagged(sql.SQL(text).format(**table.identifiers(group)))  # type: ignore[arg-type]  # trusted file
+    half = table.type_name == "halfvec"
+    dtype = np.dtype(">f2" if half else ">f4")
+
+    class _Raw(Loader):  # the vector's bytes as they arrive: decoded in bulk below, not one object per row
+        format = Format.BINARY
+
+        def load(self, data: Any) -> bytes:
+            return bytes(data)
+
+    estimate = max(1_000, int(table.estimated_rows * 1.05) + 1_000)  # grown in place if the statistics are stale
+    capacity = estimate if limit is None else min(limit, estimate)
+    dims = params.get("dims") or table.declared_dims
+    X: np.ndarray | None = None
+    columns: dict[str, list[Any]] = {k: [] for k in META}
+    n = 0
+    with run.transaction() as tx:
+        oid = tx.execute(sql.SQL("SELECT to_regtype({})::oid AS oid").format(sql.Literal(table.type_name))).rows
+        conn = tx.cursor.connection
+        with (
+            run._translated("embeddings/fetch_rows"),
+            conn.cursor(name="okai_fetch_rows", row_factory=tuple_row) as cur,
+        ):
+            cur.adapters.register_loader(int(oid[0]["oid"]), _Raw)
+            cur.itersize = STREAM_BATCH
+            cur.execute(statement, params, binary=True)
+            while True:
+                batch = cur.fetchmany(STREAM_BATCH)
+                if not batch:
+                    break
+                raws = [r[-1] for r in batch]
+                width = int.from_bytes(raws[0][:2], "big")
+                if X is None:
+                    dims = dims or width
+                    X = np.empty((capacity, dims), dtype=np.float32)
+                size = 4 + dtype.itemsize * X.shape[1]
+                if any(len(b) != size for b in raws):
+                    raise InvalidInput("the rows hold vectors of several dimensions: pass dims= to pick one")
+                while n + len(batch) > X.shape[0]:  # the estimate was low: grow in place where the allocator can
+                    X.resize((X.shape[0] * 2, X.shape[1]), refcheck=False)
+                block = np.frombuffer(b"".join(raws), dtype=np.uint8).reshape(len(raws), size)[:, 4:]
+                X[n : n + len(batch)] = block.copy().view(dtype)  # one batch decoded at once
+                for key, values in zip(META, zip(*batch, strict=True), strict=False):
+                    columns[key].extend(values)
+                n += len(batch)
+    if X is None:
+        X = np.zeros((0, dims or 0), dtype=np.float32)
+    elif n < X.shape[0]:
+        X.resize((n, X.shape[1]), refcheck=False)  # shrinks in place: never a second copy of the matrix
+    frame = pd.DataFrame({k: [str(v) if k == "id" else v for v in columns[k]] for k in META}, columns=list(META))
+    return frame, X
 
 
 #: Probe rows per statement: each statement stays well inside the runner's statement_timeout.

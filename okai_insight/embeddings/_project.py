@@ -36,6 +36,8 @@ from okai_insight.errors import ConfigurationError, InvalidInput
 
 _MEMORY: OrderedDict[str, np.ndarray] = OrderedDict()
 _MEMORY_SIZE = 8
+#: Rows normalised and PCA-transformed at a time (bounds the temporary copy to ~77 MB at 384 dimensions).
+_BLOCK = 50_000
 
 
 def cache_key(X: np.ndarray, params: dict[str, Any]) -> str:
@@ -48,7 +50,7 @@ def cache_key(X: np.ndarray, params: dict[str, Any]) -> str:
     h = hashlib.sha256()
     arr = np.ascontiguousarray(X)
     h.update(repr((arr.shape, str(arr.dtype), sorted(params.items()))).encode())
-    h.update(arr.tobytes())
+    h.update(arr.data.cast("B"))  # the buffer itself: tobytes() would copy the whole matrix once more
     return h.hexdigest()[:32]
 
 
@@ -170,13 +172,19 @@ def _compute(X: np.ndarray, p: dict[str, Any], progress: bool | Callable[[int, i
     steps = _Steps(progress)
     try:
         norms = np.linalg.norm(X, axis=1, keepdims=True)
-        U = X / np.where(norms > 0, norms, 1.0)
+        norms[norms == 0] = 1.0
         k = min(p["pca"], d, n)
         if k < d and n > 2:
             fit_idx = rng.choice(n, size=min(n, p["pca_fit"]), replace=False)
-            pca = PCA(n_components=k, svd_solver="randomized", random_state=p["seed"]).fit(U[fit_idx])
-            Z = pca.transform(U).astype(np.float32)
+            pca = PCA(n_components=k, svd_solver="randomized", random_state=p["seed"]).fit(X[fit_idx] / norms[fit_idx])
+            # Normalised and transformed a block at a time: the unit-vector copy of a million-row matrix (1.5 GB
+            # at 384 dimensions) never exists whole, only the (n, k) result does.
+            Z = np.empty((n, k), dtype=np.float32)
+            for start in range(0, n, _BLOCK):
+                stop = min(n, start + _BLOCK)
+                Z[start:stop] = pca.transform(X[start:stop] / norms[start:stop])
         else:
+            U = X / norms
             Z = U - U.mean(axis=0)
         steps.update()
         if n < 4:
