@@ -133,10 +133,16 @@ class ProfileSql:
     def insert_memory(self, checked: MemoryQueryShape | None = None) -> sql.Composed:
         """One memory; ``checked`` decides its unique flag inside the same statement (see near_duplicate)."""
         flag = sql.SQL("%(unique)s") if checked is None else sql.SQL("NOT ({})").format(self.near_duplicate(checked))
+        # Citus refuses a subquery inside VALUES of a distributed table; as INSERT ... SELECT it runs the check on
+        # the coordinator (fanning out over the shards) and routes the row to its agent's shard.
+        values = "SELECT {row}" if checked is not None and self.profile.distributed else "VALUES ({row})"
+        row = (
+            "%(id)s, %(type)s, COALESCE(%(created_at)s, CURRENT_TIMESTAMP), "
+            "%(content)s, {q}, %(user_id)s, %(agent_id)s, %(room_id)s, {flag}"
+        )
         return sql.SQL(
             'INSERT INTO memories ("id", "type", "createdAt", "content", "embedding", "userId", "agentId", '
-            '"roomId", {unique}) VALUES (%(id)s, %(type)s, COALESCE(%(created_at)s, CURRENT_TIMESTAMP), '
-            "%(content)s, {q}, %(user_id)s, %(agent_id)s, %(room_id)s, {flag}) "
+            '"roomId", {unique}) ' + values.format(row=row) + " "
             'ON CONFLICT {key} DO NOTHING RETURNING "id"'
         ).format(
             unique=self.unique,

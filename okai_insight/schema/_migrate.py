@@ -21,6 +21,7 @@ import psycopg
 from psycopg import sql
 
 from okai_insight.errors import FeatureNotAvailable, InvalidDimension, ReadOnlySchema, SchemaDimensionMismatch
+from okai_insight.schema._citus import distribute_new_schema
 from okai_insight.schema._profile import SchemaProfile, read_profile
 
 #: pgvector's HNSW limits: 2000 dimensions for vector, 4000 for halfvec; its vector type holds up to 16000.
@@ -204,4 +205,5 @@ def migrate(
             else:
                 conn.execute(sql.SQL(step.template).format(**params))  # type: ignore[arg-type]
             conn.execute("INSERT INTO okai_schema_version (version, name) VALUES (%s, %s)", (step.version, step.name))
+    distribute_new_schema(conn)  # on a Citus coordinator: memories by agent, the rest as reference tables
     return read_profile(conn)

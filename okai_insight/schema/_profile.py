@@ -16,6 +16,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from okai_insight.schema._citus import distribution_column
+
 _TYPE_RE = re.compile(r"^(vector|halfvec)(?:\((\d+)\))?$")
 _DIM_COLUMN_RE = re.compile(r"^dim_(\d+)$")
 
@@ -48,6 +50,9 @@ class SchemaProfile:
     #: The column ``memories`` is hash-partitioned by (``"agentId"`` after ``okai-insight partition``), else None.
     #: Its primary key is then (partition_key, "id"), so ON CONFLICT targets both and every memory needs the key.
     partition_key: str | None = None
+    #: Whether ``memories`` is a Citus distributed table (by ``partition_key``): statements Citus cannot route, such as
+    #: an INSERT with a subquery in VALUES, are written its way (okai_insight/schema/_citus.py).
+    distributed: bool = False
     #: ElizaOS 1.x only: the ``dim_N`` columns ``embeddings`` declares, and the dimensions whose column holds
     #: vectors, per agent (``(agent_id, dimension)`` pairs, from the data: the dimension is set per agent at start).
     declared_dimensions: tuple[int, ...] = ()
@@ -196,6 +201,7 @@ def read_profile(conn: psycopg.Connection[Any]) -> SchemaProfile:
     if conn.execute("SELECT to_regclass('okai_schema_version')").fetchone() != (None,):
         version_row = conn.execute("SELECT max(version) FROM okai_schema_version").fetchone()
     vector_type, dimension = _vector_column(memories)
+    citus_key = distribution_column(conn)
     participants = _columns(conn, "participants")
     knowledge = _columns(conn, "knowledge")
     if "joinedAt" in participants:
@@ -217,5 +223,7 @@ def read_profile(conn: psycopg.Connection[Any]) -> SchemaProfile:
         has_logs=bool(_columns(conn, "logs")),
         knowledge_dimension=_vector_column(knowledge)[1] if knowledge else None,
         schema_version=version_row[0] if version_row else None,
-        partition_key=_partition_key(conn),
+        # Citus's distribution column acts as a partition key: the primary key holds it (docs/scaling.md).
+        partition_key=_partition_key(conn) or citus_key,
+        distributed=citus_key is not None,
     )
