@@ -76,6 +76,7 @@ from okai_insight.models import (
     UserState,
 )
 from okai_insight.schema import SchemaProfile, check_dimension, migrate
+from okai_insight.schema._citus import any_memory_exists
 from okai_insight.schema._migrate import vector_type_for
 from okai_insight.settings import Settings
 
@@ -635,6 +636,11 @@ class PostgresAdapter(KeysetPaging):
                     return ids
                 except psycopg.errors.UniqueViolation as exc:
                     raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
+                except psycopg.errors.InternalError_ as exc:
+                    # Citus's distributed COPY reports a shard's unique violation without its SQLSTATE (XX000).
+                    if self.profile is not None and self.profile.distributed and any_memory_exists(c, ids):
+                        raise DuplicateId(f"a memory in the batch already exists: {_detail(exc)}") from exc
+                    raise
             # Through a temp table: where COPY into the table is not allowed, or on a retry after a lost
             # connection (the first COPY may have committed, so only the missing rows are inserted).
             staging = f"okai_copy_{uuid.uuid4().hex[:12]}"
