@@ -29,6 +29,7 @@ class FactoryContext:
     make_database: Callable[..., str]
     tmp_path: Path
     settings: Settings
+    request: pytest.FixtureRequest | None = None
 
 
 #: kind -> name of a database prepared once per session; each test gets a file-level copy of it.
@@ -79,6 +80,31 @@ def _elizaos(ctx: FactoryContext) -> DatabaseAdapter:
             create_elizaos_schema(conn, dimension=DIM)
 
     db = PostgresAdapter(_database(ctx, "eliza", prepare), settings=ctx.settings)
+    db.init()
+    return db
+
+
+#: The Citus factory's one database (URL), created on first use.
+_CITUS_DB: dict[str, str] = {}
+_CITUS_TABLES = "memories, cache, knowledge, logs, goals, participants, relationships, rooms, accounts"
+
+
+def _citus(ctx: FactoryContext) -> DatabaseAdapter:
+    """okai-insight's schema on the session's local Citus cluster (coordinator + 2 workers, tests/citus/_shared.py):
+    init distributes memories by agent, the other tables become reference tables (cache stays on the coordinator).
+    One database for the session, emptied for each test: a new Citus database costs its extensions and node
+    registration on every node."""
+    from tests.citus._shared import session_cluster
+
+    assert ctx.request is not None
+    url = _CITUS_DB.get("url")
+    if url is None:
+        url = _CITUS_DB["url"] = session_cluster(ctx.request).create_database("contract_citus")
+    else:
+        with psycopg.connect(url, autocommit=True, connect_timeout=10) as conn:
+            conn.execute("SET lock_timeout = '30s'")
+            conn.execute(f"TRUNCATE {_CITUS_TABLES}")
+    db = PostgresAdapter(url, settings=ctx.settings, dimension=DIM)
     db.init()
     return db
 
@@ -166,6 +192,7 @@ ADAPTER_FACTORIES: dict[str, Callable[[FactoryContext], DatabaseAdapter]] = {
     "postgres": _postgres,
     "elizaos": _elizaos,
     "partitioned": _partitioned,
+    "citus": _citus,
     "sqlite": _sqlite,
     "memory": _memory,
     "supabase": _supabase,
@@ -173,10 +200,12 @@ ADAPTER_FACTORIES: dict[str, Callable[[FactoryContext], DatabaseAdapter]] = {
 }
 
 
-@pytest.fixture(params=sorted(ADAPTER_FACTORIES))
+@pytest.fixture(
+    params=[pytest.param(n, marks=pytest.mark.citus) if n == "citus" else n for n in sorted(ADAPTER_FACTORIES)]
+)
 def db(request: pytest.FixtureRequest, make_database: Callable[..., str], tmp_path: Path) -> Iterator[DatabaseAdapter]:
     """A fresh, empty database behind each registered adapter."""
-    ctx = FactoryContext(make_database, tmp_path, Settings.from_env({}, pool_max_size=4, pool_min_size=1))
+    ctx = FactoryContext(make_database, tmp_path, Settings.from_env({}, pool_max_size=4, pool_min_size=1), request)
     adapter = ADAPTER_FACTORIES[request.param](ctx)
     try:
         yield adapter
