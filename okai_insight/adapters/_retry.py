@@ -81,13 +81,14 @@ def with_retries(
     """
     if deadline_s is not None and not deadline_s > 0:
         raise ConfigurationError(f"connect_deadline_s must be positive, got {deadline_s!r}")
-    delays = backoff_delays(attempts, base_delay_s)
+    delays: list[float] = []  # drawn at the first failure: a call that succeeds (nearly all) draws nothing
     started = time.monotonic()
     attempt = 0
     while True:
         try:
             return fn(attempt)
         except psycopg_pool.PoolTimeout as exc:
+            delays = delays or backoff_delays(attempts, base_delay_s)
             cause = explain(exc) if explain is not None else None
             if cause is None:
                 raise PoolTimeout(f"no database connection became free in time: {exc}") from exc
@@ -100,6 +101,7 @@ def with_retries(
         except psycopg.Error as exc:
             if not is_connection_error(exc):
                 raise
+            delays = delays or backoff_delays(attempts, base_delay_s)
             if attempt >= len(delays):
                 cause = explain(exc) if explain is not None else None
                 if cause is None:

@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Callable, Sequence
@@ -81,6 +82,8 @@ from okai_insight.schema._migrate import vector_type_for
 from okai_insight.settings import Settings
 
 T = TypeVar("T")
+#: How many large filtered sets (room, agent...) PostgresAdapter._search remembers, to send their HNSW search early.
+_LARGE_FILTERS_KEPT = 1024
 Query = str | sql.SQL | sql.Composed  # what the helpers below run
 Conn = psycopg.Connection[Any]
 
@@ -135,6 +138,10 @@ class PostgresAdapter(KeysetPaging):
         self.router: ReadRouter | None = None
         #: The outcome of the pool's connection attempts: why the database is unreachable, if it is.
         self._health = ConnectionHealth(url, probe_timeout_s=self.settings.connect_timeout_s)
+        self._limits: dict[str, Any] | None = None
+        #: Filtered searches whose set was larger than exact_search_max_rows last time (see _search), oldest first.
+        self._large_filters: dict[tuple[Any, ...], None] = {}
+        self._counted_texts: dict[MemoryQueryShape, str] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def init(self) -> None:
@@ -225,7 +232,8 @@ class PostgresAdapter(KeysetPaging):
         restarted server breaks them all), so the retry gets a live one.
         """
         transaction = atomic or self._needs_transaction
-        bound_s = call_timeout_s(self.settings)
+        limits = self._call_limits()
+        bound_s = limits["bound_s"]
 
         def attempt(n: int) -> T:
             router = self.router
@@ -253,11 +261,16 @@ class PostgresAdapter(KeysetPaging):
                 return result
 
         with translate_pg_errors():  # the package's one error table (okai_insight.errors.PG_ERROR_TABLE)
-            return with_retries(
-                attempt,
-                **retry_limits(self.settings),
-                explain=self._explain_failure,
-            )
+            return with_retries(attempt, **limits["retry"], explain=self._explain_failure)
+
+    def _call_limits(self) -> dict[str, Any]:
+        """The retry limits and the client-side bound of a call, for the current :attr:`settings` (kept: they were
+        recomputed on every call, a few µs of the hot path)."""
+        s = self.settings
+        cached = self._limits
+        if cached is None or cached["settings"] is not s:
+            cached = self._limits = {"settings": s, "bound_s": call_timeout_s(s), "retry": retry_limits(s)}
+        return cached
 
     def _begin(self, conn: Conn) -> None:
         """Run at the start of every transaction :meth:`_run` opens (a hook: a subclass sets its role here)."""
@@ -424,28 +437,91 @@ class PostgresAdapter(KeysetPaging):
         return self._run(lambda c, _: self._search(c, f, params), read_only=True, atomic=False)
 
     def _search(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> list[Memory]:
-        st = self.profile_sql
-        exact = False
-        if f.room or f.agent or f.unique:
-            # Two prepared statements (count, then search) beat one that chooses in SQL (as near_duplicate does):
-            # that one must be planned on every call (see create_memory), costing more than the round trip saved.
-            cap = self.settings.exact_search_max_rows
-            exact = _count(c, st.text("count_bounded", f), {**params, "cap": cap + 1}) <= cap
-        if exact:
-            return _rows(c, _MEMORIES, st.text("search_exact", f), params)
-        query = st.text("search_index", f)
+        if not (f.room or f.agent or f.unique):
+            query = self.profile_sql.text("search_index", f)
+            if self._index_settings(params["k"]) is None:
+                return _rows(c, _MEMORIES, query, params)
+            with c.pipeline():
+                cur = self._send_index_search(c, f, params)
+            return cur.fetchall()
+        # Filtered: one statement counts the filtered set (up to the cap) and, when it is small, searches it
+        # exactly, so the common case (a room of fewer than exact_search_max_rows memories) is one round trip
+        # of one prepared statement. A larger set needs the HNSW search: a set seen large before gets it sent in
+        # the same pipeline (still one round trip; used only if the count says so again), one seen small or new
+        # in a second round trip. The count always decides, so a remembered size only saves time, never
+        # changes a result.
+        cap = self.settings.exact_search_max_rows
+        counted_params = {**params, "cap": cap + 1}
+        key = (f, params["type"], params["room_id"], params["agent_id"])
+        large = self._large_filters
+        indexed = None
+        if key in large:
+            with c.pipeline():
+                counted = c.cursor(row_factory=_COUNTED).execute(self._counted_search(f), counted_params, binary=True)
+                indexed = self._send_index_search(c, f, params)
+            rows = counted.fetchall()
+        else:
+            rows = _rows(c, _COUNTED, self._counted_search(f), counted_params)
+        if rows and rows[0][0] > cap:
+            if indexed is None:
+                large[key] = None
+                if len(large) > _LARGE_FILTERS_KEPT:
+                    # the oldest goes: a bounded memory, not a cache of every room (another thread may be at it)
+                    with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                        del large[next(iter(large))]
+                with c.pipeline():
+                    indexed = self._send_index_search(c, f, params)
+            return indexed.fetchall()
+        large.pop(key, None)
+        return [m for _, m in rows if m is not None]
+
+    def _counted_search(self, f: MemoryQueryShape) -> str:
+        """The filtered set's bounded count and, when it is at most ``cap`` rows (%(cap)s is cap + 1), its exact
+        nearest rows, in one statement: every row carries the count (``filtered_rows``); a large set, or a small
+        one without a row passing the threshold, gives a single row of NULLs but the count.
+
+        The exact search is ProfileSql.search_exact's, gated by a one-time filter on the materialised count
+        (PostgreSQL does not run it at all for a large set), and its plan stays the btree one when PostgreSQL
+        switches the prepared statement to a generic plan (EXPLAIN EXECUTE, force_generic_plan). The HNSW branch
+        is not in it: a generic plan would cost it with a LIMIT of unknown size and read the room through the
+        btree index instead (see ProfileSql.near_duplicate).
+        """
+        found = self._counted_texts.get(f)
+        if found is None:
+            st = self.profile_sql
+            found = self._counted_texts[f] = (
+                sql.SQL(
+                    "WITH bounded AS MATERIALIZED ({count}) "
+                    "SELECT nearest.*, bounded.n AS filtered_rows FROM bounded LEFT JOIN ("
+                    'SELECT {cols}, m."embedding" <=> {q} AS distance FROM memories AS m '
+                    'WHERE {where} AND m."embedding" IS NOT NULL AND (SELECT n FROM bounded) < %(cap)s '
+                    'ORDER BY (m."embedding" <=> {q}) + 0 LIMIT %(k)s'
+                    ") AS nearest ON nearest.distance <> 'NaN'::float8 AND 1 - nearest.distance >= %(threshold)s "
+                    "ORDER BY nearest.distance"
+                )
+                .format(count=st.count_bounded(f), cols=st.memory_columns, q=st.query_vector, where=st.memory_where(f))
+                .as_string(None)
+            )
+        return found
+
+    def _send_index_search(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> psycopg.Cursor[Memory]:
+        """Queue the HNSW search on ``c``, in a pipeline the caller has open; its cursor has the rows after it.
+
+        With per-statement settings (see :meth:`_index_settings`) it runs in a transaction: BEGIN, settings,
+        query, COMMIT, all in the same round trip.
+        """
+        query = self.profile_sql.text("search_index", f)
         local = self._index_settings(params["k"])
         if local is None:
-            return _rows(c, _MEMORIES, query, params)
-        with c.pipeline():  # BEGIN, settings, query, COMMIT: sent together, one round trip
-            in_transaction = c.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
-            if not in_transaction:
-                c.execute("BEGIN")
-            c.execute(_LOCAL_INDEX_SETTINGS, local)
-            cur = c.cursor(row_factory=_MEMORIES).execute(query, params, binary=True)
-            if not in_transaction:
-                c.execute("COMMIT")
-        return cur.fetchall()
+            return c.cursor(row_factory=_MEMORIES).execute(query, params, binary=True)
+        in_transaction = c.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+        if not in_transaction:
+            c.execute("BEGIN")
+        c.execute(_LOCAL_INDEX_SETTINGS, local)
+        cur = c.cursor(row_factory=_MEMORIES).execute(query, params, binary=True)
+        if not in_transaction:
+            c.execute("COMMIT")
+        return cur
 
     def _index_settings(self, k: int) -> tuple[str, str] | None:
         """enable_sort and hnsw.ef_search for one HNSW search of ``k`` rows, or None when the defaults serve.
@@ -1060,6 +1136,9 @@ def _memory_params(m: CheckedMemory) -> dict[str, Any]:
     }
 
 
+_FLOAT32 = np.dtype(np.float32)
+
+
 def _embedding(value: Any) -> Embedding | None:
     return None if value is None else np.asarray(value.to_numpy(), dtype=np.float32)
 
@@ -1083,18 +1162,43 @@ def _memory(
     is_unique: Any,
     distance: float | None = None,
 ) -> Memory:
+    # Built for every row of every search: _content, _embedding and _similarity are written out here (a Python
+    # call each, per row, was ~15 % of the adapter's own time in a top-10 search; cProfile, bench/adapter.py).
+    # pgvector's Vector.to_numpy() is already a native float32 array (a HalfVector's is float16: converted).
+    vector = None if embedding is None else embedding.to_numpy()
+    if vector is not None and vector.dtype != _FLOAT32:
+        vector = vector.astype(np.float32)
     return Memory(
-        id=id,
-        type=type,
-        created_at=createdAt,
-        content=_content(content),
-        embedding=_embedding(embedding),
-        user_id=userId,
-        agent_id=agentId,
-        room_id=roomId,
-        unique=bool(is_unique),
-        similarity=_similarity(distance),
+        id,
+        userId,
+        agentId,
+        roomId,
+        _content(content) if content.__class__ is str else content,
+        vector,
+        createdAt,
+        bool(is_unique),
+        None if distance is None else 1.0 - float(distance),
+        type,
     )
+
+
+def _counted_memory(
+    id: uuid.UUID | None,
+    type: str,
+    createdAt: dt.datetime,
+    content: Any,
+    embedding: Any,
+    userId: uuid.UUID | None,
+    agentId: uuid.UUID | None,
+    roomId: uuid.UUID | None,
+    is_unique: Any,
+    distance: float | None,
+    filtered_rows: int,
+) -> tuple[int, Memory | None]:
+    """A row of PostgresAdapter._counted_search: the filtered set's bounded size, and a memory (None: no row)."""
+    if id is None:
+        return filtered_rows, None
+    return filtered_rows, _memory(id, type, createdAt, content, embedding, userId, agentId, roomId, is_unique, distance)
 
 
 def _knowledge(
@@ -1188,6 +1292,7 @@ def _cached(embedding: Any, score: int) -> CachedEmbedding:
 
 
 _MEMORIES = by_name(_memory)
+_COUNTED = by_name(_counted_memory)
 _KNOWLEDGE = by_name(_knowledge)
 _GOALS = by_name(_goal)
 _ACCOUNTS = by_name(_account)
