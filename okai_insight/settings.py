@@ -44,7 +44,7 @@ class Settings:
     #: ElizaOS marks a new memory not unique when one at this cosine similarity or above exists in its room.
     duplicate_threshold: float = 0.95
     #: ``hnsw.ef_search`` for searches; None keeps the server's setting (pgvector's default is 40).
-    hnsw_ef_search: int | None = 100
+    hnsw_ef_search: int | None = 60  # bench/ef_search.py: recall@10 >= 0.98 at 384 and 1536, index plan at both
     #: Filtered sets up to this many rows are searched exactly (recall 1.0) instead of through the HNSW index.
     exact_search_max_rows: int = 10_000
     #: Optional allow-list of memory table names (types); None accepts any well-formed name.
