@@ -1034,6 +1034,21 @@ def summary(r: Results, *, command: str) -> str:
         " near-duplicate check). In-process libraries answer without a server round trip: the physical limit."
         " Details, plans and the statements each peer runs: the Peers section below.",
     ]
+    for lc in r.langchain:
+        tail += [
+            "",
+            f"- **{lc.label}**: its filtered search runs `{lc.plans.get('filtered', '?')}`: the HNSW scan hands "
+            f"ef_search candidates to the room filter, so {lc.filtered_rows:.1f} of 10 rows come back on average "
+            f"(recall {lc.filtered_recall:.3f}); okai-insight searches a small room exactly. Index build "
+            f"{lc.build_s:.0f} s.",
+        ]
+    if e1:
+        tail += [
+            "",
+            f"- **ElizaOS {ELIZA1_VERSION}** has no vector index: `{e1.get('plan', '?')}` for every search and "
+            f"`{e1.get('filtered_plan', '?')}` with a room; its createMemory first runs that search (threshold 0.95)"
+            " over the agent's rows, so writes slow down as the table grows.",
+        ]
     return "\n".join(head + rows + tail) + "\n"
 
 
