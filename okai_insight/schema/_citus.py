@@ -230,6 +230,11 @@ def distribute_schema(conn: psycopg.Connection[Any]) -> Distribution:
                     else "SELECT create_distributed_table(%s, %s)",
                     (table, column),
                 )
+        for table in [*reference, *distributed]:
+            if table not in known:
+                # Citus copies a table's rows into its shards but leaves the coordinator's own copy in place
+                # (unreachable through the table, still on disk): removed here, in the same transaction.
+                conn.execute("SELECT truncate_local_data_after_distributing_table(%s)", (table,))
         after = _checksums(conn, present)
         if after != before:
             moved = {t: (before[t], after[t]) for t in present if before[t] != after[t]}

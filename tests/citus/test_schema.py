@@ -136,13 +136,15 @@ def test_an_existing_single_node_database_is_moved_and_verified(citus_cluster: C
         assert done.distributed == {"memories": "agentId"}
         assert distribution_column(conn) == "agentId"
         # The coordinator's local copy is emptied by Citus: every row now lives in a shard on a worker.
-        (local,) = conn.execute("SELECT count(*) FROM ONLY memories").fetchone() or (None,)
+        local = {
+            t: conn.execute("SELECT pg_relation_size(%s)", (t,)).fetchone() for t in ("memories", "accounts", "rooms")
+        }
         placed = conn.execute(
             "SELECT count(DISTINCT nodeport) FROM citus_shards WHERE table_name = 'memories'::regclass"
         ).fetchone()
         again = distribute_schema(conn)
     assert placed == (2,)
-    assert local is not None
+    assert local == {"memories": (0,), "accounts": (0,), "rooms": (0,)}  # no stale local copy left behind
     assert _checksum(url) == before  # the same rows, embeddings included, read back through the coordinator
     assert again.already
     db = PostgresAdapter(url)
