@@ -10,6 +10,7 @@ from okai_insight._renamed import renamed
 from okai_insight.diagnostics import _registry as registry
 from okai_insight.diagnostics import (
     activity,
+    citus,
     connections,
     elizaos_schema,
     explain,
@@ -33,6 +34,7 @@ __all__ = [
     "Result",
     "Runner",
     "activity",
+    "citus",
     "connections",
     "diagnostic",
     "doctor",

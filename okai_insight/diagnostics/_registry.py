@@ -32,6 +32,7 @@ CONCERNS = (
     "indexes",
     "maintenance",
     "replication",
+    "citus",
     "space",
     "vectors",
     "embeddings",

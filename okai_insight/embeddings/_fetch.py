@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from psycopg import sql
 
+from okai_insight.embeddings._citus import probe_neighbours_by_probe, uses_citus
 from okai_insight.embeddings._store import source_rows
 from okai_insight.embeddings._table import GroupBy, VectorTable, sample_percent
 from okai_insight.errors import InvalidInput
@@ -243,6 +244,8 @@ def probe_neighbours(
     """
     if table.store is not None:  # exact search on a SQLite / in-memory store
         return source_rows(run, table, "near_neighbours", {"ids": ids, "k": k}, group)
+    if uses_citus(run):  # a distributed table refuses near_neighbours' LATERAL ... LIMIT: one statement a probe
+        return probe_neighbours_by_probe(run, table, ids, k, group=group)
     out: list[dict[str, Any]] = []
     with run.transaction(settings={"hnsw.ef_search": str(max(40, k))}, vectors=True) as tx:
         for start in range(0, len(ids), PROBE_BATCH):

@@ -193,6 +193,10 @@ def read_table(run: Runner, table: str, column: str = "embedding", *, count_cap:
     if "id" not in columns:
         raise InvalidInput(f"{r['schema']}.{r['table']} has no id column; embedding checks identify rows by id")
     est = r["estimated_rows"]
+    if run.features.has_extension("citus"):  # a distributed table's coordinator shell has no rows: ask its shards
+        qualified = sql.Identifier(r["schema"], r["table"]).as_string(None)
+        shards = run.query("citus", "shard_row_estimate", {"table": qualified}).rows[0]
+        est = shards["estimated_rows"] if shards["shards"] else est
     if est is None:
         ident = {"table": sql.Identifier(r["schema"], r["table"])}
         est = run.query("embeddings", "count_rows_capped", {"cap": count_cap}, identifiers=ident).rows[0]["rows"]

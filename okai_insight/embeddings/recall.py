@@ -36,9 +36,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import psycopg
 from psycopg import sql
 
 from okai_insight.diagnostics import diagnostic
+from okai_insight.embeddings._citus import uses_citus
 from okai_insight.embeddings._elizaos1 import resolve
 from okai_insight.embeddings._fetch import Filters, fetch
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
@@ -238,12 +240,19 @@ def _uses_index(tx: Transaction, t: VectorTable, q: np.ndarray, k: int, room: An
     from okai_insight.query_files import load_sql
 
     text = load_sql("embeddings", "knn_search")
-    body = sql.SQL(text).format(**t.identifiers())  # type: ignore[arg-type]
-    plan = tx.execute(
-        sql.SQL("EXPLAIN (FORMAT JSON) ") + body, {"q": q, "k": k, "room_id": room, "agent_id": agent}
-    ).rows
+    body: sql.Composable = sql.SQL(text).format(**t.identifiers())  # type: ignore[arg-type]
+    params: dict[str, Any] | None = {"q": q, "k": k, "room_id": room, "agent_id": agent}
+    if uses_citus(tx.run):
+        # Citus sends an EXPLAIN's bound parameters on to the shards untyped ("could not determine data type of
+        # parameter $1" on the worker, which aborts the transaction): the values go in as literals there
+        values = {"q": "[" + ",".join(f"{float(x):.9g}" for x in q) + "]", "k": k, "room_id": room, "agent_id": agent}
+        body = sql.SQL(psycopg.ClientCursor(tx.cursor.connection).mogrify(body, values))  # type: ignore[arg-type]
+        params = None
+    plan = tx.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + body, params).rows
     assert t.index is not None
-    return f'"Index Name": "{t.index.name}"' in json.dumps(plan[0]["QUERY PLAN"])
+    found = json.dumps(plan[0]["QUERY PLAN"])
+    # a shard's copy of the index is <index>_<shardid> (Citus)
+    return f'"Index Name": "{t.index.name}"' in found or f'"Index Name": "{t.index.name}_' in found
 
 
 def _tune(

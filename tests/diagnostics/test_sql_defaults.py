@@ -14,8 +14,11 @@ from okai_insight.query_files import all_queries, defaults, load_sql
 
 FILES = set(all_queries())
 #: (concern, name) of every registered diagnostic that has a query file of its own name. The embedding checks'
-#: files are templates the module composes, with no defaults to state (queries/README.md).
-WITH_FILES = [(e.concern, e.name) for e in registry.entries(exclude=("embeddings",)) if (e.concern, e.name) in FILES]
+#: files are templates the module composes, with no defaults to state, and so are the Citus checks' (they run only
+#: where the citus extension exists, so no default makes them runnable by hand elsewhere: queries/README.md).
+WITH_FILES = [
+    (e.concern, e.name) for e in registry.entries(exclude=("embeddings", "citus")) if (e.concern, e.name) in FILES
+]
 
 
 def _header(concern: str, name: str) -> list[str]:
