@@ -110,7 +110,8 @@ def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANAL
     on a command line), because a role's settings apply only to the role one logs in as, not to the members of a
     group role. ``app_role`` may read, write and delete ``memories`` (row level security, :func:`enable_isolation`,
     decides which rows) and use the schema. ``analyst_role`` gets ``pg_monitor``, ``SELECT`` on the schema's tables
-    and ``default_transaction_read_only = on``, and so does every login role that is already a member of it (the
+    (on a Supabase profile only those without row level security: ``auth.uid()`` believes claims any session may
+    set) and ``default_transaction_read_only = on``, and so does every login role that is already a member of it (the
     setting would not reach them through the membership). Roles are cluster-wide; the grants are on this
     database's objects. Returns the statements run.
 
@@ -136,8 +137,21 @@ def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANAL
             sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(public, app),
             sql.SQL("GRANT pg_monitor TO {}").format(analyst),
             sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(public, analyst),
-            sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(public, analyst),
         ]
+        if _is_supabase(conn):
+            # auth.uid() believes request.jwt.claims from any session, and any role may set it: an analyst allowed
+            # to SELECT a table under the migration's policies could name a user and read their rows. It reads only
+            # the tables without row level security there (and the statistics, through pg_monitor).
+            statements += [
+                sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(t), analyst)
+                for t in _tables_without_rls(conn)
+            ]
+            statements += [
+                sql.SQL("REVOKE SELECT ON {} FROM {}").format(sql.Identifier(t), analyst)
+                for t in _tables_with_rls(conn)
+            ]  # an earlier version granted them all
+        else:  # okai_uid() believes okai.user_id only from the application role: the policies show the analyst none
+            statements.append(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(public, analyst))
         readers = [analyst_role, *_login_members(conn, analyst_role)]
         statements += [
             sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(sql.Identifier(r)) for r in readers
@@ -152,6 +166,19 @@ def create_roles(url: str, *, app_role: str = APP_ROLE, analyst_role: str = ANAL
             granted = _grant_isolated(conn, app_role, _tables(conn)[1]) + _grant_helpers(conn, analyst_role)
             run += [s.as_string(conn) for s in granted]
     return run
+
+
+def _tables_without_rls(conn: psycopg.Connection[Any], rls: bool = False) -> list[str]:
+    rows = conn.execute(
+        "SELECT c.relname FROM pg_class AS c WHERE c.relnamespace = current_schema()::regnamespace "
+        "AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relrowsecurity = %s ORDER BY c.relname",
+        (rls,),
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _tables_with_rls(conn: psycopg.Connection[Any]) -> list[str]:
+    return _tables_without_rls(conn, rls=True)
 
 
 def _login_members(conn: psycopg.Connection[Any], group: str) -> list[str]:
@@ -204,13 +231,18 @@ def _tables(conn: psycopg.Connection[Any]) -> tuple[str, set[str]]:
     return schema, names
 
 
-def _refuse_supabase(conn: psycopg.Connection[Any]) -> None:
+def _is_supabase(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the Supabase migration (its policies keyed on ``auth.uid()``) is applied here."""
     from okai_insight.schema.supabase import SUPABASE_SETTING
 
-    if (
+    return bool(
         conn.execute("SELECT to_regclass('okai_settings') IS NOT NULL").fetchone() == (True,)
         and conn.execute("SELECT 1 FROM okai_settings WHERE key = %s", (SUPABASE_SETTING,)).fetchone()
-    ):
+    )
+
+
+def _refuse_supabase(conn: psycopg.Connection[Any]) -> None:
+    if _is_supabase(conn):
         raise ConfigurationError(
             "this database has the Supabase migration's row level security (keyed on auth.uid()); "
             "okai-insight secure --isolation is for plain PostgreSQL (docs/supabase.md)"
@@ -232,7 +264,7 @@ def isolation_enabled(conn: psycopg.Connection[Any]) -> bool:
         "SELECT 1 FROM pg_policies WHERE schemaname = current_schema() AND tablename = 'memories' "
         "AND policyname = 'memories_select'"
     ).fetchone()
-    return row is not None
+    return row is not None and not _is_supabase(conn)  # the Supabase migration has the same policy names
 
 
 def _grant_isolated(conn: psycopg.Connection[Any], app_role: str, tables: set[str]) -> list[sql.Composed]:

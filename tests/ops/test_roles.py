@@ -16,7 +16,7 @@ import pytest
 from psycopg import conninfo
 
 from okai_insight.embeddings import embedding_quality
-from okai_insight.errors import NotFound, PermissionDenied
+from okai_insight.errors import ConfigurationError, NotFound, PermissionDenied
 from okai_insight.models import Account, Goal, KnowledgeItem, Memory
 from okai_insight.ops.security import (
     IsolatedPostgresAdapter,
@@ -262,3 +262,34 @@ def test_isolation_switches_on_twice_and_off_again(make_database):
         assert conn.execute("SELECT has_table_privilege('app_user', 'memories', 'DELETE')").fetchone() == (True,)
         assert conn.execute("SELECT policyname FROM pg_policies").fetchall() == [("their_own",)]  # not ours
         assert conn.execute("SELECT to_regnamespace('okai_private')").fetchone() == (None,)
+
+
+def test_on_a_supabase_profile_the_analyst_cannot_name_a_user_in_the_claims(make_database):
+    """auth.uid() is Supabase's and believes request.jwt.claims from any session: an analyst allowed to SELECT the
+    tables read a user's account, email included, by naming them (before: SELECT on every table). Only the tables
+    without row level security are granted there, and the plain-PostgreSQL grants stay off the Supabase profile."""
+    from okai_insight.schema.supabase import apply
+    from tests.supabase.supabase_auth import prepare_supabase_database
+
+    url = make_database("roles_supa")
+    prepare_supabase_database(url)
+    victim = uuid.uuid4()
+    with psycopg.connect(url, autocommit=True) as conn:
+        apply(conn, dimension=DIM)
+        conn.execute('INSERT INTO accounts ("id", "email", "createdBy") VALUES (%s, %s, %s)',
+                     (victim, "victim@example.org", victim))  # fmt: skip
+    create_roles(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("GRANT SELECT ON accounts TO okai_analyst")  # as an earlier create_roles did
+    create_roles(url)  # takes it back
+    with psycopg.connect(_as(url, "okai_analyst"), autocommit=True) as conn:
+        conn.execute("SELECT set_config('request.jwt.claims', %s, false)", (f'{{"sub": "{victim}"}}',))
+        for table in ("accounts", "memories", "rooms"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
+                conn.execute(f"SELECT * FROM {table}".encode())
+        assert conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0] >= 1
+    with psycopg.connect(url) as conn:
+        assert not isolation_enabled(conn)  # the same policy names, Supabase's
+        assert conn.execute("SELECT has_table_privilege('app_user', 'rooms', 'INSERT')").fetchone() == (False,)
+    with pytest.raises(ConfigurationError):
+        enable_isolation(url)
