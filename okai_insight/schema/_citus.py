@@ -21,7 +21,9 @@ out as follows, each choice following the adapter's queries:
 - ``okai_schema_version`` and ``okai_settings`` stay on the coordinator: only okai-insight reads them there.
 - The database's ``citus.multi_shard_modify_mode`` becomes ``sequential`` (one connection per node for a
   multi-shard write): removing a room deletes its memories on every shard and then its participants and the room
-  in the same transaction, and Citus refuses a reference table write after a parallel multi-shard one.
+  in the same transaction, and Citus refuses a reference table write after a parallel multi-shard one. Its
+  ``hnsw.iterative_scan`` becomes ``relaxed_order`` on every node: the adapter sets it (and ``hnsw.ef_search``)
+  with ``set_config`` in its own sessions, which Citus does not carry to the shards.
 
 The near-duplicate check's per-room advisory lock is taken on the coordinator, where every write arrives; it
 serialises writers of one room across shards. (Writers connected straight to workers, Citus's "query from any
@@ -53,6 +55,14 @@ from okai_insight.errors import SchemaError
 DISTRIBUTED = {"memories": "agentId"}
 #: Reference tables, in foreign-key order (a reference table may only point at reference tables).
 REFERENCE = ("accounts", "rooms", "participants", "relationships", "goals", "logs", "knowledge")
+#: Database defaults the distributed schema needs (Citus propagates ALTER DATABASE ... SET to the workers):
+#: room removal writes reference tables after a multi-shard delete, which Citus allows in sequential mode only; and
+#: the adapter's per-session and per-statement pgvector settings (set_config) never reach the shards' sessions, so
+#: the iterative scan (a filtered or k > ef_search search reading on until it has k rows) is the database's default.
+_DATABASE_SETTINGS = (
+    "citus.multi_shard_modify_mode TO 'sequential'",
+    "hnsw.iterative_scan TO 'relaxed_order'",
+)
 #: An order-independent checksum of every row (as okai_insight/ops/partitioning.py verifies its move).
 _CHECKSUM = "SELECT count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0) FROM {} AS t"
 
@@ -239,14 +249,12 @@ def distribute_schema(conn: psycopg.Connection[Any]) -> Distribution:
         if after != before:
             moved = {t: (before[t], after[t]) for t in present if before[t] != after[t]}
             raise SchemaError(f"the distributed copy differs from the source (before, after): {moved}; nothing changed")
-    try:
-        conn.execute(
-            sql.SQL("ALTER DATABASE {} SET citus.multi_shard_modify_mode TO 'sequential'").format(
-                sql.Identifier(str((conn.execute("SELECT current_database()").fetchone() or ("",))[0]))
-            )
-        )
-    except psycopg.errors.InsufficientPrivilege:
-        pass  # not the database's owner: room removal then needs the setting in the application's sessions
+    database = sql.Identifier(str((conn.execute("SELECT current_database()").fetchone() or ("",))[0]))
+    for setting in _DATABASE_SETTINGS:
+        try:
+            conn.execute(sql.SQL("ALTER DATABASE {} SET ").format(database) + sql.SQL(setting))
+        except psycopg.errors.InsufficientPrivilege:
+            pass  # not the database's owner: the application's sessions need these settings themselves
     if distributed.get("memories") is not None:
         conn.execute("ANALYZE memories")
     return Distribution(

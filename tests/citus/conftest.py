@@ -9,6 +9,10 @@ import pytest
 from okai_insight.citus import CitusCluster
 from tests.citus._shared import session_cluster
 
+#: pytest-timeout counts fixture setup: whichever test first asks for the cluster pays for building Citus (1-3 min
+#: on 2 idle cores, 8 min seen on this loaded machine) and starting three nodes.
+CLUSTER_TIMEOUT_S = 1200
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     # Every test here needs the cluster: marked so `-m citus` selects (or `-m "not citus"` skips) them, while the
@@ -16,6 +20,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/citus/" in str(item.path).replace("\\", "/"):
             item.add_marker(pytest.mark.citus)
+            item.add_marker(pytest.mark.timeout(CLUSTER_TIMEOUT_S))
 
 
 @pytest.fixture(scope="session")

@@ -197,3 +197,21 @@ def test_the_near_duplicate_lock_holds_across_shards(citus_url: str) -> None:
         assert flags == (6, 12)
     finally:
         db.close()
+
+
+def test_a_search_for_more_rows_than_ef_search_gets_them_from_every_shard(
+    loaded, citus_cluster: CitusCluster, citus_url: str
+) -> None:
+    """The adapter's pgvector settings (set_config in its sessions) do not reach the workers' sessions, so the
+    iterative scan is the database's default on every node (distribute_schema; Citus propagates ALTER DATABASE SET).
+    At this size a shard's planner may sort its 450 rows exactly anyway, so the setting is checked on the workers."""
+    db, vectors, ids, _, _ = loaded
+    database = citus_url.rsplit("/", 1)[-1]
+    for node in citus_cluster.nodes[1:]:
+        with psycopg.connect(node.url(database), connect_timeout=10) as conn:
+            assert conn.execute("SHOW hnsw.iterative_scan").fetchone() == ("relaxed_order",)
+    q = np.random.default_rng(11).normal(size=DIM).astype(np.float32)
+    found = db.search_memories_by_embedding(q, table_name="messages", count=200)
+    assert len(found) == 200  # 4 shards x ef_search 40 through the index alone would give at most 160
+    exact = set(_exact(vectors, ids, q, np.arange(len(ids)), k=200))
+    assert len({m.id for m in found} & exact) / 200 >= 0.9

@@ -201,7 +201,11 @@ ADAPTER_FACTORIES: dict[str, Callable[[FactoryContext], DatabaseAdapter]] = {
 
 
 @pytest.fixture(
-    params=[pytest.param(n, marks=pytest.mark.citus) if n == "citus" else n for n in sorted(ADAPTER_FACTORIES)]
+    # the first citus test may build Citus and start the cluster (tests/citus/conftest.py CLUSTER_TIMEOUT_S)
+    params=[
+        pytest.param(n, marks=(pytest.mark.citus, pytest.mark.timeout(1200))) if n == "citus" else n
+        for n in sorted(ADAPTER_FACTORIES)
+    ]
 )
 def db(request: pytest.FixtureRequest, make_database: Callable[..., str], tmp_path: Path) -> Iterator[DatabaseAdapter]:
     """A fresh, empty database behind each registered adapter."""
