@@ -245,6 +245,23 @@ def _store_table(run: Any, table: str, column: str) -> VectorTable:
     )
 
 
+def row_security_note(t: VectorTable) -> str:
+    """What to add to an "no rows" error when row level security filtered the rows (empty otherwise), so an
+    analyst role under isolation is told why the table looks empty.
+
+    Example:
+        >>> t = VectorTable("public", "memories", "embedding", "vector", 3, frozenset({"id"}), 50, None, True, "okai_analyst")
+        >>> print(row_security_note(t))  # doctest: +ELLIPSIS
+        : row level security on public.memories filters what okai_analyst reads (about 50 rows in the table); ...
+    """
+    if not t.row_security:
+        return ""
+    return (
+        f": row level security on {t.qualified} filters what {t.role or 'this role'} reads (about {t.estimated_rows} "
+        "rows in the table); run it as the table's owner or a role with BYPASSRLS"
+    )
+
+
 def row_security_findings(t: VectorTable, rows_read: int) -> list[Finding]:
     """A warning when row level security filtered what the check read, so an empty or partial table is not
     mistaken for the table's contents (an analyst role under the spec's ``memories_isolation`` sees no row).

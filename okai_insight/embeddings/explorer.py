@@ -37,7 +37,7 @@ from okai_insight.embeddings._palette import distinct_colours
 from okai_insight.embeddings._project import project
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._store import source_rows
-from okai_insight.embeddings._table import GroupBy, VectorTable, check_group
+from okai_insight.embeddings._table import GroupBy, VectorTable, check_group, row_security_note
 from okai_insight.errors import ConfigurationError, InvalidInput, NotFound
 from okai_insight.results import Finding
 from okai_insight.runner import Runner
@@ -223,7 +223,9 @@ def explore(
         report(0, 4, "reading embeddings")
     frame, X, sampled = fetch(run, t, filters, limit=limit, sample_rows=sample_rows, dims=dims, seed=seed)
     if X.shape[0] == 0:
-        raise NotFound(f"no embedded rows in {t.qualified} match {filters.active() or 'the table'}")
+        raise NotFound(
+            f"no embedded rows in {t.qualified} match {filters.active() or 'the table'}{row_security_note(t)}"
+        )
     names = display_names(run)
     for col in ("agent_id", "room_id", "user_id"):
         if col in frame.columns:

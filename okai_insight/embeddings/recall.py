@@ -44,7 +44,7 @@ from okai_insight.embeddings._citus import uses_citus
 from okai_insight.embeddings._elizaos1 import resolve
 from okai_insight.embeddings._fetch import Filters, fetch
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
-from okai_insight.embeddings._table import VectorTable
+from okai_insight.embeddings._table import VectorTable, row_security_note
 from okai_insight.errors import InvalidInput
 from okai_insight.results import Finding
 from okai_insight.runner import CheckUnavailable, Runner, Transaction
@@ -271,7 +271,7 @@ def _tune(
 
     frame, X, _ = fetch(run, t, filters, limit=queries, seed=seed)
     if not len(frame):
-        raise InvalidInput(f"{t.qualified} has no embedded rows to sample queries from")
+        raise InvalidInput(f"{t.qualified} has no embedded rows to sample queries from{row_security_note(t)}")
     qids = frame["id"].tolist()
     findings: list[Finding] = []
     version = tuple(int(p) for p in str(run.features.installed.get("vector", "0")).split(".")[:2] if p.isdigit())

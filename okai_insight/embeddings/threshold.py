@@ -43,7 +43,7 @@ from okai_insight.embeddings._elizaos1 import resolve
 from okai_insight.embeddings._fetch import Filters, fetch, probe_neighbours, to_matrix
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._store import source_rows
-from okai_insight.embeddings._table import VectorTable
+from okai_insight.embeddings._table import VectorTable, row_security_note
 from okai_insight.embeddings.conventions import CONVENTIONS, SIMILARITIES, from_cosine, scores
 from okai_insight.errors import InvalidInput
 from okai_insight.results import Finding
@@ -398,7 +398,9 @@ def _pseudo_labelled(
         run, t, filters, limit=max(probes, 2 * int(np.sqrt(random_pairs)) + 2), seed=seed, preview_chars=10_000
     )
     if len(frame) < 4:
-        raise InvalidInput(f"{t.qualified} has too few embedded rows ({len(frame)}) to pseudo-label pairs")
+        raise InvalidInput(
+            f"{t.qualified} has too few embedded rows ({len(frame)}) to pseudo-label pairs{row_security_note(t)}"
+        )
     probe_ids = frame["id"].tolist()[:probes]
     nn = probe_neighbours(run, t, probe_ids, 10)
     texts = dict(zip(frame["id"], frame["text_preview"], strict=True))

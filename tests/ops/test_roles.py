@@ -293,3 +293,20 @@ def test_on_a_supabase_profile_the_analyst_cannot_name_a_user_in_the_claims(make
         assert conn.execute("SELECT has_table_privilege('app_user', 'rooms', 'INSERT')").fetchone() == (False,)
     with pytest.raises(ConfigurationError):
         enable_isolation(url)
+
+
+def test_the_embedding_tools_tell_the_analyst_why_the_table_looks_empty(secured):
+    """tune_threshold, tune_recall and explore refused an analyst with "no embedded rows" alone; under isolation
+    the reason is row level security, and they now say so (embedding_quality warns, test above)."""
+    from okai_insight.embeddings import explore, tune_recall, tune_threshold
+    from okai_insight.errors import InvalidInput, NotFound
+
+    analyst = _as(secured.url, "okai_analyst")
+    for tool in (tune_threshold, tune_recall, explore):
+        with pytest.raises((InvalidInput, NotFound)) as info:
+            tool(analyst)
+        message = str(info.value)
+        assert "row level security on public.memories filters what okai_analyst reads" in message, message
+    with pytest.raises(NotFound) as info:  # no rows the owner reads: nothing of the kind is said
+        explore(secured.url, room_id=uuid.uuid4())
+    assert "row level security" not in str(info.value)
