@@ -158,6 +158,9 @@ class CitusCluster:
         """
         self._install = citus_install(self.cache_dir)
         self.root.mkdir(parents=True, exist_ok=True)
+        self._ports()  # chosen and recorded on the first start
+        layout = self.root / "cluster.json"
+        layout.write_text(json.dumps({**json.loads(layout.read_text()), "install": str(self._install)}, indent=2))
         for node in self.nodes:
             self._init_node(node)
             self._start_node(node)
@@ -219,7 +222,11 @@ class CitusCluster:
 
     # -- nodes ------------------------------------------------------------------------------------------------
     def _bin(self, tool: str) -> Path:
-        assert self._install is not None, "start() first"
+        if self._install is None:
+            # Another process started the cluster (stop() from a new CitusCluster on the same root): its build is
+            # recorded in cluster.json, so stopping needs neither the archive nor a build.
+            recorded = json.loads((self.root / "cluster.json").read_text()).get("install")
+            self._install = Path(recorded) if recorded else citus_install(self.cache_dir)
         return pginstall(self._install) / "bin" / tool
 
     def _owner_kwargs(self, node: Node) -> dict[str, Any]:

@@ -71,7 +71,7 @@ def test_a_killed_worker_and_a_clean_restart_come_back(citus_cluster: CitusClust
     urls = (citus_cluster.coordinator_url, citus_cluster.worker_urls)
     citus_cluster.start()  # clears the stale lock, restarts the worker, finds the nodes registered
     assert citus_cluster.running() == {"coordinator": True, "worker1": True, "worker2": True}
-    citus_cluster.stop()
+    CitusCluster(citus_cluster.root, workers=2).stop()  # a new handle (another process) stops it too
     assert set(citus_cluster.running().values()) == {False}
     citus_cluster.start()  # same ports: the coordinator's metadata names the workers by port
     assert (citus_cluster.coordinator_url, citus_cluster.worker_urls) == urls

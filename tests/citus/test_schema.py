@@ -176,3 +176,21 @@ def test_memories_without_an_agent_are_refused_and_nothing_changes(citus_cluster
         ).fetchone()
     assert key == ("PRIMARY KEY (id)",)  # the rolled-back transaction left the key as it was
     assert _checksum(url) == before
+
+
+def test_copy_into_a_citus_database_lands_in_the_shards_and_verifies(citus_cluster: CitusCluster) -> None:
+    """okai-insight copy from a single-node database into a new database on the coordinator: init distributes the
+    empty target, the rows go in through Citus's COPY in one transaction, and copy's own verification (row counts and
+    embedding checksums on both sides) passes."""
+    from okai_insight.copy import copy_database
+
+    source = _single_node_database(citus_cluster, f"copysrc_{uuid.uuid4().hex[:8]}")
+    ids, room = _fill(source, agents=4, per_agent=25)
+    target = citus_cluster.create_database(f"copydst_{uuid.uuid4().hex[:8]}")
+    report = copy_database(source, target, progress=False)
+    assert report.rows["memories"] == len(ids) == 100
+    assert report.rows["accounts"] == 4
+    assert _tables(target)["memories"] == ("distributed", "agentId")
+    assert _checksum(target) == _checksum(source)
+    with psycopg.connect(target, connect_timeout=10) as conn:
+        assert conn.execute("SELECT pg_relation_size('memories')").fetchone() == (0,)  # all of it in the shards
