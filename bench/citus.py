@@ -133,7 +133,9 @@ def _search(url: str, data: Dataset, agents: list[uuid.UUID], agent_of: np.ndarr
         side.all_recall = recall_at_k([[str(data.ids[j]) for j in row] for row in truth_all], found_all)
         v = _vec(data.queries[0])
         for label, statement, params in (("agent", SEARCH_AGENT, (q_agent[0], v)), ("all", SEARCH_ALL, (v,))):
-            plan = json.dumps(conn.execute("EXPLAIN (FORMAT JSON) " + statement, params).fetchone())
+            # literal values: with bound parameters Citus answers "Could not get remote plan" for the shard's part
+            text = psycopg.ClientCursor(conn).mogrify("EXPLAIN (FORMAT JSON) " + statement, params)
+            plan = json.dumps(conn.execute(text.encode()).fetchone())
             side.tasks[label] = _task_count(plan)
             side.tasks[label + "_index"] = "idx_memories_embedding" in plan
         if side.name == "single node":
