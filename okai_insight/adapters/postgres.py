@@ -30,9 +30,9 @@ import numpy as np
 import psycopg
 import psycopg_pool
 from psycopg import sql
-from psycopg.abc import Params
+from psycopg.abc import Buffer, Params
 from psycopg.rows import RowFactory
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Jsonb, JsonbBinaryDumper
 
 from okai_insight import _json
 from okai_insight.adapters import _bulk_load
@@ -660,34 +660,22 @@ class PostgresAdapter(KeysetPaging):
         vtype = self.profile.vector_type if self.profile else "vector"
         types = ["uuid", "text", "timestamptz", "jsonb", vtype, "uuid", "uuid", "uuid", "bool"]
         now = dt.datetime.now(dt.UTC)
-        if vtype == "halfvec":
+        halfvec = vtype == "halfvec"
+        if halfvec:
             from pgvector import HalfVector
-
-            def as_column(e: Any) -> Any:
-                return None if e is None else HalfVector(e)
-        else:
-
-            def as_column(e: Any) -> Any:
-                return e
 
         def write_rows(cp: Any) -> None:
             # Each row is checked as it is written (MemoryBatch iterates lazily), so Python's checks overlap the
             # server's work; a refused row raises inside the COPY, which aborts it whole: nothing is stored.
+            # The content column takes the JSON text content_json already produced (see _JsonbText).
+            cp.cursor.adapters.register_dumper(_JsonbText, _JsonbTextBinaryDumper)
             cp.set_types(types)
+            write = cp.write_row
             for m in batch:
-                cp.write_row(
-                    (
-                        m.id,
-                        m.type,
-                        m.created_at or now,
-                        _jsonb_text(m.content),
-                        as_column(m.embedding),
-                        m.user_id,
-                        m.agent_id,
-                        m.room_id,
-                        m.unique,
-                    )
-                )
+                e: Any = m.embedding
+                if halfvec and e is not None:
+                    e = HalfVector(e)
+                write((m.id, m.type, m.created_at or now, m.content, e, m.user_id, m.agent_id, m.room_id, m.unique))
 
         if self.bulk_load_possible:
             state = self._run(lambda c, _: _bulk_load.index_state(c), atomic=False)
@@ -1098,6 +1086,24 @@ def _jsonb_text(text: str) -> Jsonb:
 
 def _unchanged(text: Any) -> str:
     return str(text)
+
+
+class _JsonbText:
+    """Stands for JSON text already serialised and checked, for registering :class:`_JsonbTextBinaryDumper`."""
+
+
+class _JsonbTextBinaryDumper(JsonbBinaryDumper):
+    """Binary jsonb from JSON text as it is (content_json's output), registered by oid on a COPY's cursor only:
+    the COPY's content column then takes the text itself, without a Jsonb wrapper and a dumps call per row.
+
+    Example:
+        >>> _JsonbTextBinaryDumper(_JsonbText).dump('{"text": "hi"}')
+        b'\\x01{"text": "hi"}'
+    """
+
+    def dump(self, obj: Any) -> Buffer:
+        text: str = obj
+        return b"\x01" + text.encode()
 
 
 def _detail(exc: psycopg.Error) -> str:
