@@ -1,3 +1,4 @@
+from okai_insight.schema._citus import Distribution, distribute_schema
 from okai_insight.schema._migrate import (
     Migration,
     check_dimension,
@@ -9,9 +10,11 @@ from okai_insight.schema._migrate import (
 from okai_insight.schema._profile import SchemaProfile, read_profile
 
 __all__ = [
+    "Distribution",
     "Migration",
     "SchemaProfile",
     "check_dimension",
+    "distribute_schema",
     "ensure_extensions",
     "migrate",
     "migrations",

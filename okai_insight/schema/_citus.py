@@ -35,7 +35,7 @@ a coordinator with workers: one transaction, every row of every table counted an
 move, rolled back on any difference.
 
 Example:
-    >>> from okai_insight.schema._citus import distribute_schema
+    >>> from okai_insight.schema import distribute_schema
     >>> distribute_schema(conn).distributed                     # doctest: +SKIP
     {'memories': 'agentId'}
 """
