@@ -32,6 +32,7 @@ OTHERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("bench.adapters_lite", ("--record",)),
     ("bench.embeddings", ()),
     ("bench.peers", ()),  # the full 100,000 x 384 and 50,000 x 1536 comparison, ~6 min on 2 quiet cores
+    ("bench.ef_search", ("--record",)),  # the default hnsw_ef_search's evidence: two HNSW builds and sweeps
 )
 
 

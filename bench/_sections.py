@@ -11,8 +11,9 @@ from pathlib import Path
 TITLE = (
     "# Benchmarks\n\n"
     "`make bench` (`python -m bench`, about 14 minutes on 2 cores) regenerates every section except the doctor's, "
-    "which needs a million rows and runs on its own (`python -m bench.doctor`, about 6 minutes); each section "
-    "names the command that produced it, the machine and the date.\n"
+    "which needs a million rows and runs on its own (`python -m bench.doctor`, about 6 minutes), and the bulk loads' "
+    "(`python -m bench.bulk --record`: its baselines insert 200,000 rows through an HNSW index one by one); each "
+    "section names the command that produced it, the machine and the date.\n"
 )
 
 

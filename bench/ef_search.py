@@ -135,6 +135,17 @@ def render(shapes: list[tuple[str, float, list[Row]]], *, command: str, facts: d
     ]
     for name, build_s, rows in shapes:
         lines += [f"### {name} (index built in {build_s:.0f} s)", "", *_table(rows), ""]
+    seq = {name: [r.ef for r in rows if "Seq Scan" in r.plan] for name, _, rows in shapes}
+    lines += [
+        "The plan column is the plan PostgreSQL makes with the query's values (EXPLAIN): every new connection's",
+        "first searches run under it (psycopg prepares a statement after 5 executions, PostgreSQL plans the next 5",
+        "with their values too) and only then switch to the prepared generic plan the timings above measure. Where",
+        "it says Seq Scan those first searches scan the whole table: "
+        + "; ".join(f"{n}: ef_search {', '.join(map(str, e)) or 'none'}" for n, e in seq.items())
+        + ". The default (`Settings.hnsw_ef_search`) is the largest ef_search below every such range that keeps the",
+        "index at both shapes, for the most recall it can give there.",
+        "",
+    ]
     return "\n".join(lines)
 
 
