@@ -161,7 +161,7 @@ def _stream(
 
     Example:
         >>> frame, X = _stream(run, t, params, None, None)                    # doctest: +SKIP
-        >>> X.shape
+        >>> X.shape                                                           # doctest: +SKIP
         (1000000, 384)
     """
     import pandas as pd
