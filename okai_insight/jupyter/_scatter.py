@@ -52,6 +52,51 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def sortable_table(rows: list[dict[str, Any]], *, caption: str | None = None, page_rows: int = 10) -> Any:
+    """Rows as an interactive table widget (itables' ``ITable``: sort by any column, search, page, select rows;
+    its JavaScript ships in the wheel, so it works offline in JupyterLab, Notebook 7 and Voila); ``None`` when
+    itables is not installed (callers then show :func:`~okai_insight.presentation.table_html`). Floats are rounded
+    to 3 significant digits as in every okai-insight table; sorting stays numeric.
+
+    Example:
+        >>> t = sortable_table([{"cluster": 1, "share": 0.123456}])
+        >>> t is None or t.selected_rows == []
+        True
+    """
+    try:
+        with _quiet():
+            from itables.widget import ITable
+    except ImportError:
+        return None
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    for col in frame.columns:
+        if frame[col].dtype.kind == "f":
+            frame[col] = frame[col].map(lambda v: float(f"{v:.3g}") if v == v else v)
+    with _quiet():
+        table = ITable(frame, caption=caption, select=True, pageLength=page_rows, classes="display compact nowrap",
+                       showIndex=False, allow_html=False)  # fmt: skip
+    table.add_class("okai-sortable")
+    return table
+
+
+def _minutes(times: Any) -> Any:
+    """UTC timestamps as ``YYYY-MM-DD HH:MM`` text ("" for a missing one), through numpy's datetime formatting.
+
+    Example:
+        >>> import pandas as pd
+        >>> list(_minutes(pd.Series(pd.to_datetime(["2025-04-11 21:47:59", None], utc=True))))
+        ['2025-04-11 21:47', '']
+    """
+    import numpy as np
+    import pandas as pd
+
+    naive = times.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[m]")
+    text = np.char.replace(np.datetime_as_string(naive, unit="m").astype(str), "T", " ")
+    return pd.Series(np.where(np.isnat(naive), "", text), index=times.index, dtype=object)
+
+
 def _categorical(values: Any) -> Any:
     return values.fillna("none").astype(str).astype("category")
 
@@ -116,6 +161,7 @@ class EmbeddingMap:
         self.cluster_list = widgets.Select(options=[], description="clusters", rows=8, layout={"width": "100%"})
         self.cluster_list.observe(lambda ch: self.select_cluster(ch["new"]), names="value")
         self.cluster_table = widgets.HTML()
+        self.cluster_grid: Any = None  # the sortable, searchable cluster table (itables), when itables is installed
         self._fill_clusters(cluster_error)
         self.colour(self.colour_by.value)
         self.widget = widgets.VBox(
@@ -126,6 +172,7 @@ class EmbeddingMap:
                 self.detail,
                 self.cluster_list,
                 self.cluster_table,
+                *([self.cluster_grid] if self.cluster_grid is not None else []),
             ]
         )
         self.widget.add_class("okai-explorer")
@@ -140,9 +187,10 @@ class EmbeddingMap:
             if f"{col}_name" not in f.columns and f"{col}_id" in f.columns:
                 f[f"{col}_name"] = f[f"{col}_id"].astype(str).str[:8]
         text = f["text_preview"] if "text_preview" in f.columns else pd.Series([""] * len(f))
-        f["text"] = [str(t if t is not None else "")[:TEXT_CHARS] for t in text]
+        # vectorised: a Python loop over the rows and strftime cost ~3.3 s of a 5.5 s build at 100k points
+        f["text"] = text.astype("string").fillna("").str.slice(0, TEXT_CHARS).astype(object)
         times = pd.to_datetime(f["created_at"], utc=True) if "created_at" in f.columns else None
-        f["time"] = times.dt.strftime("%Y-%m-%d %H:%M").fillna("") if times is not None else ""
+        f["time"] = _minutes(times) if times is not None else ""
         if times is not None:
             f["created_at"] = times.astype("int64") // 10**9  # seconds: a colour scale
         if suspects:
@@ -228,7 +276,16 @@ class EmbeddingMap:
             for r in self.cluster_rows
         ]
         self.cluster_list.value = None
-        self.cluster_table.value = STYLE + table_html(self.cluster_rows)
+        self.cluster_grid = sortable_table(self.cluster_rows, caption="Clusters: sort, search, select a row to see it")
+        if self.cluster_grid is None:
+            self.cluster_table.value = STYLE + table_html(self.cluster_rows)
+            return
+        self.cluster_grid.observe(self._on_cluster_row, names="selected_rows")
+
+    def _on_cluster_row(self, change: dict[str, Any]) -> None:
+        rows = change["new"] or []
+        if rows:  # positions in the rows given (DataTables keeps them through sorting and searching)
+            self.select_cluster(self.cluster_rows[int(rows[-1])]["cluster"])
 
     def _on_selection(self, change: dict[str, Any]) -> None:
         if self._programmatic:

@@ -191,6 +191,32 @@ def test_search_and_cluster_list_select_on_the_map(page: Any) -> None:
     _wait_info(page, rf"cluster {cluster}: {size} memories")
 
 
+def test_sortable_cluster_table_sorts_searches_and_selects(page: Any) -> None:
+    grid = page.locator(".okai-explorer .okai-sortable")
+    grid.scroll_into_view_if_needed()
+    grid.locator("tbody tr").first.wait_for(timeout=STEP_MS)
+    # DataTables 2 (itables) sorts from the header's order icon ("icon-only"), not from the title
+    grid.locator("thead th[data-dt-column='1'] .dt-column-order").click()  # ascending by size
+    page.wait_for_function(
+        "() => { const s = [...document.querySelectorAll('.okai-explorer .okai-sortable tbody tr td:nth-child(2)')]"
+        ".map(td => Number(td.innerText)); return s.length > 1 && s.every((v, i) => i === 0 || s[i - 1] <= v); }",
+        timeout=STEP_MS,
+    )
+    sizes = [int(s) for s in grid.locator("tbody tr td:nth-child(2)").all_inner_texts()]
+    assert sizes == sorted(sizes) and len(sizes) == 10, sizes  # one page of 10, sorted in the browser
+    search = grid.locator("input[type=search]").first
+    search.fill("python")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.okai-explorer .okai-sortable tbody tr')].every(r => "
+        "r.innerText.toLowerCase().includes('python'))",
+        timeout=STEP_MS,
+    )
+    row = grid.locator("tbody tr").first
+    cluster, size = row.locator("td").nth(0).inner_text(), row.locator("td").nth(1).inner_text()
+    row.locator("td").nth(0).click()  # selecting the row selects its cluster on the map
+    _wait_info(page, rf"cluster {cluster}: {size} memories")
+
+
 def test_colour_by_agent_changes_the_legend(page: Any) -> None:
     def legend() -> list[str]:
         return list(

@@ -100,3 +100,16 @@ def test_palette_is_distinct_for_15_groups() -> None:
     d = np.linalg.norm(lab[:, None] - lab[None], axis=2)
     np.fill_diagonal(d, np.inf)
     assert d.min() > 20  # CIELAB delta E: clearly different colours (matplotlib's default cycle repeats at 11)
+
+
+def test_the_sortable_cluster_table_selects_its_row_on_the_map(explorer: Any) -> None:
+    m = explorer.map
+    grid = m.cluster_grid
+    assert grid is not None and grid in m.widget.children, "itables' table is shown under the map"
+    assert list(grid.df["cluster"]) == [r["cluster"] for r in m.cluster_rows]
+    assert all(float(f"{v:.3g}") == v for v in grid.df["share"]), "floats to 3 significant digits"
+    grid.selected_rows = [2]  # what clicking the third row in the browser sends, whatever the sort order
+    chosen = str(m.cluster_rows[2]["cluster"])
+    expected = [i for i, c in enumerate(m.frame["cluster"].astype(str)) if c == chosen]
+    assert expected and list(m.scatter.widget.selection) == expected
+    assert f"cluster {chosen}: {len(expected)} memories" in m.info.value
