@@ -22,8 +22,8 @@ out as follows, each choice following the adapter's queries:
 - The database's ``citus.multi_shard_modify_mode`` becomes ``sequential`` (one connection per node for a
   multi-shard write): removing a room deletes its memories on every shard and then its participants and the room
   in the same transaction, and Citus refuses a reference table write after a parallel multi-shard one. Its
-  ``hnsw.iterative_scan`` becomes ``relaxed_order`` on every node: the adapter sets it (and ``hnsw.ef_search``)
-  with ``set_config`` in its own sessions, which Citus does not carry to the shards.
+  ``hnsw.iterative_scan`` becomes ``relaxed_order`` and ``hnsw.ef_search`` okai's default on every node: the
+  adapter sets them with ``set_config`` in its own sessions, which Citus does not carry to the shards.
 
 The near-duplicate check's per-room advisory lock is taken on the coordinator, where every write arrives; it
 serialises writers of one room across shards. (Writers connected straight to workers, Citus's "query from any
@@ -50,6 +50,7 @@ import psycopg
 from psycopg import sql
 
 from okai_insight.errors import SchemaError
+from okai_insight.settings import Settings
 
 #: Distributed tables and their distribution column.
 DISTRIBUTED = {"memories": "agentId"}
@@ -62,6 +63,9 @@ REFERENCE = ("accounts", "rooms", "participants", "relationships", "goals", "log
 _DATABASE_SETTINGS = (
     "citus.multi_shard_modify_mode TO 'sequential'",
     "hnsw.iterative_scan TO 'relaxed_order'",
+    # okai's default ef_search (Settings.hnsw_ef_search), not pgvector's 40: the shards search with what okai's
+    # measurements chose; an adapter asking for another value gets it on the coordinator only (docs/scaling.md).
+    f"hnsw.ef_search TO {int(Settings().hnsw_ef_search or 40)}",
 )
 #: An order-independent checksum of every row (as okai_insight/ops/partitioning.py verifies its move).
 _CHECKSUM = "SELECT count(*), coalesce(sum(('x' || left(md5(t::text), 15))::bit(60)::bigint), 0) FROM {} AS t"

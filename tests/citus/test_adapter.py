@@ -17,6 +17,7 @@ from okai_insight.adapters._pg_profile_sql import MemoryQueryShape
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.citus import CitusCluster
 from okai_insight.models import Account, Memory
+from okai_insight.settings import Settings
 
 DIM = 16
 AGENTS = 12
@@ -203,15 +204,17 @@ def test_a_search_for_more_rows_than_ef_search_gets_them_from_every_shard(
     loaded, citus_cluster: CitusCluster, citus_url: str
 ) -> None:
     """The adapter's pgvector settings (set_config in its sessions) do not reach the workers' sessions, so the
-    iterative scan is the database's default on every node (distribute_schema; Citus propagates ALTER DATABASE SET).
+    iterative scan and okai's ef_search are the database's defaults on every node (distribute_schema; Citus propagates
+    ALTER DATABASE SET).
     At this size a shard's planner may sort its 450 rows exactly anyway, so the setting is checked on the workers."""
     db, vectors, ids, _, _ = loaded
     database = citus_url.rsplit("/", 1)[-1]
     for node in citus_cluster.nodes[1:]:
         with psycopg.connect(node.url(database), connect_timeout=10) as conn:
             assert conn.execute("SHOW hnsw.iterative_scan").fetchone() == ("relaxed_order",)
+            assert conn.execute("SHOW hnsw.ef_search").fetchone() == (str(Settings().hnsw_ef_search),)
     q = np.random.default_rng(11).normal(size=DIM).astype(np.float32)
     found = db.search_memories_by_embedding(q, table_name="messages", count=200)
-    assert len(found) == 200  # 4 shards x ef_search 40 through the index alone would give at most 160
+    assert len(found) == 200
     exact = set(_exact(vectors, ids, q, np.arange(len(ids)), k=200))
     assert len({m.id for m in found} & exact) / 200 >= 0.9
