@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from okai_insight.cli._args import add_command
+from okai_insight.embeddings.recall import DEFAULT_QUERIES
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -67,5 +68,10 @@ def add_commands(subparsers: Any) -> None:
     )
     p.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
     p.add_argument("--sample", type=int, default=2000, help="embeddings read for the projection (default 2000)")
-    p.add_argument("--queries", type=int, default=50, help="sampled queries for the tuners (default 50)")
+    p.add_argument(
+        "--queries",
+        type=int,
+        default=DEFAULT_QUERIES,
+        help=f"sampled queries for the tuners (default {DEFAULT_QUERIES}, as tune-recall's)",
+    )
     p.add_argument("--keep-notebook", default=None, metavar="PATH", help="also keep the executed notebook")

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from okai_insight._redact import redact
+from okai_insight.embeddings.recall import DEFAULT_QUERIES
 from okai_insight.errors import FeatureNotAvailable, OkaiError
 from okai_insight.report._kernel import this_python_kernel
 from okai_insight.report._paths import notebook_path
@@ -163,14 +164,15 @@ def build_report(
     output: str | Path = "report.html",
     *,
     sample: int = 2000,
-    queries: int = 50,
+    queries: int = DEFAULT_QUERIES,
     keep_notebook: str | Path | None = None,
 ) -> Path:
     """``okai-insight report``: execute ``report.ipynb`` on ``url`` (None: ``OKAI_DATABASE_URL``, else the demo's
     own database ``okai_demo`` on the embedded server, loaded if needed; never the server's default ``okai``) and
     write the HTML report (no code cells) to ``output``; returns its path.
 
-    ``sample`` bounds the embeddings read for the projection, ``queries`` the sampled queries of the tuners.
+    ``sample`` bounds the embeddings read for the projection, ``queries`` the sampled queries of the tuners
+    (the CLI's, notebook's and widget's default too, so the report's headline advice is theirs).
     ``keep_notebook`` also keeps the executed notebook there.
 
     Example:
