@@ -1,5 +1,5 @@
 """Operations subcommands: backup, restore, basebackup, wal-archive, pitr-restore, maintain, retention,
-archive-restore, partition, replication, replica, promote, secure, verify-isolation, health, metrics."""
+archive-restore, partition, distribute, replication, replica, promote, secure, verify-isolation, health, metrics."""
 
 from __future__ import annotations
 
@@ -317,6 +317,19 @@ def _partition(args: argparse.Namespace) -> int:
     return 0
 
 
+def _distribute(args: argparse.Namespace) -> int:
+    from okai_insight.ops._connection import connect
+    from okai_insight.schema._citus import distribute_schema
+
+    url = _url(args)
+    with connect(url, autocommit=True) as conn:
+        done = distribute_schema(conn)
+    print(done.summary() if done.already else f"{done.summary()} ({done.duration_ms:.0f} ms)")
+    if done.rows:
+        print(format_rows([{"table": t, "rows_verified": n} for t, n in done.rows.items()], args.format))
+    return 0
+
+
 def _add_timeout(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--timeout-s", type=float, default=3600.0, help="stop the PostgreSQL program after this long (default 3600)"
@@ -496,6 +509,17 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--by", choices=("agent",), default="agent", help='the partition key (agent: "agentId")')
     p.add_argument("--partitions", type=int, required=True, help="how many hash partitions (2 to 1024)")
     p.add_argument("--dry-run", action="store_true", help="only say what would run and why")
+    add_format_argument(p)
+
+    p = add_command(
+        subparsers,
+        "distribute",
+        help="distribute an okai-insight database on its Citus coordinator: memories by agent, the rest as reference "
+        "tables, every row counted and checksummed before and after, in one transaction",
+        examples=["okai-insight distribute postgresql://me@coordinator/agents"],
+        func=_distribute,
+    )
+    add_url_argument(p)
     add_format_argument(p)
 
     p = add_command(

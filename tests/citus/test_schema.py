@@ -4,6 +4,7 @@ verified move; what cannot be moved is refused before anything changes. Real clu
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import numpy as np
@@ -194,3 +195,27 @@ def test_copy_into_a_citus_database_lands_in_the_shards_and_verifies(citus_clust
     assert _checksum(target) == _checksum(source)
     with psycopg.connect(target, connect_timeout=10) as conn:
         assert conn.execute("SELECT pg_relation_size('memories')").fetchone() == (0,)  # all of it in the shards
+
+
+def test_the_distribute_command_converts_a_database_and_says_what_it_verified(
+    citus_cluster: CitusCluster, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``okai-insight distribute``: refused (exit 1, nothing changed) before the database is on the cluster, then
+    converts it with every table verified, then says it is already distributed."""
+    from okai_insight import cli
+
+    name = f"cli_{uuid.uuid4().hex[:8]}"
+    url = _single_node_database(citus_cluster, name)
+    ids, _ = _fill(url, agents=2, per_agent=10)
+    before = _checksum(url)
+    assert cli.main(["distribute", url]) == 1
+    assert "not a Citus coordinator" in capsys.readouterr().err
+    citus_cluster.create_database(name)
+    assert cli.main(["distribute", url, "--format", "json"]) == 0
+    summary, _, rows = capsys.readouterr().out.partition("\n")
+    assert 'memories distributed by "agentId"' in summary
+    assert {r["table"]: r["rows_verified"] for r in json.loads(rows)}["memories"] == 20
+    assert _tables(url)["memories"] == ("distributed", "agentId")
+    assert _checksum(url) == before and len(ids) == 20
+    assert cli.main(["distribute", url]) == 0
+    assert capsys.readouterr().out.startswith("already distributed")
