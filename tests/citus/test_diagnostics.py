@@ -20,6 +20,7 @@ from okai_insight.citus import CitusCluster
 from okai_insight.diagnostics import citus, doctor
 from okai_insight.diagnostics._runner import Runner
 from okai_insight.embeddings import embedding_quality, tune_recall
+from okai_insight.settings import Settings
 from tests.embeddings._world import World, build
 
 CHECKS = [
@@ -220,11 +221,12 @@ def runner(citus_url: str) -> Iterator[Runner]:
 def test_search_settings_reach_the_shards(runner: Runner, citus_url: str, world: World) -> None:
     """hnsw.ef_search set by the runner reaches the shards' queries on the workers (the expression runs there)."""
     on_shards = sql.SQL("SELECT DISTINCT current_setting('hnsw.ef_search') AS ef FROM memories")
-    assert runner.execute(on_shards).rows == [{"ef": "40"}]
+    default = str(Settings().hnsw_ef_search)  # the distributed database's default on every node (distribute_schema)
+    assert runner.execute(on_shards).rows == [{"ef": default}]
     assert runner.execute(on_shards, local_settings={"hnsw.ef_search": "7"}).rows == [{"ef": "7"}]
     with _connect(citus_url) as conn, conn.transaction():  # what the runner did before: set_config() stays behind
         conn.execute("SELECT set_config('hnsw.ef_search', '7', true)")
-        assert conn.execute(on_shards.as_string(conn)).fetchall() == [("40",)]
+        assert conn.execute(on_shards.as_string(conn)).fetchall() == [(default,)]
 
 
 def test_the_embedding_insight_reads_every_shard(citus_url: str, world: World) -> None:
