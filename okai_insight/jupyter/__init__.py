@@ -11,6 +11,7 @@ from okai_insight.jupyter._base import Panel
 from okai_insight.jupyter._dashboard import PANELS, STORE_PANELS, Dashboard
 from okai_insight.jupyter._explore import ExplainWidget, ExplorerWidget
 from okai_insight.jupyter._panels import HealthWidget, IndexesWidget, SpaceWidget, StatementsWidget
+from okai_insight.jupyter._sortable import interactive
 from okai_insight.jupyter._trends import DriftWidget, HistoryWidget
 from okai_insight.jupyter._tuners import RecallWidget, ThresholdWidget
 
@@ -30,4 +31,5 @@ __all__ = [
     "SpaceWidget",
     "StatementsWidget",
     "ThresholdWidget",
+    "interactive",
 ]

@@ -119,6 +119,16 @@ def test_health_notebook_runs_in_jupyterlab_and_the_checkbox_shows_every_check(
 ) -> None:
     page, console = _run_notebook(browser, lab, "01-health-check")
     _check_rendered(page, console, tmp_path_factory.getbasetemp() / "lab-health.png")
+    # the findings table (jupyter.interactive) is sortable and searchable in Lab: search narrows it to one severity
+    grid = page.locator(".okai-sortable").first
+    grid.scroll_into_view_if_needed()
+    grid.locator("tbody tr").first.wait_for(timeout=STEP_MS)
+    grid.locator("input[type=search]").first.fill("warning")
+    page.wait_for_function(
+        "() => { const rows = [...document.querySelector('.okai-sortable').querySelectorAll('tbody tr')];"
+        " return rows.length > 0 && rows.every(r => r.innerText.toLowerCase().includes('warning')); }",
+        timeout=STEP_MS,
+    )
     panel = page.locator(".okai-panel").last
     panel.locator(".okai-badge").first.wait_for(timeout=STEP_MS)
     before = panel.locator(".okai-body h4").count()

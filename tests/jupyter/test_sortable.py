@@ -1,0 +1,55 @@
+"""Sortable, searchable tables in notebooks (issue 16 item 2): a diagnostic's result shown with its findings first
+and every row in an itables table, on the demo database."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import pandas as pd
+from itables.widget import ITable
+
+from okai_insight.diagnostics import indexes
+from okai_insight.jupyter import interactive
+from okai_insight.results import Finding, Result
+
+
+def test_a_diagnostic_result_becomes_findings_then_a_sortable_table_of_every_row(demo_url: str) -> None:
+    result = indexes.index_usage(demo_url)
+    assert result.status == "ok" and len(result.rows) > 0
+    shown = interactive(result)
+    assert isinstance(shown, widgets.VBox)
+    header, table = shown.children
+    assert isinstance(table, ITable)
+    assert result.title in header.value
+    assert "<table" not in header.value  # the rows are in the sortable table, not repeated as static HTML
+    assert len(table.df) == len(result.rows)  # every row, not the first page or the static view's first 20
+    assert list(table.df.columns) == [c for c in result.columns if c in table.df.columns]
+    numeric = [c for c in table.df.columns if pd.api.types.is_numeric_dtype(table.df[c])]
+    assert numeric, "numbers stay numbers, so sorting is numeric"
+
+
+def test_findings_come_first_and_rows_with_floats_are_rounded() -> None:
+    result = Result(
+        "space",
+        "table_sizes",
+        "Table sizes",
+        rows=[{"table": f"t{i}", "bloat_ratio": 1 / (i + 3)} for i in range(40)],
+        findings=[Finding("warning", "t0 is bloated")],
+    )
+    header, table = interactive(result, page_rows=5).children
+    assert header.value.index("Table sizes") < header.value.index("t0 is bloated")
+    assert len(table.df) == 40 and table.df["bloat_ratio"].iloc[0] == 0.333
+
+
+def test_a_dataframe_and_an_empty_result() -> None:
+    frame = pd.DataFrame({"check": ["a", "b"], "severity": ["info", "warning"]})
+    shown = interactive(frame)
+    assert isinstance(shown, widgets.VBox) and len(shown.children[0].df) == 2
+    empty = interactive(Result("space", "x", "Nothing here", note="no tables yet"))
+    assert isinstance(empty, widgets.HTML) and "no tables yet" in empty.value
+
+
+def test_without_a_widget_manager_the_display_data_holds_the_static_view(demo_url: str) -> None:
+    result = indexes.index_usage(demo_url)
+    bundle = interactive(result)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle  # JupyterLab, Notebook 7, Voila: the widgets
+    assert result.title in bundle["text/html"] and "<table" in bundle["text/html"]  # an HTML export: the table
