@@ -108,7 +108,13 @@ def server(args: list[str], root: Path, url: str, *, env: dict[str, str] | None 
 
 #: Console errors that are not ours: Voila's page loads every installed JupyterLab extension, and jupysql's
 #: (built against a newer JupyterLab than Voila's bundled 4.2) fails to federate there; nothing of it is used.
-KNOWN_CONSOLE_ERRORS = ("jupysql-plugin", "Shared module @jupyterlab/completer")
+#: Likewise Notebook 7's own extensions (the notebook package, installed since Notebook 7 is tested too): Voila's
+#: loader (voila.js) reports "The getter for the shared module is not a function" for them; nothing of it is used.
+KNOWN_CONSOLE_ERRORS = (
+    "jupysql-plugin",
+    "Shared module @jupyterlab/completer",
+    "The getter for the shared module is not a function",
+)
 
 
 class Console:
