@@ -87,6 +87,10 @@ def _lab(args: argparse.Namespace) -> int:
     # The database URL and the token reach the server through its environment, never its command line (which
     # any local user can read in the process list).
     env = {**os.environ, "OKAI_DATABASE_URL": target.url, "JUPYTER_TOKEN": token}
+    from okai_insight.jupyter._voila import TEMPLATE, jupyter_path
+
+    # Voila inside Lab renders with okai's template (no FontAwesome from a CDN); JUPYTER_PATH is where it is found
+    env["JUPYTER_PATH"] = jupyter_path(env)
     command = [
         sys.executable,
         "-m",
@@ -99,6 +103,7 @@ def _lab(args: argparse.Namespace) -> int:
         "--LabApp.news_url=",  # no fetch of Jupyter's news feed
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.extension_manager=readonly",  # no PyPI queries from the extension manager
+        f"--VoilaConfiguration.template={TEMPLATE}",
     ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers run as root; Jupyter refuses without this
         command.append("--ServerApp.allow_root=True")

@@ -65,8 +65,13 @@ class Panel(widgets.VBox):  # type: ignore[misc]
         self.refresh_button.on_click(lambda _: self.refresh())
         self.body = widgets.HTML(value=STYLE + message_html("not loaded yet: press Refresh"))
         self.body.add_class("okai-body")
+        # Result tables as sortable, searchable widgets (show_results): an HTML widget runs no script, so the body
+        # keeps the static HTML (scripts, tests, front ends without itables) and is hidden while this is shown.
+        self.tables = widgets.VBox(layout=widgets.Layout(display="none"))
+        self.tables.add_class("okai-body")
+        self.tables.add_class("okai-tables")
         bar = widgets.HBox([self.refresh_button, *self.controls(), self.progress, self.status])
-        super().__init__([bar, *self.extra_children(), self.body])
+        super().__init__([bar, *self.extra_children(), self.body, self.tables])
         self.add_class("okai-panel")
         if autoload:
             self.refresh()
@@ -87,6 +92,33 @@ class Panel(widgets.VBox):  # type: ignore[misc]
     def render(self, data: Any) -> None:
         """Show ``data`` (what :meth:`compute` returned); runs after compute, in the same thread."""
         raise NotImplementedError
+
+    def show_results(self, results: list[Any], *, head: str = "", max_rows: int = 25) -> None:
+        """Show ``head`` (HTML) and ``results``: each result's findings first, then its rows in a sortable,
+        searchable table (every row, paged); ``body.value`` holds the same as static HTML (the first ``max_rows``
+        rows of each), which is what is shown without itables.
+
+        Example:
+            >>> w.show_results([indexes.index_usage(url)])                # doctest: +SKIP
+            >>> len(w.tables.children)                                   # doctest: +SKIP
+            2
+        """
+        from okai_insight.jupyter._sortable import result_widgets
+        from okai_insight.presentation import results_html
+
+        self.body.value = STYLE + head + results_html(results, max_rows=max_rows)
+        children = result_widgets(results, head=head)
+        if children is None:
+            self._show_static()
+            return
+        self.tables.children = children
+        self.tables.layout.display = None
+        self.body.layout.display = "none"
+
+    def _show_static(self) -> None:
+        self.tables.children = ()
+        self.tables.layout.display = "none"
+        self.body.layout.display = None
 
     # -- machinery ---------------------------------------------------------------------------------------------
     @property
@@ -149,6 +181,7 @@ class Panel(widgets.VBox):  # type: ignore[misc]
 
             kind = "unavailable" if isinstance(exc, FeatureNotAvailable) else "error"
             self.body.value = STYLE + message_html(self.error, kind=kind)
+            self._show_static()
             self.status.value = ""
         finally:
             self.loads += 1

@@ -74,7 +74,7 @@ class HealthWidget(Panel):
             f"{len(data.results)} checks</p><p>{badges(data.counts())}</p>"
         )
         shown = data.results if self.show_all.value else [r for r in data.results if r.findings or r.status != "ok"]
-        self.body.value = STYLE + head + findings_html(data.findings) + results_html(shown)
+        self.show_results(shown, head=head + findings_html(data.findings))
 
 
 class _ResultsPanel(Panel):
@@ -115,7 +115,7 @@ class _ResultsPanel(Panel):
         return out
 
     def render(self, data: Any) -> None:
-        self.body.value = results_html(data)
+        self.show_results(data)
 
 
 class StatementsWidget(_ResultsPanel):

@@ -63,6 +63,38 @@ def interactive(data: Any, *, page_rows: int = 15, caption: str | None = None) -
     return WithStaticView([widgets.HTML(header), table] if header else [table], static=static)
 
 
+def result_widgets(results: list[Result], *, head: str = "", page_rows: int = 10) -> list[Any] | None:
+    """Several results as widgets for a panel: ``head`` (HTML), then each result's title, status and findings
+    (static HTML, findings first as everywhere) followed by its rows as a sortable, searchable table. ``None``
+    without itables, or when a result's rows cannot become a table; the caller then shows the static HTML.
+
+    Example:
+        >>> parts = result_widgets([Result("space", "t", "T", rows=[{"x": 1}])], head="<p>db</p>")
+        >>> parts is None or [type(p).__name__ for p in parts]
+        ['HTML', 'ITable']
+    """
+    from okai_insight.presentation import STYLE
+
+    children: list[Any] = []
+    pending = STYLE + head
+    for result in results:
+        pending += result_html(Result(**{**_fields(result), "rows": []}))
+        if not result.rows:
+            continue
+        try:
+            table = sortable_table(result.rows, page_rows=page_rows)
+        except (TypeError, ValueError, OverflowError):  # a value itables cannot serialise: the static view shows all
+            return None
+        if table is None:
+            return None
+        table.add_class(f"okai-rows-{result.name}")  # which result a table shows, for people and browser tests
+        children += [widgets.HTML(pending), table]
+        pending = ""
+    if pending:
+        children.append(widgets.HTML(pending))
+    return children
+
+
 def _fields(result: Result) -> dict[str, Any]:
     return {
         "concern": result.concern,

@@ -3,6 +3,8 @@ and every row in an itables table, on the demo database."""
 
 from __future__ import annotations
 
+import html
+
 import ipywidgets as widgets
 import pandas as pd
 from itables.widget import ITable
@@ -53,3 +55,38 @@ def test_without_a_widget_manager_the_display_data_holds_the_static_view(demo_ur
     bundle = interactive(result)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle  # JupyterLab, Notebook 7, Voila: the widgets
     assert result.title in bundle["text/html"] and "<table" in bundle["text/html"]  # an HTML export: the table
+
+
+def test_a_panel_shows_each_results_rows_as_a_sortable_table_after_its_findings(demo_url: str) -> None:
+    from okai_insight.jupyter import HealthWidget, IndexesWidget
+
+    w = IndexesWidget(demo_url, background=False)
+    assert w.error is None
+    shown = [r for r in w.data if r.rows]
+    tables = [c for c in w.tables.children if isinstance(c, ITable)]
+    assert len(tables) == len(shown) > 0, "one sortable table per result with rows"
+    for result, table in zip(shown, tables, strict=True):
+        assert len(table.df) == len(result.rows), "every row, paged in the browser, not the static view's first 25"
+        assert f"okai-rows-{result.name}" in table._dom_classes
+    texts = [c.value for c in w.tables.children if isinstance(c, widgets.HTML)]
+    assert all("<table" not in t for t in texts), "rows are not repeated as static HTML"
+    assert w.tables.layout.display is None and w.body.layout.display == "none"
+    assert "idx_memories_embedding" in w.body.value, "the static view is still there for scripts and exports"
+
+    h = HealthWidget(demo_url, background=False)
+    head = h.tables.children[0]
+    assert isinstance(head, widgets.HTML)
+    findings = h.report.findings
+    assert findings and findings[0].message.split()[0] in head.value, "the findings come first"
+
+
+def test_a_failing_panel_shows_its_error_not_the_previous_tables(demo_url: str) -> None:
+    from okai_insight.jupyter import IndexesWidget
+
+    w = IndexesWidget(demo_url, background=False)
+    assert len(w.tables.children) > 0
+    w.db = "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2"
+    w.refresh()
+    assert w.error is not None
+    assert w.tables.children == () and w.tables.layout.display == "none" and w.body.layout.display is None
+    assert html.escape(w.error) in w.body.value, "the error is shown in the body"
