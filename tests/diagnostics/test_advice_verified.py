@@ -223,8 +223,16 @@ def test_planner_chose_exact_only_where_exact_is_slow(planted: str) -> None:
         settings=exact,
     )
     assert [n.node_type for n in fast.nodes][-1] == "Seq Scan"
-    assert fast.execution_ms is not None and fast.execution_ms < pf.EXACT_SLOW_MS
-    assert fast.findings == [], [f.message for f in fast.findings]  # exact on 2,000 x 384 is the right plan
+    # The finding follows the measured time of the exact search (the Sort over the scan), whatever the machine's
+    # load: on a quiet machine 2,000 x 384 takes ~1 ms and exact is the right plan (no finding); on a loaded one it
+    # may pass the bar, and then the finding must say what it measured.
+    (sort,) = [n for n in fast.nodes if n.node_type == "Sort"]
+    assert sort.inclusive_ms is not None
+    if sort.inclusive_ms < pf.EXACT_SLOW_MS:
+        assert fast.findings == [], [f.message for f in fast.findings]
+    else:
+        (f,) = fast.findings
+        assert "the exact search took" in f.message and "preferred to read the table" in f.message
     slow = ex.explain(planted, "SELECT id FROM wide ORDER BY e <=> $1 LIMIT 10", settings=exact)
     (f,) = slow.findings
     assert "preferred to read the table" in f.message and "is estimated at" in f.message
