@@ -90,6 +90,27 @@ class ProfileSql:
             "ORDER BY distance + 0"
         ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
 
+    def search_nearest(self, f: MemoryQueryShape) -> sql.Composed:
+        """The HNSW search the adapter's searches send: the statement a psycopg user writes, nothing around it.
+
+        Unlike :meth:`search_index` (kept for the EXISTS of :meth:`near_duplicate`) it leaves three things to the
+        client, which does them on the k rows it reads anyway (``postgres._nearest_first``): dropping NaN
+        distances (zero vectors), the threshold (rows passing it are a prefix of the nearest-first list, so
+        filtering after the LIMIT equals filtering before), and the final order (``relaxed_order`` returns rows
+        only roughly in order). The materialised CTE and its outer sort cost the server 15-20 % of an unfiltered
+        top-10 search (backend CPU per call, 10k x 384, ef_search 40 and 100; /proc/<pid>/stat, perf6 2026-12-05);
+        sorting ten rows in Python costs about a microsecond.
+
+        Example:
+            >>> ProfileSql(SchemaProfile(flavor="okai")).text("search_nearest", MemoryQueryShape())[:9]
+            'SELECT m.'
+        """
+        return sql.SQL(
+            'SELECT {cols}, m."embedding" <=> {q} AS distance FROM memories AS m '
+            'WHERE {where} AND m."embedding" IS NOT NULL '
+            'ORDER BY m."embedding" <=> {q} LIMIT %(k)s'
+        ).format(cols=self.memory_columns, q=self.query_vector, where=self.memory_where(f))
+
     def search_exact(self, f: MemoryQueryShape) -> sql.Composed:
         """Exact nearest first over a small filtered set, read through the btree indexes (recall 1.0).
 

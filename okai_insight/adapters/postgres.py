@@ -48,7 +48,7 @@ from okai_insight.adapters._pg_connect import (
 from okai_insight.adapters._pg_health import ConnectionHealth, explain_failure, recording_connection_class
 from okai_insight.adapters._pg_json import register_json_loader
 from okai_insight.adapters._pg_profile_sql import MemoryQueryShape, ProfileSql
-from okai_insight.adapters._pg_rows import by_name
+from okai_insight.adapters._pg_rows import by_name, by_name_counted
 from okai_insight.adapters._pg_vector import register_vector_types
 from okai_insight.adapters._pg_watchdog import WATCHDOG
 from okai_insight.adapters._retry import with_retries
@@ -439,12 +439,12 @@ class PostgresAdapter(KeysetPaging):
 
     def _search(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> list[Memory]:
         if not (f.room or f.agent or f.unique):
-            query = self.profile_sql.text("search_index", f)
             if self._index_settings(params["k"]) is None:
-                return _rows(c, _MEMORIES, query, params)
+                query = self.profile_sql.text("search_nearest", f)
+                return _nearest_first(_rows(c, _MEMORIES, query, params), params["threshold"])
             with c.pipeline():
                 cur = self._send_index_search(c, f, params)
-            return cur.fetchall()
+            return _nearest_first(cur.fetchall(), params["threshold"])
         # Filtered: one statement counts the filtered set (up to the cap) and, when it is small, searches it
         # exactly, so the common case (a room of fewer than exact_search_max_rows memories) is one round trip
         # of one prepared statement. A larger set needs the HNSW search: a set seen large before gets it sent in
@@ -472,7 +472,7 @@ class PostgresAdapter(KeysetPaging):
                         del large[next(iter(large))]
                 with c.pipeline():
                     indexed = self._send_index_search(c, f, params)
-            return indexed.fetchall()
+            return _nearest_first(indexed.fetchall(), params["threshold"])
         large.pop(key, None)
         return [m for _, m in rows if m is not None]
 
@@ -506,12 +506,13 @@ class PostgresAdapter(KeysetPaging):
         return found
 
     def _send_index_search(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> psycopg.Cursor[Memory]:
-        """Queue the HNSW search on ``c``, in a pipeline the caller has open; its cursor has the rows after it.
+        """Queue the HNSW search on ``c``, in a pipeline the caller has open; its cursor has the rows after it,
+        for :func:`_nearest_first` (the statement leaves NaN, threshold and final order to the client).
 
         With per-statement settings (see :meth:`_index_settings`) it runs in a transaction: BEGIN, settings,
         query, COMMIT, all in the same round trip.
         """
-        query = self.profile_sql.text("search_index", f)
+        query = self.profile_sql.text("search_nearest", f)
         local = self._index_settings(params["k"])
         if local is None:
             return c.cursor(row_factory=_MEMORIES).execute(query, params, binary=True)
@@ -1150,6 +1151,29 @@ def _embedding(value: Any) -> Embedding | None:
     return None if value is None else np.asarray(value.to_numpy(), dtype=np.float32)
 
 
+def _nearest_first(found: list[Memory], threshold: float) -> list[Memory]:
+    """The rows of an HNSW search (ProfileSql.search_nearest) as the search's answer: a NaN distance (a zero
+    vector) dropped, rows below ``threshold`` dropped, nearest first.
+
+    ``similarity`` is ``1.0 - distance`` in double precision, the arithmetic SQL's ``1 - distance >= threshold``
+    does, so the rows kept are those the server would keep; NaN compares false, so ``>=`` drops it too. The sort
+    is needed: with ``hnsw.iterative_scan = relaxed_order`` the index returns rows only roughly in order (rows 1000
+    and 1001 of a 1500-row search came swapped); Python's sort is stable, so equal distances keep the index's order.
+
+    Example:
+        >>> a, b = Memory(content={}, similarity=0.5), Memory(content={}, similarity=0.9)
+        >>> [m.similarity for m in _nearest_first([a, b, Memory(content={}, similarity=float("nan"))], 0.0)]
+        [0.9, 0.5]
+    """
+    kept = [m for m in found if m.similarity is not None and m.similarity >= threshold]
+    kept.sort(key=_by_similarity, reverse=True)
+    return kept
+
+
+def _by_similarity(m: Memory) -> float:
+    return m.similarity  # type: ignore[return-value]  # None is dropped before sorting
+
+
 def _similarity(distance: float | None) -> float | None:
     return None if distance is None else 1.0 - float(distance)
 
@@ -1205,25 +1229,6 @@ _SET_MEMORY_FIELDS = (
     and not hasattr(Memory, "__post_init__")
     and "__slots__" not in Memory.__dict__
 )
-
-
-def _counted_memory(
-    id: uuid.UUID | None,
-    type: str,
-    createdAt: dt.datetime,
-    content: Any,
-    embedding: Any,
-    userId: uuid.UUID | None,
-    agentId: uuid.UUID | None,
-    roomId: uuid.UUID | None,
-    is_unique: Any,
-    distance: float | None,
-    filtered_rows: int,
-) -> tuple[int, Memory | None]:
-    """A row of PostgresAdapter._counted_search: the filtered set's bounded size, and a memory (None: no row)."""
-    if id is None:
-        return filtered_rows, None
-    return filtered_rows, _memory(id, type, createdAt, content, embedding, userId, agentId, roomId, is_unique, distance)
 
 
 def _knowledge(
@@ -1317,7 +1322,8 @@ def _cached(embedding: Any, score: int) -> CachedEmbedding:
 
 
 _MEMORIES = by_name(_memory)
-_COUNTED = by_name(_counted_memory)
+#: _memory's rows with the filtered set's bounded count (PostgresAdapter._counted_search): (count, memory or None)
+_COUNTED = by_name_counted(_memory, "filtered_rows")
 _KNOWLEDGE = by_name(_knowledge)
 _GOALS = by_name(_goal)
 _ACCOUNTS = by_name(_account)

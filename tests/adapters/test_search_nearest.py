@@ -1,0 +1,136 @@
+"""The unfiltered (type-only) HNSW search is the plain statement a psycopg user writes (issue 17 item 2): no CTE, no
+outer sort, no NaN or threshold filter in SQL. The client drops NaN distances and rows below the threshold and puts
+the rows nearest first; the answers are those of the server-side filter and sort it replaced.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+
+import numpy as np
+import psycopg
+import pytest
+
+from okai_insight.adapters._pg_profile_sql import MemoryQueryShape
+from okai_insight.adapters._pg_rows import by_name_counted
+from okai_insight.adapters.postgres import PostgresAdapter, _nearest_first, register
+from okai_insight.models import Account, Memory
+from okai_insight.settings import Settings
+
+DIM = 16
+N = 600
+TYPE = "nearest"
+
+
+@pytest.fixture(scope="module")
+def world(pg_url):
+    settings = Settings.from_env({}, pool_min_size=1, pool_max_size=1, hnsw_ef_search=40)
+    db = PostgresAdapter(pg_url, settings=settings, dimension=DIM)
+    db.init()
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(N, DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    agent = uuid.uuid4()
+    db.create_account(Account(id=agent, name="Eliza", email=f"{agent}@example.org"))
+    room = db.create_room()
+    ids = db.create_memories(
+        [Memory(room_id=room, agent_id=agent, content={"i": i}, embedding=v) for i, v in enumerate(vectors)], TYPE
+    )
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("ANALYZE memories")
+    yield db, vectors, ids, room, agent
+    db.close()
+
+
+def _statements(db: PostgresAdapter, call) -> list[str]:
+    """The SQL texts ``call()`` sent (Parse and Query messages on the pool's one connection)."""
+    with tempfile.TemporaryFile("w+") as trace:
+        with db.pool.connection() as conn:
+            conn.pgconn.trace(trace.fileno())
+            conn.pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE)
+        try:
+            call()
+        finally:
+            with db.pool.connection() as conn:
+                conn.pgconn.untrace()
+        trace.seek(0)
+        return [line for line in trace if "\tParse\t" in line or "\tQuery\t" in line or "\tBind\t" in line]
+
+
+def test_the_unfiltered_search_sends_the_plain_statement_through_the_hnsw_index(world, pg_url):
+    db, vectors, *_ = world
+    text = db.profile_sql.text("search_nearest", MemoryQueryShape())
+    assert "WITH" not in text and "NaN" not in text and "threshold" not in text
+    # the first calls parse it (unprepared, then prepared); the statement is the plain one, not search_index's CTE
+    sent = "".join(_statements(db, lambda: db.search_memories_by_embedding(vectors[0], table_name=TYPE, count=10)))
+    assert "MATERIALIZED" not in sent and ("ORDER BY" in sent or "Bind" in sent)
+    with psycopg.connect(pg_url) as conn:
+        register(conn, ef_search=40)
+        # At test size reading the type's rows and sorting them is cheaper; these show the plan large tables get.
+        for setting in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+            conn.execute(f"SET {setting} = off")
+        params = {"q": vectors[0], "type": TYPE, "k": 10}
+        plan = "\n".join(r[0] for r in conn.execute("EXPLAIN " + text, params).fetchall())
+    assert "idx_memories_embedding" in plan and "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize("threshold", [None, 0.0, 0.2, 0.5, 0.99])
+def test_threshold_and_order_match_the_exact_answer(world, threshold):
+    db, vectors, ids, *_ = world
+    rng = np.random.default_rng(11)
+    for _ in range(5):
+        q = rng.normal(size=DIM).astype(np.float32)
+        sims = vectors @ (q / np.linalg.norm(q))
+        got = db.search_memories_by_embedding(q, table_name=TYPE, count=10, match_threshold=threshold)
+        similarities = [m.similarity for m in got]
+        assert similarities == sorted(similarities, reverse=True)
+        kept = np.sort(sims)[::-1][:10]
+        if threshold is not None:
+            kept = kept[kept >= threshold - 1e-6]
+            assert all(s >= threshold for s in similarities)
+        # the HNSW index at ef_search 40 on 600 rows: its top 10 is the exact one here
+        assert len(got) == len(kept)
+        assert np.allclose(similarities, kept, atol=1e-5)
+
+
+def test_k_above_ef_search_is_in_order_and_complete(world):
+    db, vectors, *_ = world
+    hits = db.search_memories_by_embedding(vectors[1], table_name=TYPE, count=300)
+    assert len(hits) == 300 and len({h.id for h in hits}) == 300
+    sims = [h.similarity for h in hits]
+    assert sims == sorted(sims, reverse=True)
+
+
+def test_zero_vectors_are_never_returned(world):
+    db, vectors, _, room, agent = world
+    zero = db.create_memory(
+        Memory(room_id=room, agent_id=agent, content={"zero": True}, embedding=np.zeros(DIM, np.float32)), "zeros"
+    )
+    near = db.create_memory(Memory(room_id=room, agent_id=agent, content={"n": 1}, embedding=vectors[2]), "zeros")
+    for threshold in (None, -1.0):
+        got = db.search_memories_by_embedding(vectors[2], table_name="zeros", count=10, match_threshold=threshold)
+        assert [m.id for m in got] == [near], (zero, got)
+
+
+def test_nearest_first_is_the_server_side_filter_and_sort():
+    def m(s: float | None) -> Memory:
+        return Memory(content={}, similarity=s)
+
+    a, b, c, tie1, tie2 = m(0.3), m(0.9), m(0.5), m(0.7), m(0.7)
+    rows = [a, tie1, m(float("nan")), b, m(None), tie2, c]
+    assert _nearest_first(rows, -1.0) == [b, tie1, tie2, c, a]
+    assert [x is y for x, y in zip(_nearest_first(rows, -1.0)[1:3], (tie1, tie2), strict=True)] == [True, True]
+    assert _nearest_first(rows, 0.5) == [b, tie1, tie2, c]  # inclusive, as SQL's >=
+    assert _nearest_first(rows, 0.95) == []
+
+
+def test_counted_rows_share_the_memory_builder(pg_url):
+    factory = by_name_counted(lambda id, name=None: (id, name), "n")
+    with psycopg.connect(pg_url) as conn:
+        cur = conn.cursor(row_factory=factory)
+        assert cur.execute("SELECT 7 AS n, 1 AS id, 'x' AS name").fetchall() == [(7, (1, "x"))]
+        assert cur.execute("SELECT NULL::int AS id, 'y' AS name, 3 AS n").fetchall() == [(3, None)]
+        assert cur.execute("SELECT 4 AS id, 5 AS n").fetchall() == [(5, (4, None))]
+        with pytest.raises(psycopg.ProgrammingError, match="no column 'n'"):
+            cur.execute("SELECT 1 AS id").fetchall()
