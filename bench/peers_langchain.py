@@ -112,6 +112,32 @@ def _search_loop(
     return recall_at_k(truth, found), returned, summarise(times)
 
 
+def _measure_searches(
+    out: StoreResult,
+    store: Any,
+    captured: list[tuple[str, Any]],
+    url: str,
+    data: Dataset,
+    truth: list[list[uuid.UUID]],
+    room_truth: list[list[uuid.UUID]],
+    room: uuid.UUID,
+    ef: int,
+) -> None:
+    """Both stores' searches, measured the same way: top-10 and room-filtered (recall, rows returned, latency),
+    each followed by the plan of the statement it last sent (``captured``)."""
+    out.search_recall, _, out.search = _search_loop(store.similarity_search_with_score_by_vector, data.queries, truth)
+    stmt, params = captured[-1]
+    out.plans["search"] = _explain(url, stmt, params, ef)
+    out.filtered_recall, out.filtered_rows, out.filtered = _search_loop(
+        store.similarity_search_with_score_by_vector,
+        data.queries,
+        room_truth,
+        filter={ROOM_KEY: {"$eq": str(room)}},
+    )
+    stmt, params = captured[-1]
+    out.plans["filtered"] = _explain(url, stmt, params, ef)
+
+
 def _meta(data: Dataset, i: int) -> dict[str, Any]:
     return {ROOM_KEY: str(data.rooms[data.room_of_row[i]]), "source": "bench"}
 
@@ -222,19 +248,7 @@ def run_pgvector(
                 )
             )
         store._engine.dispose()  # type: ignore[union-attr]  # new sessions pick the database's ef_search up
-        out.search_recall, _, out.search = _search_loop(
-            store.similarity_search_with_score_by_vector, data.queries, truth
-        )
-        stmt, params = captured[-1]
-        out.plans["search"] = _explain(url, stmt, params, ef)
-        out.filtered_recall, out.filtered_rows, out.filtered = _search_loop(
-            store.similarity_search_with_score_by_vector,
-            data.queries,
-            room_truth,
-            filter={ROOM_KEY: {"$eq": str(room)}},
-        )
-        stmt, params = captured[-1]
-        out.plans["filtered"] = _explain(url, stmt, params, ef)
+        _measure_searches(out, store, captured, url, data, truth, room_truth, room, ef)
     finally:
         store._engine.dispose()  # type: ignore[union-attr]
     return out
@@ -298,19 +312,7 @@ def run_pgvectorstore(
         out.build_s = time.perf_counter() - t
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE bench")
-        out.search_recall, _, out.search = _search_loop(
-            store.similarity_search_with_score_by_vector, data.queries, truth
-        )
-        stmt, params = captured[-1]
-        out.plans["search"] = _explain(url, stmt, params, ef)
-        out.filtered_recall, out.filtered_rows, out.filtered = _search_loop(
-            store.similarity_search_with_score_by_vector,
-            data.queries,
-            room_truth,
-            filter={ROOM_KEY: {"$eq": str(room)}},
-        )
-        stmt, params = captured[-1]
-        out.plans["filtered"] = _explain(url, stmt, params, ef)
+        _measure_searches(out, store, captured, url, data, truth, room_truth, room, ef)
     finally:
         engine._run_as_sync(engine._pool.dispose())
     return out
