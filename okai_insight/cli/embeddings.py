@@ -19,6 +19,8 @@ from okai_insight.errors import InvalidInput
 
 
 def _print(result: Any, fmt: str) -> int:
+    """Print a result in ``fmt`` (json / csv / text) and return the exit code: 1 when it did not run or found
+    something critical. Shared with ``tune-index`` (cli/tuning.py), so every tuner prints the same way."""
     if fmt == "json":
         print(json.dumps(result.to_dict() | {"summary": result.summary}, indent=2, default=str))
     elif fmt == "csv":
@@ -30,10 +32,13 @@ def _print(result: Any, fmt: str) -> int:
     return 1 if result.worst_severity == "critical" else 0
 
 
-def _ints(text: str) -> list[int]:
+def _ints(text: str, what: str | None = None) -> list[int]:
+    """Comma-separated integers of an option (``what`` names it in the error)."""
     try:
         return [int(x) for x in text.split(",") if x.strip()]
     except ValueError as exc:
+        if what is not None:
+            raise InvalidInput(f"{what} takes comma-separated integers, got {text!r}") from exc
         raise InvalidInput(f"expected comma-separated integers, got {text!r}") from exc
 
 

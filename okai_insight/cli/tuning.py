@@ -12,14 +12,8 @@ import argparse
 from typing import Any
 
 from okai_insight.cli._args import add_command, add_format_argument, add_url_argument
+from okai_insight.cli.embeddings import _ints, _print
 from okai_insight.errors import InvalidInput
-
-
-def _ints(text: str, what: str) -> list[int]:
-    try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError as exc:
-        raise InvalidInput(f"{what} takes comma-separated integers, got {text!r}") from exc
 
 
 def _hnsw(text: str) -> list[tuple[int, int]]:
@@ -33,9 +27,6 @@ def _hnsw(text: str) -> list[tuple[int, int]]:
 
 
 def _tune_index(args: argparse.Namespace) -> int:
-    import json
-
-    from okai_insight.cli._output import format_rows
     from okai_insight.tuning import tune_index
 
     result = tune_index(
@@ -52,15 +43,7 @@ def _tune_index(args: argparse.Namespace) -> int:
         overfetch=_ints(args.overfetch, "--overfetch"),
         progress=not args.quiet,
     )
-    if args.format == "json":
-        print(json.dumps(result.to_dict() | {"summary": result.summary}, indent=2, default=str))
-    elif args.format == "csv":
-        print(format_rows(result.to_dict()["rows"], "csv"), end="")
-    else:
-        print(result.to_text(max_rows=200))
-    if result.status != "ok":
-        return 1
-    return 1 if result.worst_severity == "critical" else 0
+    return _print(result, args.format)  # the embedding tuners' printing and exit codes, not a copy of them
 
 
 def add_commands(subparsers: Any) -> None:
