@@ -9,7 +9,10 @@ The method (chosen for 100k x 384 in well under a minute on 2 cores):
    (``precomputed_knn``: skips UMAP's NN-descent and its numba compilation).
 3. Every other row is placed at the inverse-distance-weighted mean of the 2-D positions of its ``place_neighbours``
    (5) nearest subsample rows in the PCA space (a k-NN regression of the UMAP map; much cheaper than
-   ``UMAP.transform``, and faithful where the subsample is dense).
+   ``UMAP.transform``, and faithful where the subsample is dense). The neighbours are searched by cells
+   (:func:`place`: k-means cells of the subsample, each row compared with its cell's and the nearest cells' rows
+   only, one matrix product per cell): several times less CPU than the exhaustive search, the same positions on
+   the benchmark's data.
 
 With ``n <= fit_rows`` step 3 does nothing: every row is fitted by UMAP. Results are cached by a hash of the input
 matrix and every parameter: in memory (the last 8) and, with ``cache_dir``, on disk as ``.npy``.
@@ -117,7 +120,7 @@ def project(
         "epochs": n_epochs,
         "place": place_neighbours,
         "seed": seed,
-        "v": 2,
+        "v": 3,
     }
     key = cache_key(X, params)
     if cache and key in _MEMORY:
@@ -207,12 +210,106 @@ def _compute(X: np.ndarray, p: dict[str, Any], progress: bool | Callable[[int, i
         Y[sub] = Ysub
         rest = np.setdiff1d(np.arange(n), sub, assume_unique=True)
         if rest.size:
-            nn = NearestNeighbors(n_neighbors=min(p["place"], len(sub))).fit(Z[sub])
-            dist, idx = nn.kneighbors(Z[rest])
-            w = 1.0 / np.maximum(dist, 1e-6)
-            w /= w.sum(axis=1, keepdims=True)
-            Y[rest] = np.einsum("ij,ijk->ik", w, Ysub[idx])
+            place(Z, rest, Z[sub], Ysub, Y, k=min(p["place"], len(sub)), seed=p["seed"])
         steps.update()
         return Y
     finally:
         steps.close()
+
+
+#: Placement searches the fitted rows in cells (k-means on them): a row is compared with the fitted rows of its
+#: cell and of the cell's nearest neighbouring cells only, not with all of them.
+PLACE_CELLS = 64
+#: Cells searched for a row: its own and the nearest others (by centroid).
+PLACE_PROBES = 8
+#: Below this many fitted rows the search is exhaustive (cells would not save anything).
+PLACE_EXHAUSTIVE = 2_000
+
+
+def _nearest(A: np.ndarray, B: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row of ``A``'s ``k`` nearest rows of ``B``: (distances, indices), exact, in blocks of rows. Ranked by
+    ``|b|^2 - 2 a.b`` (one matrix product; ``|a|^2`` is the same for a whole row), ``|a|^2`` added back only to
+    the ``k`` distances kept."""
+    b_sq = (B * B).sum(axis=1)
+    dist = np.empty((len(A), k), dtype=np.float32)
+    idx = np.empty((len(A), k), dtype=np.int64)
+    step = max(256, 2**24 // max(1, len(B)))  # ~64 MB of float32 distances per block
+    for start in range(0, len(A), step):
+        a = A[start : start + step]
+        D = a @ B.T
+        D *= -2.0
+        D += b_sq[None, :]
+        if k == 1:
+            part = D.argmin(axis=1)[:, None]
+        elif k < D.shape[1]:
+            part = np.argpartition(D, k - 1, axis=1)[:, :k]
+        else:
+            part = np.argsort(D, axis=1)[:, :k]
+        sq = np.take_along_axis(D, part, axis=1) + (a * a).sum(axis=1)[:, None]
+        dist[start : start + step] = np.sqrt(np.maximum(sq, 0.0))
+        idx[start : start + step] = part
+    return dist, idx
+
+
+def place(
+    Z: np.ndarray,
+    rest: np.ndarray,
+    Zfit: np.ndarray,
+    Yfit: np.ndarray,
+    Y: np.ndarray,
+    *,
+    k: int = 5,
+    cells: int = PLACE_CELLS,
+    probes: int = PLACE_PROBES,
+    seed: int = 0,
+) -> None:
+    """Write into ``Y[rest]`` the inverse-distance-weighted mean of the 2-D positions ``Yfit`` of each row's ``k``
+    nearest fitted rows ``Zfit`` (PCA space).
+
+    The search is by cells, as an IVF index does: k-means splits the fitted rows into ``cells`` cells; a row is
+    compared with the fitted rows of the ``probes`` cells nearest to its own cell's centroid (its own included),
+    one matrix product per cell. At 1M rows and 10k fitted rows that is ~1,000 comparisons a row instead of
+    10,000 (the exhaustive k-NN took most of the projection's time); a true neighbour lying beyond the probed
+    cells is replaced by the next nearest one inside them, which sits about as close on the map.
+
+    Example:
+        >>> rng = np.random.default_rng(0)
+        >>> Zfit = rng.normal(size=(50, 4)).astype(np.float32)
+        >>> Y = np.zeros((51, 2), np.float32)
+        >>> Z = np.vstack([Zfit, Zfit[:1] + 1e-4])
+        >>> place(Z, np.array([50]), Zfit, np.arange(100, dtype=np.float32).reshape(50, 2), Y, k=1)
+        >>> Y[50].tolist()
+        [0.0, 1.0]
+    """
+    Zr = Z[rest] if len(rest) * Z.shape[1] <= 2**27 else None  # a copy only when small: else gathered per cell
+    if len(Zfit) < PLACE_EXHAUSTIVE or cells < 2:
+        parts = [(np.arange(len(rest)), np.arange(len(Zfit)))]
+    else:
+        from sklearn.cluster import KMeans
+
+        cells = min(cells, len(Zfit) // 20)
+        km = KMeans(n_clusters=cells, n_init=1, max_iter=25, random_state=seed).fit(Zfit)
+        C = km.cluster_centers_.astype(np.float32)
+        members = [np.flatnonzero(km.labels_ == c) for c in range(cells)]
+        _, near_cells = _nearest(C, C, min(probes, cells))
+        own = np.empty(len(rest), dtype=np.int64)
+        step = 1 << 16
+        for start in range(0, len(rest), step):
+            block = Zr[start : start + step] if Zr is not None else Z[rest[start : start + step]]
+            own[start : start + step] = _nearest(block, C, 1)[1][:, 0]
+        order = np.argsort(own, kind="stable")
+        bounds = np.searchsorted(own[order], np.arange(cells + 1))
+        parts = [
+            (order[bounds[c] : bounds[c + 1]], np.concatenate([members[j] for j in near_cells[c]]))
+            for c in range(cells)
+            if bounds[c + 1] > bounds[c]
+        ]
+    for rows, cand in parts:
+        kk = min(k, len(cand))
+        for start in range(0, len(rows), 1 << 16):
+            r = rows[start : start + (1 << 16)]
+            A = Zr[r] if Zr is not None else Z[rest[r]]
+            dist, idx = _nearest(A, Zfit[cand], kk)
+            w = 1.0 / np.maximum(dist, 1e-6)
+            w /= w.sum(axis=1, keepdims=True)
+            Y[rest[r]] = np.einsum("ij,ijk->ik", w, Yfit[cand[idx]])

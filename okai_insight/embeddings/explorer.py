@@ -252,7 +252,7 @@ def explore(
         findings.append(Finding("info", "read a TABLESAMPLE SYSTEM sample of the table's pages (sample_rows)"))
     method = (
         f"L2-normalise, PCA to {min(pca_components, X.shape[1])}, UMAP (n_neighbors {n_neighbors}, "
-        f"n_epochs {n_epochs}) on {min(fit_rows, X.shape[0])} rows, the rest placed by 5-NN in PCA space"
+        f"n_epochs {n_epochs}) on {min(fit_rows, X.shape[0])} rows, the rest placed by 5-NN in PCA space (cell search)"
     )
     return {
         "rows": frame.to_dict("records"),

@@ -1,0 +1,64 @@
+"""Placing the rows UMAP did not fit: the cell search finds the same neighbours as an exhaustive one, and a placed
+row lands among its fitted neighbours on the map."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from okai_insight.embeddings._project import _nearest, place, project
+
+
+def _exhaustive(Z: np.ndarray, rest: np.ndarray, Zfit: np.ndarray, Yfit: np.ndarray, k: int) -> np.ndarray:
+    """Brute force, in float64: every placed row against every fitted row."""
+    D = np.sqrt(((Z[rest][:, None, :].astype(np.float64) - Zfit[None, :, :]) ** 2).sum(axis=2))
+    idx = np.argsort(D, axis=1)[:, :k]
+    w = 1.0 / np.maximum(np.take_along_axis(D, idx, axis=1), 1e-6)
+    w /= w.sum(axis=1, keepdims=True)
+    return np.einsum("ij,ijk->ik", w, Yfit[idx])
+
+
+def _clustered(n: int, dim: int = 12, centres: int = 10, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    C = rng.normal(size=(centres, dim)) * 4
+    return (C[rng.integers(0, centres, n)] + rng.normal(size=(n, dim))).astype(np.float32)
+
+
+def test_nearest_equals_brute_force():
+    rng = np.random.default_rng(0)
+    A, B = rng.normal(size=(300, 7)).astype(np.float32), rng.normal(size=(90, 7)).astype(np.float32)
+    dist, idx = _nearest(A, B, 4)
+    D = np.sqrt(((A[:, None, :].astype(np.float64) - B[None]) ** 2).sum(axis=2))
+    expected = np.argsort(D, axis=1)[:, :4]
+    got = np.take_along_axis(idx, np.argsort(dist, axis=1), axis=1)
+    assert (got == expected).mean() > 0.999  # float32 ranking may swap near-equal rows
+    assert np.allclose(np.sort(dist, axis=1), np.take_along_axis(D, expected, axis=1), atol=1e-4)
+    assert (_nearest(A, B, 1)[1][:, 0] == expected[:, 0]).mean() > 0.999
+
+
+def test_cell_search_places_rows_where_the_exhaustive_search_does():
+    Z = _clustered(12_000)
+    rng = np.random.default_rng(1)
+    fit = np.sort(rng.choice(len(Z), 3_000, replace=False))  # above PLACE_EXHAUSTIVE: the cells are used
+    rest = np.setdiff1d(np.arange(len(Z)), fit)
+    Yfit = rng.normal(size=(len(fit), 2)).astype(np.float32)
+    Y = np.full((len(Z), 2), np.nan, dtype=np.float32)
+    place(Z, rest, Z[fit], Yfit, Y, k=5)
+    expected = _exhaustive(Z, rest, Z[fit], Yfit, 5)
+    assert np.isfinite(Y[rest]).all() and np.isnan(Y[fit]).all()  # only the rest is written
+    same = np.linalg.norm(Y[rest] - expected, axis=1) < 1e-3
+    assert same.mean() > 0.97, same.mean()
+
+
+def test_a_placed_row_lands_near_its_fitted_neighbours():
+    X = _clustered(6_000, dim=24)
+    Y = project(X, fit_rows=2_500, n_epochs=50, progress=False, cache=False)
+    Xn = X / np.linalg.norm(X, axis=1, keepdims=True)
+    rng = np.random.default_rng(2)
+    for i in rng.choice(len(X), 40, replace=False):
+        sims = Xn @ Xn[i]
+        sims[i] = -2
+        near = np.argsort(-sims)[:10]  # its nearest rows in the original space, fitted or placed
+        far = rng.choice(len(X), 200, replace=False)
+        d_near = np.median(np.linalg.norm(Y[near] - Y[i], axis=1))
+        d_far = np.median(np.linalg.norm(Y[far] - Y[i], axis=1))
+        assert d_near < 0.5 * d_far
