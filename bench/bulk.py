@@ -32,6 +32,7 @@ import numpy as np
 import psycopg
 
 import okai_insight
+import okai_insight.copy as copy_module
 from bench import _sections as sections
 from bench._server import bench_server, create_database
 from okai_insight.adapters._pg_vector import register_vector_types
@@ -203,25 +204,110 @@ class CpuTime:
         self.seconds = sum(last - first for first, last in self.seen.values()) / 1e9
 
 
-def _copy_once(source: str, admin: str) -> tuple[float, float]:
-    """Seconds of one verified copy into a fresh database, and the CPU seconds it used (client and server)."""
+class PhaseTimer(CpuTime):
+    """:class:`CpuTime` that also splits the wall and CPU seconds by the copy's phases (``okai_insight.copy``'s
+    ``PHASE_TIMER`` hook: read, write, verify counts, verify source/target checksum, index build).
+
+    At a phase's ends only the processes already known are re-read (a handful of /proc files, ~0.5 ms: listing
+    /proc costs ~10 ms, too much twice a batch); the background poll finds new ones (a parallel maintenance
+    worker), whose CPU from their start is counted in the phase that sees them. What no phase covers (opening,
+    schema creation, counting, dropping the index, the commit) is the difference to the total.
+
+    Example:
+        >>> with PhaseTimer(admin_url) as cpu:             # doctest: +SKIP
+        ...     copy_database(a, b)
+        >>> cpu.phases["index build"]                      # doctest: +SKIP
+        (14.2, 27.9)
+    """
+
+    def __init__(self, admin_url: str) -> None:
+        super().__init__(admin_url)
+        self.phases: dict[str, tuple[float, float]] = {}  # name -> (wall seconds, CPU seconds)
+        self._lock = threading.Lock()
+
+    def _sample(self, first: bool) -> None:
+        with self._lock:
+            super()._sample(first)
+
+    def _used_ns(self) -> int:
+        with self._lock:
+            for pid, (start, last) in list(self.seen.items()):
+                self.seen[pid] = (start, max(last, _tasks_cpu_ns(pid)))
+            return sum(last - start for start, last in self.seen.values())
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Add the block's wall and CPU seconds to ``phases[name]``."""
+        cpu, wall = self._used_ns(), time.perf_counter()
+        try:
+            yield
+        finally:
+            w, c = self.phases.get(name, (0.0, 0.0))
+            self.phases[name] = (w + time.perf_counter() - wall, c + (self._used_ns() - cpu) / 1e9)
+
+
+Phases = dict[str, tuple[float, float]]
+
+
+def _copy_once(source: str, admin: str) -> tuple[float, float, Phases]:
+    """Seconds of one verified copy into a fresh database, the CPU seconds it used (client and server), and both
+    by phase (``other``: what no phase covers)."""
     target = create_database(admin, "bulk_copy_target")
-    with CpuTime(admin) as cpu:
-        t = time.perf_counter()
-        report = copy_database(source, target, progress=False)
-        seconds = time.perf_counter() - t
+    cpu = PhaseTimer(admin)
+    with cpu:
+        copy_module.PHASE_TIMER = cpu.phase
+        try:
+            t = time.perf_counter()
+            report = copy_database(source, target, progress=False)
+            seconds = time.perf_counter() - t
+        finally:
+            copy_module.PHASE_TIMER = None
     assert report.rows["memories"] > 0  # verified by copy_database itself (counts and checksums)
-    print(f"  copy {seconds:.1f} s wall, {cpu.seconds:.1f} CPU s (client + server)", flush=True)
-    return seconds, cpu.seconds
+    phases = dict(cpu.phases)
+    phases["other"] = (
+        seconds - sum(w for w, _ in phases.values()),
+        cpu.seconds - sum(c for _, c in phases.values()),
+    )
+    detail = ", ".join(f"{k} {w:.1f} s / {c:.1f} CPU s" for k, (w, c) in phases.items())
+    print(f"  copy {seconds:.1f} s wall, {cpu.seconds:.1f} CPU s (client + server): {detail}", flush=True)
+    return seconds, cpu.seconds, phases
 
 
 SCENARIOS = ("empty", "append", "copy")
 
 
+def estimate_seconds(rows: int, scenarios: tuple[str, ...] = SCENARIOS) -> float:
+    """Wall seconds a run should take on a quiet 2-core machine, from DESIGN.md's quiet rates: COPY into the
+    indexed table ~240 rows/s (its lower end: the baselines dominate), COPY without the index 72k rows/s, one
+    HNSW build ~29 s per 100k rows (x 2.2 for 200k: n log n); a copy ~ one build + ~15 s per 100k of reading,
+    writing and checking; the copy's two sources are filled first (bulk path, SQLite ~5k rows/s).
+
+    Example:
+        >>> round(estimate_seconds(100_000) / 60)
+        18
+    """
+    k = rows / 100_000
+    build = 29.0 * k
+    total = 0.0
+    if "empty" in scenarios or "append" in scenarios:
+        total += rows / 240 + rows / 72_000 + build  # empty: the baseline, then ours (append needs it filled)
+    if "append" in scenarios:
+        total += rows / 240 + rows / 72_000 + 2.2 * build
+    if "copy" in scenarios:
+        total += (rows / 72_000 + build) + rows / 5_000 + 2 * (build + 15 * k)
+    return total
+
+
 def run(
-    rows: int, admin: str, *, repeat: int = 1, scenarios: tuple[str, ...] = SCENARIOS
+    rows: int,
+    admin: str,
+    *,
+    repeat: int = 1,
+    scenarios: tuple[str, ...] = SCENARIOS,
+    phases: dict[str, Phases] | None = None,
 ) -> dict[str, tuple[float, float]]:
-    """{scenario: (baseline seconds, ours seconds)}, medians over ``repeat`` rounds (copies: ``repeat`` each).
+    """{scenario: (baseline seconds, ours seconds)}, medians over ``repeat`` rounds (copies: ``repeat`` each);
+    ``phases`` receives each copy direction's phases (its last round).
 
     Example:
         >>> run(1000, admin_url)["empty"][0] > 0                             # doctest: +SKIP
@@ -255,10 +341,12 @@ def run(
         lite.close()
         for name, url in (("copy", source), ("copy_sqlite", lite_url)):
             runs = [_copy_once(url, admin) for _ in range(repeat)]
-            out[name] = (float("nan"), statistics.median(t for t, _ in runs))
+            out[name] = (float("nan"), statistics.median(t for t, _, _ in runs))
             # The CPU the copy used: what it needs of idle cores, whatever else the machine runs (see CpuTime).
-            out[name + "_cpu"] = (float("nan"), statistics.median(c for _, c in runs))
-            print(f"{name}: {', '.join(f'{t:.1f} s ({c:.1f} CPU s)' for t, c in runs)}", flush=True)
+            out[name + "_cpu"] = (float("nan"), statistics.median(c for _, c, _ in runs))
+            if phases is not None:
+                phases[name] = runs[-1][2]
+            print(f"{name}: {', '.join(f'{t:.1f} s ({c:.1f} CPU s)' for t, c, _ in runs)}", flush=True)
     return out
 
 
@@ -302,8 +390,15 @@ def crossover(admin: str, table_rows: tuple[int, ...] = (0, 10_000, 40_000), bat
     return lines
 
 
-def render(rows: int, out: dict[str, tuple[float, float]], *, command: str, note: str) -> str:
-    """The docs section.
+def render(
+    rows: int,
+    out: dict[str, tuple[float, float]],
+    *,
+    command: str,
+    note: str,
+    phases: dict[str, Phases] | None = None,
+) -> str:
+    """The docs section: the scenarios, then each copy direction's time by phase.
 
     Example:
         >>> "x faster" in render(10, {"empty": (2.0, 1.0)}, command="c", note="n")
@@ -335,6 +430,21 @@ def render(rows: int, out: dict[str, tuple[float, float]], *, command: str, note
             lines.append(f"| {names[key]} | - | {mine:.1f} CPU s | - |")
         else:
             lines.append(f"| {names[key]} | - | {mine:.1f} s (verified, one transaction) | - |")
+    if phases:
+        directions = [d for d in ("copy", "copy_sqlite") if d in phases]
+        heads = {"copy": "PostgreSQL -> PostgreSQL", "copy_sqlite": "SQLite -> PostgreSQL"}
+        lines += [
+            "",
+            "Where each copy's time goes (wall s / CPU s, client + server processes; `other`: opening, schema,",
+            "counting, dropping the index, the commit):",
+            "",
+            "| phase | " + " | ".join(heads[d] for d in directions) + " |",
+            "|---|" + "---|" * len(directions),
+        ]
+        names_seen = list(dict.fromkeys(n for d in directions for n in phases[d]))
+        for n in names_seen:
+            cells = [phases[d].get(n, (0.0, 0.0)) for d in directions]
+            lines.append(f"| {n} | " + " | ".join(f"{w:.1f} / {c:.1f}" for w, c in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -367,9 +477,15 @@ def main(argv: list[str] | None = None) -> int:
         unknown = set(chosen) - set(SCENARIOS)
         if unknown:
             p.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
-        out = run(a.rows, admin, repeat=a.repeat, scenarios=chosen)
+        guess = estimate_seconds(a.rows, chosen) * a.repeat
+        print(f"estimated duration on a quiet 2-core machine: ~{guess / 60:.0f} min (see estimate_seconds)", flush=True)
+        started = time.perf_counter()
+        phases: dict[str, Phases] = {}
+        out = run(a.rows, admin, repeat=a.repeat, scenarios=chosen, phases=phases)
+        took = time.perf_counter() - started
     command = f"python -m bench.bulk --rows {a.rows} --repeat {a.repeat} --scenarios {','.join(chosen)}"
-    section = render(a.rows, out, command=command, note=a.note + f" Medians of {a.repeat} round(s).")
+    note = a.note + f" Medians of {a.repeat} round(s); the run took {took / 60:.1f} min."
+    section = render(a.rows, out, command=command, note=note, phases=phases)
     print(section)
     if a.record:
         sections.write_section(DOCS, "bench.bulk", section)

@@ -46,7 +46,7 @@ import json
 import os
 import urllib.parse
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +55,17 @@ from tqdm import tqdm
 
 from okai_insight._redact import redact
 from okai_insight.errors import ConfigurationError, DimensionMismatch, FeatureNotAvailable, InvalidInput, SchemaError
+
+#: Where the copy's time goes: each phase ("read", "write", "verify counts", "verify source checksum", "verify
+#: target checksum", "index build") runs inside
+#: ``_phase(name)``, which enters ``PHASE_TIMER(name)`` when one is set: bench/bulk.py sets a timer of wall and
+#: CPU seconds (client and server) there. None (nothing timed) otherwise.
+PHASE_TIMER: Callable[[str], contextlib.AbstractContextManager[None]] | None = None
+
+
+def _phase(name: str) -> contextlib.AbstractContextManager[None]:
+    return contextlib.nullcontext() if PHASE_TIMER is None else PHASE_TIMER(name)
+
 
 #: Column kinds: how a value travels between PostgreSQL and SQLite.
 UUID, TS, TS_NAIVE, TEXT, JSON, VEC, BOOL, INT = "uuid", "ts", "ts_naive", "text", "json", "vec", "bool", "int"
@@ -348,7 +359,8 @@ class _PostgresEndpoint(_Endpoint):
                     try:
                         yield
                         if loader is not None:
-                            loader.build_indexes(self.count(TABLES_BY_NAME["memories"]))
+                            with _phase("index build"):
+                                loader.build_indexes(self.count(TABLES_BY_NAME["memories"]))
                     finally:
                         self._conn = None
             except BaseException:
@@ -742,15 +754,47 @@ def _copy(
             # Knowledge chunks point at their main item: copy the items without a parent first.
             passes = ['"originalId" IS NULL', '"originalId" IS NOT NULL'] if t.name == "knowledge" else [""]
             for where in passes:
-                for batch in src.batches(t, batch_size, where):
-                    dst.write(t, batch)
+                for batch in _timed(src.batches(t, batch_size, where)):
+                    with _phase("write"):
+                        dst.write(t, batch)
                     bar.update(len(batch))
             report.rows[t.name] = counts[t.name]
         _verify(src, dst, report, batch_size)
     return report
 
 
+def _timed(batches: Iterator[list[tuple[Any, ...]]]) -> Iterator[list[tuple[Any, ...]]]:
+    """The source's batches, each read inside ``_phase("read")``."""
+    while True:
+        with _phase("read"):
+            batch = next(batches, None)
+        if batch is None:
+            return
+        yield batch
+
+
 def _verify(src: _Endpoint, dst: _Endpoint, report: CopyReport, batch_size: int) -> None:
+    """The target's row counts against the source's (taken before the copy), then the embedding checksums of both
+    sides, each read again (the target in the copy's transaction): a source changed during the copy fails here."""
+    with _phase("verify counts"):
+        _verify_counts(dst, report)
+    half = src.half_precision or dst.half_precision
+    for name in ("memories", "knowledge"):
+        if not report.rows.get(name):
+            continue
+        t = TABLES_BY_NAME[name]
+        with _phase("verify source checksum"):
+            a = embedding_checksum(src.embeddings(t, batch_size), half=half)
+        with _phase("verify target checksum"):
+            b = embedding_checksum(dst.embeddings(t, batch_size), half=half)
+        if a != b:
+            raise SchemaError(
+                f"copy verification failed: the {name} embeddings' checksums differ ({a[:12]} != {b[:12]})"
+            )
+        report.checksums[name] = a
+
+
+def _verify_counts(dst: _Endpoint, report: CopyReport) -> None:
     for t in TABLES:
         if not report.rows.get(t.name):
             continue
@@ -759,18 +803,6 @@ def _verify(src: _Endpoint, dst: _Endpoint, report: CopyReport, batch_size: int)
             raise SchemaError(
                 f"copy verification failed: {t.name} has {report.rows[t.name]} rows in the source, {got} in the target"
             )
-    half = src.half_precision or dst.half_precision
-    for name in ("memories", "knowledge"):
-        if not report.rows.get(name):
-            continue
-        t = TABLES_BY_NAME[name]
-        a = embedding_checksum(src.embeddings(t, batch_size), half=half)
-        b = embedding_checksum(dst.embeddings(t, batch_size), half=half)
-        if a != b:
-            raise SchemaError(
-                f"copy verification failed: the {name} embeddings' checksums differ ({a[:12]} != {b[:12]})"
-            )
-        report.checksums[name] = a
 
 
 __all__ = ["TABLES", "CopyReport", "Table", "copy_database", "embedding_checksum"]
