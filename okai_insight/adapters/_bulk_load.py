@@ -139,6 +139,23 @@ def takes_bulk_path(batch_rows: int, table_rows: int, *, min_rows: int, min_frac
     return batch_rows >= min_rows and batch_rows >= min_fraction * table_rows
 
 
+#: What an HNSW build holds besides its elements (memory contexts, the first blocks): measured with 3,000 x 384
+#: (tests/adapters/test_bulk_build_memory.py) the graph stopped fitting after 2,791 elements in 6.5 MB, ~0.5 MB
+#: more than 2,251 bytes an element (the 32 MB figure) explains; budgeted here as 1 MB.
+HNSW_BUILD_FIXED_BYTES = 2**20
+
+
+def hnsw_element_bytes(dimension: int, *, half: bool = False) -> int:
+    """Memory one element of an HNSW graph (m = 16) takes while pgvector builds it: the vector (8-byte header and
+    values) and ~720 bytes of neighbour lists and element header (see :func:`maintenance_work_mem_mb`).
+
+    Example:
+        >>> hnsw_element_bytes(384)
+        2264
+    """
+    return dimension * (2 if half else 4) + 8 + 720
+
+
 def maintenance_work_mem_mb(rows: int, dimension: int, *, half: bool = False) -> int:
     """``maintenance_work_mem`` for building an HNSW index over ``rows`` vectors: the graph must fit in it or
     the build slows down several times (pgvector's README). Measured with pgvector 0.8 (bench/bulk.py's
@@ -152,8 +169,8 @@ def maintenance_work_mem_mb(rows: int, dimension: int, *, half: bool = False) ->
         >>> maintenance_work_mem_mb(100_000, 384)
         320
     """
-    per_row = dimension * (2 if half else 4) + 8 + 720
-    want = int(rows * per_row * 1.3 / 2**20) + 1
+    per_row = hnsw_element_bytes(dimension, half=half)
+    want = int((rows * per_row * 1.3 + HNSW_BUILD_FIXED_BYTES) / 2**20) + 1
     try:
         ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
     except (ValueError, OSError, AttributeError):
