@@ -413,3 +413,35 @@ def test_a_postgres_target_takes_binary_copy_only_where_the_types_match(make_dat
         _populate(db)
     copy_database(first, last, progress=False)
     assert _dump(last) == _dump(first)  # every column of every row, written by binary COPY
+
+
+def test_the_copy_runs_its_phases_inside_the_phase_timer_and_builds_the_index_once(make_database, monkeypatch):
+    """bench.bulk splits a copy's time by phase through okai_insight.copy.PHASE_TIMER: every phase is entered in
+    order (reads and writes alternating a batch at a time, verification, then the one index build), the copy is
+    still verified, and the target's vector index is built once, at the end, and valid."""
+    import okai_insight.copy as copy_module
+
+    first, last = make_database("copy_phases_src"), make_database("copy_phases_dst")
+    with okai_insight.connect(first, dimension=DIM) as db:
+        _populate(db)
+    seen: list[str] = []
+
+    @contextlib.contextmanager
+    def timer(name: str):
+        seen.append(name)
+        yield
+
+    monkeypatch.setattr(copy_module, "PHASE_TIMER", timer)
+    report = copy_database(first, last, batch_size=100, progress=False)
+    assert report.rows["memories"] == 252 and _dump(last) == _dump(first)
+    assert seen.count("index build") == 1 and seen[-1] == "index build"
+    assert seen.index("verify target checksum") > max(i for i, n in enumerate(seen) if n == "write")
+    assert {"read", "write", "verify counts", "verify source checksum", "verify target checksum"} <= set(seen)
+    assert all(seen[i - 1] == "read" for i, n in enumerate(seen) if n == "write")  # each batch read, then written
+    # 100-row batches (knowledge in two passes: items, then their chunks): at least one write a batch.
+    assert seen.count("write") >= sum(-(-n // 100) for n in report.rows.values())
+    with psycopg.connect(last) as c:
+        valid = c.execute(
+            "SELECT i.indisvalid FROM pg_index AS i WHERE i.indexrelid = to_regclass('idx_memories_embedding')"
+        ).fetchall()
+    assert valid == [(True,)]
