@@ -49,7 +49,7 @@ from okai_insight.adapters._pg_health import ConnectionHealth, explain_failure, 
 from okai_insight.adapters._pg_json import register_json_loader
 from okai_insight.adapters._pg_profile_sql import MemoryQueryShape, ProfileSql
 from okai_insight.adapters._pg_rows import by_name, by_name_counted
-from okai_insight.adapters._pg_vector import register_vector_types
+from okai_insight.adapters._pg_vector import numpy_vectors, register_vector_types
 from okai_insight.adapters._pg_watchdog import WATCHDOG
 from okai_insight.adapters._retry import with_retries
 from okai_insight.adapters.base import CacheQuery, KeysetPaging, MemoryPage, MemorySearch
@@ -441,7 +441,8 @@ class PostgresAdapter(KeysetPaging):
         if not (f.room or f.agent or f.unique):
             if self._index_settings(params["k"]) is None:
                 query = self.profile_sql.text("search_nearest", f)
-                return _nearest_first(_rows(c, _MEMORIES, query, params), params["threshold"])
+                found = numpy_vectors(c.cursor(row_factory=_MEMORIES)).execute(query, params, binary=True).fetchall()
+                return _nearest_first(found, params["threshold"])
             with c.pipeline():
                 cur = self._send_index_search(c, f, params)
             return _nearest_first(cur.fetchall(), params["threshold"])
@@ -458,11 +459,13 @@ class PostgresAdapter(KeysetPaging):
         indexed = None
         if key in large:
             with c.pipeline():
-                counted = c.cursor(row_factory=_COUNTED).execute(self._counted_search(f), counted_params, binary=True)
+                counted = numpy_vectors(c.cursor(row_factory=_COUNTED))
+                counted.execute(self._counted_search(f), counted_params, binary=True)
                 indexed = self._send_index_search(c, f, params)
             rows = counted.fetchall()
         else:
-            rows = _rows(c, _COUNTED, self._counted_search(f), counted_params)
+            cur = numpy_vectors(c.cursor(row_factory=_COUNTED))
+            rows = cur.execute(self._counted_search(f), counted_params, binary=True).fetchall()
         if rows and rows[0][0] > cap:
             if indexed is None:
                 large[key] = None
@@ -515,12 +518,12 @@ class PostgresAdapter(KeysetPaging):
         query = self.profile_sql.text("search_nearest", f)
         local = self._index_settings(params["k"])
         if local is None:
-            return c.cursor(row_factory=_MEMORIES).execute(query, params, binary=True)
+            return numpy_vectors(c.cursor(row_factory=_MEMORIES)).execute(query, params, binary=True)
         in_transaction = c.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
         if not in_transaction:
             c.execute("BEGIN")
         c.execute(_LOCAL_INDEX_SETTINGS, local)
-        cur = c.cursor(row_factory=_MEMORIES).execute(query, params, binary=True)
+        cur = numpy_vectors(c.cursor(row_factory=_MEMORIES)).execute(query, params, binary=True)
         if not in_transaction:
             c.execute("COMMIT")
         return cur
@@ -1195,8 +1198,9 @@ def _memory(
 ) -> Memory:
     # Built for every row of every search: _content, _embedding and _similarity are written out here (a Python
     # call each, per row, was ~15 % of the adapter's own time in a top-10 search; cProfile, bench/adapter.py).
-    # pgvector's Vector.to_numpy() is already a native float32 array (a HalfVector's is float16: converted).
-    vector = None if embedding is None else embedding.to_numpy()
+    # Searches load vectors as float32 arrays already (_pg_vector.numpy_vectors); other reads get pgvector's Vector,
+    # whose to_numpy() is a native float32 array (a HalfVector's is float16: converted).
+    vector = embedding if embedding is None or embedding.__class__ is np.ndarray else embedding.to_numpy()
     if vector is not None and vector.dtype != _FLOAT32:
         vector = vector.astype(np.float32)
     content = _content(content) if content.__class__ is str else content
