@@ -224,7 +224,8 @@ def _stream(
         X = np.zeros((0, dims or 0), dtype=np.float32)
     elif n < X.shape[0]:
         X.resize((n, X.shape[1]), refcheck=False)  # shrinks in place: never a second copy of the matrix
-    frame = pd.DataFrame({k: [str(v) if k == "id" else v for v in columns[k]] for k in META}, columns=list(META))
+    columns["id"] = [str(v) for v in columns["id"]]  # only the ids need converting: the rest go in as they are
+    frame = pd.DataFrame(columns, columns=list(META))
     return frame, X
 
 
