@@ -52,6 +52,11 @@ _STOP = (
 )
 STOPWORDS = frozenset(_STOP.split(" "))
 WINDOWS = ("hour", "day", "week", "month", "quarter", "year")
+#: Above this many points, clusters() fits HDBSCAN on a keyed sample of this size and labels the rest by their
+#: nearest sampled point on the map.
+CLUSTER_FIT_ROWS = 50_000
+#: A cluster's most frequent words are counted in at most this many of its texts.
+CLUSTER_WORD_TEXTS = 5_000
 
 
 @dataclass
@@ -125,6 +130,8 @@ class Projection(EmbeddingResult):
     def clusters(self, *, min_cluster_size: int | None = None, top_words: int = 8) -> EmbeddingResult:
         """HDBSCAN (scikit-learn) on the 2-D map; one row a cluster: size, share, top rooms / agents / types with
         counts, and the most frequent words of its texts. Adds a ``cluster`` column to ``frame`` (-1: noise).
+        Above :data:`CLUSTER_FIT_ROWS` points HDBSCAN fits a keyed sample of that size (``min_cluster_size``
+        scaled to it) and the other points take their nearest sampled point's label (summary ``fitted_points``).
 
         Example:
             >>> explore(url).clusters().to_pandas()[["cluster", "size", "top_words"]]  # doctest: +SKIP
@@ -137,7 +144,21 @@ class Projection(EmbeddingResult):
             raise InvalidInput(f"min_cluster_size must be at least 2, got {mcs}")
         if n < mcs:
             raise InvalidInput(f"{n} points are fewer than min_cluster_size {mcs}")
-        labels = HDBSCAN(min_cluster_size=mcs, copy=True).fit_predict(self.frame[["x", "y"]].to_numpy())
+        XY = self.frame[["x", "y"]].to_numpy()
+        fitted = n
+        if n > CLUSTER_FIT_ROWS:
+            # HDBSCAN's core distances are a k-NN search with k = min_cluster_size (n / 100): at a million points
+            # that is 10,000 neighbours a point. Fit a keyed sample instead (the minimum size scaled to it) and
+            # give every other point the label of its nearest sampled point on the map.
+            from sklearn.neighbors import KDTree
+
+            fitted = CLUSTER_FIT_ROWS
+            fit = np.sort(np.random.default_rng(0).choice(n, size=fitted, replace=False))
+            fit_mcs = max(2, round(mcs * fitted / n))
+            sample_labels = HDBSCAN(min_cluster_size=fit_mcs, copy=True).fit_predict(XY[fit])
+            labels = sample_labels[KDTree(XY[fit]).query(XY, k=1, return_distance=False)[:, 0]]
+        else:
+            labels = HDBSCAN(min_cluster_size=mcs, copy=True).fit_predict(XY)
         self.frame["cluster"] = labels
         rows = [_cluster_row(self.frame, int(c), n, top_words) for c in sorted(set(labels.tolist()))]
         rows.sort(key=lambda r: (r["cluster"] == -1, -r["size"]))
@@ -148,7 +169,7 @@ class Projection(EmbeddingResult):
             "clusters",
             "Memory clusters (HDBSCAN on the 2-D map)",
             rows=rows,
-            summary={"clusters": found, "noise_points": noise, "min_cluster_size": mcs},
+            summary={"clusters": found, "noise_points": noise, "min_cluster_size": mcs, "fitted_points": fitted},
         )
 
 
@@ -176,7 +197,10 @@ def _counts(values: Any, top: int = 3) -> str:
 def _cluster_row(frame: Any, c: int, n: int, top_words: int) -> dict[str, Any]:
     part = frame[frame["cluster"] == c]
     words: Counter[str] = Counter()
-    for text in part["text_preview"]:
+    texts = part["text_preview"]
+    if len(texts) > CLUSTER_WORD_TEXTS:  # the most frequent words of a big cluster, from a keyed sample of texts
+        texts = texts.sample(CLUSTER_WORD_TEXTS, random_state=0)
+    for text in texts:
         words.update(w for w in _WORD.findall(str(text or "").lower()) if w not in STOPWORDS)
     return {
         "cluster": c,

@@ -62,3 +62,36 @@ def test_a_placed_row_lands_near_its_fitted_neighbours():
         d_near = np.median(np.linalg.norm(Y[near] - Y[i], axis=1))
         d_far = np.median(np.linalg.norm(Y[far] - Y[i], axis=1))
         assert d_near < 0.5 * d_far
+
+
+def test_clusters_of_a_big_map_fit_a_sample_and_label_every_point(monkeypatch):
+    import pandas as pd
+
+    from okai_insight.embeddings import explorer
+    from okai_insight.embeddings.explorer import Projection
+
+    rng = np.random.default_rng(4)
+    centres = np.array([[0.0, 0.0], [30.0, 0.0], [0.0, 30.0]])
+    blob = rng.integers(0, 3, 6_000)
+    xy = centres[blob] + rng.normal(size=(6_000, 2))
+    frame = pd.DataFrame(
+        {
+            "x": xy[:, 0],
+            "y": xy[:, 1],
+            "room_id": [f"room{b}" for b in blob],
+            "agent_id": "a",
+            "type": "messages",
+            "text_preview": [f"{('alpha', 'bravo', 'charlie')[b]} words" for b in blob],
+        }
+    )
+    monkeypatch.setattr(explorer, "CLUSTER_FIT_ROWS", 1_500)
+    monkeypatch.setattr(explorer, "CLUSTER_WORD_TEXTS", 300)
+    p = Projection("embeddings", "explore", "map", frame=frame)
+    result = p.clusters()
+    assert result.summary["fitted_points"] == 1_500 and result.summary["clusters"] == 3
+    labels = p.frame["cluster"].to_numpy()
+    for b in range(3):  # each blob one cluster, every point labelled (the sample's labels propagated)
+        assert len(set(labels[blob == b].tolist()) - {-1}) == 1
+        assert (labels[blob == b] != -1).mean() > 0.95
+    assert sum(r["size"] for r in result.rows) == 6_000
+    assert {r["top_words"].split()[0] for r in result.rows if r["cluster"] != -1} == {"alpha", "bravo", "charlie"}
