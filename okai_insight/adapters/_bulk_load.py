@@ -32,6 +32,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import uuid
@@ -45,6 +46,7 @@ from psycopg import sql
 from okai_insight.errors import DuplicateId
 
 Conn = psycopg.Connection[Any]
+_log = logging.getLogger(__name__)
 Query = sql.SQL | sql.Composed
 
 #: The smallest batch worth the bulk path. Measured into an empty indexed table (bench/bulk.py --crossover, 384
@@ -309,6 +311,9 @@ class BulkLoad:
     progress: bool = False
     definitions: list[Query] = field(default_factory=list)
     table_rows: int = 0
+    #: pgvector's notices that the graph outgrew ``maintenance_work_mem`` during this loader's builds (each one
+    #: also logged as a warning): empty when the sizing held.
+    spilled: list[str] = field(default_factory=list)
     _settings: BuildSettings | None = None
 
     def drop_indexes(self) -> None:
@@ -328,11 +333,22 @@ class BulkLoad:
             base_timeout_ms=self.base_timeout_ms,
         )
         apply_build_settings(c, self._settings)
-        with build_progress(
-            self.url, c.info.backend_pid, enabled=self.progress, connect_timeout_s=self.connect_timeout_s
-        ):
-            for d in self.definitions:
-                c.execute(d)
+
+        def spill(d: psycopg.errors.Diagnostic) -> None:
+            # A spilled graph is finished on disk, several times slower: the sizing is wrong, say so.
+            if "no longer fits into maintenance_work_mem" in (d.message_primary or ""):
+                self.spilled.append(str(d.message_primary))
+                _log.warning("%s (bulk load: %s)", d.message_primary, self._settings)
+
+        c.add_notice_handler(spill)
+        try:
+            with build_progress(
+                self.url, c.info.backend_pid, enabled=self.progress, connect_timeout_s=self.connect_timeout_s
+            ):
+                for d in self.definitions:
+                    c.execute(d)
+        finally:
+            c.remove_notice_handler(spill)
 
     def restore_indexes(self) -> None:
         """After a rolled-back load: the indexes as they were, on the same connection (a dead one cannot: then

@@ -4,12 +4,17 @@ is built several times slower, on disk)."""
 
 from __future__ import annotations
 
+import logging
 import math
 
+import numpy as np
 import psycopg
 import pytest
 
+from okai_insight.adapters import _bulk_load
 from okai_insight.adapters._bulk_load import HNSW_BUILD_FIXED_BYTES, hnsw_element_bytes, maintenance_work_mem_mb
+from okai_insight.adapters.postgres import PostgresAdapter
+from okai_insight.models import Memory
 
 DIM = 384
 ROWS = 3000
@@ -58,3 +63,32 @@ def test_the_bulk_path_budget_has_slack_over_the_estimate():
         >= 1.3 * 100_000 * hnsw_element_bytes(DIM) + HNSW_BUILD_FIXED_BYTES
     )
     assert maintenance_work_mem_mb(100_000, DIM, half=True) < maintenance_work_mem_mb(100_000, DIM)
+
+
+def _load(url: str, rows: int) -> None:
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(rows, DIM)).astype(np.float32)
+    with PostgresAdapter(url, dimension=DIM) as db:
+        db.init()
+        room = db.create_room()
+        db.create_memories([Memory(room_id=room, content={"text": "x"}, embedding=v) for v in vectors], "messages")
+
+
+def test_a_bulk_load_whose_graph_outgrows_its_memory_says_so(make_database, monkeypatch, caplog):
+    """A spilled build is several times slower: pgvector's notice reaches the log as a warning, not silence."""
+    monkeypatch.setattr(_bulk_load, "maintenance_work_mem_mb", lambda rows, dimension, half=False: 1)
+    with caplog.at_level(logging.WARNING, logger=_bulk_load.__name__):
+        _load(make_database("bulk6_spill"), ROWS)
+    assert any(SPILL in r.getMessage() and "maintenance_work_mem_mb=1" in r.getMessage() for r in caplog.records)
+
+
+def test_a_bulk_load_sized_by_the_estimate_does_not_spill(make_database, caplog):
+    url = make_database("bulk6_no_spill")
+    with caplog.at_level(logging.WARNING, logger=_bulk_load.__name__):
+        _load(url, ROWS)
+    assert not [r for r in caplog.records if SPILL in r.getMessage()]
+    with psycopg.connect(url) as c:  # the bulk path ran: the index is there, valid, over every row
+        assert c.execute("SELECT count(*) FROM memories").fetchone() == (ROWS,)
+        assert c.execute(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('idx_memories_embedding')"
+        ).fetchall() == [(True,)]
