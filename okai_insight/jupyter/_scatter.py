@@ -74,6 +74,8 @@ def sortable_table(rows: list[dict[str, Any]], *, caption: str | None = None, pa
     for col in frame.columns:
         if frame[col].dtype.kind == "f":
             frame[col] = frame[col].map(lambda v: float(f"{v:.3g}") if v == v else v)
+        elif frame[col].dtype.kind == "O":  # a missing value is an empty cell, as in the static tables, not "None"
+            frame[col] = frame[col].map(lambda v: "" if v is None else v)
     with _quiet():
         table = ITable(frame, caption=caption, select=True, pageLength=page_rows, classes="display compact nowrap",
                        showIndex=False, allow_html=False)  # fmt: skip
