@@ -491,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
         out = run(a.rows, admin, repeat=a.repeat, scenarios=chosen, phases=phases)
         took = time.perf_counter() - started
     command = f"python -m bench.bulk --rows {a.rows} --repeat {a.repeat} --scenarios {','.join(chosen)}"
-    note = a.note + f" Medians of {a.repeat} round(s); the run took {took / 60:.1f} min."
+    said = f"{a.note.rstrip('.')}. " if a.note else ""
+    note = said + f"Medians of {a.repeat} round(s); the run took {took / 60:.1f} min."
     section = render(a.rows, out, command=command, note=note, phases=phases)
     print(section)
     if a.record:
