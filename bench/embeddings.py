@@ -13,9 +13,15 @@
 then replaces the "Embedding insight" section of ``docs/benchmarks.md`` (between its markers; the rest of the
 file is left as it is). ``--quick`` runs small sizes and prints the section instead.
 
+``--scale N`` (issue 17 item 4) instead measures, on an N x 384 table kept in ``--data-dir`` (built once, reused):
+``explore`` over every row cold in a fresh interpreter (fetch, projection and CPU seconds apart),
+``embedding_quality(by='room')`` and, with ``--index``, ``tune_recall`` with 200 queries at ef_search 40/100/200
+(unfiltered: its exact lists come from one streamed read of the table), and prints them as JSON.
+
 Example:
     $ python -m bench.embeddings              # ~5-10 minutes on 2 cores
     $ python -m bench.embeddings --quick      # a smoke test
+    $ python -m bench.embeddings --scale 1000000 --data-dir /tmp/okai-bench-scale-trust --index
 """
 
 from __future__ import annotations
