@@ -25,7 +25,7 @@ from psycopg import sql
 
 from okai_insight.embeddings._table import VectorTable
 from okai_insight.errors import InvalidInput
-from okai_insight.runner import Transaction
+from okai_insight.runner import Transaction, tagged
 
 #: Distance operators computed client-side; other ones (L1 ``<+>``) keep the per-query exact scans.
 OPERATORS = ("<=>", "<->", "<#>")
@@ -38,7 +38,8 @@ _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 
 def supported(tx: Transaction, table: VectorTable) -> bool:
     """Whether :func:`streamed_topk` can read ``table``: a plain PostgreSQL table (not an ElizaOS 1.x join, not a
-    store, not distributed) on PostgreSQL 14+ (TID range scans), searched with a supported operator.
+    store, not distributed, not partitioned, no inheritance children) on PostgreSQL 14+ (TID range scans),
+    searched with a supported operator.
 
     Example:
         >>> supported(tx, t)                                                        # doctest: +SKIP
@@ -46,13 +47,24 @@ def supported(tx: Transaction, table: VectorTable) -> bool:
     """
     from okai_insight.embeddings._citus import uses_citus
 
-    return (
+    if not (
         table.source is None
         and table.store is None
         and table.operator in OPERATORS
         and tx.run.features.server_version_num >= 140000
         and not uses_citus(tx.run)
-    )
+    ):
+        return False
+    # Page ranges cover one heap: a partitioned table (no heap of its own) or an inheritance parent (its children
+    # hold rows past its pages) keep the per-query scans.
+    rows = tx.execute(
+        sql.SQL(
+            "SELECT c.relkind::text AS kind, EXISTS (SELECT 1 FROM pg_inherits AS i WHERE i.inhparent = c.oid) "
+            "AS parent FROM pg_class AS c WHERE c.oid = {}::regclass"
+        ).format(sql.Literal(sql.Identifier(table.schema, table.table).as_string(tx.cursor))),
+        label="embeddings/relation_kind",
+    ).rows
+    return bool(rows) and rows[0]["kind"] in ("r", "m") and not rows[0]["parent"]
 
 
 def _distances(block: np.ndarray, Q: np.ndarray, op: str) -> np.ndarray:
@@ -146,7 +158,11 @@ def streamed_topk(
             hi=sql.Literal(f"({start + pages_per_read},0)"),
             dims=sql.Literal(dims),
         )
-        with tx.run._translated("embeddings/stream_vectors"), tx.cursor.copy(statement) as copy:
+        # tagged: pg_stat_statements and pg_stat_activity show the read as okai-insight's own
+        with (
+            tx.run._translated("embeddings/stream_vectors"),
+            tx.cursor.copy(tagged(statement)) as copy,
+        ):
             data = b"".join(bytes(chunk) for chunk in copy)  # one range: ~64 MB at most (pages_per_read)
         if not data:
             continue

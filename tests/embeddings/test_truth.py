@@ -97,3 +97,24 @@ def test_tune_recall_from_the_stream_equals_the_per_query_baseline(truth_table, 
     for q, ids in exact_scans.items():
         assert len(exact_streamed[q]) == len(ids)
         assert len(set(exact_streamed[q]) & set(ids)) >= len(ids) - 4  # at most the duplicates' tie order differs
+
+
+def test_a_partitioned_table_keeps_the_per_query_scans(truth_table, pg_url):
+    """Page ranges cover one heap: a partitioned table's rows live in its partitions, so it is never streamed."""
+    rng = np.random.default_rng(12)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute("DROP TABLE IF EXISTS truth_parts")
+        conn.execute(f"CREATE TABLE truth_parts (id uuid, k int, embedding vector({DIM})) PARTITION BY RANGE (k)")
+        conn.execute("CREATE TABLE truth_parts_a PARTITION OF truth_parts FOR VALUES FROM (0) TO (50)")
+        conn.execute("CREATE TABLE truth_parts_b PARTITION OF truth_parts FOR VALUES FROM (50) TO (100)")
+        with conn.cursor() as cur, cur.copy("COPY truth_parts (id, k, embedding) FROM STDIN") as copy:
+            for i in range(100):
+                copy.write_row((uuid.uuid4(), i, "[" + ",".join(f"{x:.6g}" for x in rng.normal(size=DIM)) + "]"))
+    with using(pg_url) as run:
+        tables, _ = resolve(run, "truth_parts", "embedding")
+        with run.transaction(vectors=True) as tx:
+            assert not truth.supported(tx, tables[0])
+        tables, _ = resolve(run, "truth_items", "embedding")
+        with run.transaction(vectors=True) as tx:
+            assert truth.supported(tx, tables[0])
