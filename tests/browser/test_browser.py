@@ -7,22 +7,16 @@ from __future__ import annotations
 import functools
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
-from nbformat.v4 import new_code_cell, new_notebook
 
 from okai_insight.report import build_report
+from tests.browser.conftest import Console
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 #: The README's screenshots are rewritten only on request (OKAI_UPDATE_SCREENSHOTS=1): a test run must not leave
@@ -72,72 +66,6 @@ def test_report_in_chromium_has_its_plots_and_tables(
     page.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def voila_dashboard(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from okai_insight.report import this_python_kernel
-
-    root = tmp_path_factory.mktemp("voila")
-    nb = new_notebook()
-    nb.metadata["kernelspec"] = {"name": "okai-insight-python", "display_name": "Python", "language": "python"}
-    nb.cells = [
-        new_code_cell(
-            "from okai_insight.jupyter import Dashboard, ThresholdWidget\n"
-            f"dashboard = Dashboard({demo_url!r}, panel_options={{ThresholdWidget: {{'queries': 20}}}})\n"
-            "dashboard"
-        )
-    ]
-    nbformat.write(nb, root / "dashboard.ipynb")
-    port = _free_port()
-    log = open(root / "voila.log", "w")  # noqa: SIM115
-    with this_python_kernel():
-        env = dict(os.environ)
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "voila",
-                str(root / "dashboard.ipynb"),
-                "--no-browser",
-                f"--port={port}",
-                "--Voila.ip=127.0.0.1",
-                "--show_tracebacks=True",
-            ],
-            cwd=root,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(url + "voila/api/shutdown/", timeout=1)
-            except OSError as exc:
-                if getattr(exc, "code", None) is not None:
-                    break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    raise AssertionError(f"voila did not start: {(root / 'voila.log').read_text()[-2000:]}") from exc
-                time.sleep(0.5)
-                continue
-            break
-        try:
-            yield url
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
-
-
 def _counts(page: Any) -> dict[str, str]:
     return json.loads(
         page.evaluate(
@@ -148,21 +76,24 @@ def _counts(page: Any) -> dict[str, str]:
 
 
 def test_dashboard_in_voila_threshold_slider_moves_the_counts(
-    browser: Any, voila_dashboard: str, tmp_path_factory: pytest.TempPathFactory
+    browser: Any, voila: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
-    page.goto(voila_dashboard, wait_until="load", timeout=120_000)
+    console = Console(page)
+    page.goto(f"{voila}voila/render/dashboard.ipynb", wait_until="load", timeout=120_000)
     tabs = page.locator(".lm-TabBar-tab, .p-TabBar-tab")
     tabs.first.wait_for(timeout=120_000)
     titles = tabs.all_inner_texts()
     assert [t.strip() for t in titles][:3] == ["Health", "Activity", "Statements"] and len(titles) == 11
-    page.locator(".okai-badge").first.wait_for(timeout=60_000)  # the Health tab loaded by itself
+    page.locator(".okai-badge >> visible=true").first.wait_for(timeout=60_000)  # the Health tab loaded by itself
     assert page.locator(".okai-badge").count() >= 3
     tabs.nth(7).click()  # Threshold tuner
     page.wait_for_function(
         "() => [...document.querySelectorAll('.okai-count')].some(e => e.offsetParent !== null)", timeout=120_000
     )
-    page.locator("img.okai-plot >> visible=true").first.wait_for(timeout=30_000)
+    plot = page.locator("img.okai-plot >> visible=true").first
+    plot.wait_for(timeout=30_000)
+    plot_before = plot.get_attribute("src")
     before = _counts(page)
     assert {"threshold", "mean_results", "queries_without_results"} <= set(before)
     handle = page.locator(".okai-threshold-slider .noUi-handle").first
@@ -181,6 +112,13 @@ def test_dashboard_in_voila_threshold_slider_moves_the_counts(
         before["mean_results"],
         before["queries_without_results"],
     ), "the expected result counts follow the slider"
-    page.wait_for_timeout(1500)  # let the plot follow before the screenshot
+    page.wait_for_function(  # the plot follows the slider too (waited on, not slept for, before the screenshot)
+        "(old) => [...document.querySelectorAll('img.okai-plot')].some(i => i.offsetParent !== null && "
+        "i.getAttribute('src') !== old)",
+        arg=plot_before,
+        timeout=30_000,
+    )
     page.screenshot(path=str(_screenshot_dir(tmp_path_factory) / "dashboard.png"))
+    # okai's Voila template: nothing leaves 127.0.0.1 (no FontAwesome from a CDN), and the page has no errors
+    assert console.errors == [] and console.external == []
     page.close()
