@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import operator
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -1168,13 +1169,14 @@ def _nearest_first(found: list[Memory], threshold: float) -> list[Memory]:
         >>> [m.similarity for m in _nearest_first([a, b, Memory(content={}, similarity=float("nan"))], 0.0)]
         [0.9, 0.5]
     """
-    kept = [m for m in found if m.similarity is not None and m.similarity >= threshold]
-    kept.sort(key=_by_similarity, reverse=True)
+    # similarity is never None here: the query vector is checked and the statement skips NULL embeddings. The
+    # sort key is a C-level attrgetter (a Python key function per row cost more than the sort; callgrind).
+    kept = [m for m in found if m.similarity >= threshold]  # type: ignore[operator]
+    kept.sort(key=_BY_SIMILARITY, reverse=True)
     return kept
 
 
-def _by_similarity(m: Memory) -> float:
-    return m.similarity  # type: ignore[return-value]  # None is dropped before sorting
+_BY_SIMILARITY = operator.attrgetter("similarity")
 
 
 def _similarity(distance: float | None) -> float | None:

@@ -118,7 +118,7 @@ def test_nearest_first_is_the_server_side_filter_and_sort():
         return Memory(content={}, similarity=s)
 
     a, b, c, tie1, tie2 = m(0.3), m(0.9), m(0.5), m(0.7), m(0.7)
-    rows = [a, tie1, m(float("nan")), b, m(None), tie2, c]
+    rows = [a, tie1, m(float("nan")), b, tie2, c]
     assert _nearest_first(rows, -1.0) == [b, tie1, tie2, c, a]
     assert [x is y for x, y in zip(_nearest_first(rows, -1.0)[1:3], (tie1, tie2), strict=True)] == [True, True]
     assert _nearest_first(rows, 0.5) == [b, tie1, tie2, c]  # inclusive, as SQL's >=
