@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any, NoReturn
 
 from okai_insight._redact import redact
+from okai_insight.errors import InvalidInput
 
 Formatter = argparse.RawDescriptionHelpFormatter
 
@@ -152,3 +153,18 @@ def add_command(
     )
     parser.set_defaults(func=func)
     return parser
+
+
+def comma_ints(text: str, what: str | None = None) -> list[int]:
+    """The comma-separated integers of an option's value; ``what`` names the option in the error.
+
+    Example:
+        >>> comma_ints("40, 100,200")
+        [40, 100, 200]
+    """
+    try:
+        return [int(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        if what is not None:
+            raise InvalidInput(f"{what} takes comma-separated integers, got {text!r}") from exc
+        raise InvalidInput(f"expected comma-separated integers, got {text!r}") from exc

@@ -158,3 +158,24 @@ def print_findings(text: str, *, no_color: bool = False) -> None:
         warning: 2
     """
     print(colour_severities(text, colour=colour_wanted(sys.stdout, no_color=no_color)))
+
+
+def print_result(result: Any, fmt: str) -> int:
+    """Print a tuner's or embedding tool's result in ``fmt`` (json / csv / text) and return the exit code: 1 when
+    it did not run or found something critical, else 0. Every tuner and embedding command prints through it.
+
+    Example:
+        >>> from okai_insight.diagnostics._result import Result
+        >>> print_result(Result("c", "n", "T"), "csv")
+        <BLANKLINE>
+        0
+    """
+    if fmt == "json":
+        print(json.dumps(result.to_dict() | {"summary": result.summary}, indent=2, default=str))
+    elif fmt == "csv":
+        print(format_rows(result.to_dict()["rows"], "csv"), end="")
+    else:
+        print(result.to_text(max_rows=200))
+    if result.status != "ok":
+        return 1
+    return 1 if result.worst_severity == "critical" else 0

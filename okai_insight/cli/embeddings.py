@@ -10,36 +10,11 @@ Example:
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from okai_insight.cli._args import add_command, add_format_argument, add_url_argument
-from okai_insight.cli._output import format_rows
+from okai_insight.cli._args import add_command, add_format_argument, add_url_argument, comma_ints
+from okai_insight.cli._output import format_rows, print_result
 from okai_insight.errors import InvalidInput
-
-
-def _print(result: Any, fmt: str) -> int:
-    """Print a result in ``fmt`` (json / csv / text) and return the exit code: 1 when it did not run or found
-    something critical. Shared with ``tune-index`` (cli/tuning.py), so every tuner prints the same way."""
-    if fmt == "json":
-        print(json.dumps(result.to_dict() | {"summary": result.summary}, indent=2, default=str))
-    elif fmt == "csv":
-        print(format_rows(result.to_dict()["rows"], "csv"), end="")
-    else:
-        print(result.to_text(max_rows=200))
-    if result.status != "ok":
-        return 1
-    return 1 if result.worst_severity == "critical" else 0
-
-
-def _ints(text: str, what: str | None = None) -> list[int]:
-    """Comma-separated integers of an option (``what`` names it in the error)."""
-    try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError as exc:
-        if what is not None:
-            raise InvalidInput(f"{what} takes comma-separated integers, got {text!r}") from exc
-        raise InvalidInput(f"expected comma-separated integers, got {text!r}") from exc
 
 
 def _quality(args: argparse.Namespace) -> int:
@@ -55,7 +30,7 @@ def _quality(args: argparse.Namespace) -> int:
         near_threshold=args.near_threshold,
         probes=args.probes,
     )
-    return _print(result, args.format)
+    return print_result(result, args.format)
 
 
 def _explore(args: argparse.Namespace) -> int:
@@ -74,7 +49,7 @@ def _explore(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     if p.status != "ok":
-        return _print(p, args.format)
+        return print_result(p, args.format)
     clusters = p.clusters(min_cluster_size=args.min_cluster_size)
     if args.output:
         import matplotlib
@@ -83,14 +58,14 @@ def _explore(args: argparse.Namespace) -> int:
         ax = p.plot(color=args.color)
         ax.figure.savefig(args.output, dpi=120, bbox_inches="tight")
         print(f"map of {len(p.frame)} memories written to {args.output}")
-    return _print(clusters, args.format)
+    return print_result(clusters, args.format)
 
 
 def _neighbours(args: argparse.Namespace) -> int:
     from okai_insight.embeddings.explorer import neighbours
 
     result = neighbours(args.url, args.id, text=args.text, k=args.k, table=args.table, column=args.column)
-    return _print(result, args.format)
+    return print_result(result, args.format)
 
 
 def _drift(args: argparse.Namespace) -> int:
@@ -104,7 +79,7 @@ def _drift(args: argparse.Namespace) -> int:
         window=args.window,
         alert_distance=args.alert_distance,
     )
-    return _print(result, args.format)
+    return print_result(result, args.format)
 
 
 def _threshold(args: argparse.Namespace) -> int:
@@ -130,7 +105,7 @@ def _threshold(args: argparse.Namespace) -> int:
         current=args.current,
         filters=_filters(args),
     )
-    return _print(result, args.format)
+    return print_result(result, args.format)
 
 
 def _filters(args: argparse.Namespace) -> Any:
@@ -169,13 +144,13 @@ def _recall(args: argparse.Namespace) -> int:
         table=args.table,
         column=args.column,
         k=args.k,
-        ef_search=_ints(args.ef_search),
+        ef_search=comma_ints(args.ef_search),
         queries=args.queries,
         target_recall=args.target,
         scopes=args.scopes.split(","),
         filters=_filters(args),
     )
-    code = _print(result, args.format)
+    code = print_result(result, args.format)
     if result.nothing_to_tune:  # a SQLite / in-memory store searches exactly: an answer, not a failure
         return 0
     if args.format == "text" and result.status == "ok":

@@ -11,8 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from okai_insight.cli._args import add_command, add_format_argument, add_url_argument
-from okai_insight.cli.embeddings import _ints, _print
+from okai_insight.cli._args import add_command, add_format_argument, add_url_argument, comma_ints
+from okai_insight.cli._output import print_result
 from okai_insight.errors import InvalidInput
 
 
@@ -22,7 +22,7 @@ def _hnsw(text: str) -> list[tuple[int, int]]:
         m, sep, c = item.strip().partition(":")
         if not sep:
             raise InvalidInput(f"--hnsw takes m:ef_construction pairs, comma-separated (16:64,32:128), got {text!r}")
-        out.append((_ints(m, "--hnsw")[0], _ints(c, "--hnsw")[0]))
+        out.append((comma_ints(m, "--hnsw")[0], comma_ints(c, "--hnsw")[0]))
     return out
 
 
@@ -39,11 +39,11 @@ def _tune_index(args: argparse.Namespace) -> int:
         queries=args.queries,
         kinds=args.kinds.split(","),
         hnsw=_hnsw(args.hnsw),
-        ef_search=_ints(args.ef_search, "--ef-search"),
-        overfetch=_ints(args.overfetch, "--overfetch"),
+        ef_search=comma_ints(args.ef_search, "--ef-search"),
+        overfetch=comma_ints(args.overfetch, "--overfetch"),
         progress=not args.quiet,
     )
-    return _print(result, args.format)  # the embedding tuners' printing and exit codes, not a copy of them
+    return print_result(result, args.format)  # the embedding tuners' printing and exit codes, not a copy of them
 
 
 def add_commands(subparsers: Any) -> None:
