@@ -55,8 +55,9 @@ def _quiet() -> Iterator[None]:
 def sortable_table(rows: list[dict[str, Any]], *, caption: str | None = None, page_rows: int = 10) -> Any:
     """Rows as an interactive table widget (itables' ``ITable``: sort by any column, search, page, select rows;
     its JavaScript ships in the wheel, so it works offline in JupyterLab, Notebook 7 and Voila); ``None`` when
-    itables is not installed (callers then show :func:`~okai_insight.presentation.table_html`). Floats are rounded
-    to 3 significant digits as in every okai-insight table; sorting stays numeric.
+    itables is not installed (callers then show :func:`~okai_insight.presentation.table_html`). Cells read as in
+    every okai-insight table (:func:`~okai_insight.presentation.format_cell`: floats to 3 significant digits,
+    ``*_bytes`` as kB/MB/GB, ``*_ms`` as ms/s/min) while sorting stays numeric: see :func:`_display_and_sort`.
 
     Example:
         >>> t = sortable_table([{"cluster": 1, "share": 0.123456}])
@@ -76,11 +77,52 @@ def sortable_table(rows: list[dict[str, Any]], *, caption: str | None = None, pa
             frame[col] = frame[col].map(lambda v: float(f"{v:.3g}") if v == v else v)
         elif frame[col].dtype.kind == "O":  # a missing value is an empty cell, as in the static tables, not "None"
             frame[col] = frame[col].map(lambda v: "" if v is None else v)
+    frame, column_defs = _display_and_sort(frame)
     with _quiet():
         table = ITable(frame, caption=caption, select=True, pageLength=page_rows, classes="display compact nowrap",
-                       showIndex=False, allow_html=False)  # fmt: skip
+                       showIndex=False, allow_html=False, columnDefs=column_defs)  # fmt: skip
     table.add_class("okai-sortable")
     return table
+
+
+def _display_and_sort(frame: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """Byte and duration columns (``*_bytes``, ``*_ms``) shown as people read them and sorted by their numbers.
+
+    Python formats each cell (the one formatting layer, :func:`~okai_insight.presentation.format_cell`); the raw
+    number goes to a hidden, unsearchable column at the end, and the shown column's DataTables ``render`` takes it
+    for sorting and type detection (``'sort'``/``'type'``), so "2 kB" sorts below "1.5 MB". The JavaScript only
+    picks one of the two values: no formatting is written twice.
+
+    Example:
+        >>> import pandas as pd
+        >>> f, defs = _display_and_sort(pd.DataFrame({"t": ["a"], "size_bytes": [1_572_864]}))
+        >>> [str(v) for v in f.iloc[0]], [d["targets"] for d in defs]
+        (['a', '1.5 MB', '1572864'], [[2], [1]])
+    """
+    from itables.typing import JavascriptFunction
+
+    from okai_insight.presentation import format_cell
+
+    frame = frame.copy()
+    column_defs: list[dict[str, Any]] = []
+    for col in list(frame.columns):
+        name = str(col)
+        if not name.endswith(("_bytes", "_ms")) or frame[col].dtype.kind not in "iuf":
+            continue
+        hidden = len(frame.columns)
+        frame[f"{name} (sort key)"] = frame[col]
+        frame[col] = [format_cell(name, None if v != v else v) for v in frame[col].tolist()]
+        shown = list(frame.columns).index(col)
+        column_defs.append({"targets": [hidden], "visible": False, "searchable": False})
+        column_defs.append(
+            {
+                "targets": [shown],
+                "render": JavascriptFunction(
+                    f"function (data, type, row) {{ return type === 'sort' || type === 'type' ? row[{hidden}] : data; }}"
+                ),
+            }
+        )
+    return frame, column_defs
 
 
 def _minutes(times: Any) -> Any:

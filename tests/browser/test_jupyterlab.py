@@ -64,20 +64,26 @@ def test_dashboard_runs_in_jupyterlab_and_its_tables_sort_and_search(
     headers = [h.strip() for h in grid.locator("thead th").all_inner_texts()]
     column = headers.index("size_bytes")
 
-    def sizes() -> list[int]:
-        return [int(s.replace(",", "")) for s in grid.locator(f"tbody tr td:nth-child({column + 1})").all_inner_texts()]
+    def texts() -> list[str]:
+        return grid.locator(f"tbody tr td:nth-child({column + 1})").all_inner_texts()
 
+    def sizes() -> list[float]:  # "16 kB" -> 16384: the cells read as people read them
+        units = {"B": 1, "kB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+        return [float(n.replace(",", "")) * units[u] for n, u in (t.split() for t in texts())]
+
+    first_texts = texts()
+    assert all(t.endswith((" B", " kB", " MB", " GB")) for t in first_texts), first_texts
     before = sizes()
     assert before == sorted(before, reverse=True) and len(set(before)) > 1, "largest first, as the check returns"
     grid.locator(f"thead th[data-dt-column='{column}'] .dt-column-order").click()
     grid.evaluate("g => { window.okaiGrid = g; }")
-    page.wait_for_function(
-        f"() => {{ const s = [...window.okaiGrid.querySelectorAll('tbody tr td:nth-child({column + 1})')]"
-        ".map(td => Number(td.innerText.replace(/,/g, ''))); return s.length > 1 && s.join() !== OLD && "
-        "s.every((v, i) => i === 0 || s[i - 1] <= v); }".replace("OLD", repr(",".join(map(str, before)))),
+    page.wait_for_function(  # the column's cells changed (then their order is checked below)
+        f"() => [...window.okaiGrid.querySelectorAll('tbody tr td:nth-child({column + 1})')]"
+        f".map(td => td.innerText).join('|') !== {'|'.join(first_texts)!r}",
         timeout=STEP_MS,
     )
     after = sizes()
+    # ascending by the byte counts behind the text ("512 kB" below "1.5 MB"), not alphabetically
     assert after == sorted(after) and after != before
     # ... and searchable: the search box narrows the rows to the memories' indexes
     total = grid.locator("tbody tr").count()

@@ -11,6 +11,7 @@ from itables.widget import ITable
 
 from okai_insight.diagnostics import indexes
 from okai_insight.jupyter import interactive
+from okai_insight.presentation import format_cell
 from okai_insight.results import Finding, Result
 
 
@@ -24,9 +25,20 @@ def test_a_diagnostic_result_becomes_findings_then_a_sortable_table_of_every_row
     assert result.title in header.value
     assert "<table" not in header.value  # the rows are in the sortable table, not repeated as static HTML
     assert len(table.df) == len(result.rows)  # every row, not the first page or the static view's first 20
-    assert list(table.df.columns) == [c for c in result.columns if c in table.df.columns]
-    numeric = [c for c in table.df.columns if pd.api.types.is_numeric_dtype(table.df[c])]
+    keys = [c for c in table.df.columns if c.endswith(" (sort key)")]
+    shown_columns = [c for c in table.df.columns if c not in keys]
+    assert shown_columns == [c for c in result.columns if c in table.df.columns]
+    numeric = [c for c in shown_columns if pd.api.types.is_numeric_dtype(table.df[c])]
     assert numeric, "numbers stay numbers, so sorting is numeric"
+    # sizes read as people read them (the one formatting layer), and sort by their hidden byte counts
+    assert keys == ["size_bytes (sort key)"]
+    sizes = table.df["size_bytes"].tolist()
+    assert sizes == [format_cell("size_bytes", r["size_bytes"]) for r in result.rows] and "kB" in "".join(sizes)
+    assert table.df["size_bytes (sort key)"].tolist() == [r["size_bytes"] for r in result.rows]
+    hidden = list(table.df.columns).index("size_bytes (sort key)")
+    defs = table._dt_args["columnDefs"]
+    assert {"targets": [hidden], "visible": False, "searchable": False} in defs
+    assert any(f"row[{hidden}]" in str(d.get("render", "")) for d in defs)
 
 
 def test_findings_come_first_and_rows_with_floats_are_rounded() -> None:
