@@ -34,6 +34,7 @@ import psycopg
 import okai_insight
 import okai_insight.copy as copy_module
 from bench import _sections as sections
+from bench._data import mixture, topics
 from bench._server import bench_server, create_database
 from okai_insight.adapters._pg_vector import register_vector_types
 from okai_insight.adapters.postgres import PostgresAdapter
@@ -49,6 +50,30 @@ def _vectors(rng: np.random.Generator, n: int) -> np.ndarray:
     v = rng.standard_normal((n, DIM)).astype(np.float32)
     out: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)
     return out
+
+
+#: The vectors loaded. ``mixture``: bench/_data.py's topic mixture, the data of every other section, clustered
+#: with a low intrinsic dimension as sentence embeddings are. ``noise``: isotropic Gaussian noise on the sphere, the
+#: worst case for an HNSW build (no neighbourhood structure to follow): the same 100k x 384 build costs several
+#: times the CPU (docs/benchmarks.md has both).
+DATA_KINDS = ("mixture", "noise")
+
+
+def datasets(rows: int, kind: str = "mixture", seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint sets of ``rows`` unit vectors of one distribution (the load, then the rows appended to it).
+
+    Example:
+        >>> a, b = datasets(300, "mixture")
+        >>> a.shape == b.shape == (300, DIM), bool(np.allclose(np.linalg.norm(a, axis=1), 1, atol=1e-5))
+        (True, True)
+    """
+    rng = np.random.default_rng(seed)
+    if kind == "noise":
+        return _vectors(rng, rows), _vectors(rng, rows)
+    if kind != "mixture":
+        raise ValueError(f"data is one of {', '.join(DATA_KINDS)}, got {kind!r}")
+    centres, bases, weights = topics(max(8, min(1000, rows // 100)), DIM, 24, rng)
+    return mixture(rows, centres, bases, weights, rng), mixture(rows, centres, bases, weights, rng)
 
 
 def _room(url: str) -> uuid.UUID:
@@ -305,16 +330,16 @@ def run(
     repeat: int = 1,
     scenarios: tuple[str, ...] = SCENARIOS,
     phases: dict[str, Phases] | None = None,
+    data_kind: str = "mixture",
 ) -> dict[str, tuple[float, float]]:
     """{scenario: (baseline seconds, ours seconds)}, medians over ``repeat`` rounds (copies: ``repeat`` each);
-    ``phases`` receives each copy direction's phases (its last round).
+    ``phases`` receives each copy direction's phases (its last round); ``data_kind``: see :data:`DATA_KINDS`.
 
     Example:
         >>> run(1000, admin_url)["empty"][0] > 0                             # doctest: +SKIP
         True
     """
-    rng = np.random.default_rng(0)
-    data, more = _vectors(rng, rows), _vectors(rng, rows)
+    data, more = datasets(rows, data_kind)
     out: dict[str, tuple[float, float]] = {}
     loads = [k for k in ("empty", "append") if k in scenarios]
     if loads:
@@ -469,6 +494,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--crossover", action="store_true", help="measure the bulk-path thresholds instead")
     p.add_argument("--record", action="store_true", help=f"write the section of {DOCS.name}")
     p.add_argument("--note", default="", help="what to say about the machine (e.g. shared, loaded)")
+    p.add_argument("--data", choices=DATA_KINDS, default="mixture", help="the vectors loaded (see DATA_KINDS)")
     a = p.parse_args(argv)
     with bench_server() as admin:
         if a.crossover:
@@ -488,9 +514,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"estimated duration on a quiet 2-core machine: ~{guess / 60:.0f} min (see estimate_seconds)", flush=True)
         started = time.perf_counter()
         phases: dict[str, Phases] = {}
-        out = run(a.rows, admin, repeat=a.repeat, scenarios=chosen, phases=phases)
+        out = run(a.rows, admin, repeat=a.repeat, scenarios=chosen, phases=phases, data_kind=a.data)
         took = time.perf_counter() - started
-    command = f"python -m bench.bulk --rows {a.rows} --repeat {a.repeat} --scenarios {','.join(chosen)}"
+    command = f"python -m bench.bulk --rows {a.rows} --repeat {a.repeat} --scenarios {','.join(chosen)} --data {a.data}"
     said = f"{a.note.rstrip('.')}. " if a.note else ""
     note = said + f"Medians of {a.repeat} round(s); the run took {took / 60:.1f} min."
     section = render(a.rows, out, command=command, note=note, phases=phases)
