@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -41,6 +42,15 @@ def lab_page(browser: Any, lab: str) -> Iterator[tuple[Any, Console]]:
 def _open(page: Any, name: str) -> None:
     """Open ``name`` in a new tab of the page, which makes it the current notebook (run-all-cells runs that)."""
     page.evaluate("(p) => { window.jupyterapp.commands.execute('docmanager:open', {path: p}); }", f"{name}.ipynb")
+
+
+def _run_notebook(page: Any, name: str, shot: Path | None = None) -> Any:
+    """Open ``name``, run every cell, wait for them all and check what rendered; returns the notebook's locator."""
+    _open(page, name)
+    start_all_cells(page, name)
+    nb = wait_all_cells(page, name)
+    check_rendered(page, name, nb, shot)
+    return nb
 
 
 def test_dashboard_runs_in_jupyterlab_and_its_tables_sort_and_search(
@@ -97,10 +107,7 @@ def test_health_notebook_runs_in_jupyterlab_and_the_checkbox_shows_every_check(
     lab_page: tuple[Any, Console], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     page, console = lab_page
-    _open(page, "01-health-check")
-    start_all_cells(page, "01-health-check")
-    nb = wait_all_cells(page, "01-health-check")
-    check_rendered(page, "01-health-check", nb, tmp_path_factory.getbasetemp() / "lab-health.png")
+    nb = _run_notebook(page, "01-health-check", tmp_path_factory.getbasetemp() / "lab-health.png")
     # the findings table (jupyter.interactive) is sortable and searchable in Lab: search narrows it to one severity
     assert search_narrows(page, nb.locator(".okai-sortable").first, "warning") > 0
     panel = nb.locator(".okai-panel").last
@@ -119,10 +126,7 @@ def test_health_notebook_runs_in_jupyterlab_and_the_checkbox_shows_every_check(
 
 def test_indexes_notebook_runs_in_jupyterlab_and_index_usage_is_searchable(lab_page: tuple[Any, Console]) -> None:
     page, console = lab_page
-    _open(page, "02-indexes-and-plans")
-    start_all_cells(page, "02-indexes-and-plans")
-    nb = wait_all_cells(page, "02-indexes-and-plans")
-    check_rendered(page, "02-indexes-and-plans", nb)
+    nb = _run_notebook(page, "02-indexes-and-plans")
     # what a person sees: every index in a sortable table; the search box finds the vector index on memories
     grid = nb.locator(".okai-sortable").first
     grid.scroll_into_view_if_needed()
@@ -135,10 +139,7 @@ def test_indexes_notebook_runs_in_jupyterlab_and_index_usage_is_searchable(lab_p
 
 def test_tuning_notebook_runs_in_jupyterlab_and_the_tuner_shows_its_counts(lab_page: tuple[Any, Console]) -> None:
     page, console = lab_page
-    _open(page, "04-threshold-and-recall-tuning")
-    start_all_cells(page, "04-threshold-and-recall-tuning")
-    nb = wait_all_cells(page, "04-threshold-and-recall-tuning")
-    check_rendered(page, "04-threshold-and-recall-tuning", nb)
+    nb = _run_notebook(page, "04-threshold-and-recall-tuning")
     assert nb.locator(".jp-OutputArea-output", has_text="best cosine threshold").count() == 1
     # what a person sees: the threshold tuner widget's counts at its threshold, and its plot
     count = nb.locator(".okai-panel .okai-count[data-name='threshold'] b >> visible=true").first
@@ -152,10 +153,7 @@ def test_explorer_notebook_runs_in_jupyterlab_and_the_map_answers(
     lab_page: tuple[Any, Console], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     page, console = lab_page
-    _open(page, "03-embedding-explorer")
-    start_all_cells(page, "03-embedding-explorer")
-    nb = wait_all_cells(page, "03-embedding-explorer")
-    check_rendered(page, "03-embedding-explorer", nb, tmp_path_factory.getbasetemp() / "lab-explorer-start.png")
+    nb = _run_notebook(page, "03-embedding-explorer", tmp_path_factory.getbasetemp() / "lab-explorer-start.png")
     explorer = nb.locator(".okai-explorer")
     explorer.locator("canvas").first.wait_for(timeout=STEP_MS)
     explorer.scroll_into_view_if_needed()
