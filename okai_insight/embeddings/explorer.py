@@ -272,7 +272,10 @@ def explore(
             # one label a distinct id (a few thousand), mapped in C: a million rows hold few agents and rooms
             ids = frame[col].astype(object)
             labels = {v: label_of(names, v) for v in ids.drop_duplicates() if v is not None and v == v}
-            frame[col.replace("_id", "_name")] = ids.map(labels).fillna("none").astype(object)
+            # object before filling: with no labelled id at all the mapped column is float NaN, which pandas will
+            # not fill with text
+            named = ids.map(labels).astype(object)
+            frame[col.replace("_id", "_name")] = named.where(named.notna(), "none")
     step: bool | Callable[[int, int, str], None] = progress
     if report is not None:
         step = lambda done, total, label: report(1 + done, 1 + total, label)  # noqa: E731

@@ -71,9 +71,15 @@ def sortable_table(rows: list[dict[str, Any]], *, caption: str | None = None, pa
         return None
     import pandas as pd
 
+    from okai_insight.presentation import format_cell
+
     frame = pd.DataFrame(rows)
     for col in frame.columns:
-        if frame[col].dtype.kind == "f":
+        if frame[col].dtype.kind == "M":
+            # Times as the static tables show them (ISO text, which sorts in time order): itables reads a
+            # timezone-aware column through Series.values, which pandas deprecates (a warning, an error in tests).
+            frame[col] = [format_cell(str(col), None if pd.isna(t) else t) for t in (r.get(col) for r in rows)]
+        elif frame[col].dtype.kind == "f":
             frame[col] = frame[col].map(lambda v: float(f"{v:.3g}") if v == v else v)
         elif frame[col].dtype.kind == "O":  # a missing value is an empty cell, as in the static tables, not "None"
             frame[col] = frame[col].map(lambda v: "" if v is None else v)
@@ -142,7 +148,15 @@ def _minutes(times: Any) -> Any:
 
 
 def _categorical(values: Any) -> Any:
-    return values.fillna("none").astype(str).astype("category")
+    """Text categories, "none" for a missing value, whatever the column's dtype (a column with no value at all
+    arrives as float NaN, which pandas will not fill with text).
+
+    Example:
+        >>> import pandas as pd
+        >>> list(_categorical(pd.Series([float("nan"), float("nan")])))
+        ['none', 'none']
+    """
+    return values.astype(object).where(values.notna(), "none").astype(str).astype("category")
 
 
 class EmbeddingMap:

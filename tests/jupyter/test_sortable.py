@@ -3,6 +3,7 @@ and every row in an itables table, on the demo database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 
 import ipywidgets as widgets
@@ -11,6 +12,7 @@ from itables.widget import ITable
 
 from okai_insight.diagnostics import indexes
 from okai_insight.jupyter import interactive
+from okai_insight.jupyter._scatter import sortable_table
 from okai_insight.presentation import format_cell
 from okai_insight.results import Finding, Result
 
@@ -102,3 +104,12 @@ def test_a_failing_panel_shows_its_error_not_the_previous_tables(demo_url: str) 
     assert w.error is not None
     assert w.tables.children == () and w.tables.layout.display == "none" and w.body.layout.display is None
     assert html.escape(w.error) in w.body.value, "the error is shown in the body"
+
+
+def test_times_with_a_timezone_become_the_static_tables_text_without_a_warning() -> None:
+    # pytest turns warnings into errors: itables reading a tz-aware column through the deprecated Series.values
+    # failed the Health panel (seen in CI); the cells are the static tables' text, a missing time an empty cell.
+    at = dt.datetime(2026, 12, 5, 6, 0, tzinfo=dt.UTC)
+    table = sortable_table([{"checked_at": at, "size_bytes": 2048}, {"checked_at": None, "size_bytes": 5}])
+    assert table.df["checked_at"].tolist() == [format_cell("checked_at", at), ""]
+    assert table.df["size_bytes"].tolist() == ["2 kB", "5 B"]
