@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import ipywidgets as widgets
@@ -50,7 +51,7 @@ def interactive(data: Any, *, page_rows: int = 15, caption: str | None = None) -
         'WithStaticView'
     """
     if isinstance(data, Result):
-        header = result_html(Result(**{**_fields(data), "rows": []}))
+        header = result_html(dataclasses.replace(data, rows=[]))
         rows, caption = data.rows, caption or data.title
         static = result_html(data)
     else:
@@ -78,7 +79,7 @@ def result_widgets(results: list[Result], *, head: str = "", page_rows: int = 10
     children: list[Any] = []
     pending = STYLE + head
     for result in results:
-        pending += result_html(Result(**{**_fields(result), "rows": []}))
+        pending += result_html(dataclasses.replace(result, rows=[]))
         if not result.rows:
             continue
         try:
@@ -93,19 +94,6 @@ def result_widgets(results: list[Result], *, head: str = "", page_rows: int = 10
     if pending:
         children.append(widgets.HTML(pending))
     return children
-
-
-def _fields(result: Result) -> dict[str, Any]:
-    return {
-        "concern": result.concern,
-        "name": result.name,
-        "title": result.title,
-        "findings": list(result.findings),
-        "columns": result.columns,
-        "status": result.status,
-        "note": result.note,
-        "duration_ms": result.duration_ms,
-    }
 
 
 def _rows_html(rows: list[dict[str, Any]]) -> str:

@@ -259,6 +259,20 @@ def visible_count(page: Any, scope: Any, selector: str) -> int:
                               ".length"))  # fmt: skip
 
 
+def every_check_shows_more(page: Any, health: Any) -> None:
+    """Tick the health widget's "every check's rows" box and wait until it shows more checks than before."""
+    health.locator(".okai-badge >> visible=true").first.wait_for(timeout=STEP_MS)
+    before = visible_count(page, health, ".okai-body h4")
+    health.locator("input[type=checkbox]").first.check()
+    health.evaluate("p => { window.okaiHealth = p; }")
+    page.wait_for_function(
+        "(n) => [...window.okaiHealth.querySelectorAll('.okai-body h4')].filter(e => e.offsetParent !== null)"
+        ".length > n",
+        arg=before,
+        timeout=STEP_MS,
+    )
+
+
 #: The notebooks the JupyterLab server holds: {copy: shipped notebook}.
 LAB_NOTEBOOKS = {
     name: name

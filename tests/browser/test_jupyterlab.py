@@ -21,9 +21,9 @@ from tests.browser.conftest import (
     STEP_MS,
     Console,
     check_rendered,
+    every_check_shows_more,
     search_narrows,
     start_all_cells,
-    visible_count,
     wait_all_cells,
 )
 
@@ -111,16 +111,7 @@ def test_health_notebook_runs_in_jupyterlab_and_the_checkbox_shows_every_check(
     # the findings table (jupyter.interactive) is sortable and searchable in Lab: search narrows it to one severity
     assert search_narrows(page, nb.locator(".okai-sortable").first, "warning") > 0
     panel = nb.locator(".okai-panel").last
-    panel.locator(".okai-badge >> visible=true").first.wait_for(timeout=STEP_MS)
-    before = visible_count(page, panel, ".okai-body h4")
-    panel.locator("input[type=checkbox]").first.check()  # "every check's rows"
-    panel.evaluate("p => { window.okaiHealth = p; }")
-    page.wait_for_function(
-        "(n) => [...window.okaiHealth.querySelectorAll('.okai-body h4')].filter(e => e.offsetParent !== null)"
-        ".length > n",
-        arg=before,
-        timeout=STEP_MS,
-    )
+    every_check_shows_more(page, panel)
     assert console.errors == [] and console.external == []
 
 

@@ -22,11 +22,11 @@ from tests.browser.conftest import (
     STEP_MS,
     Console,
     check_rendered,
+    every_check_shows_more,
     free_port,
     search_narrows,
     server,
     start_all_cells,
-    visible_count,
     wait_all_cells,
     write_notebooks,
 )
@@ -79,16 +79,7 @@ def test_health_notebook_runs_in_notebook_7(browser: Any, notebook7: str) -> Non
     assert search_narrows(page, nb.locator(".okai-sortable").first, "warning") > 0
     health = nb.locator(".okai-panel").last
     health.scroll_into_view_if_needed()
-    health.locator(".okai-badge >> visible=true").first.wait_for(timeout=STEP_MS)
-    before = visible_count(page, health, ".okai-body h4")
-    health.locator("input[type=checkbox]").first.check()  # "every check's rows"
-    health.evaluate("p => { window.okaiHealth = p; }")
-    page.wait_for_function(
-        "(n) => [...window.okaiHealth.querySelectorAll('.okai-body h4')].filter(e => e.offsetParent !== null)"
-        ".length > n",
-        arg=before,
-        timeout=STEP_MS,
-    )
+    every_check_shows_more(page, health)
     assert _our_errors(console) == [] and console.external == []
     page.close()
 
