@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -150,83 +151,227 @@ STREAM_ROWS = 20_000
 STREAM_BATCH = 10_000
 
 
+#: The nil uuid: what fetch_packed.sql sends for a NULL agent / room / user / world (its NULL mask says which).
+_NIL = bytes(16)
+#: Bits of fetch_packed.sql's NULL mask.
+_NULL_BITS = {"agent_id": 1, "room_id": 2, "user_id": 4, "world_id": 8, "created_at": 16}
+#: timestamptz_send counts microseconds from 2000-01-01 UTC; numpy from 1970-01-01.
+_PG_EPOCH_US = 946_684_800_000_000
+
+
+def _id_is_uuid(tx: Any, table: VectorTable) -> bool:
+    """Whether the table's ``id`` is a uuid (packed as 16 bytes) rather than text or a number (read as text)."""
+    statement = sql.SQL("SELECT pg_typeof(id)::text AS t FROM {} LIMIT 1").format(table.identifiers()["table"])
+    rows = tx.execute(statement).rows
+    return not rows or rows[0]["t"] == "uuid"
+
+
 def _stream(
     run: Runner, table: VectorTable, params: dict[str, Any], group: GroupBy, limit: int | None
 ) -> tuple[Any, np.ndarray]:
-    """A big read without holding it twice: a server-side cursor fetches :data:`STREAM_BATCH` rows at a time in
-    binary; each vector's bytes (pgvector's wire format: dims, then big-endian floats) are decoded straight into
-    one preallocated float32 matrix, and the metadata into column lists. Without a ``limit`` the keyed
+    """A big read, columnar, without holding it twice (``fetch_packed.sql``): a server-side cursor fetches
+    :data:`STREAM_BATCH` rows at a time in binary (each FETCH a statement of its own, inside the statement
+    timeout), each row's fixed-width parts (id, agent, room, user, world, createdAt, vector) packed by the server
+    into ONE ``bytea``. A batch is decoded at once with numpy: the vectors straight into one preallocated float32
+    matrix, the ids into text, agent / room / user / world into small dictionaries of codes (a few thousand uuids,
+    categorical columns), createdAt into int64 microseconds; only the type, the text preview (computed by SQL,
+    never the whole content) and the group arrive as Python strings. Without a ``limit`` the keyed
     ``ORDER BY md5(id || seed)`` is left out: it would sort every row with its vector (gigabytes at a million rows
     of 384 dimensions) to return them all anyway, so the rows come in the table's order.
 
     Example:
         >>> frame, X = _stream(run, t, params, None, None)                    # doctest: +SKIP
-        >>> X.shape                                                           # doctest: +SKIP
-        (1000000, 384)
+        >>> X.shape, frame["room_id"].dtype                                   # doctest: +SKIP
+        ((1000000, 384), CategoricalDtype(categories=[UUID('...'), ...], ordered=False, ...))
     """
-    import pandas as pd
-    from psycopg.adapt import Loader
-    from psycopg.pq import Format
     from psycopg.rows import tuple_row
 
     from okai_insight.query_files import load_sql
     from okai_insight.runner import _statement_text, tagged
 
-    text = _statement_text(load_sql("embeddings", "fetch_rows"))
+    text = _statement_text(load_sql("embeddings", "fetch_packed"))
     if limit is None:
         text = text.replace("ORDER BY md5(id::text || %(seed)s::text)", "")
-    statement = tagged(sql.SQL(text).format(**table.identifiers(group)))  # type: ignore[arg-type]  # trusted file
     half = table.type_name == "halfvec"
     dtype = np.dtype(">f2" if half else ">f4")
-
-    class _Raw(Loader):  # the vector's bytes as they arrive: decoded in bulk below, not one object per row
-        format = Format.BINARY
-
-        def load(self, data: Any) -> bytes:
-            return bytes(data)
-
     estimate = max(1_000, int(table.estimated_rows * 1.05) + 1_000)  # grown in place if the statistics are stale
     capacity = estimate if limit is None else min(limit, estimate)
     dims = params.get("dims") or table.declared_dims
     X: np.ndarray | None = None
-    columns: dict[str, list[Any]] = {k: [] for k in META}
+    packs: list[np.ndarray] = []  # per batch: the fixed-width metadata bytes (ids, uuids, mask, time): ~90 B a row
+    strings: dict[str, list[Any]] = {"id": [], "type": [], "text_preview": [], "group": []}
     n = 0
     with run.transaction() as tx:
-        oid = tx.execute(sql.SQL("SELECT to_regtype({})::oid AS oid").format(sql.Literal(table.type_name))).rows
+        uuid_ids = _id_is_uuid(tx, table)
+        ident = {
+            **table.identifiers(group),
+            # no group: the same text on every row, filled in here rather than read a million times
+            **({"group": sql.SQL("NULL::text")} if group is None else {}),
+            "id_send": sql.SQL("uuid_send(id)" if uuid_ids else "''::bytea"),
+            "id_text": sql.SQL("NULL::text" if uuid_ids else "id::text"),
+            "vector_send": sql.SQL("halfvec_send" if half else "vector_send"),
+        }
+        statement = tagged(sql.SQL(text).format(**ident))  # type: ignore[arg-type]  # trusted file
+        meta = (16 if uuid_ids else 0) + 4 * 16 + 4 + 8
         conn = tx.cursor.connection
         with (
-            run._translated("embeddings/fetch_rows"),
-            conn.cursor(name="okai_fetch_rows", row_factory=tuple_row) as cur,
+            run._translated("embeddings/fetch_packed"),
+            conn.cursor(name="okai_fetch_packed", row_factory=tuple_row) as cur,
         ):
-            cur.adapters.register_loader(int(oid[0]["oid"]), _Raw)
             cur.itersize = STREAM_BATCH
             cur.execute(statement, params, binary=True)
-            while True:
-                batch = cur.fetchmany(STREAM_BATCH)
-                if not batch:
-                    break
-                raws = [r[-1] for r in batch]
-                width = int.from_bytes(raws[0][:2], "big")
+            for batch in _prefetched(cur, pause_gc=True):
+                packed, ids, types, previews, groups = zip(*batch, strict=True)
+                width = len(packed[0])
                 if X is None:
-                    dims = dims or width
+                    dims = dims or (width - meta - 4) // dtype.itemsize
                     X = np.empty((capacity, dims), dtype=np.float32)
-                size = 4 + dtype.itemsize * X.shape[1]
-                if any(len(b) != size for b in raws):
+                size = meta + 4 + dtype.itemsize * X.shape[1]
+                buf = b"".join(packed)
+                if len(buf) != size * len(packed) or set(map(len, packed)) != {size}:
                     raise InvalidInput("the rows hold vectors of several dimensions: pass dims= to pick one")
+                block = np.frombuffer(buf, dtype=np.uint8).reshape(len(packed), size)
                 while n + len(batch) > X.shape[0]:  # the estimate was low: grow in place where the allocator can
                     X.resize((X.shape[0] * 2, X.shape[1]), refcheck=False)
-                block = np.frombuffer(b"".join(raws), dtype=np.uint8).reshape(len(raws), size)[:, 4:]
-                X[n : n + len(batch)] = block.copy().view(dtype)  # one batch decoded at once
-                for key, values in zip(META, zip(*batch, strict=True), strict=False):
-                    columns[key].extend(values)
+                X[n : n + len(batch)] = block[:, meta + 4 :].view(dtype)  # one batch decoded at once
+                packs.append(block[:, :meta].copy())
+                if not uuid_ids:
+                    strings["id"].extend(ids)
+                strings["type"].extend(types)
+                strings["text_preview"].extend(previews)
+                strings["group"].extend(groups)
                 n += len(batch)
     if X is None:
         X = np.zeros((0, dims or 0), dtype=np.float32)
     elif n < X.shape[0]:
         X.resize((n, X.shape[1]), refcheck=False)  # shrinks in place: never a second copy of the matrix
-    columns["id"] = [str(v) for v in columns["id"]]  # only the ids need converting: the rest go in as they are
-    frame = pd.DataFrame(columns, columns=list(META))
-    return frame, X
+    fixed = np.concatenate(packs) if packs else np.zeros((0, (16 if uuid_ids else 0) + 84), dtype=np.uint8)
+    return _frame(fixed, strings, uuid_ids, group), X
+
+
+def _prefetched(cur: Any, *, pause_gc: bool = False) -> Iterator[list[Any]]:
+    """The cursor's batches of :data:`STREAM_BATCH` rows, each FETCH sent by a reader thread while the caller decodes
+    the previous batch: a server-side cursor computes a batch only when asked, so read in turn the server and the
+    client wait for each other (at 1M rows the fetch took the sum of both). At most two batches wait decoded-to-be;
+    the thread is the only user of the connection until it has finished, and is joined before the caller goes on.
+    ``pause_gc``: no cyclic garbage collection meanwhile (a million rows are a million tuples, which trigger
+    collections that walk every live object again and again; nothing read here forms a cycle), restored after.
+
+    Example:
+        >>> for batch in _prefetched(cur): ...                                # doctest: +SKIP
+    """
+    import gc
+    import queue
+    import threading
+
+    ready: queue.Queue[list[Any] | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                batch = cur.fetchmany(STREAM_BATCH)
+                ready.put(batch or None)
+                if not batch:
+                    return
+        except BaseException as exc:  # re-raised by the caller, in its thread (and its error translation)
+            ready.put(exc)
+
+    reader = threading.Thread(target=read, name="okai-fetch", daemon=True)
+    collecting = gc.isenabled()
+    if pause_gc:
+        gc.disable()
+    reader.start()
+    try:
+        while True:
+            item = ready.get()
+            if isinstance(item, BaseException):
+                raise item
+            if item is None:
+                return
+            yield item
+    finally:
+        stop.set()
+        while reader.is_alive():  # let a reader blocked on a full queue finish its FETCH and see the stop
+            try:
+                ready.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        reader.join()
+        if pause_gc and collecting:
+            gc.enable()
+
+
+def _frame(fixed: np.ndarray, strings: dict[str, list[Any]], uuid_ids: bool, group: GroupBy) -> Any:
+    """The metadata frame (:data:`META` columns) from the packed fixed-width bytes and the string columns."""
+    import pandas as pd
+
+    at = 0
+    columns: dict[str, Any] = {}
+    if uuid_ids:
+        columns["id"] = uuid_text(fixed[:, :16])
+        at = 16
+    else:
+        columns["id"] = strings["id"]
+    mask = fixed[:, at + 64 : at + 68].copy().view(">i4")[:, 0]
+    for j, key in enumerate(("agent_id", "room_id", "user_id", "world_id")):
+        columns[key] = uuid_categories(fixed[:, at + 16 * j : at + 16 * (j + 1)], (mask & _NULL_BITS[key]) != 0)
+    columns["type"] = pd.Categorical(strings["type"])
+    us = fixed[:, at + 68 : at + 76].copy().view(">i8")[:, 0].astype(np.int64)
+    missing = ((mask & _NULL_BITS["created_at"]) != 0) | (us == np.iinfo(np.int64).max) | (us == np.iinfo(np.int64).min)
+    stamps = np.where(missing, np.iinfo(np.int64).min, us + _PG_EPOCH_US)  # -infinity / infinity: no time
+    columns["created_at"] = pd.to_datetime(stamps.view("datetime64[us]"), utc=True)
+    columns["text_preview"] = strings["text_preview"]
+    columns["group"] = strings["group"] if group is not None else np.full(len(fixed), "all")
+    return pd.DataFrame(columns, columns=list(META))
+
+
+def uuid_text(raw: np.ndarray) -> Any:
+    """16-byte uuids (an ``(n, 16)`` uint8 array) as their canonical text (``str(uuid.UUID(bytes=...))``), formatted
+    in numpy: no uuid object a row.
+
+    Example:
+        >>> u = uuid.UUID("12345678-9abc-def0-1234-56789abcdef0")
+        >>> list(uuid_text(np.frombuffer(u.bytes, np.uint8).reshape(1, 16))) == [str(u)]
+        True
+    """
+    hexdigits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    n = len(raw)
+    digits = np.empty((n, 32), dtype=np.uint8)
+    digits[:, 0::2] = hexdigits[raw >> 4]
+    digits[:, 1::2] = hexdigits[raw & 15]
+    out = np.full((n, 36), ord("-"), dtype=np.uint8)
+    for a, b, c in ((0, 8, 0), (9, 13, 8), (14, 18, 12), (19, 23, 16), (24, 36, 20)):
+        out[:, a:b] = digits[:, c : c + b - a]
+    return np.ascontiguousarray(out).view("S36")[:, 0].astype(str)
+
+
+def uuid_categories(raw: np.ndarray, null: np.ndarray) -> Any:
+    """A categorical column of ``uuid.UUID`` values (NaN where ``null``) from 16-byte uuids: the distinct values
+    found by hashing (a million rows hold a few thousand agents and rooms), one uuid object a distinct value.
+
+    Example:
+        >>> a, b = uuid.uuid4(), uuid.uuid4()
+        >>> raw = np.frombuffer(a.bytes + b.bytes + a.bytes, np.uint8).reshape(3, 16)
+        >>> c = uuid_categories(raw, np.array([False, False, True]))
+        >>> list(c[:2]) == [a, b], c.isna().tolist()
+        (True, [False, False, True])
+    """
+    import pandas as pd
+
+    raw = np.ascontiguousarray(raw)
+    halves = raw.view(">u8").astype(np.uint64)
+    codes, hi = pd.factorize(halves[:, 0])
+    lo = np.zeros(len(hi), dtype=np.uint64)
+    lo[codes] = halves[:, 1]
+    if np.array_equal(lo[codes], halves[:, 1]):
+        categories = [uuid.UUID(int=(int(h) << 64) | int(v)) for h, v in zip(hi, lo, strict=True)]
+    else:  # two uuids share their first 8 bytes: factorize them whole (a sort, slower)
+        whole, codes = np.unique(raw.view("V16")[:, 0], return_inverse=True)
+        categories = [uuid.UUID(bytes=v.tobytes()) for v in whole]
+    codes = np.where(null, -1, codes.ravel()).astype(np.int32)
+    # a uuid only NULL rows had (their nil uuid) is no category
+    return pd.Categorical.from_codes(codes, categories=categories).remove_unused_categories()
 
 
 #: Probe rows per statement: each statement stays well inside the runner's statement_timeout.

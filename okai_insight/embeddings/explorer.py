@@ -22,10 +22,10 @@ import datetime as dt
 import re
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -175,18 +175,101 @@ class Projection(EmbeddingResult):
 
 def records(frame: Any) -> list[dict[str, Any]]:
     """The frame's rows as dicts, as ``frame.to_dict("records")`` gives them (Python scalars), ~3x faster: one
-    ``tolist()`` a column, then ``zip`` (200k rows x 14 columns: 1.5 s of CPU instead of 4.7 s).
+    ``tolist()`` a column, then ``zip`` (200k rows x 14 columns: 1.5 s of CPU instead of 4.7 s). A missing value of
+    a text or categorical column is None.
 
     Example:
         >>> import pandas as pd
-        >>> f = pd.DataFrame({"a": [1, 2], "b": ["x", None]})
-        >>> records(f) == f.to_dict("records"), records(f)[0]
-        (True, {'a': 1, 'b': 'x'})
+        >>> f = pd.DataFrame({"a": [1, 2], "b": ["x", None], "c": pd.Categorical(["u", None])})
+        >>> records(f)
+        [{'a': 1, 'b': 'x', 'c': 'u'}, {'a': 2, 'b': None, 'c': None}]
     """
     columns = list(frame.columns)
-    return [
-        dict(zip(columns, values, strict=True)) for values in zip(*(frame[c].tolist() for c in columns), strict=True)
-    ]
+    values = []
+    for c in columns:
+        col = frame[c]
+        if col.dtype.kind not in "biufcmM" and col.hasnans:  # text / categorical: None, not NaN, for a missing value
+            col = col.astype(object).where(col.notna(), None)
+        values.append(col.tolist())
+    return [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+
+
+class FrameRows(Sequence[dict[str, Any]]):
+    """A frame's rows as dicts (:func:`records`), made when read: ``explore``'s ``rows`` at a million points
+    would otherwise be a million dicts (gigabytes, ~8 s) that the map never reads. Indexing, slicing, ``len`` and
+    iteration (a block of rows at a time) behave as on a list of the columns the frame had when it was made.
+
+    Example:
+        >>> import pandas as pd
+        >>> rows = FrameRows(pd.DataFrame({"a": [1, 2, 3]}))
+        >>> len(rows), rows[-1], rows[:2], list(rows) == [{"a": 1}, {"a": 2}, {"a": 3}]
+        (3, {'a': 3}, [{'a': 1}, {'a': 2}], True)
+    """
+
+    BLOCK = 10_000
+
+    def __init__(self, frame: Any) -> None:
+        self._frame = frame
+        self._columns = list(frame.columns)
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return records(self._frame.iloc[i][self._columns])
+        n = len(self)
+        j = i + n if i < 0 else i
+        if not 0 <= j < n:
+            raise IndexError(f"row {i} of {n}")
+        return records(self._frame.iloc[j : j + 1][self._columns])[0]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for start in range(0, len(self), self.BLOCK):
+            yield from self[start : start + self.BLOCK]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, FrameRows | list | tuple):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, as a list is
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} rows of {', '.join(self._columns)}>"
+
+
+def _names_of(ids: Any, names: dict[str, str]) -> Any:
+    """The display name of each id of a column (``"none"`` for a missing one): one label a distinct id (a million
+    rows hold few agents and rooms); a categorical column (the streamed read's) stays categorical, by its codes.
+
+    Example:
+        >>> import pandas as pd
+        >>> list(_names_of(pd.Series(pd.Categorical(["a1", None, "b2"])), {"a1": "ada"}))
+        ['ada', 'none', 'b2']
+    """
+    import pandas as pd
+
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        labels = [label_of(names, v) for v in ids.cat.categories]
+        distinct = list(dict.fromkeys([*labels, "none"]))  # two ids can share a name
+        where = {name: k for k, name in enumerate(distinct)}
+        lookup = np.array([where[name] for name in labels] + [where["none"]], dtype=np.int32)
+        codes = ids.cat.codes.to_numpy()
+        named = pd.Categorical.from_codes(lookup[np.where(codes < 0, len(labels), codes)], categories=distinct)
+        return pd.Series(named, index=ids.index).cat.remove_unused_categories()
+    values = ids.astype(object)
+    labels_of = {v: label_of(names, v) for v in values.drop_duplicates() if v is not None and v == v}
+    # object before filling: with no labelled id at all the mapped column is float NaN, which pandas will not
+    # fill with text
+    mapped = values.map(labels_of).astype(object)
+    return mapped.where(mapped.notna(), "none")
 
 
 def _counts(values: Any, top: int = 3) -> str:
@@ -269,13 +352,7 @@ def explore(
     names = display_names(run)
     for col in ("agent_id", "room_id", "user_id"):
         if col in frame.columns:
-            # one label a distinct id (a few thousand), mapped in C: a million rows hold few agents and rooms
-            ids = frame[col].astype(object)
-            labels = {v: label_of(names, v) for v in ids.drop_duplicates() if v is not None and v == v}
-            # object before filling: with no labelled id at all the mapped column is float NaN, which pandas will
-            # not fill with text
-            named = ids.map(labels).astype(object)
-            frame[col.replace("_id", "_name")] = named.where(named.notna(), "none")
+            frame[col.replace("_id", "_name")] = _names_of(frame[col], names)
     step: bool | Callable[[int, int, str], None] = progress
     if report is not None:
         step = lambda done, total, label: report(1 + done, 1 + total, label)  # noqa: E731
@@ -301,7 +378,7 @@ def explore(
         f"n_epochs {n_epochs}) on {min(fit_rows, X.shape[0])} rows, the rest placed by 5-NN in PCA space (cell search)"
     )
     return {
-        "rows": records(frame),
+        "rows": FrameRows(frame),
         "columns": tuple(frame.columns),
         "findings": findings,
         "summary": {

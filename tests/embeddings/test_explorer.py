@@ -33,6 +33,22 @@ def test_frame_holds_coordinates_and_metadata(projection, world):
     assert projection.to_polars().shape == f.shape
 
 
+def test_rows_are_the_frame_read_as_dicts(projection, world):
+    """rows: a view of the frame (a million dicts are never built unless read), equal to its records."""
+    from okai_insight.embeddings.explorer import records
+
+    f, rows = projection.frame, projection.rows
+    columns = list(projection.columns)
+    assert len(rows) == len(f) and columns == [c for c in f.columns if c != "cluster"]
+    expected = records(f[columns])
+    assert rows[0] == expected[0] and rows[-1] == expected[-1] and rows[3:6] == expected[3:6]
+    assert list(rows) == expected and rows == expected
+    assert rows[0]["agent_id"] == world.agents["clean"] and rows[0]["agent_name"] != "none"
+    assert projection.to_dict()["rows"][0]["id"] == rows[0]["id"]
+    with pytest.raises(IndexError):
+        rows[len(f)]
+
+
 def test_clusters_recover_the_topics(projection, world):
     cl = projection.clusters(min_cluster_size=15)
     assert cl.summary["clusters"] >= len(TOPICS)

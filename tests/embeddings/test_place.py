@@ -95,3 +95,34 @@ def test_clusters_of_a_big_map_fit_a_sample_and_label_every_point(monkeypatch):
         assert (labels[blob == b] != -1).mean() > 0.95
     assert sum(r["size"] for r in result.rows) == 6_000
     assert {r["top_words"].split()[0] for r in result.rows if r["cluster"] != -1} == {"alpha", "bravo", "charlie"}
+
+
+def test_nearest_first_for_any_k():
+    """Small k by repeated argmin, larger k by argpartition: both exact and nearest first."""
+    rng = np.random.default_rng(5)
+    A, B = rng.normal(size=(200, 9)).astype(np.float32), rng.normal(size=(60, 9)).astype(np.float32)
+    D = np.sqrt(((A[:, None, :].astype(np.float64) - B[None]) ** 2).sum(axis=2))
+    for k in (1, 3, 8, 12, 60, 80):
+        dist, idx = _nearest(A, B, k)
+        kk = min(k, len(B))
+        assert dist.shape == idx.shape == (len(A), kk)
+        assert np.all(np.diff(dist, axis=1) >= -1e-5)  # nearest first
+        assert np.allclose(dist, np.sort(D, axis=1)[:, :kk], atol=1e-4)
+        assert np.allclose(np.take_along_axis(D, idx, axis=1), dist, atol=1e-4)
+
+
+def test_placement_does_not_depend_on_the_threads(monkeypatch):
+    from okai_insight.embeddings import _project
+
+    Z = _clustered(9_000, dim=16)
+    rng = np.random.default_rng(6)
+    fit = np.sort(rng.choice(len(Z), 2_500, replace=False))
+    rest = np.setdiff1d(np.arange(len(Z)), fit)
+    Yfit = rng.normal(size=(len(fit), 2)).astype(np.float32)
+    out = []
+    for workers in (1, 3):
+        monkeypatch.setattr(_project, "_workers", lambda w=workers: w)
+        Y = np.zeros((len(Z), 2), dtype=np.float32)
+        place(Z, rest, Z[fit], Yfit, Y, k=5)
+        out.append(Y)
+    assert np.array_equal(out[0], out[1])
