@@ -14,14 +14,19 @@ then replaces the "Embedding insight" section of ``docs/benchmarks.md`` (between
 file is left as it is). ``--quick`` runs small sizes and prints the section instead.
 
 ``--scale N`` (issue 17 item 4) instead measures, on an N x 384 table kept in ``--data-dir`` (built once, reused):
-``explore`` over every row cold in a fresh interpreter (fetch, projection and CPU seconds apart),
-``embedding_quality(by='room')`` and, with ``--index``, ``tune_recall`` with 200 queries at ef_search 40/100/200
-(unfiltered: its exact lists come from one streamed read of the table), and prints them as JSON.
+``explore`` over every row cold in a fresh interpreter, twice with a new numba cache directory (``explore``: a
+user's first run, UMAP's compilation included; ``explore_second_start``: the next session's, which loads what the
+first kept on disk; fetch, placement, projection and CPU seconds apart), ``embedding_quality(by='room')`` and, with
+``--index``, ``tune_recall`` with 200 queries at ef_search 40/100/200 (unfiltered: its exact lists come from one
+streamed read of the table), and prints them as JSON. ``--before DIR`` first measures ``explore`` of another
+checkout (``git archive <commit> okai_insight queries | tar -x -C DIR``) in the same run; ``--explore-only``
+skips the other two.
 
 Example:
     $ python -m bench.embeddings              # ~5-10 minutes on 2 cores
     $ python -m bench.embeddings --quick      # a smoke test
     $ python -m bench.embeddings --scale 1000000 --data-dir /tmp/okai-bench-scale-trust --index
+    $ python -m bench.embeddings --scale 200000 --data-dir /tmp/b200k --before /tmp/old --explore-only
 """
 
 from __future__ import annotations
