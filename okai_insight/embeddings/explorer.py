@@ -31,10 +31,10 @@ import numpy as np
 
 from okai_insight.diagnostics import diagnostic
 from okai_insight.embeddings._elizaos1 import column_of_memory, resolve
-from okai_insight.embeddings._fetch import STREAM_ROWS, Filters, fetch
+from okai_insight.embeddings._fetch import Filters, fetch
 from okai_insight.embeddings._names import display_names, label_of
 from okai_insight.embeddings._palette import distinct_colours
-from okai_insight.embeddings._project import project, warm_up
+from okai_insight.embeddings._project import project
 from okai_insight.embeddings._results import EmbeddingResult, new_axes
 from okai_insight.embeddings._store import source_rows
 from okai_insight.embeddings._table import GroupBy, VectorTable, check_group, row_security_note
@@ -344,13 +344,7 @@ def explore(
     report = progress if callable(progress) else None
     if report is not None:
         report(0, 4, "reading embeddings")
-    # a big read leaves the client mostly waiting: compile UMAP's functions meanwhile (a first run's ~8 s)
-    warm = warm_up() if t.store is None and (limit is None or limit > STREAM_ROWS) else None
-    try:
-        frame, X, sampled = fetch(run, t, filters, limit=limit, sample_rows=sample_rows, dims=dims, seed=seed)
-    finally:
-        if warm is not None:
-            warm()
+    frame, X, sampled = fetch(run, t, filters, limit=limit, sample_rows=sample_rows, dims=dims, seed=seed)
     if X.shape[0] == 0:
         raise NotFound(
             f"no embedded rows in {t.qualified} match {filters.active() or 'the table'}{row_security_note(t)}"

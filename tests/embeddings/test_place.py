@@ -126,25 +126,3 @@ def test_placement_does_not_depend_on_the_threads(monkeypatch):
         place(Z, rest, Z[fit], Yfit, Y, k=5)
         out.append(Y)
     assert np.array_equal(out[0], out[1])
-
-
-def test_warm_up_compiles_what_the_projection_runs(monkeypatch):
-    """explore starts UMAP's compilation before a big read: afterwards the layout function the fit runs is
-    compiled (or loaded from numba's cache), and a failure in the background is left to the real call."""
-    import warnings
-
-    from okai_insight.embeddings import _project
-
-    with warnings.catch_warnings():  # umap-learn's import warns about optional packages
-        warnings.simplefilter("ignore")
-        from umap import layouts
-    _project.warm_up()()  # under pytest's filterwarnings=error: a warning in the thread would stop it early
-    assert layouts._nb_optimize_layout_euclidean_single_epoch.signatures  # compiled for the fit's argument types
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("no UMAP here")
-
-    monkeypatch.setattr(_project, "_WARM_ROWS", 0)  # the thread's k-NN graph fails
-    _project.warm_up()()  # returns: nothing raised from the thread, nothing left running
-    monkeypatch.setattr(_project, "_umap", broken)
-    _project.warm_up()()  # no thread started
