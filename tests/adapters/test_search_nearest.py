@@ -134,3 +134,26 @@ def test_counted_rows_share_the_memory_builder(pg_url):
         assert cur.execute("SELECT 4 AS id, 5 AS n").fetchall() == [(5, (4, None))]
         with pytest.raises(psycopg.ProgrammingError, match="no column 'n'"):
             cur.execute("SELECT 1 AS id").fetchall()
+
+
+def test_searches_on_one_connection_reuse_its_cursor_and_each_gets_its_own_rows(world) -> None:
+    """The search cursor is kept per connection (its adaptation state is reused): consecutive searches on the pool's
+    one connection, of different vectors and sizes, each return their own exact nearest rows, never a previous
+    search's, and a search of more rows than ef_search (its own cursor, in a transaction) does not disturb it."""
+    db, vectors, ids, _room, _agent = world
+    with db.pool.connection() as conn:
+        before = conn.__dict__.get("_okai_search_cursor")
+    for n, k in ((0, 10), (1, 3), (2, 10), (3, 100), (4, 1)):
+        q = vectors[n * 97]
+        found = db.search_memories_by_embedding(q, table_name=TYPE, count=k)
+        assert len(found) == k and found[0].id == ids[n * 97], "this query's own row first, not a previous one's"
+        # every row's similarity is its own cosine to this query, nearest first
+        cosines = [float(vectors[ids.index(m.id)] @ q) for m in found]
+        assert [m.similarity for m in found] == pytest.approx(cosines, abs=1e-5)
+        assert cosines == sorted(cosines, reverse=True)
+    with db.pool.connection() as conn:
+        cursor = conn.__dict__.get("_okai_search_cursor")
+    assert cursor is not None and (before is None or cursor is before)
+    assert db.search_memories_by_embedding(vectors[5], table_name=TYPE, count=1)[0].id == ids[5]
+    with db.pool.connection() as conn:
+        assert conn.__dict__.get("_okai_search_cursor") is cursor, "one cursor per connection"
