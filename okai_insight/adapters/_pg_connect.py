@@ -105,7 +105,8 @@ def retry_limits(settings: Settings) -> dict[str, Any]:
 
 class GuardedPool(psycopg_pool.ConnectionPool[psycopg.Connection[Any]]):
     """A pool whose health check of idle connections (``check()``, run before a retry) is bounded like a call:
-    pinging a connection to a frozen server would otherwise wait forever on a Unix socket.
+    pinging a connection to a frozen server would otherwise wait forever on a Unix socket. It lends the most
+    recently returned connection first (last in, first out), as SQLAlchemy's ``pool_use_lifo`` does.
 
     Example:
         >>> GuardedPool("host=/nonexistent", open=False, check_timeout_s=2.0).check_timeout_s
@@ -115,6 +116,17 @@ class GuardedPool(psycopg_pool.ConnectionPool[psycopg.Connection[Any]]):
     def __init__(self, *args: Any, check_timeout_s: float = 0.0, **kwargs: Any) -> None:
         self.check_timeout_s = check_timeout_s
         super().__init__(*args, **kwargs)
+
+    def _get_ready_connection(self, timeout: float | None) -> psycopg.Connection[Any] | None:
+        # The most recently returned connection first (psycopg_pool hands out the one idle longest). Its backend's
+        # caches and prepared statements are warm: taking turns over two backends made a top-10 search at 100k x
+        # 384 ~9 % slower (p50 1,177 against 1,077 us; raw psycopg 1,073; 2026-12-05). And connections beyond
+        # min_size now really sit idle, so max_idle closes them; with turns, sequential calls kept every one busy.
+        # psycopg_pool calls this under its lock, and its shrinking still closes the longest idle (the left end).
+        ready = self._pool
+        if len(ready) > 1:
+            ready.rotate(1)
+        return super()._get_ready_connection(timeout)
 
     def check_connection(self, conn: psycopg.Connection[Any]) -> None:  # type: ignore[override]
         with WATCHDOG.guard(conn, timeout_s=self.check_timeout_s):

@@ -333,8 +333,8 @@ def test_a_retry_does_not_hang_on_a_frozen_idle_connection(own_db_url: str) -> N
         db.pool.wait(10)
         lost, frozen = db.pool.getconn(), db.pool.getconn()
         lost_pid, frozen_pid = lost.info.backend_pid, frozen.info.backend_pid
-        db.pool.putconn(lost)  # first out: the pool hands connections out in the order they came back
         db.pool.putconn(frozen)
+        db.pool.putconn(lost)  # lent first: the pool hands out the most recently returned connection
         with psycopg.connect(own_db_url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (lost_pid,))
         with _frozen([frozen_pid]):
