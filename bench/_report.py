@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bench._stats import Latency
 from bench.adapter import Results, SearchPoint
+from okai_insight.settings import Settings
 
 
 def machine() -> dict[str, str]:
@@ -287,12 +288,13 @@ def _findings(r: Results) -> list[str]:
             f"({plain.latency.p50_ms:.2f} ms p50) but first counts the filtered set to choose between exact and HNSW "
             f"search: {room[0]} round trips against {room[1]}, {ours.latency.p50_ms:.2f} ms p50."
         )
-    default = next((h for h in r.head_to_head if h.ef_search == 100), None)
-    if default and r.ef_for_target is not None:
-        verdict = "reaches" if default.adapter.recall >= c.target_recall else "misses"
+    compared = max(r.head_to_head, key=lambda h: h.ef_search or 0, default=None)
+    if compared and r.ef_for_target is not None:
+        verdict = "reaches" if compared.adapter.recall >= c.target_recall else "misses"
         out.append(
-            f"- **ef_search.** The adapter's default `Settings.hnsw_ef_search` = 100 {verdict} recall@10 "
-            f"{c.target_recall} on this data ({default.adapter.recall:.3f}); the smallest value that reaches it "
-            f"is {r.ef_for_target}. Recall depends on the data: measure on your own embeddings."
+            f"- **ef_search.** At ef_search {compared.ef_search} the adapter {verdict} recall@10 {c.target_recall} on "
+            f"this data ({compared.adapter.recall:.3f}); the smallest value that reaches it is {r.ef_for_target}. "
+            f"okai-insight's default (`Settings.hnsw_ef_search`) is {Settings().hnsw_ef_search}, chosen by "
+            "bench/ef_search.py at 384 and 1536 dimensions. Recall depends on the data: measure on your own embeddings."
         )
     return ["### Findings", "", *out, ""] if out else []

@@ -44,7 +44,7 @@ from pgvector.psycopg import register_vector
 from psycopg.types.json import Jsonb
 
 from bench._data import Dataset, exact_top_k, make_dataset, neighbourhood
-from bench._server import bench_server, create_database, drop_database, server_facts
+from bench._server import bench_server, create_database, drop_database, pinned, server_facts
 from bench._stats import Latency, Timer, recall_at_k, summarise
 from okai_insight.adapters.postgres import PostgresAdapter
 from okai_insight.models import Account, Memory
@@ -360,17 +360,19 @@ def head_to_head(url: str, data: Dataset, truth: list[list[uuid.UUID]], ef: int,
             "raw_typed": lambda q: _raw_search(typed, RAW_TYPED_SEARCH, {"q": q, "k": 10, "type": TYPE}),
         }
         names = list(sides)
-        for q in data.queries[:20]:
-            for fn in sides.values():
-                fn(q)
         found: dict[str, list[list[uuid.UUID]]] = {side: [] for side in names}
         times: dict[str, list[float]] = {side: [] for side in names}
-        for n, q in enumerate(data.queries):
-            for step in range(len(names)):
-                side = names[(n + step) % len(names)]
-                ids, ms = _timed(partial(sides[side], q))
-                found[side].append(ids)
-                times[side].append(ms)
+        adapter_search(data.queries[0])  # the pool's connection opened before the backends are pinned
+        with pinned(raw):
+            for q in data.queries[:20]:
+                for fn in sides.values():
+                    fn(q)
+            for n, q in enumerate(data.queries):
+                for step in range(len(names)):
+                    side = names[(n + step) % len(names)]
+                    ids, ms = _timed(partial(sides[side], q))
+                    found[side].append(ids)
+                    times[side].append(ms)
     finally:
         db.close()
         raw.close()
@@ -425,15 +427,17 @@ def bench_filtered(db: PostgresAdapter, url: str, data: Dataset, room: int, conf
     found: list[list[list[uuid.UUID]]] = [[] for _ in methods]
     times: list[list[float]] = [[] for _ in methods]
     try:
-        for q in data.queries[:10]:
-            for m in range(len(methods)):
-                run_one(m, q)
-        for n, q in enumerate(data.queries):
-            for step in range(len(methods)):
-                m = (n + step) % len(methods)
-                ids, ms = _timed(partial(run_one, m, q))
-                found[m].append(ids)
-                times[m].append(ms)
+        run_one(len(methods) - 1, data.queries[0])  # the adapter's connection opened before the backends are pinned
+        with pinned(next(c for c in conns if c is not None)):
+            for q in data.queries[:10]:
+                for m in range(len(methods)):
+                    run_one(m, q)
+            for n, q in enumerate(data.queries):
+                for step in range(len(methods)):
+                    m = (n + step) % len(methods)
+                    ids, ms = _timed(partial(run_one, m, q))
+                    found[m].append(ids)
+                    times[m].append(ms)
         points = []
         for m, (label, method_ef, _, _, query) in enumerate(methods):
             used = conns[m]
