@@ -97,6 +97,9 @@ def pinned(conn: psycopg.Connection[Any]) -> Iterator[str]:
     if len(cpus) < 2:
         yield "not pinned (one core)"
         return
+    if not conn.info.host.startswith("/"):  # only the benchmark's own server, over its Unix socket, is ours to pin
+        yield "not pinned (the server is not local)"
+        return
     client_cpu, server_cpu = cpus[0], cpus[1]
     backends = [
         row[0]
@@ -107,7 +110,10 @@ def pinned(conn: psycopg.Connection[Any]) -> Iterator[str]:
     before = os.sched_getaffinity(0)
     os.sched_setaffinity(0, {client_cpu})  # 0: this thread only (the one making the calls)
     for pid in backends:
-        os.sched_setaffinity(pid, {server_cpu})
+        try:
+            os.sched_setaffinity(pid, {server_cpu})
+        except ProcessLookupError:
+            pass  # the connection closed meanwhile
     try:
         yield f"client thread on CPU {client_cpu}, {len(backends)} backends on CPU {server_cpu}"
     finally:
