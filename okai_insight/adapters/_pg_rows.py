@@ -74,37 +74,3 @@ def by_name(func: Callable[..., T]) -> RowFactory[T]:
         return maker
 
     return factory
-
-
-def by_name_counted(func: Callable[..., T], count: str) -> RowFactory[tuple[Any, T | None]]:
-    """A row factory for ``func``'s columns plus one more, ``count`` (a LEFT JOINed count, on every row): each row
-    becomes ``(its count, func(its other columns))``, or ``(its count, None)`` for the join's row of NULLs (a NULL
-    first column). The other columns are matched to ``func`` by name as in :func:`by_name`, so one builder serves
-    both queries (the adapter's memory rows with and without the filtered set's count).
-
-    Example:
-        >>> factory = by_name_counted(lambda id, name: (id, name), "n")   # ... AS n in the query
-    """
-    makers: dict[tuple[bytes | None, ...], Callable[[Sequence[Any]], tuple[Any, T | None]]] = {}
-
-    def factory(cursor: Any) -> Callable[[Sequence[Any]], tuple[Any, T | None]]:
-        result = cursor.pgresult
-        if result is None or not result.nfields:  # no result yet (a pipeline) or a command: never called
-            return lambda values: (None, None)
-        key = tuple(map(result.fname, range(result.nfields)))
-        maker = makers.get(key)
-        if maker is None:
-            names = [(name or b"").decode() for name in key]
-            if count not in names:
-                raise ProgrammingError(f"no column {count!r} for {func.__name__}: got {names}")
-            at = names.index(count)
-            make = _maker(func, names[:at] + names[at + 1 :])
-
-            def counted(values: Sequence[Any]) -> tuple[Any, T | None]:
-                rest = [*values[:at], *values[at + 1 :]]
-                return values[at], None if rest[0] is None else make(rest)
-
-            maker = makers[key] = counted
-        return maker
-
-    return factory

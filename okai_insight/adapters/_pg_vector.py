@@ -39,10 +39,10 @@ _BIG_ENDIAN_F4 = np.dtype(">f4")
 
 
 class NumpyVectorBinaryLoader(Loader):
-    """Binary ``vector`` straight to a float32 numpy array, for the result cursors of searches (see
-    :func:`numpy_vectors`): pgvector's loader builds an ``array``, byte-swaps it and wraps it in a ``Vector``, and
-    the adapter then asks that for a numpy array; this is one numpy conversion, half the time (4.7 against 9.2 µs
-    a 384-dimension row, timeit; ten rows a top-10 search).
+    """Binary ``vector`` straight to a float32 numpy array: pgvector's loader builds an ``array``, byte-swaps it and
+    wraps it in a ``Vector``; this is one numpy conversion, half the time (4.7 against 9.2 µs a 384-dimension row,
+    timeit). Memory reads decode a result's vectors together (``_pg_memory_rows``) and use it for a cell that
+    does not fit that (another dimension), for its checks and its error.
 
     Example:
         >>> NumpyVectorBinaryLoader(0).load(bytes.fromhex("000200003f80000040000000"))
@@ -56,17 +56,6 @@ class NumpyVectorBinaryLoader(Loader):
         if unused != 0 or len(data) != 4 + 4 * dimensions:
             raise ValueError("invalid binary vector")  # what pgvector's own loader refuses
         return np.frombuffer(data, _BIG_ENDIAN_F4, dimensions, 4).astype(np.float32)
-
-
-def numpy_vectors(cur: psycopg.Cursor[Any]) -> psycopg.Cursor[Any]:
-    """``cur``, loading binary ``vector`` values as float32 numpy arrays (only this cursor: the connection's other
-    users still get pgvector's ``Vector``).
-
-    Example:
-        >>> cur = numpy_vectors(conn.cursor())             # doctest: +SKIP
-    """
-    cur.adapters.register_loader("vector", NumpyVectorBinaryLoader)
-    return cur
 
 
 def register_vector_types(conn: psycopg.Connection[Any]) -> None:

@@ -21,7 +21,6 @@ Example:
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import operator
 import uuid
@@ -48,9 +47,10 @@ from okai_insight.adapters._pg_connect import (
 )
 from okai_insight.adapters._pg_health import ConnectionHealth, explain_failure, recording_connection_class
 from okai_insight.adapters._pg_json import register_json_loader
+from okai_insight.adapters._pg_memory_rows import counted_memories, memories, raw_memory_columns
 from okai_insight.adapters._pg_profile_sql import MemoryQueryShape, ProfileSql
-from okai_insight.adapters._pg_rows import by_name, by_name_counted
-from okai_insight.adapters._pg_vector import numpy_vectors, register_vector_types
+from okai_insight.adapters._pg_rows import by_name
+from okai_insight.adapters._pg_vector import register_vector_types
 from okai_insight.adapters._pg_watchdog import WATCHDOG
 from okai_insight.adapters._retry import with_retries
 from okai_insight.adapters.base import CacheQuery, KeysetPaging, MemoryPage, MemorySearch
@@ -367,11 +367,11 @@ class PostgresAdapter(KeysetPaging):
             before=page.before is not None,
             limit=page.limit is not None,
         )
-        return self._run(lambda c, _: _rows(c, _MEMORIES, query, params), read_only=True, atomic=False)
+        return self._run(lambda c, _: _memory_rows(c, query, params), read_only=True, atomic=False)
 
     def _do_get_memory_by_id(self, memory_id: uuid.UUID) -> Memory | None:
         query = sql.SQL('SELECT {} FROM memories AS m WHERE m."id" = %(id)s').format(self.profile_sql.memory_columns)
-        rows = self._run(lambda c, _: _rows(c, _MEMORIES, query, {"id": memory_id}), read_only=True, atomic=False)
+        rows = self._run(lambda c, _: _memory_rows(c, query, {"id": memory_id}), read_only=True, atomic=False)
         return rows[0] if rows else None
 
     def _do_get_memories_by_ids(self, ids: list[uuid.UUID], memory_type: str | None) -> list[Memory]:
@@ -383,7 +383,7 @@ class PostgresAdapter(KeysetPaging):
         query = sql.SQL('SELECT {} FROM memories AS m WHERE {} ORDER BY m."createdAt" DESC, m."id"').format(
             self.profile_sql.memory_columns, where
         )
-        return self._run(lambda c, _: _rows(c, _MEMORIES, query, params), read_only=True, atomic=False)
+        return self._run(lambda c, _: _memory_rows(c, query, params), read_only=True, atomic=False)
 
     def _do_get_memories_by_room_ids(
         self, room_ids: list[uuid.UUID], memory_type: str, agent_id: uuid.UUID | None, limit: int | None
@@ -395,7 +395,7 @@ class PostgresAdapter(KeysetPaging):
         )
         if limit is not None:
             query = query + sql.SQL(" LIMIT %(limit)s")
-        return self._run(lambda c, _: _rows(c, _MEMORIES, query, params), read_only=True, atomic=False)
+        return self._run(lambda c, _: _memory_rows(c, query, params), read_only=True, atomic=False)
 
     def _do_get_cached_embeddings(self, query: CacheQuery) -> list[CachedEmbedding]:
         params = query.params()
@@ -442,11 +442,13 @@ class PostgresAdapter(KeysetPaging):
         if not (f.room or f.agent or f.unique):
             if self._index_settings(params["k"]) is None:
                 query = self.profile_sql.text("search_nearest", f)
-                found = _search_cursor(c).execute(query, params, binary=True).fetchall()
-                return _nearest_first(found, params["threshold"])
+                cur = _search_cursor(c)
+                return _nearest_first(
+                    memories(cur, cur.execute(query, params, binary=True).fetchall()), params["threshold"]
+                )
             with c.pipeline():
                 cur = self._send_index_search(c, f, params)
-            return _nearest_first(cur.fetchall(), params["threshold"])
+            return _nearest_first(memories(cur, cur.fetchall()), params["threshold"])
         # Filtered: one statement counts the filtered set (up to the cap) and, when it is small, searches it
         # exactly, so the common case (a room of fewer than exact_search_max_rows memories) is one round trip
         # of one prepared statement. A larger set needs the HNSW search: a set seen large before gets it sent in
@@ -460,14 +462,14 @@ class PostgresAdapter(KeysetPaging):
         indexed = None
         if key in large:
             with c.pipeline():
-                counted = numpy_vectors(c.cursor(row_factory=_COUNTED))
+                counted = raw_memory_columns(c.cursor())
                 counted.execute(self._counted_search(f), counted_params, binary=True)
                 indexed = self._send_index_search(c, f, params)
-            rows = counted.fetchall()
         else:
-            cur = numpy_vectors(c.cursor(row_factory=_COUNTED))
-            rows = cur.execute(self._counted_search(f), counted_params, binary=True).fetchall()
-        if rows and rows[0][0] > cap:
+            counted = raw_memory_columns(c.cursor())
+            counted.execute(self._counted_search(f), counted_params, binary=True)
+        filtered_rows, exact = counted_memories(counted, counted.fetchall(), "filtered_rows")
+        if filtered_rows is not None and filtered_rows > cap:
             if indexed is None:
                 large[key] = None
                 if len(large) > _LARGE_FILTERS_KEPT:
@@ -476,9 +478,9 @@ class PostgresAdapter(KeysetPaging):
                         del large[next(iter(large))]
                 with c.pipeline():
                     indexed = self._send_index_search(c, f, params)
-            return _nearest_first(indexed.fetchall(), params["threshold"])
+            return _nearest_first(memories(indexed, indexed.fetchall()), params["threshold"])
         large.pop(key, None)
-        return [m for _, m in rows if m is not None]
+        return exact
 
     def _counted_search(self, f: MemoryQueryShape) -> str:
         """The filtered set's bounded count and, when it is at most ``cap`` rows (%(cap)s is cap + 1), its exact
@@ -509,9 +511,10 @@ class PostgresAdapter(KeysetPaging):
             )
         return found
 
-    def _send_index_search(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> psycopg.Cursor[Memory]:
+    def _send_index_search(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> psycopg.Cursor[Any]:
         """Queue the HNSW search on ``c``, in a pipeline the caller has open; its cursor has the rows after it,
-        for :func:`_nearest_first` (the statement leaves NaN, threshold and final order to the client).
+        for :func:`memories` and :func:`_nearest_first` (the statement leaves NaN, threshold and final order to the
+        client).
 
         With per-statement settings (see :meth:`_index_settings`) it runs in a transaction: BEGIN, settings,
         query, COMMIT, all in the same round trip.
@@ -524,7 +527,7 @@ class PostgresAdapter(KeysetPaging):
         if not in_transaction:
             c.execute("BEGIN")
         c.execute(_LOCAL_INDEX_SETTINGS, local)
-        cur = numpy_vectors(c.cursor(row_factory=_MEMORIES)).execute(query, params, binary=True)
+        cur = raw_memory_columns(c.cursor()).execute(query, params, binary=True)
         if not in_transaction:
             c.execute("COMMIT")
         return cur
@@ -1074,17 +1077,6 @@ class PostgresAdapter(KeysetPaging):
         )
 
 
-def _content(value: Any) -> Any:
-    """A memory's content as the jsonb loader returned it: an object; or, from writers that stored the object's
-    JSON text as a jsonb string, that text decoded; anything else as it is (a read never fails on a row)."""
-    if isinstance(value, str):
-        try:
-            return _json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def _jsonb_text(text: str) -> Jsonb:
     """A jsonb parameter from JSON text already produced (and checked) by content_json: serialised once."""
     return Jsonb(text, dumps=_unchanged)
@@ -1123,6 +1115,13 @@ def _rows(c: Conn, factory: RowFactory[T], query: Query, params: Params) -> list
     return c.cursor(row_factory=factory).execute(query, params, binary=True).fetchall()
 
 
+def _memory_rows(c: Conn, query: Query, params: Params) -> list[Memory]:
+    """The memories ``query`` returns (its columns ProfileSql.memory_columns, maybe a ``distance``), decoded a
+    result at a time (:func:`okai_insight.adapters._pg_memory_rows.memories`)."""
+    cur = raw_memory_columns(c.cursor())
+    return memories(cur, cur.execute(query, params, binary=True).fetchall())
+
+
 def _values(c: Conn, query: Query, params: Params) -> list[Any]:
     """The single column of ``query``'s rows."""
     return [value for (value,) in c.execute(query, params).fetchall()]
@@ -1148,16 +1147,12 @@ def _memory_params(m: CheckedMemory) -> dict[str, Any]:
     }
 
 
-_FLOAT32 = np.dtype(np.float32)
-
-
 def _embedding(value: Any) -> Embedding | None:
     return None if value is None else np.asarray(value.to_numpy(), dtype=np.float32)
 
 
-def _search_cursor(conn: Conn) -> psycopg.Cursor[Memory]:
-    """``conn``'s own cursor for top-k searches (Memory rows, vectors as numpy arrays): made on first use, then
-    reused.
+def _search_cursor(conn: Conn) -> psycopg.Cursor[Any]:
+    """``conn``'s own cursor for top-k searches (rows for :func:`memories`): made on first use, then reused.
 
     A cursor given the same statement text again keeps its adaptation state (psycopg's Transformer: the dumper of
     the query vector and the loader of every column), which a new cursor looks up again on every search (~30 µs
@@ -1169,9 +1164,9 @@ def _search_cursor(conn: Conn) -> psycopg.Cursor[Memory]:
         >>> _search_cursor(conn) is _search_cursor(conn)          # doctest: +SKIP
         True
     """
-    cur: psycopg.Cursor[Memory] | None = conn.__dict__.get("_okai_search_cursor")
+    cur: psycopg.Cursor[Any] | None = conn.__dict__.get("_okai_search_cursor")
     if cur is None or cur.closed:
-        cur = conn.__dict__["_okai_search_cursor"] = numpy_vectors(conn.cursor(row_factory=_MEMORIES))
+        cur = conn.__dict__["_okai_search_cursor"] = raw_memory_columns(conn.cursor())
     return cur
 
 
@@ -1206,57 +1201,6 @@ def _similarity(distance: float | None) -> float | None:
 # Row builders keyed by the columns' names (ProfileSql.memory_columns and the SELECT lists above), for
 # okai_insight.adapters._pg_rows.by_name: matched by name once per result, then called positionally (a reordered or
 # added column cannot shift the values into the wrong fields).
-def _memory(
-    id: uuid.UUID,
-    type: str,
-    createdAt: dt.datetime,
-    content: Any,
-    embedding: Any,
-    userId: uuid.UUID | None,
-    agentId: uuid.UUID | None,
-    roomId: uuid.UUID | None,
-    is_unique: Any,
-    distance: float | None = None,
-) -> Memory:
-    # Built for every row of every search: _content, _embedding and _similarity are written out here (a Python
-    # call each, per row, was ~15 % of the adapter's own time in a top-10 search; cProfile, bench/adapter.py).
-    # Searches load vectors as float32 arrays already (_pg_vector.numpy_vectors); other reads get pgvector's Vector,
-    # whose to_numpy() is a native float32 array (a HalfVector's is float16: converted).
-    vector = embedding if embedding is None or embedding.__class__ is np.ndarray else embedding.to_numpy()
-    if vector is not None and vector.dtype != _FLOAT32:
-        vector = vector.astype(np.float32)
-    content = _content(content) if content.__class__ is str else content
-    similarity = None if distance is None else 1.0 - float(distance)
-    if not _SET_MEMORY_FIELDS:
-        return Memory(id, userId, agentId, roomId, content, vector, createdAt, bool(is_unique), similarity, type)
-    # A frozen dataclass's __init__ sets each of its ten fields through object.__setattr__: ~5x the cost of
-    # filling the instance's dict, which is all it does for Memory (no __post_init__, no slots; checked at import
-    # by _SET_MEMORY_FIELDS, else the constructor above). Ten memories a search: ~20 µs of the adapter's own time.
-    m = _new_object(Memory)
-    d = m.__dict__
-    d["id"] = id
-    d["user_id"] = userId
-    d["agent_id"] = agentId
-    d["room_id"] = roomId
-    d["content"] = content
-    d["embedding"] = vector
-    d["created_at"] = createdAt
-    d["unique"] = bool(is_unique)
-    d["similarity"] = similarity
-    d["type"] = type
-    return m
-
-
-_new_object = object.__new__
-#: Whether _memory may fill a Memory's dict directly: exactly these fields, no __post_init__, no __slots__.
-_SET_MEMORY_FIELDS = (
-    tuple(f.name for f in dataclasses.fields(Memory))
-    == ("id", "user_id", "agent_id", "room_id", "content", "embedding", "created_at", "unique", "similarity", "type")
-    and not hasattr(Memory, "__post_init__")
-    and "__slots__" not in Memory.__dict__
-)
-
-
 def _knowledge(
     id: uuid.UUID,
     agentId: uuid.UUID | None,
@@ -1347,9 +1291,6 @@ def _cached(embedding: Any, score: int) -> CachedEmbedding:
     return CachedEmbedding(np.asarray(embedding.to_numpy(), dtype=np.float32), int(score))
 
 
-_MEMORIES = by_name(_memory)
-#: _memory's rows with the filtered set's bounded count (PostgresAdapter._counted_search): (count, memory or None)
-_COUNTED = by_name_counted(_memory, "filtered_rows")
 _KNOWLEDGE = by_name(_knowledge)
 _GOALS = by_name(_goal)
 _ACCOUNTS = by_name(_account)

@@ -12,8 +12,8 @@ import numpy as np
 import psycopg
 import pytest
 
+from okai_insight.adapters._pg_memory_rows import counted_memories, raw_memory_columns
 from okai_insight.adapters._pg_profile_sql import MemoryQueryShape
-from okai_insight.adapters._pg_rows import by_name_counted
 from okai_insight.adapters.postgres import PostgresAdapter, _nearest_first, register
 from okai_insight.models import Account, Memory
 from okai_insight.settings import Settings
@@ -125,15 +125,31 @@ def test_nearest_first_is_the_server_side_filter_and_sort():
     assert _nearest_first(rows, 0.95) == []
 
 
-def test_counted_rows_share_the_memory_builder(pg_url):
-    factory = by_name_counted(lambda id, name=None: (id, name), "n")
+_COLUMNS = (
+    "'00000000-0000-0000-0000-00000000000a'::uuid AS id, 'messages' AS type, now() AS \"createdAt\", "
+    '\'{"text": "hi"}\'::jsonb AS content, \'[1,2]\'::vector AS embedding, NULL::uuid AS "userId", '
+    'NULL::uuid AS "agentId", NULL::uuid AS "roomId", true AS is_unique'
+)
+
+
+def test_counted_rows_share_the_memory_builder(world, pg_url):
+    """The filtered search's rows carry the bounded count on every row; the builder reads it by name wherever it
+    is, builds the memories from the other columns, skips the LEFT JOIN's row of NULLs and refuses a result without
+    the count column."""
     with psycopg.connect(pg_url) as conn:
-        cur = conn.cursor(row_factory=factory)
-        assert cur.execute("SELECT 7 AS n, 1 AS id, 'x' AS name").fetchall() == [(7, (1, "x"))]
-        assert cur.execute("SELECT NULL::int AS id, 'y' AS name, 3 AS n").fetchall() == [(3, None)]
-        assert cur.execute("SELECT 4 AS id, 5 AS n").fetchall() == [(5, (4, None))]
-        with pytest.raises(psycopg.ProgrammingError, match="no column 'n'"):
-            cur.execute("SELECT 1 AS id").fetchall()
+        register(conn, ef_search=40)
+        cur = raw_memory_columns(conn.cursor())
+        rows = cur.execute(f"SELECT 7 AS filtered_rows, {_COLUMNS}, 0.25::float8 AS distance", binary=True).fetchall()
+        n, found = counted_memories(cur, rows, "filtered_rows")
+        assert n == 7 and [(m.content, m.similarity, m.embedding.tolist()) for m in found] == [
+            ({"text": "hi"}, 0.75, [1.0, 2.0])
+        ]
+        nulls = 'NULL::uuid AS id, NULL AS type, NULL::timestamptz AS "createdAt", NULL::jsonb AS content, '
+        nulls += 'NULL::vector AS embedding, NULL::uuid AS "userId", NULL::uuid AS "agentId", '
+        nulls += 'NULL::uuid AS "roomId", NULL::bool AS is_unique, NULL::float8 AS distance, 3 AS filtered_rows'
+        assert counted_memories(cur, cur.execute(f"SELECT {nulls}", binary=True).fetchall(), "filtered_rows") == (3, [])
+        with pytest.raises(psycopg.ProgrammingError, match="needs the columns"):
+            counted_memories(cur, cur.execute(f"SELECT {_COLUMNS}", binary=True).fetchall(), "filtered_rows")
 
 
 def test_searches_on_one_connection_reuse_its_cursor_and_each_gets_its_own_rows(world) -> None:
