@@ -70,8 +70,9 @@ class Watchdog:
 
     def __init__(self) -> None:
         # A plain lock under the condition (not the default re-entrant one): nothing re-enters it, and it is
-        # taken twice on every adapter call.
-        self._cond = threading.Condition(threading.Lock())
+        # taken twice on every adapter call, directly (Condition's own __enter__ and __exit__ are Python calls).
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._heap: list[tuple[float, int, Guard]] = []
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
@@ -90,7 +91,7 @@ class Watchdog:
         return Guard(conn, timeout_s, self)
 
     def _add(self, g: Guard) -> None:
-        with self._cond:
+        with self._lock:
             heapq.heappush(self._heap, (g.deadline, next(self._seq), g))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="okai-insight-watchdog", daemon=True)
@@ -99,7 +100,7 @@ class Watchdog:
                 self._cond.notify()
 
     def _finish(self, g: Guard) -> None:
-        with self._cond:
+        with self._lock:
             g.done = True
             self._finished_in_heap += 1
             if self._finished_in_heap > 1024 and 2 * self._finished_in_heap > len(self._heap):
