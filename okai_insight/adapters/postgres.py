@@ -143,7 +143,6 @@ class PostgresAdapter(KeysetPaging):
         self._limits: dict[str, Any] | None = None
         #: Filtered searches whose set was larger than exact_search_max_rows last time (see _search), oldest first.
         self._large_filters: dict[tuple[Any, ...], None] = {}
-        self._counted_texts: dict[MemoryQueryShape, str] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def init(self) -> None:
@@ -449,67 +448,37 @@ class PostgresAdapter(KeysetPaging):
             with c.pipeline():
                 cur = self._send_index_search(c, f, params)
             return _nearest_first(memories(cur, cur.fetchall()), params["threshold"])
-        # Filtered: one statement counts the filtered set (up to the cap) and, when it is small, searches it
-        # exactly, so the common case (a room of fewer than exact_search_max_rows memories) is one round trip
-        # of one prepared statement. A larger set needs the HNSW search: a set seen large before gets it sent in
-        # the same pipeline (still one round trip; used only if the count says so again), one seen small or new
-        # in a second round trip. The count always decides, so a remembered size only saves time, never
-        # changes a result.
+        # Filtered: one statement searches the filtered set exactly and counts it (up to the cap), so the common
+        # case (a room of at most exact_search_max_rows memories) is one round trip of one prepared statement. A
+        # larger set needs the HNSW search: a set seen large before gets its bounded count (an index-only scan)
+        # and the HNSW search in one pipeline, one round trip; one seen small or new a second round trip after
+        # the exact statement said "large". The count always decides, so a remembered size only saves time,
+        # never changes a result.
         cap = self.settings.exact_search_max_rows
         counted_params = {**params, "cap": cap + 1}
         key = (f, params["type"], params["room_id"], params["agent_id"])
         large = self._large_filters
-        indexed = None
         if key in large:
             with c.pipeline():
-                counted = raw_memory_columns(c.cursor())
-                counted.execute(self._counted_search(f), counted_params, binary=True)
+                counted = c.execute(self.profile_sql.text("count_bounded", f), counted_params)
                 indexed = self._send_index_search(c, f, params)
-        else:
-            counted = raw_memory_columns(c.cursor())
-            counted.execute(self._counted_search(f), counted_params, binary=True)
-        filtered_rows, exact = counted_memories(counted, counted.fetchall(), "filtered_rows")
-        if filtered_rows is not None and filtered_rows > cap:
-            if indexed is None:
-                large[key] = None
-                if len(large) > _LARGE_FILTERS_KEPT:
-                    # the oldest goes: a bounded memory, not a cache of every room (another thread may be at it)
-                    with contextlib.suppress(KeyError, RuntimeError, StopIteration):
-                        del large[next(iter(large))]
-                with c.pipeline():
-                    indexed = self._send_index_search(c, f, params)
-            return _nearest_first(memories(indexed, indexed.fetchall()), params["threshold"])
-        large.pop(key, None)
-        return exact
-
-    def _counted_search(self, f: MemoryQueryShape) -> str:
-        """The filtered set's bounded count and, when it is at most ``cap`` rows (%(cap)s is cap + 1), its exact
-        nearest rows, in one statement: every row carries the count (``filtered_rows``); a large set, or a small
-        one without a row passing the threshold, gives a single row of NULLs but the count.
-
-        The exact search is ProfileSql.search_exact's, gated by a one-time filter on the materialised count
-        (PostgreSQL does not run it at all for a large set), and its plan stays the btree one when PostgreSQL
-        switches the prepared statement to a generic plan (EXPLAIN EXECUTE, force_generic_plan). The HNSW branch
-        is not in it: a generic plan would cost it with a LIMIT of unknown size and read the room through the
-        btree index instead (see ProfileSql.near_duplicate).
-        """
-        found = self._counted_texts.get(f)
-        if found is None:
-            st = self.profile_sql
-            found = self._counted_texts[f] = (
-                sql.SQL(
-                    "WITH bounded AS MATERIALIZED ({count}) "
-                    "SELECT nearest.*, bounded.n AS filtered_rows FROM bounded LEFT JOIN ("
-                    'SELECT {cols}, m."embedding" <=> {q} AS distance FROM memories AS m '
-                    'WHERE {where} AND m."embedding" IS NOT NULL AND (SELECT n FROM bounded) < %(cap)s '
-                    'ORDER BY (m."embedding" <=> {q}) + 0 LIMIT %(k)s'
-                    ") AS nearest ON nearest.distance <> 'NaN'::float8 AND 1 - nearest.distance >= %(threshold)s "
-                    "ORDER BY nearest.distance"
-                )
-                .format(count=st.count_bounded(f), cols=st.memory_columns, q=st.query_vector, where=st.memory_where(f))
-                .as_string(None)
-            )
-        return found
+            row = counted.fetchone()
+            if row is not None and row[0] > cap:
+                return _nearest_first(memories(indexed, indexed.fetchall()), params["threshold"])
+            large.pop(key, None)  # it has shrunk: searched exactly below (a second round trip, once)
+        cur = _search_cursor(c)
+        cur.execute(self.profile_sql.text("search_exact_counted", f), counted_params, binary=True)
+        filtered_rows, exact = counted_memories(cur, cur.fetchall(), "filtered_rows")
+        if filtered_rows is None or filtered_rows <= cap:
+            return _nearest_first(exact, params["threshold"])
+        large[key] = None
+        if len(large) > _LARGE_FILTERS_KEPT:
+            # the oldest goes: a bounded memory, not a cache of every room (another thread may be at it)
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+                del large[next(iter(large))]
+        with c.pipeline():
+            indexed = self._send_index_search(c, f, params)
+        return _nearest_first(memories(indexed, indexed.fetchall()), params["threshold"])
 
     def _send_index_search(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> psycopg.Cursor[Any]:
         """Queue the HNSW search on ``c``, in a pipeline the caller has open; its cursor has the rows after it,
