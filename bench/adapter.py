@@ -27,12 +27,13 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -150,17 +151,22 @@ class SearchPoint:
 
 @dataclass(frozen=True)
 class HeadToHead:
-    """The adapter and raw SQL, interleaved query by query, at one ef_search."""
+    """The adapter and raw SQL at one ef_search, timed in pairs (see :func:`timed_pairs`): ``adapter`` is the
+    adapter's side of its pairs with RAW_TYPED_SEARCH (``raw_typed``), ``adapter_vs_raw`` its side of its pairs
+    with RAW_SEARCH (``raw``)."""
 
     ef_search: int
     adapter: SearchPoint
     raw: SearchPoint
     #: RAW_TYPED_SEARCH, the same result's raw query (issue 17 item 2's baseline); None in older results
     raw_typed: SearchPoint | None = None
+    #: the adapter's timings from its pairs with RAW_SEARCH; None in older results (``adapter`` served both)
+    adapter_vs_raw: SearchPoint | None = None
 
     @property
     def ratio_p50(self) -> float:
-        return self.adapter.latency.p50_ms / self.raw.latency.p50_ms
+        """p50 against RAW_SEARCH."""
+        return (self.adapter_vs_raw or self.adapter).latency.p50_ms / self.raw.latency.p50_ms
 
     @property
     def ratio_p50_typed(self) -> float:
@@ -169,7 +175,8 @@ class HeadToHead:
 
     @property
     def ratio_p95(self) -> float:
-        return self.adapter.latency.p95_ms / self.raw.latency.p95_ms
+        """p95 against RAW_SEARCH."""
+        return (self.adapter_vs_raw or self.adapter).latency.p95_ms / self.raw.latency.p95_ms
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,8 @@ class Results:
     head_to_head: list[HeadToHead] = field(default_factory=list)
     room_rows: int = 0
     filtered: list[SearchPoint] = field(default_factory=list)
+    #: the adapter's room-filtered search and the raw exact `+ 0` query, timed in pairs (see timed_pairs)
+    filtered_pair: tuple[SearchPoint, SearchPoint] | None = None
     per_row: PerRow | None = None
     ingest_indexed: Ingest | None = None
     round_trips: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -342,9 +351,42 @@ def bench_sweep(url: str, data: Dataset, truth: list[list[uuid.UUID]], config: C
     return points
 
 
+Search = Callable[[np.ndarray[Any, Any]], list[uuid.UUID]]
+
+
+def timed_pairs(
+    queries: Iterable[np.ndarray[Any, Any]], pairs: Sequence[tuple[Search, Search]], seed: int
+) -> list[tuple[tuple[list[list[uuid.UUID]], list[float]], tuple[list[list[uuid.UUID]], list[float]]]]:
+    """Each query through each pair of searches, the two of a pair back to back in a random order (seeded): per
+    pair, each side's found ids and milliseconds, query by query.
+
+    Why pairs in a random order: a search runs faster right after one that went through the same code (its
+    code and data are still in the CPU's caches after the ~1 ms wait for the server) and after the same query
+    (the server's caches). In a fixed rotation of three sides (adapter, RAW_SEARCH, RAW_TYPED_SEARCH) every side
+    always followed the same neighbour: the same raw query on two connections measured 0.95-0.97x depending on
+    its place, and the adapter, always after a raw query, paid for it (paired: 1.07x at ef_search 40 where the
+    rotation gave 1.12-1.14x; 20 runs each, 100k x 384, 2026-12-05). In a pair, each side goes first half the
+    time and follows the other as often as it is followed by it.
+
+    Example:
+        >>> [(a_ids, a_ms), (b_ids, b_ms)] = timed_pairs(data.queries, [(adapter, raw)], seed=1)[0]  # doctest: +SKIP
+    """
+    rng = random.Random(seed)
+    out = [(([], []), ([], [])) for _ in pairs]  # type: ignore[var-annotated]
+    for q in queries:
+        for (first, second), ((ids_a, ms_a), (ids_b, ms_b)) in zip(pairs, out, strict=True):
+            order = [(first, ids_a, ms_a), (second, ids_b, ms_b)]
+            rng.shuffle(order)
+            for fn, ids, ms in order:
+                found, took = _timed(partial(fn, q))
+                ids.append(found)
+                ms.append(took)
+    return out
+
+
 def head_to_head(url: str, data: Dataset, truth: list[list[uuid.UUID]], ef: int, config: Config) -> HeadToHead:
-    """``search_memories_by_embedding``, RAW_SEARCH and RAW_TYPED_SEARCH, query by query, rotating which goes first
-    (each raw query on its own connection at pgvector's defaults but ef_search)."""
+    """``search_memories_by_embedding`` paired with RAW_TYPED_SEARCH and with RAW_SEARCH, query by query (see
+    :func:`timed_pairs`; each raw query on its own connection at pgvector's defaults but ef_search)."""
     db = _adapter(url, config.dim, ef)
     raw, typed = _raw_conn(url), _raw_conn(url)
     try:
@@ -354,38 +396,43 @@ def head_to_head(url: str, data: Dataset, truth: list[list[uuid.UUID]], ef: int,
         def adapter_search(q: np.ndarray[Any, Any]) -> list[uuid.UUID]:
             return [m.id for m in db.search_memories_by_embedding(q, table_name=TYPE, count=10) if m.id]
 
-        sides: dict[str, Callable[[np.ndarray[Any, Any]], list[uuid.UUID]]] = {
-            "adapter": adapter_search,
-            "raw": lambda q: _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10}),
-            "raw_typed": lambda q: _raw_search(typed, RAW_TYPED_SEARCH, {"q": q, "k": 10, "type": TYPE}),
-        }
-        names = list(sides)
-        found: dict[str, list[list[uuid.UUID]]] = {side: [] for side in names}
-        times: dict[str, list[float]] = {side: [] for side in names}
+        def raw_search(q: np.ndarray[Any, Any]) -> list[uuid.UUID]:
+            return _raw_search(raw, RAW_SEARCH, {"q": q, "k": 10})
+
+        def typed_search(q: np.ndarray[Any, Any]) -> list[uuid.UUID]:
+            return _raw_search(typed, RAW_TYPED_SEARCH, {"q": q, "k": 10, "type": TYPE})
+
         adapter_search(data.queries[0])  # the pool's connection opened before the backends are pinned
         with pinned(raw):
             for q in data.queries[:20]:
-                for fn in sides.values():
+                for fn in (adapter_search, raw_search, typed_search):
                     fn(q)
-            for n, q in enumerate(data.queries):
-                for step in range(len(names)):
-                    side = names[(n + step) % len(names)]
-                    ids, ms = _timed(partial(sides[side], q))
-                    found[side].append(ids)
-                    times[side].append(ms)
+            vs_typed, vs_raw = timed_pairs(
+                data.queries, [(adapter_search, typed_search), (adapter_search, raw_search)], seed=config.seed + ef
+            )
     finally:
         db.close()
         raw.close()
         typed.close()
-    labels = {"adapter": "okai-insight", "raw": "raw SQL", "raw_typed": "raw SQL with the type filter"}
-    point = {
-        side: SearchPoint(labels[side], ef, recall_at_k(truth, found[side]), summarise(times[side])) for side in names
-    }
-    return HeadToHead(ef, point["adapter"], point["raw"], point["raw_typed"])
+
+    def point(label: str, side: tuple[list[list[uuid.UUID]], list[float]]) -> SearchPoint:
+        return SearchPoint(label, ef, recall_at_k(truth, side[0]), summarise(side[1]))
+
+    return HeadToHead(
+        ef,
+        adapter=point("okai-insight", vs_typed[0]),
+        raw=point("raw SQL", vs_raw[1]),
+        raw_typed=point("raw SQL with the type filter", vs_typed[1]),
+        adapter_vs_raw=point("okai-insight", vs_raw[0]),
+    )
 
 
-def bench_filtered(db: PostgresAdapter, url: str, data: Dataset, room: int, config: Config) -> list[SearchPoint]:
-    """One room (~1 % of rows): the adapter against raw SQL with and without iterative index scans."""
+def bench_filtered(
+    db: PostgresAdapter, url: str, data: Dataset, room: int, config: Config
+) -> tuple[list[SearchPoint], tuple[SearchPoint, SearchPoint]]:
+    """One room (~1 % of rows): the adapter against raw SQL with and without iterative index scans, every method
+    for each query in turn; then the adapter and the raw exact `+ 0` query (the statement it sends) timed in pairs
+    (:func:`timed_pairs`): both points of that pair are returned beside the list."""
     members = np.flatnonzero(data.room_of_row[: config.rows] == room)
     local = exact_top_k(data.embeddings[members], data.queries, 10)
     truth = [[data.ids[members[j]] for j in row] for row in local]
@@ -450,11 +497,21 @@ def bench_filtered(db: PostgresAdapter, url: str, data: Dataset, room: int, conf
             _log(
                 f"filtered {label} ef {method_ef}: recall {points[-1].recall:.3f}, p50 {points[-1].latency.p50_ms:.2f} ms"
             )
+        plain = next(m for m, method in enumerate(methods) if method[4] == RAW_ROOM_EXACT_PLAIN)
+        with pinned(next(c for c in conns if c is not None)):
+            (((ours_ids, ours_ms), (raw_ids, raw_ms)),) = timed_pairs(
+                data.queries, [(partial(run_one, len(methods) - 1), partial(run_one, plain))], seed=config.seed + room
+            )
+        pair = (
+            SearchPoint(methods[-1][0], None, recall_at_k(truth, ours_ids), summarise(ours_ms), "exact (see _search)"),
+            SearchPoint(methods[plain][0], None, recall_at_k(truth, raw_ids), summarise(raw_ms), points[plain].plan),
+        )
+        _log(f"filtered, paired: okai p50 {pair[0].latency.p50_ms:.3f} ms, raw + 0 {pair[1].latency.p50_ms:.3f} ms")
     finally:
         for opened in conns:
             if opened is not None:
                 opened.close()
-    return points
+    return points, pair
 
 
 def _traced(conn: psycopg.Connection[Any], fn: Callable[[], object]) -> int:
@@ -664,7 +721,7 @@ def run(config: Config, *, work_dir: str | None = None) -> Results:
                 )
             room = 0
             results.room_rows = int((data.room_of_row[: config.rows] == room).sum())
-            results.filtered = bench_filtered(db, url_a, data, room, config)
+            results.filtered, results.filtered_pair = bench_filtered(db, url_a, data, room, config)
             results.round_trips = count_round_trips(url_a, raw_a, data, config)
             _log(f"round trips per call: {results.round_trips}")
             results.per_row = bench_per_row(db, raw_a, data, config)
@@ -719,9 +776,9 @@ def search_ratios(config: Config, *, runs: int = 3, efs: Sequence[int] = (40, 10
                 h = head_to_head(url, data, truth, ef, config)
                 per_ef[ef].append(h)
                 _log(
-                    f"run {n + 1} ef_search={ef}: okai p50 {h.adapter.latency.p50_ms:.3f} ms, RAW_SEARCH "
-                    f"{h.raw.latency.p50_ms:.3f}, RAW_TYPED_SEARCH {h.raw_typed.latency.p50_ms if h.raw_typed else 0:.3f}; "
-                    f"ratios {h.ratio_p50:.3f} / {h.ratio_p50_typed:.3f}"
+                    f"run {n + 1} ef_search={ef}: p50 ms okai {h.adapter.latency.p50_ms:.3f} / RAW_TYPED_SEARCH "
+                    f"{h.raw_typed.latency.p50_ms if h.raw_typed else 0:.3f}, okai {(h.adapter_vs_raw or h.adapter).latency.p50_ms:.3f} "
+                    f"/ RAW_SEARCH {h.raw.latency.p50_ms:.3f} (paired); ratios {h.ratio_p50:.3f} / {h.ratio_p50_typed:.3f}"
                 )
     lines = [
         f"{config.rows:,} x {config.dim}, {config.queries} queries, {runs} runs (p50 ratios, median (each run))",

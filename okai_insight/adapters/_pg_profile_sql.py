@@ -164,7 +164,10 @@ class ProfileSql:
 
         Rows without an embedding are counted too: the count only chooses between exact and index search, and
         leaving the embedding out lets PostgreSQL count from the (type, room) index alone (an index-only scan)
-        instead of reading every row of the room, which cost as much as the exact search itself (measured).
+        instead of reading every row of the room, which cost as much as the exact search itself (measured). Used
+        for sets already known to be large (:meth:`search_exact_counted` counts only rows with an embedding, so
+        near the limit a set this count calls large may still be searched exactly by that statement: both answers
+        are valid, the exact one better).
         """
         return sql.SQL(
             "SELECT count(*) AS n FROM (SELECT 1 FROM memories AS m WHERE {where} LIMIT %(cap)s) AS bounded"
