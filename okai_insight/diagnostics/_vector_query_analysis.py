@@ -196,7 +196,8 @@ def analyse(query: str, index: VectorIndex, *, ef_search: int = 40, iterative_sc
             compact = re.sub(r"\s+", "", item)
             return True, bool(re.match(r"^\(?(1(\.0*)?-|-)", compact))
         for alias, similarity in aliases.items():
-            if re.fullmatch(rf'"?{re.escape(alias)}"?', item.strip(), re.IGNORECASE):
+            # the alias alone or qualified by its subquery's name: ORDER BY s.distance
+            if re.fullmatch(rf'(?:"?\w+"?\s*\.\s*)?"?{re.escape(alias)}"?', item.strip(), re.IGNORECASE):
                 return True, similarity
         return False, False
 

@@ -27,8 +27,16 @@ def test_elizaos_operator_mismatch_gets_the_corrected_query():
     assert p.corrected.endswith("ORDER BY embedding <=> $1::vector LIMIT $5")
 
 
+OKAI_EXACT = (
+    'SELECT m."id", c.distance, c.n AS filtered_rows FROM (SELECT s.*, count(*) OVER () AS n FROM (SELECT m."id", '
+    'm."embedding" <=> $1 AS distance FROM memories AS m WHERE m."roomId" = $2 AND m."embedding" IS NOT NULL '
+    'LIMIT $3) AS s ORDER BY s.distance LIMIT $4) AS c JOIN memories AS m ON m."id" = c."id"'
+)
+
+
 def test_servable_statements_are_quiet():
     assert codes(OKAI) == []
+    assert codes(OKAI_EXACT) == []  # sorted by the distance through its subquery's name: not a misuse
     assert codes("SELECT id FROM memories ORDER BY embedding <=> $1 LIMIT 10") == []
     assert codes("SELECT id FROM rooms WHERE a <-> b < 1") == []  # another table: not this index's business
 
@@ -38,6 +46,10 @@ def test_each_problem():
         "order_by_similarity"
     ]
     assert codes("SELECT id FROM memories WHERE embedding <=> $1 < 0.2") == ["distance_not_in_order_by"]
+    qualified = (
+        "SELECT * FROM (SELECT id, 1 - (embedding <=> $1) AS sim FROM memories) AS t ORDER BY t.sim DESC LIMIT 5"
+    )
+    assert codes(qualified) == ["order_by_similarity"]
     assert codes("SELECT id FROM memories ORDER BY embedding <=> $1") == ["missing_limit"]
     assert codes("SELECT id FROM memories ORDER BY embedding <=> '[1,2]' LIMIT 100") == ["limit_above_ef_search"]
     assert codes("SELECT id FROM memories ORDER BY embedding <=> '[1,2]' LIMIT 100", iterative_scan=True) == []
