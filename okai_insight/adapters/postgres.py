@@ -23,6 +23,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import operator
+import re
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -95,6 +97,38 @@ WIDE_VECTOR_DIMENSIONS = 512
 
 #: Settings for one statement's HNSW scan, inside its transaction (see PostgresAdapter._index_settings).
 _LOCAL_INDEX_SETTINGS = "SELECT set_config('enable_sort', %s, true), set_config('hnsw.ef_search', %s, true)"
+#: How long a verdict of PostgresAdapter._plain_plan_keeps_index stands, in seconds.
+_PLAN_CHECK_S = 300.0
+
+
+def _numbered(query: str) -> str:
+    """``query`` with its named placeholders as $1, $2, ... in order of first use (for EXPLAIN (GENERIC_PLAN)).
+
+    Example:
+        >>> _numbered("SELECT %(a)s, %(b)s, %(a)s")
+        'SELECT $1, $2, $1'
+    """
+    order: dict[str, int] = {}
+    return _PLACEHOLDER.sub(lambda m: f"${order.setdefault(m.group(1), len(order) + 1)}", query)
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _sorts(plan: Any) -> bool:
+    """Whether an EXPLAIN (FORMAT JSON) plan has a sort node anywhere.
+
+    Example:
+        >>> _sorts([{"Plan": {"Node Type": "Limit", "Plans": [{"Node Type": "Sort"}]}}])
+        True
+    """
+    stack = [entry["Plan"] for entry in plan]
+    while stack:
+        node = stack.pop()
+        if node.get("Node Type") in ("Sort", "Incremental Sort"):
+            return True
+        stack.extend(node.get("Plans", ()))
+    return False
 
 
 def register(conn: Conn, *, ef_search: int | None = None) -> None:
@@ -143,6 +177,9 @@ class PostgresAdapter(KeysetPaging):
         self._limits: dict[str, Any] | None = None
         #: Filtered searches whose set was larger than exact_search_max_rows last time (see _search), oldest first.
         self._large_filters: dict[tuple[Any, ...], None] = {}
+        #: per query shape: when the plain search statement's plans were last checked, and whether they keep the
+        #: vector index (see _plain_plan_keeps_index)
+        self._plain_plans: dict[MemoryQueryShape, tuple[float, bool]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def init(self) -> None:
@@ -439,14 +476,15 @@ class PostgresAdapter(KeysetPaging):
 
     def _search(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> list[Memory]:
         if not (f.room or f.agent or f.unique):
-            if self._index_settings(params["k"]) is None:
+            local = self._search_settings(c, f, params)
+            if local is None:
                 query = self.profile_sql.text("search_nearest", f)
                 cur = _search_cursor(c)
                 return _nearest_first(
                     memories(cur, cur.execute(query, params, binary=True).fetchall()), params["threshold"]
                 )
             with c.pipeline():
-                cur = self._send_index_search(c, f, params)
+                cur = self._send_index_search(c, f, params, local)
             return _nearest_first(memories(cur, cur.fetchall()), params["threshold"])
         # Filtered: one statement searches the filtered set exactly and counts it (up to the cap), so the common
         # case (a room of at most exact_search_max_rows memories) is one round trip of one prepared statement. A
@@ -459,9 +497,10 @@ class PostgresAdapter(KeysetPaging):
         key = (f, params["type"], params["room_id"], params["agent_id"])
         large = self._large_filters
         if key in large:
+            local = self._search_settings(c, f, params)
             with c.pipeline():
                 counted = c.execute(self.profile_sql.text("count_bounded", f), counted_params)
-                indexed = self._send_index_search(c, f, params)
+                indexed = self._send_index_search(c, f, params, local)
             row = counted.fetchone()
             if row is not None and row[0] > cap:
                 return _nearest_first(memories(indexed, indexed.fetchall()), params["threshold"])
@@ -476,20 +515,22 @@ class PostgresAdapter(KeysetPaging):
             # the oldest goes: a bounded memory, not a cache of every room (another thread may be at it)
             with contextlib.suppress(KeyError, RuntimeError, StopIteration):
                 del large[next(iter(large))]
+        local = self._search_settings(c, f, params)
         with c.pipeline():
-            indexed = self._send_index_search(c, f, params)
+            indexed = self._send_index_search(c, f, params, local)
         return _nearest_first(memories(indexed, indexed.fetchall()), params["threshold"])
 
-    def _send_index_search(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> psycopg.Cursor[Any]:
+    def _send_index_search(
+        self, c: Conn, f: MemoryQueryShape, params: dict[str, Any], local: tuple[str, str] | None
+    ) -> psycopg.Cursor[Any]:
         """Queue the HNSW search on ``c``, in a pipeline the caller has open; its cursor has the rows after it,
         for :func:`memories` and :func:`_nearest_first` (the statement leaves NaN, threshold and final order to the
         client).
 
-        With per-statement settings (see :meth:`_index_settings`) it runs in a transaction: BEGIN, settings,
-        query, COMMIT, all in the same round trip.
+        With per-statement settings ``local`` (see :meth:`_search_settings`) it runs in a transaction: BEGIN,
+        settings, query, COMMIT, all in the same round trip.
         """
         query = self.profile_sql.text("search_nearest", f)
-        local = self._index_settings(params["k"])
         if local is None:
             return _search_cursor(c).execute(query, params, binary=True)
         in_transaction = c.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
@@ -500,6 +541,43 @@ class PostgresAdapter(KeysetPaging):
         if not in_transaction:
             c.execute("COMMIT")
         return cur
+
+    def _search_settings(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> tuple[str, str] | None:
+        """:meth:`_index_settings` for one HNSW search, except that wide vectors with k <= ef_search go without
+        settings while the planner keeps the index for the plain statement (:meth:`_plain_plan_keeps_index`).
+
+        The settings cost a transaction around the search (BEGIN, settings, COMMIT: four statements in the round
+        trip, 1.25x raw psycopg's time at 50k x 1536, ef_search 40, where the plain statement's plan was the index
+        scan anyway; 2026-12-05).
+        """
+        local = self._index_settings(params["k"])
+        if local is None or params["k"] > (self.settings.hnsw_ef_search or 40):
+            return local
+        return None if self._plain_plan_keeps_index(c, f, params) else local
+
+    def _plain_plan_keeps_index(self, c: Conn, f: MemoryQueryShape, params: dict[str, Any]) -> bool:
+        """Whether PostgreSQL plans the plain search statement (:meth:`ProfileSql.search_nearest`) for shape ``f``
+        through the vector index, with these values (the plan of a connection's first executions) and without
+        them (the generic plan a prepared statement may switch to): neither plan sorts. Asked with EXPLAIN, and
+        asked again after ``_PLAN_CHECK_S`` (the choice moves as the table grows); False when it cannot tell
+        (PostgreSQL before 16 has no EXPLAIN (GENERIC_PLAN); a Citus table merges its shards' rows with a sort),
+        which keeps the per-statement settings.
+        """
+        now = time.monotonic()
+        known = self._plain_plans.get(f)
+        if known is not None and now - known[0] < _PLAN_CHECK_S:
+            return known[1]
+        query = self.profile_sql.text("search_nearest", f)
+        custom = generic = None
+        # In a transaction of its own, rolled back (psycopg.Rollback leaves the block quietly): an EXPLAIN that
+        # fails leaves the connection as it was.
+        with contextlib.suppress(psycopg.Error), c.transaction():
+            custom = c.execute("EXPLAIN (FORMAT JSON) " + query, params).fetchone()
+            generic = c.execute("EXPLAIN (GENERIC_PLAN, FORMAT JSON) " + _numbered(query)).fetchone()
+            raise psycopg.Rollback
+        keeps = custom is not None and generic is not None and not (_sorts(custom[0]) or _sorts(generic[0]))
+        self._plain_plans[f] = (now, keeps)
+        return keeps
 
     def _index_settings(self, k: int) -> tuple[str, str] | None:
         """enable_sort and hnsw.ef_search for one HNSW search of ``k`` rows, or None when the defaults serve.
