@@ -283,7 +283,8 @@ class Runner:
         text = _statement_text(load_sql(concern, name))
         template = sql.SQL(text)  # type: ignore[arg-type]  # the file's text is trusted SQL, not user input
         statement: sql.SQL | sql.Composed = template.format(**identifiers) if identifiers is not None else template
-        return self.execute(statement, params, label=f"{concern}/{name}")
+        with _statement_texts_readable(text, f"{concern}/{name}"):
+            return self.execute(statement, params, label=f"{concern}/{name}")
 
     def execute(
         self,
@@ -540,7 +541,8 @@ class Transaction:
         """Run ``queries/<concern>/<name>.sql`` inside the transaction and return its rows."""
         text = _statement_text(load_sql(concern, name))
         statement = sql.SQL(text).format(**(identifiers or {}))  # type: ignore[arg-type]  # trusted SQL file
-        return self.execute(statement, params, label=f"{concern}/{name}")
+        with _statement_texts_readable(text, f"{concern}/{name}"):
+            return self.execute(statement, params, label=f"{concern}/{name}")
 
     def execute(
         self, statement: sql.Composed | sql.SQL, params: Mapping[str, Any] | None = None, *, label: str = "query"
@@ -554,6 +556,33 @@ class Transaction:
             rows = self.cursor.fetchall() if self.cursor.description else []
         self.last_ms = (time.perf_counter() - start) * 1000
         return QueryResult(list(rows), columns)
+
+
+@contextmanager
+def _statement_texts_readable(text: str, label: str) -> Iterator[None]:
+    """A query of pg_stat_statements that fails on a damaged text in its query-text file as
+    :class:`CheckUnavailable`, saying so and how to clear it, instead of as the caller's bad input.
+
+    pg_stat_statements keeps every statement's text in one file per server; when a byte in it is damaged (seen
+    in this project's parallel tests on a Citus worker: a NUL), PostgreSQL refuses to convert that text and every
+    read of the view that includes texts fails with SQLSTATE 22021, whatever it selects.
+
+    Example:
+        >>> with _statement_texts_readable("SELECT 1", "q"):
+        ...     pass
+    """
+    try:
+        yield
+    except InvalidInput as exc:
+        cause = exc.__cause__
+        if cause is None or "pg_stat_statements" not in text or getattr(cause, "sqlstate", None) != "22021":
+            raise
+        raise CheckUnavailable(
+            f"{label}: pg_stat_statements' query-text file holds a damaged text ({first_line(cause)}), so no "
+            "statement can be read with its text until the file is rewritten; pg_stat_statements_reset() "
+            "rewrites it (and clears every statement's statistics)",
+            fix_sql="SELECT pg_stat_statements_reset();  -- clears all statement statistics and their texts",
+        ) from cause
 
 
 def _register_vectors(cur: psycopg.Cursor[Any]) -> None:
