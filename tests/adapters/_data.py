@@ -1,4 +1,4 @@
-"""Random worlds for the SQLite and in-memory adapter tests, and the numpy brute force they are checked against."""
+"""Random worlds for the adapter tests, and the numpy brute force they are checked against."""
 
 from __future__ import annotations
 
@@ -84,3 +84,18 @@ def brute_force(
     sims = m @ q.astype(np.float64) / (np.linalg.norm(m, axis=1) * np.linalg.norm(q))
     order = np.argsort(-sims, kind="stable")[:k]
     return [w.ids[keep[i]] for i in order if sims[i] >= threshold]
+
+
+def one_room(
+    db: DatabaseAdapter, n: int, dim: int, table: str, *, seed: int
+) -> tuple[np.ndarray, list[uuid.UUID], uuid.UUID, uuid.UUID]:
+    """``n`` memories with random unit embeddings in one room of one agent, stored under ``table`` (content
+    ``{"i": i}``): their vectors and ids in order, the room and the agent."""
+    rng = np.random.default_rng(seed)
+    vectors = rng.normal(size=(n, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    agent = uuid.uuid4()
+    db.create_account(Account(id=agent, name="Eliza", email=f"{agent}@example.org"))
+    room = db.create_room()
+    memories = [Memory(room_id=room, agent_id=agent, content={"i": i}, embedding=v) for i, v in enumerate(vectors)]
+    return vectors, db.create_memories(memories, table), room, agent

@@ -14,8 +14,8 @@ import pytest
 
 from okai_insight.adapters._pg_profile_sql import MemoryQueryShape
 from okai_insight.adapters.postgres import WIDE_VECTOR_DIMENSIONS, PostgresAdapter
-from okai_insight.models import Account, Memory
 from okai_insight.settings import Settings
+from tests.adapters._data import one_room
 
 DIM = WIDE_VECTOR_DIMENSIONS + 88
 N = 300
@@ -26,15 +26,7 @@ def world(pg_url):
     settings = Settings.from_env({}, pool_min_size=1, pool_max_size=1, hnsw_ef_search=40)
     db = PostgresAdapter(pg_url, settings=settings, dimension=DIM)
     db.init()
-    rng = np.random.default_rng(11)
-    vectors = rng.normal(size=(N, DIM)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    agent = uuid.uuid4()
-    db.create_account(Account(id=agent, name="Eliza", email=f"{agent}@example.org"))
-    room = db.create_room()
-    ids = db.create_memories(
-        [Memory(room_id=room, agent_id=agent, content={"i": i}, embedding=v) for i, v in enumerate(vectors)], "wide"
-    )
+    vectors, ids, _room, _agent = one_room(db, N, DIM, "wide", seed=11)
     with psycopg.connect(pg_url, autocommit=True) as conn:
         conn.execute("ANALYZE memories")
     yield db, vectors, ids
