@@ -106,8 +106,8 @@ def memories(cur: psycopg.Cursor[Any], rows: Sequence[Sequence[Any]]) -> list[Me
 def counted_memories(
     cur: psycopg.Cursor[Any], rows: Sequence[Sequence[Any]], count: str
 ) -> tuple[int | None, list[Memory]]:
-    """``count``'s value (on every row; None without rows) and the memories of ``rows``, skipping a LEFT JOIN's
-    row of NULLs (a NULL id): the filtered search's answer (PostgresAdapter._counted_search).
+    """``count``'s value (on every row; None without rows) and the memories of ``rows``, skipping any row with a
+    NULL id (an outer join's row of NULLs): the filtered search's answer (ProfileSql.search_exact_counted).
 
     Example:
         >>> counted_memories(cur, cur.execute(counted_search, params, binary=True).fetchall(), "filtered_rows")  # doctest: +SKIP
