@@ -102,14 +102,21 @@ def test_concurrent_init_applies_each_migration_once(make_database):
 
 def test_second_start_runs_no_ddl(make_database):
     url = make_database("fast")
+    used = []
     with psycopg.connect(url, autocommit=True) as conn:
         migrate(conn)
-        xid_before = conn.execute("SELECT txid_current()").fetchone()[0]
-        migrate(conn)
-        migrate(conn)
-        xid_after = conn.execute("SELECT txid_current()").fetchone()[0]
-    # each txid_current() call takes one id itself; the two fast-path migrates took none
-    assert xid_after == xid_before + 1
+        # Transaction ids are the server's, shared with every other database: an autovacuum ANALYZE elsewhere
+        # takes some too (seen once in the parallel suite). A migrate that wrote anything would take one on every
+        # attempt, so one clean attempt of five proves the fast path writes nothing.
+        for _ in range(5):
+            xid_before = conn.execute("SELECT txid_current()").fetchone()[0]
+            migrate(conn)
+            migrate(conn)
+            xid_after = conn.execute("SELECT txid_current()").fetchone()[0]
+            used.append(xid_after - xid_before - 1)  # each txid_current() call takes one id itself
+            if used[-1] == 0:
+                break
+    assert used[-1] == 0, f"transaction ids taken by two fast-path migrates, per attempt: {used}"
 
 
 def _catalog_snapshot(url: str) -> list[tuple]:
