@@ -97,10 +97,7 @@ def memories(cur: psycopg.Cursor[Any], rows: Sequence[Sequence[Any]]) -> list[Me
     if not rows:
         return []
     at, distance, _ = _layout(cur, None)
-    out: list[Memory] = []
-    for start in range(0, len(rows), CHUNK_ROWS):
-        out += _build(rows[start : start + CHUNK_ROWS], at, distance)
-    return out
+    return _chunked(rows, at, distance)
 
 
 def counted_memories(
@@ -117,11 +114,15 @@ def counted_memories(
         return None, []
     at, distance, n = _layout(cur, count)
     assert n is not None
-    kept = [r for r in rows if r[at[0]] is not None]
+    return rows[0][n], _chunked([r for r in rows if r[at[0]] is not None], at, distance)
+
+
+def _chunked(rows: Sequence[Sequence[Any]], at: tuple[int, ...], distance: int | None) -> list[Memory]:
+    """:func:`_build` a chunk of at most CHUNK_ROWS rows at a time."""
     out: list[Memory] = []
-    for start in range(0, len(kept), CHUNK_ROWS):
-        out += _build(kept[start : start + CHUNK_ROWS], at, distance)
-    return rows[0][n], out
+    for start in range(0, len(rows), CHUNK_ROWS):
+        out += _build(rows[start : start + CHUNK_ROWS], at, distance)
+    return out
 
 
 def _build(rows: Sequence[Sequence[Any]], at: tuple[int, ...], distance: int | None) -> list[Memory]:
